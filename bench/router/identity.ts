@@ -1,0 +1,62 @@
+// The bench acts as the tenant's identity issuer so the router under test runs with
+// real JWT verification (JWKS fetch + RS256 signature check) on every request.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+
+export const BENCH_TENANT = 'bench';
+export const BENCH_AUDIENCE = 'tansu';
+
+export interface Issuer {
+  publicUrl: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+export async function startIssuer(): Promise<Issuer> {
+  const kid = 'bench-rs256-1';
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] });
+  const jwksPath = `/identity/${BENCH_TENANT}/.well-known/jwks.json`;
+
+  const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === jwksPath) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
+      res.end(jwks);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const publicUrl = `http://127.0.0.1:${port}`;
+
+  const token = await new SignJWT({
+    tid: '00000000-0000-4000-8000-00000000be7c',
+    tenant: BENCH_TENANT,
+    roles: ['VIEWER'],
+    scope: 'openid',
+  })
+    .setProtectedHeader({ alg: 'RS256', kid })
+    .setIssuer(`${publicUrl}/identity/${BENCH_TENANT}`)
+    .setAudience(BENCH_AUDIENCE)
+    .setSubject('00000000-0000-4000-8000-000000000001')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(privateKey);
+
+  return {
+    publicUrl,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,197 @@
+import { hkdfSync } from 'node:crypto';
+
+/**
+ * The one place environment variables are read. Each deployable asks for the sections it
+ * needs; every bad variable is reported at once and the result is frozen.
+ */
+export type Env = Record<string, string | undefined>;
+
+export type Mode = 'development' | 'production' | 'test';
+
+export interface Limits {
+  maxBodyBytes: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+}
+
+export interface TansuConfig {
+  mode: Mode;
+  logLevel: string;
+  publicUrl: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Unset means: start embedded Postgres. */
+  databaseUrl: string | undefined;
+  /** Connection for the non-owner application role; derived from databaseUrl when unset. */
+  databaseAppUrl: string | undefined;
+  /** Unset means: start a redis-server child. */
+  redisUrl: string | undefined;
+  secret: string | undefined;
+  contextSecret: string | undefined;
+  jwtAudience: string;
+  jwksUrlTemplate: string | undefined;
+  identityUrl: string;
+  tenancyUrl: string;
+  identityPort: number;
+  tenancyPort: number;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  playground: boolean;
+  limits: Limits;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  private readonly env: Env;
+  constructor(env: Env) {
+    this.env = env;
+  }
+
+  string(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  int(name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+    this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+      }
+      return raw.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+      return undefined;
+    }
+  }
+}
+
+export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
+  const r = new Reader(env);
+  const modeRaw = r.string('NODE_ENV') ?? 'development';
+  let mode: Mode = 'development';
+  if (modeRaw === 'production' || modeRaw === 'test' || modeRaw === 'development') mode = modeRaw;
+  else r.problems.push(`NODE_ENV must be development, production or test (got "${modeRaw}")`);
+
+  const port = r.int('PORT', 4000, 0, 65535);
+  const host = r.string('HOST') ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1');
+  const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  const identityPort = r.int('IDENTITY_PORT', 4101, 0, 65535);
+  const tenancyPort = r.int('TENANCY_PORT', 4102, 0, 65535);
+
+  const secret = r.string('TANSU_SECRET');
+  if (secret !== undefined && secret.length < 32) r.problems.push('TANSU_SECRET must be at least 32 characters');
+  const contextSecret = r.string('TANSU_CONTEXT_SECRET');
+  if (contextSecret !== undefined && contextSecret.length < 32) {
+    r.problems.push('TANSU_CONTEXT_SECRET must be at least 32 characters');
+  }
+
+  const jwksUrlTemplate = r.string('TANSU_JWKS_URL');
+  if (jwksUrlTemplate !== undefined && !jwksUrlTemplate.includes('{tenant}')) {
+    r.problems.push('TANSU_JWKS_URL must contain the placeholder {tenant}');
+  }
+
+  const adminEmail = r.string('TANSU_ADMIN_EMAIL');
+  const adminPassword = r.string('TANSU_ADMIN_PASSWORD');
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    r.problems.push('TANSU_ADMIN_PASSWORD must be at least 12 characters');
+  }
+
+  const config: TansuConfig = {
+    mode,
+    logLevel: r.string('LOG_LEVEL') ?? (mode === 'test' ? 'silent' : 'info'),
+    publicUrl,
+    host,
+    port,
+    dataDir: r.string('TANSU_DATA_DIR') ?? '.tansu',
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseAppUrl: r.url('DATABASE_APP_URL', ['postgres:', 'postgresql:']),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    secret,
+    contextSecret,
+    jwtAudience: r.string('TANSU_JWT_AUDIENCE') ?? 'tansu',
+    jwksUrlTemplate,
+    identityUrl: r.url('IDENTITY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${identityPort}`,
+    tenancyUrl: r.url('TENANCY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${tenancyPort}`,
+    identityPort,
+    tenancyPort,
+    adminEmail,
+    adminPassword,
+    accessTokenTtlSeconds: r.int('TANSU_ACCESS_TOKEN_TTL', 900, 30, 86_400),
+    refreshTokenTtlSeconds: r.int('TANSU_REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
+    playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
+    limits: {
+      maxBodyBytes: r.int('TANSU_MAX_BODY_BYTES', 1_048_576, 1_024),
+      maxDepth: r.int('TANSU_MAX_DEPTH', 12, 1, 1_000),
+      maxAliases: r.int('TANSU_MAX_ALIASES', 30, 0, 10_000),
+      maxCost: r.int('TANSU_MAX_COST', 10_000, 1),
+    },
+  };
+
+  if (mode === 'production') {
+    if (config.secret === undefined && config.contextSecret === undefined) {
+      r.problems.push('TANSU_SECRET is required in production (32+ random characters)');
+    }
+    if (config.databaseUrl === undefined) r.problems.push('DATABASE_URL is required in production');
+    if (config.redisUrl === undefined) r.problems.push('REDIS_URL is required in production');
+  }
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    r.problems.push('TANSU_ADMIN_EMAIL and TANSU_ADMIN_PASSWORD must be set together');
+  }
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return Object.freeze({ ...config, limits: Object.freeze(config.limits) });
+}
+
+/** Keys derived from the one master secret, each for one purpose. */
+export interface DerivedSecrets {
+  contextKey: Buffer;
+  keyEncryptionKey: Buffer;
+  appDbPassword: string;
+}
+
+export function deriveSecrets(config: Pick<TansuConfig, 'secret' | 'contextSecret'>): DerivedSecrets {
+  const master = config.secret ?? config.contextSecret;
+  if (master === undefined) throw new ConfigError(['TANSU_SECRET (or TANSU_CONTEXT_SECRET) is not set']);
+  const derive = (from: string, purpose: string) => Buffer.from(hkdfSync('sha256', from, 'tansu', purpose, 32));
+  return {
+    // A standalone router shares only the context secret with its subgraphs.
+    contextKey: derive(config.contextSecret ?? master, 'context-token'),
+    keyEncryptionKey: derive(master, 'key-encryption'),
+    appDbPassword: derive(master, 'app-db-password').toString('base64url'),
+  };
+}

@@ -1,0 +1,60 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { errors } from './errors.ts';
+
+/**
+ * The router's statement of who is calling, forwarded to subgraphs as `x-tansu-context`.
+ * HMAC-SHA256 over the JSON payload: subgraphs trust only what the router signed.
+ */
+export const CONTEXT_HEADER = 'x-tansu-context';
+
+export interface CallerContext {
+  /** Tenant id (uuid); absent for anonymous callers of public operations. */
+  tenantId?: string;
+  tenantSlug?: string;
+  subject?: string;
+  roles: string[];
+  scopes: string[];
+  clientId?: string;
+}
+
+interface Payload extends CallerContext {
+  exp: number;
+}
+
+export interface ContextTokenCodec {
+  sign(context: CallerContext, ttlSeconds?: number): string;
+  verify(token: string | undefined): CallerContext;
+}
+
+export function createContextTokenCodec(key: Buffer, now: () => number = () => Date.now()): ContextTokenCodec {
+  const mac = (data: string) => createHmac('sha256', key).update(data).digest();
+  return {
+    sign(context, ttlSeconds = 60) {
+      const payload: Payload = { ...context, exp: Math.floor(now() / 1000) + ttlSeconds };
+      const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+      return `${body}.${mac(body).toString('base64url')}`;
+    },
+    verify(token) {
+      if (token === undefined || token === '') throw errors.unauthenticated('Missing router context');
+      const dot = token.indexOf('.');
+      if (dot <= 0) throw errors.unauthenticated('Malformed router context');
+      const body = token.slice(0, dot);
+      const given = Buffer.from(token.slice(dot + 1), 'base64url');
+      const expected = mac(body);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw errors.unauthenticated('Invalid router context');
+      }
+      let payload: Payload;
+      try {
+        payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Payload;
+      } catch {
+        throw errors.unauthenticated('Malformed router context');
+      }
+      if (typeof payload.exp !== 'number' || payload.exp * 1000 < now()) {
+        throw errors.unauthenticated('Expired router context');
+      }
+      const { exp: _exp, ...context } = payload;
+      return context;
+    },
+  };
+}
