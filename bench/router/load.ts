@@ -30,6 +30,8 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   mismatches: number;
+  /** CPU used by the load generator over warmup + measurement. */
+  cpuSeconds: number;
   warmup: { completed: number; non2xx: number; errors: number; timeouts: number; mismatches: number };
 }
 
@@ -84,8 +86,10 @@ async function main(): Promise<void> {
     connections: cfg.connections,
     verifyBody,
   };
+  const cpuStart = process.cpuUsage();
   const warm = await run({ ...base, title: `${cfg.title} warmup`, duration: cfg.warmupSeconds });
   const r = await run({ ...base, title: cfg.title, duration: cfg.durationSeconds });
+  const cpu = process.cpuUsage(cpuStart);
 
   const out: LoadResult = {
     title: cfg.title,
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
     errors: r.errors,
     timeouts: r.timeouts,
     mismatches: r.mismatches,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     warmup: {
       completed: warm.requests.total,
       non2xx: warm.non2xx,

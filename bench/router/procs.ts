@@ -1,6 +1,7 @@
 // Child-process bookkeeping for the bench: every server is a tracked child so a
 // failure, an early exit or Ctrl-C never leaves stray processes holding ports.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface ExitInfo {
   code: number | null;
@@ -121,3 +122,24 @@ export function installCleanupHandlers(): void {
     });
   }
 }
+
+/**
+ * User+system CPU seconds a child has used so far (Linux /proc; undefined elsewhere).
+ * Printed so a reader can tell whether the router or the shared subgraphs were the
+ * bottleneck on a small machine.
+ */
+export function cpuSeconds(svc: Service): number | undefined {
+  if (svc.exit || svc.child.pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${svc.child.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// USER_HZ is 100 on every mainstream Linux build.
+const CLOCK_TICKS_PER_SECOND = 100;

@@ -25,8 +25,8 @@ export interface Review {
 }
 
 export const USER_COUNT = Number(process.env.BENCH_USERS ?? 20);
-export const REVIEWS_PER_USER = Number(process.env.BENCH_REVIEWS_PER_USER ?? 3);
-export const PRODUCT_COUNT = Number(process.env.BENCH_PRODUCTS ?? 15);
+export const REVIEWS_PER_USER = Number(process.env.BENCH_REVIEWS_PER_USER ?? 2);
+export const PRODUCT_COUNT = Number(process.env.BENCH_PRODUCTS ?? 10);
 
 const FIRST = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tim'];
 const LAST = ['Lovelace', 'Turing', 'Hopper', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Berners-Lee'];
