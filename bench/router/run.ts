@@ -4,7 +4,8 @@
 // JSON summary.
 //
 // Options: --only peer|ours. Env: BENCH_DURATION (s, default 10), BENCH_WARMUP
-// (s, default 3), BENCH_CONNECTIONS (default 50), BENCH_VERBOSE=1 to echo child output.
+// (s, default 3), BENCH_CONNECTIONS (default 50), BENCH_VERBOSE=1 to echo child output,
+// BENCH_OURS_ENTRY to start a different entry file than router/src/main.ts.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
             )
           : spawnService(
               label,
-              ['router/src/main.ts', '--supergraph', supergraphFile, '--port', String(port)],
+              [process.env.BENCH_OURS_ENTRY ?? 'router/src/main.ts', '--supergraph', supergraphFile, '--port', String(port)],
               {
                 ...process.env,
                 PUBLIC_URL: issuer.publicUrl,
