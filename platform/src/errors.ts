@@ -57,7 +57,8 @@ export class TansuError extends GraphQLError {
     const status = HTTP_STATUS[code];
     super(message, {
       originalError: options.cause instanceof Error ? options.cause : undefined,
-      extensions: { ...options.extensions, code },
+      // Apollo Server reads `http.status` and strips it from what the client sees.
+      extensions: { ...options.extensions, code, http: { status } },
     });
     this.name = 'TansuError';
     this.code = code;

@@ -1,0 +1,101 @@
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { tenantStreamKey } from './outbox.ts';
+
+interface PendingRow {
+  id: string;
+  tenant_id: string;
+  topic: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface OutboxRelay {
+  /** Moves one batch; returns how many events it published. */
+  drainOnce(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Moves outbox rows to per-tenant Redis Streams in id order. It reads every tenant's rows,
+ * so it needs the owner connection (`systemDb`): the one place that bypasses RLS on purpose.
+ * Delivery is at least once: the stream entry carries the outbox id for consumers to dedupe.
+ */
+export function createOutboxRelay(deps: {
+  systemDb: Database;
+  redis: Redis;
+  logger: Logger;
+  batchSize?: number;
+  idleDelayMs?: number;
+  maxStreamLength?: number;
+}): OutboxRelay {
+  const batchSize = deps.batchSize ?? 500;
+  const idleDelayMs = deps.idleDelayMs ?? 50;
+  const maxLen = deps.maxStreamLength ?? 100_000;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  async function drainOnce(): Promise<number> {
+    return deps.systemDb.global(async (em) => {
+      const rows = await em.execute<PendingRow[]>(
+        `select id::text as id, tenant_id, topic, payload, created_at from platform.outbox
+         where published_at is null order by id limit ? for update skip locked`,
+        [batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const pipeline = deps.redis.pipeline();
+      for (const row of rows) {
+        pipeline.xadd(
+          tenantStreamKey(row.tenant_id),
+          'MAXLEN', '~', String(maxLen), '*',
+          'outboxId', row.id,
+          'topic', row.topic,
+          'payload', JSON.stringify(row.payload),
+          'at', new Date(row.created_at).toISOString(),
+        );
+      }
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (failed !== undefined) throw failed[0];
+      await em.execute(`update platform.outbox set published_at = now() where id = any(?::bigint[])`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      let moved = 0;
+      try {
+        moved = await drainOnce();
+      } catch (error) {
+        deps.logger.error({ err: error }, 'outbox relay batch failed; retrying');
+      }
+      if (moved < batchSize && running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idleDelayMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  return {
+    drainOnce,
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { EntityManager } from '../db/database.ts';
+
+/**
+ * Written in the same transaction as the state change it announces; the relay moves it
+ * to the tenant's Redis Stream. Event payloads are documented in events/README.md.
+ */
+export const OutboxEventEntity = defineEntity({
+  name: 'OutboxEvent',
+  tableName: 'outbox',
+  schema: 'platform',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    tenantId: p.uuid(),
+    topic: p.string(),
+    payload: p.json<Record<string, unknown>>(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    publishedAt: p.datetime().nullable(),
+  },
+});
+export type OutboxEvent = InferEntity<typeof OutboxEventEntity>;
+
+export function appendEvent(em: EntityManager, event: { tenantId: string; topic: string; payload: Record<string, unknown> }): void {
+  em.create(OutboxEventEntity, { tenantId: event.tenantId, topic: event.topic, payload: event.payload, publishedAt: null });
+}
+
+/** Redis key of a tenant's event stream; the hash tag keeps a tenant's keys on one cluster slot. */
+export function tenantStreamKey(tenantId: string): string {
+  return `tansu:{${tenantId}}:events`;
+}

@@ -1,0 +1,49 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** Global: the registry every caller resolves a tenant slug against. */
+export const TenantEntity = defineEntity({
+  name: 'Tenant',
+  tableName: 'tenants',
+  schema: 'platform',
+  properties: {
+    id: p.uuid().primary(),
+    slug: p.string().unique(),
+    name: p.string(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type Tenant = InferEntity<typeof TenantEntity>;
+
+export const ROLES = ['OWNER', 'ADMIN', 'DEVELOPER', 'VIEWER'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const MembershipEntity = defineEntity({
+  name: 'Membership',
+  tableName: 'memberships',
+  schema: 'platform',
+  properties: {
+    tenantId: p.uuid().primary(),
+    userId: p.uuid().primary(),
+    role: p.string().$type<Role>(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type Membership = InferEntity<typeof MembershipEntity>;
+
+export const SigningKeyEntity = defineEntity({
+  name: 'SigningKey',
+  tableName: 'signing_keys',
+  schema: 'platform',
+  properties: {
+    tenantId: p.uuid().primary(),
+    kid: p.string().primary(),
+    alg: p.string(),
+    publicJwk: p.json<Record<string, unknown>>(),
+    privateKeyEnc: p.text(),
+    status: p.string().$type<'active' | 'retired'>(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type SigningKey = InferEntity<typeof SigningKeyEntity>;
+
+export const platformEntities = [TenantEntity, MembershipEntity, SigningKeyEntity];

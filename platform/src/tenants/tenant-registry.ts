@@ -1,0 +1,45 @@
+import type { Database, EntityManager } from '../db/database.ts';
+import { errors } from '../errors.ts';
+import { appendEvent } from '../events/outbox.ts';
+import { generateSigningKey, storeSigningKey } from './signing-keys.ts';
+import { TenantEntity, type Tenant } from './entities.ts';
+
+export const PLATFORM_TENANT_SLUG = 'platform';
+const RESERVED_SLUGS = new Set([PLATFORM_TENANT_SLUG, 'admin', 'api', 'www', 'identity', 'graphql', 'health', 'metrics', 'storage', 'functions']);
+const SLUG_PATTERN = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
+
+export function validateTenantInput(input: { slug: string; name: string }, options: { allowReserved?: boolean } = {}): void {
+  if (!SLUG_PATTERN.test(input.slug)) {
+    throw errors.badInput('slug', 'must be 3-40 characters of lowercase letters, digits and dashes, starting with a letter');
+  }
+  if (!options.allowReserved && RESERVED_SLUGS.has(input.slug)) throw errors.badInput('slug', `"${input.slug}" is reserved`);
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 200) throw errors.badInput('name', 'must be 1-200 characters');
+}
+
+export async function findTenantBySlug(em: EntityManager, slug: string): Promise<Tenant | null> {
+  return em.findOne(TenantEntity, { slug });
+}
+
+/**
+ * Everything a tenant needs, in one transaction: its row, its signing key and the
+ * `tenant.created` event. Any failure leaves nothing behind.
+ */
+export async function provisionTenant(
+  db: Database,
+  kek: Buffer,
+  input: { slug: string; name: string },
+  options: { allowReserved?: boolean } = {},
+): Promise<Tenant> {
+  validateTenantInput(input, options);
+  const id = crypto.randomUUID();
+  const key = await generateSigningKey(kek);
+  return db.withTenant(id, async (em) => {
+    if ((await findTenantBySlug(em, input.slug)) !== null) throw errors.conflict(`Tenant "${input.slug}" already exists`);
+    const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim() });
+    await em.flush();
+    storeSigningKey(em, id, key);
+    appendEvent(em, { tenantId: id, topic: 'tenant.created', payload: { tenantId: id, slug: input.slug, name: tenant.name } });
+    return tenant;
+  });
+}

@@ -1,0 +1,170 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { CallerContext, ContextTokenCodec } from '@tansu/platform/context-token';
+import type { Limits } from '@tansu/platform/config';
+import { TansuError, errors } from '@tansu/platform/errors';
+import type { Logger } from '@tansu/platform/logger';
+import { createErrorFormatter, errorReportingPlugin } from '@tansu/platform/graphql/format-error';
+import { executeGraphQLOverHttp } from '@tansu/platform/http/graphql-http';
+import { sendGraphQLError, sendJson } from '@tansu/platform/http/respond';
+import type { Authenticator } from './auth/authenticator.ts';
+import { usePublicOperations } from './auth/public-operations.ts';
+import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
+import { createIdentityProxy } from './http/identity-proxy.ts';
+import { operationLimitsRule } from './limits/operation-limits.ts';
+import { createRouterMetrics } from './observability/metrics.ts';
+import { createPlayground } from './playground/playground.ts';
+import type { RouterContext } from './router-context.ts';
+
+export interface RouterOptions {
+  supergraphSdl: string;
+  /** Subgraph URLs by subgraph name, replacing those written in the supergraph. */
+  subgraphUrls?: Record<string, string>;
+  /** Without an authenticator every caller is anonymous and unrestricted (standalone `--no-auth`). */
+  authenticator: Authenticator | undefined;
+  /** Signs the forwarded context; without it subgraphs receive none. */
+  codec: ContextTokenCodec | undefined;
+  limits: Limits;
+  playground: boolean;
+  identityUrl?: string;
+  readinessChecks?: Record<string, () => Promise<boolean>>;
+  logger: Logger;
+}
+
+export interface Router {
+  readonly server: Server;
+  listen(port: number, host: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+const ANONYMOUS: CallerContext = Object.freeze({ roles: [], scopes: [] }) as CallerContext;
+const TENANT_HEADER = 'x-tenant-id';
+
+function shareKeyOf(caller: CallerContext): string {
+  return caller.tenantId === undefined ? 'anonymous' : `${caller.tenantId}|${caller.subject}|${caller.roles.join(',')}|${caller.scopes.join(',')}`;
+}
+
+/** The one endpoint: authentication, tenant context, limits, and the federated gateway. */
+export async function createRouter(options: RouterOptions): Promise<Router> {
+  const { logger, limits } = options;
+  const dataSources: SubgraphDataSource[] = [];
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    buildService: ({ name, url }) => {
+      const source = new SubgraphDataSource({ url: options.subgraphUrls?.[name] ?? url ?? '' });
+      dataSources.push(source);
+      return source;
+    },
+  });
+  const plugins = [errorReportingPlugin<RouterContext>(), ApolloServerPluginLandingPageDisabled()];
+  if (options.authenticator !== undefined) plugins.push(usePublicOperations({ allowIntrospection: options.playground }));
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    formatError: createErrorFormatter({ trustUpstream: true }),
+    plugins,
+    validationRules: [operationLimitsRule(limits)],
+    introspection: options.playground,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+  });
+  await apollo.start();
+
+  const metrics = createRouterMetrics();
+  const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
+  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy(options.identityUrl, limits.maxBodyBytes);
+
+  async function ready(): Promise<Record<string, boolean>> {
+    const checks = Object.entries(options.readinessChecks ?? {});
+    const results = await Promise.all(checks.map(async ([name, check]) => [name, await check().catch(() => false)] as const));
+    return { supergraph: true, ...Object.fromEntries(results) };
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    for (const name of Object.keys(req.headers)) if (name.startsWith('x-tansu-')) delete req.headers[name];
+    let caller = ANONYMOUS;
+    if (options.authenticator !== undefined) {
+      caller = (await options.authenticator.authenticate(req.headers.authorization)) ?? ANONYMOUS;
+      const tenantHeader = req.headers[TENANT_HEADER];
+      if (typeof tenantHeader === 'string' && caller.tenantId !== undefined && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
+        throw errors.forbidden(`Token belongs to another tenant than "${tenantHeader.slice(0, 64)}"`);
+      }
+    }
+    const context: RouterContext = {
+      caller,
+      requestId,
+      logger: logger.child({ requestId, tenantId: caller.tenantId }),
+      contextToken: options.codec?.sign(caller),
+      shareKey: shareKeyOf(caller),
+    };
+    await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (path === '/graphql') {
+      if (playground?.handle(req, res)) return 'playground';
+      await handleGraphQL(req, res, requestId);
+      return 'graphql';
+    }
+    if (playground !== undefined && path.startsWith('/graphql/assets/') && playground.handle(req, res)) return 'playground';
+    if (path === '/health') {
+      sendJson(res, 200, { status: 'ok' });
+      return 'health';
+    }
+    if (path === '/ready') {
+      const checks = await ready();
+      const ok = Object.values(checks).every(Boolean);
+      sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
+      return 'ready';
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return 'metrics';
+    }
+    if (identityProxy !== undefined && path.startsWith('/identity/')) {
+      await identityProxy.handle(req, res);
+      return 'identity';
+    }
+    sendJson(res, 404, { error: 'not found' });
+    return 'not_found';
+  }
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    handle(req, res, requestId)
+      .then((route) => metrics.observe(route, res.statusCode, (performance.now() - started) / 1000))
+      .catch((error: unknown) => {
+        metrics.observe('error', error instanceof TansuError ? error.status : 500, (performance.now() - started) / 1000);
+        if (res.headersSent) return void res.destroy();
+        if (error instanceof TansuError && error.expose) return sendGraphQLError(res, error, requestId);
+        logger.error({ err: error, requestId }, 'router request failed');
+        sendGraphQLError(res, errors.internal(error), requestId);
+      });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      }),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await apollo.stop();
+      await Promise.all(dataSources.map((s) => s.close()));
+      await identityProxy?.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Pool } from 'undici';
+import { sendJson } from '@tansu/platform/http/respond';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+
+/** `/identity/*` (JWKS, and the issuer's endpoints) forwarded to the identity service. */
+export function createIdentityProxy(identityUrl: string, maxBodyBytes: number) {
+  const target = new URL(identityUrl);
+  const pool = new Pool(target.origin, { connections: 16, keepAliveTimeout: 30_000 });
+  return {
+    async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBodyBytes) return sendJson(res, 413, { error: 'payload too large' });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === 'string' && !HOP_BY_HOP.has(name) && !name.startsWith('x-tansu-')) headers[name] = value;
+      }
+      const upstream = await pool.request({ path: req.url ?? '/', method, headers, body: method === 'POST' ? req : null });
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(upstream.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+      }
+      res.writeHead(upstream.statusCode, out);
+      for await (const chunk of upstream.body) res.write(chunk);
+      res.end();
+    },
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,138 @@
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
+  type ASTVisitor,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+}
+
+/** A list without a size argument is assumed to hold this many items. */
+const DEFAULT_LIST_SIZE = 10;
+const SIZE_ARGUMENTS = ['first', 'last', 'limit', 'take'];
+
+interface Measure {
+  depth: number;
+  cost: number;
+}
+
+function listSize(field: FieldNode, variables: Record<string, unknown> | undefined): number {
+  for (const arg of field.arguments ?? []) {
+    if (!SIZE_ARGUMENTS.includes(arg.name.value)) continue;
+    if (arg.value.kind === Kind.INT) return Math.max(1, Number(arg.value.value));
+    if (arg.value.kind === Kind.VARIABLE) {
+      const value = variables?.[arg.value.name.value];
+      if (typeof value === 'number' && Number.isFinite(value)) return Math.max(1, value);
+    }
+  }
+  return DEFAULT_LIST_SIZE;
+}
+
+function fieldOf(type: GraphQLNamedType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
+  return type !== undefined && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
+}
+
+/**
+ * Depth and cost of a selection: every field costs 1, and whatever a list field selects is
+ * paid once per expected item. Fragments are expanded; a fragment cycle stops expansion
+ * (the standard NoFragmentCycles rule reports it).
+ */
+function measure(
+  selectionSet: SelectionSetNode,
+  parent: GraphQLNamedType | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+  context: ValidationContext,
+  visiting: Set<string>,
+): Measure {
+  let depth = 0;
+  let cost = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value.startsWith('__')) continue;
+      const field = fieldOf(parent, selection.name.value);
+      const inner = selection.selectionSet === undefined
+        ? { depth: 0, cost: 0 }
+        : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), fragments, context, visiting);
+      const multiplier = field !== undefined && isListType(getNullableType(field.type)) ? listSize(selection, undefined) : 1;
+      depth = Math.max(depth, 1 + inner.depth);
+      cost += 1 + multiplier * inner.cost;
+    } else {
+      let inner: Measure;
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const typeName = selection.typeCondition?.name.value;
+        const type = typeName === undefined ? parent : context.getSchema().getType(typeName) ?? undefined;
+        inner = measure(selection.selectionSet, type, fragments, context, visiting);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments[name];
+        if (fragment === undefined || visiting.has(name)) continue;
+        visiting.add(name);
+        inner = measure(fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, fragments, context, visiting);
+        visiting.delete(name);
+      }
+      depth = Math.max(depth, inner.depth);
+      cost += inner.cost;
+    }
+  }
+  return { depth, cost };
+}
+
+function countAliases(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, visiting: Set<string>): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.alias !== undefined) count += 1;
+      if (selection.selectionSet !== undefined) count += countAliases(selection.selectionSet, fragments, visiting);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countAliases(selection.selectionSet, fragments, visiting);
+    } else {
+      const fragment = fragments[selection.name.value];
+      if (fragment === undefined || visiting.has(selection.name.value)) continue;
+      visiting.add(selection.name.value);
+      count += countAliases(fragment.selectionSet, fragments, visiting);
+      visiting.delete(selection.name.value);
+    }
+  }
+  return count;
+}
+
+function limitError(message: string, limit: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', limit } });
+}
+
+/**
+ * A validation rule: it runs once per distinct document (Apollo caches validated documents),
+ * so a repeated operation pays nothing for it.
+ */
+export function operationLimitsRule(limits: OperationLimits) {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const definition of context.getDocument().definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+    }
+    return {
+      OperationDefinition(operation) {
+        const root = context.getSchema().getRootType(operation.operation) ?? undefined;
+        const { depth, cost } = measure(operation.selectionSet, root, fragments, context, new Set());
+        const aliases = countAliases(operation.selectionSet, fragments, new Set());
+        if (depth > limits.maxDepth) context.reportError(limitError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, 'depth'));
+        if (aliases > limits.maxAliases) context.reportError(limitError(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'aliases'));
+        if (cost > limits.maxCost) context.reportError(limitError(`Query cost ${cost} exceeds the budget of ${limits.maxCost}`, 'cost'));
+      },
+    };
+  };
+}

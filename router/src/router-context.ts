@@ -1,0 +1,13 @@
+import type { CallerContext } from '@tansu/platform/context-token';
+import type { Logger } from '@tansu/platform/logger';
+
+/** What every router request carries from authentication to the subgraph fetches. */
+export interface RouterContext {
+  caller: CallerContext;
+  requestId: string;
+  logger: Logger;
+  /** The signed `x-tansu-context` value, made once per request (absent without a secret). */
+  contextToken: string | undefined;
+  /** Requests with equal keys may share identical in-flight subgraph fetches. */
+  shareKey: string;
+}

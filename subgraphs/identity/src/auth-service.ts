@@ -1,0 +1,176 @@
+import type { Database, EntityManager } from '@tansu/platform/db/database';
+import { errors } from '@tansu/platform/errors';
+import { appendEvent } from '@tansu/platform/events/outbox';
+import type { Role, Tenant } from '@tansu/platform/tenants/entities';
+import { addMembership, rolesOf } from '@tansu/platform/tenants/memberships';
+import type { SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import { PLATFORM_TENANT_SLUG, findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
+import { RefreshTokenEntity, UserEntity, type User } from './entities.ts';
+import { hashPassword, validatePassword, verifyPassword } from './passwords.ts';
+import { hashRefreshToken, issuerFor, newRefreshToken, signAccessToken } from './tokens.ts';
+
+export interface AuthResult {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: UserView;
+}
+
+export interface UserView {
+  id: string;
+  tenantId: string;
+  email: string;
+  roles: Role[];
+  createdAt: Date;
+}
+
+export interface Credentials {
+  tenant: string;
+  email: string;
+  password: string;
+}
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const INVALID_CREDENTIALS = 'Invalid email or password';
+
+export function normalizeEmail(email: string): string {
+  const normalized = email.trim().toLowerCase();
+  if (normalized.length > 254 || !EMAIL_PATTERN.test(normalized)) throw errors.badInput('email', 'is not a valid email address');
+  return normalized;
+}
+
+/** Sign-up, sign-in, refresh and the current user: identity's domain, free of GraphQL. */
+export function createAuthService(deps: {
+  db: Database;
+  keys: SigningKeyCache;
+  publicUrl: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+}) {
+  const { db } = deps;
+
+  async function tenantBySlug(slug: string): Promise<Tenant> {
+    const tenant = typeof slug === 'string' && slug.length <= 64 ? await db.global((em) => findTenantBySlug(em, slug)) : null;
+    if (tenant === null) throw errors.notFound(`Tenant "${String(slug).slice(0, 64)}"`);
+    return tenant;
+  }
+
+  async function issueTokens(em: EntityManager, tenant: Tenant, user: User, roles: Role[], familyId: string): Promise<AuthResult> {
+    const key = await deps.keys.active(em, tenant.id);
+    const accessToken = await signAccessToken(key, {
+      issuer: issuerFor(deps.publicUrl, tenant.slug),
+      audience: deps.audience,
+      subject: user.id,
+      tenantId: tenant.id,
+      tenantSlug: tenant.slug,
+      roles,
+      scope: 'openid',
+      ttlSeconds: deps.accessTokenTtlSeconds,
+    });
+    const refresh = newRefreshToken();
+    em.create(RefreshTokenEntity, {
+      id: crypto.randomUUID(),
+      tenantId: tenant.id,
+      userId: user.id,
+      familyId,
+      tokenHash: refresh.hash,
+      expiresAt: new Date(Date.now() + deps.refreshTokenTtlSeconds * 1000),
+      rotatedAt: null,
+      revokedAt: null,
+    });
+    return {
+      accessToken,
+      refreshToken: refresh.token,
+      expiresIn: deps.accessTokenTtlSeconds,
+      user: { id: user.id, tenantId: tenant.id, email: user.email, roles, createdAt: user.createdAt },
+    };
+  }
+
+  /** Creates a user in a tenant; `role` is for the platform's own bootstrap, never for clients. */
+  async function createUser(tenant: Tenant, input: { email: string; password: string }, role: Role): Promise<AuthResult> {
+    const email = normalizeEmail(input.email);
+    validatePassword(input.password);
+    const passwordHash = await hashPassword(input.password);
+    try {
+      return await db.withTenant(tenant.id, async (em) => {
+        const user = em.create(UserEntity, { id: crypto.randomUUID(), tenantId: tenant.id, email, passwordHash });
+        addMembership(em, tenant.id, user.id, role);
+        appendEvent(em, { tenantId: tenant.id, topic: 'user.signed_up', payload: { userId: user.id, email } });
+        await em.flush();
+        return issueTokens(em, tenant, user, [role], crypto.randomUUID());
+      });
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && (error as { code: unknown }).code === 'CONFLICT') {
+        throw errors.conflict('An account with that email already exists in this tenant');
+      }
+      throw error;
+    }
+  }
+
+  return {
+    tenantBySlug,
+    createUser,
+
+    async signUp(input: Credentials): Promise<AuthResult> {
+      const tenant = await tenantBySlug(input.tenant);
+      if (tenant.slug === PLATFORM_TENANT_SLUG) throw errors.forbidden('Self sign-up is closed for this tenant');
+      return createUser(tenant, input, 'VIEWER');
+    },
+
+    async signIn(input: Credentials): Promise<AuthResult> {
+      const tenant = await tenantBySlug(input.tenant);
+      const email = normalizeEmail(input.email);
+      if (typeof input.password !== 'string' || input.password.length > 256) throw errors.unauthenticated(INVALID_CREDENTIALS);
+      const user = await db.withTenant(tenant.id, (em) => em.findOne(UserEntity, { email }));
+      if (!(await verifyPassword(user?.passwordHash, input.password)) || user === null) {
+        throw errors.unauthenticated(INVALID_CREDENTIALS);
+      }
+      return db.withTenant(tenant.id, async (em) => issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), crypto.randomUUID()));
+    },
+
+    /** Rotation: a refresh token works once; presenting a rotated one revokes its whole family. */
+    async refresh(input: { tenant: string; refreshToken: string }): Promise<AuthResult> {
+      const tenant = await tenantBySlug(input.tenant);
+      const tokenHash = hashRefreshToken(String(input.refreshToken));
+      const outcome = await db.withTenant(tenant.id, async (em) => {
+        const row = await em.findOne(RefreshTokenEntity, { tokenHash });
+        if (row === null || row.revokedAt !== null || row.expiresAt.getTime() < Date.now()) return { error: 'invalid' as const };
+        const claimed = await em.nativeUpdate(RefreshTokenEntity, { id: row.id, rotatedAt: null }, { rotatedAt: new Date() });
+        if (claimed === 0) {
+          await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
+          return { error: 'reused' as const };
+        }
+        const user = await em.findOne(UserEntity, { id: row.userId });
+        if (user === null) return { error: 'invalid' as const };
+        return { result: await issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), row.familyId) };
+      });
+      if ('error' in outcome) {
+        throw errors.unauthenticated(outcome.error === 'reused' ? 'Refresh token was already used; sign in again' : 'Invalid or expired refresh token');
+      }
+      return outcome.result;
+    },
+
+    async me(tenantId: string, userId: string): Promise<UserView | null> {
+      return db.withTenant(tenantId, async (em) => {
+        const user = await em.findOne(UserEntity, { id: userId });
+        if (user === null) return null;
+        return { id: user.id, tenantId, email: user.email, roles: await rolesOf(em, tenantId, user.id), createdAt: user.createdAt };
+      });
+    },
+
+    async usersByIds(tenantId: string, ids: readonly string[]): Promise<(UserView | null)[]> {
+      return db.withTenant(tenantId, async (em) => {
+        const users = await em.find(UserEntity, { id: { $in: [...ids] } });
+        const byId = new Map(users.map((u) => [u.id, u]));
+        const roles = new Map<string, Role[]>();
+        for (const user of users) roles.set(user.id, await rolesOf(em, tenantId, user.id));
+        return ids.map((id) => {
+          const user = byId.get(id);
+          return user === undefined ? null : { id, tenantId, email: user.email, roles: roles.get(id) ?? [], createdAt: user.createdAt };
+        });
+      });
+    },
+  };
+}
+export type AuthService = ReturnType<typeof createAuthService>;

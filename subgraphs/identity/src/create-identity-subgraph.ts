@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import type { ContextTokenCodec } from '@tansu/platform/context-token';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
+import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import { createAuthService } from './auth-service.ts';
+import { createJwksRoute } from './jwks-route.ts';
+import { createIdentityResolvers, createUserLoader, type IdentityContext } from './resolvers.ts';
+
+export const IDENTITY_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
+
+export async function createIdentitySubgraph(deps: {
+  db: Database;
+  codec: ContextTokenCodec;
+  logger: Logger;
+  kek: Buffer;
+  publicUrl: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  maxBodyBytes: number;
+}) {
+  const auth = createAuthService({
+    db: deps.db,
+    keys: createSigningKeyCache(deps.kek),
+    publicUrl: deps.publicUrl,
+    audience: deps.audience,
+    accessTokenTtlSeconds: deps.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: deps.refreshTokenTtlSeconds,
+  });
+  const server = await createSubgraphServer<IdentityContext>({
+    name: 'identity',
+    typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
+    resolvers: createIdentityResolvers(auth),
+    codec: deps.codec,
+    logger: deps.logger,
+    maxBodyBytes: deps.maxBodyBytes,
+    makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
+    routes: [createJwksRoute(deps.db)],
+    ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
+  });
+  return { server, auth };
+}

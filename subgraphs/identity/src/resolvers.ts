@@ -1,0 +1,52 @@
+import DataLoader from 'dataloader';
+import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
+import { requireTenantCaller } from '@tansu/platform/guards';
+import { errors } from '@tansu/platform/errors';
+import type { AuthResult, AuthService, UserView } from './auth-service.ts';
+
+export interface IdentityContext extends SubgraphContext {
+  users: DataLoader<string, UserView | null>;
+}
+
+export function createUserLoader(auth: AuthService, base: SubgraphContext): DataLoader<string, UserView | null> {
+  return new DataLoader(async (ids) => {
+    const caller = base.caller;
+    if (caller.tenantId === undefined) return ids.map(() => null);
+    return auth.usersByIds(caller.tenantId, ids);
+  });
+}
+
+function stringField(input: Record<string, unknown>, field: string): string {
+  const value = input[field];
+  if (typeof value !== 'string') throw errors.badInput(field, 'is required');
+  return value;
+}
+
+function payload(result: AuthResult) {
+  return { ...result, user: result.user };
+}
+
+/** GraphQL over the auth service; every argument is validated before it reaches the domain. */
+export function createIdentityResolvers(auth: AuthService) {
+  return {
+    Query: {
+      me: (_: unknown, __: unknown, ctx: IdentityContext) => {
+        const caller = requireTenantCaller(ctx.caller);
+        return ctx.users.load(caller.subject);
+      },
+    },
+    Mutation: {
+      signUp: async (_: unknown, { input }: { input: Record<string, unknown> }) =>
+        payload(await auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') })),
+      signIn: async (_: unknown, { input }: { input: Record<string, unknown> }) =>
+        payload(await auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') })),
+      refreshToken: async (_: unknown, { input }: { input: Record<string, unknown> }) =>
+        payload(await auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') })),
+    },
+    User: {
+      __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.users.load(ref.id),
+      tenant: (user: UserView) => ({ __typename: 'Tenant', id: user.tenantId }),
+      createdAt: (user: UserView) => user.createdAt.toISOString(),
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { ActiveSigningKey } from '@tansu/platform/tenants/signing-keys';
+
+export interface AccessTokenClaims {
+  issuer: string;
+  audience: string;
+  subject: string;
+  tenantId: string;
+  tenantSlug: string;
+  roles: string[];
+  scope: string;
+  ttlSeconds: number;
+}
+
+/** The issuer URL of a tenant: the router checks tokens against exactly this. */
+export function issuerFor(publicUrl: string, tenantSlug: string): string {
+  return `${publicUrl}/identity/${tenantSlug}`;
+}
+
+export function signAccessToken(key: ActiveSigningKey, claims: AccessTokenClaims): Promise<string> {
+  return new SignJWT({ tid: claims.tenantId, tenant: claims.tenantSlug, roles: claims.roles, scope: claims.scope })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(claims.issuer)
+    .setAudience(claims.audience)
+    .setSubject(claims.subject)
+    .setIssuedAt()
+    .setJti(crypto.randomUUID())
+    .setExpirationTime(`${claims.ttlSeconds}s`)
+    .sign(key.privateKey);
+}
+
+/** Refresh tokens are random; only their hash is stored. */
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}

@@ -1,0 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import type { ContextTokenCodec } from '@tansu/platform/context-token';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
+import { createTenancyService } from './tenancy-service.ts';
+import { createTenancyResolvers, createTenantLoader, type TenancyContext } from './resolvers.ts';
+
+export const TENANCY_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
+
+export async function createTenancySubgraph(deps: { db: Database; codec: ContextTokenCodec; logger: Logger; kek: Buffer; maxBodyBytes: number }) {
+  const service = createTenancyService({ db: deps.db, kek: deps.kek });
+  const server = await createSubgraphServer<TenancyContext>({
+    name: 'tenancy',
+    typeDefs: await readFile(TENANCY_SCHEMA_PATH, 'utf8'),
+    resolvers: createTenancyResolvers(service),
+    codec: deps.codec,
+    logger: deps.logger,
+    maxBodyBytes: deps.maxBodyBytes,
+    makeContext: (base) => ({ ...base, tenants: createTenantLoader(service, base) }),
+    ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
+  });
+  return { server, service };
+}

@@ -1,0 +1,37 @@
+import DataLoader from 'dataloader';
+import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
+import { errors } from '@tansu/platform/errors';
+import type { Membership, Tenant } from '@tansu/platform/tenants/entities';
+import type { TenancyService } from './tenancy-service.ts';
+
+export interface TenancyContext extends SubgraphContext {
+  tenants: DataLoader<string, Tenant | null>;
+}
+
+export function createTenantLoader(service: TenancyService, base: SubgraphContext): DataLoader<string, Tenant | null> {
+  return new DataLoader((ids) => service.byIds(base.caller, ids));
+}
+
+export function createTenancyResolvers(service: TenancyService) {
+  return {
+    Query: {
+      tenant: (_: unknown, __: unknown, ctx: TenancyContext) => service.current(ctx.caller),
+      tenants: (_: unknown, args: { first: number; offset: number }, ctx: TenancyContext) => service.list(ctx.caller, args.first, args.offset),
+    },
+    Mutation: {
+      createTenant: (_: unknown, { input }: { input: { slug: unknown; name: unknown } }, ctx: TenancyContext) => {
+        if (typeof input.slug !== 'string') throw errors.badInput('slug', 'is required');
+        if (typeof input.name !== 'string') throw errors.badInput('name', 'is required');
+        return service.createTenant(ctx.caller, { slug: input.slug, name: input.name });
+      },
+    },
+    Tenant: {
+      __resolveReference: (ref: { id: string }, ctx: TenancyContext) => ctx.tenants.load(ref.id),
+      createdAt: (tenant: Tenant) => tenant.createdAt.toISOString(),
+      members: (tenant: Tenant, _: unknown, ctx: TenancyContext) => service.members(ctx.caller, tenant.id),
+    },
+    Membership: {
+      createdAt: (membership: Membership) => membership.createdAt.toISOString(),
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Database } from '@tansu/platform/db/database';
+import type { CallerContext } from '@tansu/platform/context-token';
+import { errors } from '@tansu/platform/errors';
+import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller } from '@tansu/platform/guards';
+import { MembershipEntity, TenantEntity, type Membership, type Tenant } from '@tansu/platform/tenants/entities';
+import { provisionTenant } from '@tansu/platform/tenants/tenant-registry';
+
+/** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
+export function createTenancyService(deps: { db: Database; kek: Buffer }) {
+  const { db } = deps;
+  return {
+    async createTenant(caller: CallerContext, input: { slug: string; name: string }): Promise<Tenant> {
+      requirePlatformAdmin(caller);
+      return provisionTenant(db, deps.kek, input);
+    },
+
+    async current(caller: CallerContext): Promise<Tenant | null> {
+      const c = requireTenantCaller(caller);
+      return db.global((em) => em.findOne(TenantEntity, { id: c.tenantId }));
+    },
+
+    async list(caller: CallerContext, first: number, offset: number): Promise<Tenant[]> {
+      requirePlatformAdmin(caller);
+      if (!Number.isInteger(first) || first < 1 || first > 200) throw errors.badInput('first', 'must be between 1 and 200');
+      if (!Number.isInteger(offset) || offset < 0) throw errors.badInput('offset', 'must be 0 or more');
+      return db.global((em) => em.find(TenantEntity, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: first, offset }));
+    },
+
+    /** A caller sees its own tenant; platform administrators see any. */
+    async byIds(caller: CallerContext, ids: readonly string[]): Promise<(Tenant | null)[]> {
+      const visible = isPlatformAdmin(caller) ? [...ids] : ids.filter((id) => id === caller.tenantId);
+      const rows = visible.length === 0 ? [] : await db.global((em) => em.find(TenantEntity, { id: { $in: visible } }));
+      const byId = new Map(rows.map((t) => [t.id, t]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    async members(caller: CallerContext, tenantId: string): Promise<Membership[]> {
+      const c = requireTenantCaller(caller);
+      const own = c.tenantId === tenantId && c.roles.some((r) => r === 'OWNER' || r === 'ADMIN');
+      if (!own && !isPlatformAdmin(c)) throw errors.forbidden('Only the tenant\'s owners and admins may list its members');
+      return db.withTenant(tenantId, (em) => em.find(MembershipEntity, { tenantId }, { orderBy: { createdAt: 'asc' } }));
+    },
+  };
+}
+export type TenancyService = ReturnType<typeof createTenancyService>;
