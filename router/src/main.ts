@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { deriveSecrets, loadConfig } from '@tansu/platform/config';
+import { createContextTokenCodec } from '@tansu/platform/context-token';
+import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
+import { createLogger } from '@tansu/platform/logger';
+import { createAuthenticator } from './auth/authenticator.ts';
+import { createRouter } from './create-router.ts';
+import { platformSubgraphUrls, httpReadyCheck } from './platform-wiring.ts';
+
+const USAGE = `Usage: node router/src/main.ts [--supergraph PATH] [--port N] [--host H] [--no-auth]
+
+Without --supergraph the router serves the Tansu platform (supergraph/supergraph.graphql).
+With --supergraph it fronts any Federation 2 supergraph, using the subgraph URLs in the file.
+Authentication stays on unless --no-auth is given.`;
+
+try {
+  const { values } = parseArgs({
+    options: {
+      supergraph: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'no-auth': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const env = { ...process.env };
+  if (values.port !== undefined) env.PORT = values.port;
+  if (values.host !== undefined) env.HOST = values.host;
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.logLevel, service: 'router' });
+  const standalone = values.supergraph !== undefined;
+  const supergraphPath = values.supergraph ?? new URL('../../supergraph/supergraph.graphql', import.meta.url);
+  const supergraphSdl = await readFile(supergraphPath, 'utf8').catch(() => {
+    throw new Error(`Cannot read the supergraph file ${String(supergraphPath)}`);
+  });
+  const hasSecret = config.secret !== undefined || config.contextSecret !== undefined;
+  if (!standalone && !hasSecret) throw new Error('TANSU_SECRET is required (32+ random characters)');
+  const codec = hasSecret ? createContextTokenCodec(deriveSecrets(config).contextKey) : undefined;
+  const authenticator = values['no-auth']
+    ? undefined
+    : createAuthenticator({
+        publicUrl: config.publicUrl,
+        audience: config.jwtAudience,
+        jwksUrlTemplate: config.jwksUrlTemplate ?? `${config.identityUrl}/identity/{tenant}/.well-known/jwks.json`,
+      });
+  if (authenticator === undefined) logger.warn('authentication is OFF: every caller is anonymous and unrestricted');
+
+  const redis = !standalone && config.redisUrl !== undefined ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+  const router = await createRouter({
+    supergraphSdl,
+    subgraphUrls: standalone ? undefined : platformSubgraphUrls(config),
+    authenticator,
+    codec,
+    limits: config.limits,
+    playground: config.playground,
+    identityUrl: standalone ? undefined : config.identityUrl,
+    readinessChecks: standalone
+      ? {}
+      : {
+          identity: httpReadyCheck(`${config.identityUrl}/ready`),
+          tenancy: httpReadyCheck(`${config.tenancyUrl}/ready`),
+          ...(redis === undefined ? {} : { redis: async () => (await redis.ping()) === 'PONG' }),
+        },
+    logger,
+  });
+  const port = await router.listen(config.port, config.host);
+  logger.info({ port }, `GraphQL endpoint: http://${config.host}:${port}/graphql`);
+  stopOnSignals(async () => {
+    await router.close();
+    redis?.disconnect();
+  }, logger);
+} catch (error) {
+  failStartup(error);
+}
