@@ -11,6 +11,9 @@ interface PendingRow {
   created_at: Date;
 }
 
+/** After a failed batch (Redis or Postgres away) the relay waits before trying again. */
+const FAILURE_DELAY_MS = 1_000;
+
 export interface OutboxRelay {
   /** Moves one batch; returns how many events it published. */
   drainOnce(): Promise<number>;
@@ -60,7 +63,7 @@ export function createOutboxRelay(deps: {
       const results = await pipeline.exec();
       const failed = results?.find(([error]) => error !== null);
       if (failed !== undefined) throw failed[0];
-      await em.execute(`update platform.outbox set published_at = now() where id = any(?::bigint[])`, [rows.map((r) => r.id)]);
+      await em.execute(`update platform.outbox set published_at = now() where id in (?)`, [rows.map((r) => r.id)]);
       return rows.length;
     });
   }
@@ -68,14 +71,16 @@ export function createOutboxRelay(deps: {
   async function run(): Promise<void> {
     while (running) {
       let moved = 0;
+      let delay = idleDelayMs;
       try {
         moved = await drainOnce();
       } catch (error) {
         deps.logger.error({ err: error }, 'outbox relay batch failed; retrying');
+        delay = FAILURE_DELAY_MS;
       }
       if (moved < batchSize && running) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idleDelayMs);
+          const timer = setTimeout(resolve, delay);
           wake = () => {
             clearTimeout(timer);
             resolve();

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { CONTEXT_HEADER, type CallerContext, type ContextTokenCodec } from '../context-token.ts';
@@ -45,7 +46,7 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs: parse(options.typeDefs), resolvers: options.resolvers }]),
     formatError: createErrorFormatter({ trustUpstream: false }),
-    plugins: [errorReportingPlugin<TContext>()],
+    plugins: [errorReportingPlugin<TContext>(), ApolloServerPluginInlineTraceDisabled()],
     includeStacktraceInErrorResponses: false,
     introspection: true,
     csrfPrevention: true,

@@ -17,7 +17,7 @@ export async function createTenancySubgraph(deps: { db: Database; codec: Context
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: deps.maxBodyBytes,
-    makeContext: (base) => ({ ...base, tenants: createTenantLoader(service, base) }),
+    makeContext: (base) => ({ ...base, tenants: createTenantLoader(service) }),
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return { server, service };

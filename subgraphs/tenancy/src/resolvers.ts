@@ -8,8 +8,8 @@ export interface TenancyContext extends SubgraphContext {
   tenants: DataLoader<string, Tenant | null>;
 }
 
-export function createTenantLoader(service: TenancyService, base: SubgraphContext): DataLoader<string, Tenant | null> {
-  return new DataLoader((ids) => service.byIds(base.caller, ids));
+export function createTenantLoader(service: TenancyService): DataLoader<string, Tenant | null> {
+  return new DataLoader((ids) => service.byIds(ids));
 }
 
 export function createTenancyResolvers(service: TenancyService) {

@@ -26,10 +26,12 @@ export function createTenancyService(deps: { db: Database; kek: Buffer }) {
       return db.global((em) => em.find(TenantEntity, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: first, offset }));
     },
 
-    /** A caller sees its own tenant; platform administrators see any. */
-    async byIds(caller: CallerContext, ids: readonly string[]): Promise<(Tenant | null)[]> {
-      const visible = isPlatformAdmin(caller) ? [...ids] : ids.filter((id) => id === caller.tenantId);
-      const rows = visible.length === 0 ? [] : await db.global((em) => em.find(TenantEntity, { id: { $in: visible } }));
+    /**
+     * Entity references from other subgraphs (a user's tenant). A tenant's id, slug and name
+     * are what its users type to sign in, so they are not secret; its members are guarded.
+     */
+    async byIds(ids: readonly string[]): Promise<(Tenant | null)[]> {
+      const rows = await db.global((em) => em.find(TenantEntity, { id: { $in: [...ids] } }));
       const byId = new Map(rows.map((t) => [t.id, t]));
       return ids.map((id) => byId.get(id) ?? null);
     },

@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { deriveSecrets, type TansuConfig } from '@tansu/platform/config';
+import { createContextTokenCodec } from '@tansu/platform/context-token';
+import { openDatabase, type Database } from '@tansu/platform/db/database';
+import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
+import { migrate } from '@tansu/platform/db/migrate';
+import { startEmbeddedPostgres } from '@tansu/platform/embedded/postgres';
+import { startEmbeddedRedis } from '@tansu/platform/embedded/redis';
+import { OutboxEventEntity } from '@tansu/platform/events/outbox';
+import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
+import type { Logger } from '@tansu/platform/logger';
+import { platformEntities } from '@tansu/platform/tenants/entities';
+import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
+import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
+import { identityEntities } from '@tansu/subgraph-identity/entities';
+import { createTenancySubgraph } from '@tansu/subgraph-tenancy/create-tenancy-subgraph';
+import { createAuthenticator } from '@tansu/router/auth/authenticator';
+import { createRouter } from '@tansu/router/create-router';
+import { platformSubgraphUrls, httpReadyCheck } from '@tansu/router/platform-wiring';
+import { readFile } from 'node:fs/promises';
+
+export interface Stack {
+  graphqlUrl: string;
+  routerUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  db: Database;
+  systemDb: Database;
+  redis: Redis;
+  relay: OutboxRelay;
+  admin: { created: boolean; email?: string; generatedPassword?: string };
+  stop(): Promise<void>;
+}
+
+const SUPERGRAPH = new URL('../../supergraph/supergraph.graphql', import.meta.url);
+
+/**
+ * The whole platform in one process: Postgres and Redis (embedded unless URLs are given),
+ * migrations, both subgraphs, the outbox relay and the router. `npm run dev` and the
+ * end-to-end tests start exactly this; production runs each part as its own deployable.
+ */
+export async function startStack(config: Readonly<TansuConfig>, logger: Logger): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((error: unknown) => logger.warn({ err: error }, 'stop step failed'));
+  };
+  try {
+    const secrets = deriveSecrets(config);
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), onLog: (line) => logger.debug({ postgres: line.trim() }) });
+      stops.push(pg.stop);
+      databaseUrl = pg.url;
+      logger.info({ port: pg.port }, 'embedded Postgres started');
+    }
+    let redisUrl = config.redisUrl;
+    if (redisUrl === undefined) {
+      const redisServer = await startEmbeddedRedis({ dataDir: join(config.dataDir, 'redis') });
+      stops.push(redisServer.stop);
+      redisUrl = redisServer.url;
+      logger.info({ port: redisServer.port }, 'redis-server started');
+    }
+    await migrate({ ownerUrl: databaseUrl, appPassword: secrets.appDbPassword });
+
+    const db = await openDatabase({
+      url: resolveAppDatabaseUrl({ databaseUrl, databaseAppUrl: config.databaseAppUrl }, secrets),
+      entities: [...platformEntities, OutboxEventEntity, ...identityEntities],
+    });
+    stops.push(() => db.close());
+    const systemDb = await openDatabase({ url: databaseUrl, entities: [], poolMax: 2 });
+    stops.push(() => systemDb.close());
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    stops.push(async () => redis.disconnect());
+
+    const codec = createContextTokenCodec(secrets.contextKey);
+    const identity = await createIdentitySubgraph({
+      db,
+      codec,
+      logger: logger.child({ service: 'identity' }),
+      kek: secrets.keyEncryptionKey,
+      publicUrl: config.publicUrl,
+      audience: config.jwtAudience,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      maxBodyBytes: config.limits.maxBodyBytes,
+    });
+    const identityPort = await identity.server.listen(config.identityPort, config.host);
+    stops.push(() => identity.server.close());
+    const tenancy = await createTenancySubgraph({ db, codec, logger: logger.child({ service: 'tenancy' }), kek: secrets.keyEncryptionKey, maxBodyBytes: config.limits.maxBodyBytes });
+    const tenancyPort = await tenancy.server.listen(config.tenancyPort, config.host);
+    stops.push(() => tenancy.server.close());
+
+    const admin = await bootstrapPlatformAdmin({
+      db,
+      kek: secrets.keyEncryptionKey,
+      auth: identity.auth,
+      logger,
+      email: config.adminEmail,
+      password: config.adminPassword,
+      allowGeneratedPassword: config.mode !== 'production',
+    });
+
+    const relay = createOutboxRelay({ systemDb, redis, logger: logger.child({ service: 'outbox-relay' }) });
+    relay.start();
+    stops.push(() => relay.stop());
+
+    const urls = { identityUrl: `http://127.0.0.1:${identityPort}`, tenancyUrl: `http://127.0.0.1:${tenancyPort}` };
+    const router = await createRouter({
+      supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
+      subgraphUrls: platformSubgraphUrls(urls),
+      authenticator: createAuthenticator({
+        publicUrl: config.publicUrl,
+        audience: config.jwtAudience,
+        jwksUrlTemplate: config.jwksUrlTemplate ?? `${urls.identityUrl}/identity/{tenant}/.well-known/jwks.json`,
+      }),
+      codec,
+      limits: config.limits,
+      playground: config.playground,
+      identityUrl: urls.identityUrl,
+      readinessChecks: {
+        postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,
+        redis: async () => (await redis.ping()) === 'PONG',
+        identity: httpReadyCheck(`${urls.identityUrl}/ready`),
+        tenancy: httpReadyCheck(`${urls.tenancyUrl}/ready`),
+      },
+      logger: logger.child({ service: 'router' }),
+    });
+    const routerPort = await router.listen(config.port, config.host);
+    stops.push(() => router.close());
+    const routerUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${routerPort}`;
+    return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, databaseUrl, redisUrl, db, systemDb, redis, relay, admin, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
