@@ -23,6 +23,7 @@ import { readFile } from 'node:fs/promises';
 export interface Stack {
   graphqlUrl: string;
   routerUrl: string;
+  subgraphUrls: Record<'identity' | 'tenancy', string>;
   databaseUrl: string;
   redisUrl: string;
   db: Database;
@@ -129,7 +130,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const routerPort = await router.listen(config.port, config.host);
     stops.push(() => router.close());
     const routerUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${routerPort}`;
-    return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, databaseUrl, redisUrl, db, systemDb, redis, relay, admin, stop };
+    return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, subgraphUrls: { identity: `${urls.identityUrl}/graphql`, tenancy: `${urls.tenancyUrl}/graphql` }, databaseUrl, redisUrl, db, systemDb, redis, relay, admin, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -32,15 +32,15 @@ export function createErrorFormatter(options: { trustUpstream: boolean }) {
       return { ...base, message: original.message, extensions };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && CLIENT_FAULT_CODES.has(code)) {
-      return { ...base, message: formatted.message, extensions: { code: 'BAD_USER_INPUT' } };
-    }
     if (options.trustUpstream && isErrorCode(code) && !(original instanceof TansuError)) {
       const extensions: Record<string, unknown> = { code };
       for (const key of ['field', 'requestId']) {
         if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
       }
       return { ...base, message: code === 'INTERNAL' ? INTERNAL_MESSAGE : formatted.message, extensions };
+    }
+    if (typeof code === 'string' && CLIENT_FAULT_CODES.has(code)) {
+      return { ...base, message: formatted.message, extensions: { code: 'BAD_USER_INPUT' } };
     }
     return { ...base, message: INTERNAL_MESSAGE, extensions: { code: 'INTERNAL' } };
   };

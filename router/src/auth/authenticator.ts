@@ -11,6 +11,8 @@ export interface AuthenticatorOptions {
   /** How many tenants' key sets and verified tokens a process keeps. */
   maxTenants?: number;
   maxCachedTokens?: number;
+  /** Least time between two fetches of one tenant's JWKS when a token names an unknown key. */
+  jwksCooldownMs?: number;
 }
 
 export interface Authenticator {
@@ -55,7 +57,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     let keySet = keySets.get(slug);
     if (keySet === undefined) {
       keySet = createRemoteJWKSet(new URL(options.jwksUrlTemplate.replace('{tenant}', slug)), {
-        cooldownDuration: 30_000,
+        cooldownDuration: options.jwksCooldownMs ?? 10_000,
         cacheMaxAge: 10 * 60_000,
         timeoutDuration: 5_000,
       });

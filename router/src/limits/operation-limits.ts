@@ -62,7 +62,7 @@ function measure(
   let cost = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith('__')) continue;
+      if (selection.name.value === '__typename') continue;
       const field = fieldOf(parent, selection.name.value);
       const inner = selection.selectionSet === undefined
         ? { depth: 0, cost: 0 }

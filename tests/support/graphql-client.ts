@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  body: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}
+
+/** Posts one operation over real HTTP, as any client would. */
+export async function gql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  options: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+): Promise<GraphQLResponse<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables: options.variables }) });
+  return { status: response.status, body: (await response.json()) as GraphQLResponse<T>['body'] };
+}
+
+/** The data of a response that must have succeeded. */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  assert.equal(response.body.errors, undefined, `unexpected errors: ${JSON.stringify(response.body.errors)}`);
+  assert.ok(response.body.data, 'response has no data');
+  return response.body.data;
+}
+
+/** Asserts the response failed with exactly this code, and returns the first error. */
+export function expectError(response: GraphQLResponse, code: string, status?: number) {
+  const errors = response.body.errors ?? [];
+  assert.ok(errors.length > 0, `expected ${code}, got ${JSON.stringify(response.body)}`);
+  assert.equal(errors[0]?.extensions?.code, code, `expected ${code}, got ${JSON.stringify(response.body.errors)}`);
+  if (status !== undefined) assert.equal(response.status, status);
+  return errors[0]!;
+}
+
+const AUTH_FIELDS = 'accessToken refreshToken expiresIn user { id email roles tenant { id slug name } }';
+
+export interface AuthPayload {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: { id: string; email: string; roles: string[]; tenant: { id: string; slug: string; name: string } };
+}
+
+export async function signIn(url: string, tenant: string, email: string, password: string): Promise<AuthPayload> {
+  const res = await gql<{ signIn: AuthPayload }>(url, `mutation($input: SignInInput!) { signIn(input: $input) { ${AUTH_FIELDS} } }`, {
+    variables: { input: { tenant, email, password } },
+  });
+  return dataOf(res).signIn;
+}
+
+export async function signUp(url: string, tenant: string, email: string, password: string): Promise<AuthPayload> {
+  const res = await gql<{ signUp: AuthPayload }>(url, `mutation($input: SignUpInput!) { signUp(input: $input) { ${AUTH_FIELDS} } }`, {
+    variables: { input: { tenant, email, password } },
+  });
+  return dataOf(res).signUp;
+}
+
+export async function createTenant(url: string, token: string, slug: string, name: string): Promise<{ id: string; slug: string; name: string }> {
+  const res = await gql<{ createTenant: { id: string; slug: string; name: string } }>(
+    url,
+    'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id slug name } }',
+    { token, variables: { input: { slug, name } } },
+  );
+  return dataOf(res).createTenant;
+}

@@ -1,0 +1,49 @@
+import { after, before } from 'node:test';
+import { loadConfig, type Env } from '@tansu/platform/config';
+import { createLogger } from '@tansu/platform/logger';
+import { TEST_SECRET, createTestDatabase, startTestServers } from '@tansu/platform/testing/test-servers';
+import { deriveSecrets } from '@tansu/platform/config';
+import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
+
+export const ADMIN = { email: 'admin@tansu.test', password: 'admin-password-for-tests' };
+export const PUBLIC_URL = 'http://tansu.test';
+
+/**
+ * The whole platform for one test file: its own database, the shared Redis, real HTTP.
+ * Call at the top level of a test file; the stack is ready inside tests.
+ */
+export function useTestStack(env: Env = {}): { readonly stack: Stack } {
+  const holder: { stack?: Stack } = {};
+  const stops: (() => Promise<void>)[] = [];
+  before(async () => {
+    const servers = await startTestServers({ appPassword: deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).appDbPassword });
+    stops.push(servers.stop);
+    const database = await createTestDatabase(servers.postgresUrl);
+    stops.push(database.drop);
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      PORT: '0',
+      IDENTITY_PORT: '0',
+      TENANCY_PORT: '0',
+      PUBLIC_URL,
+      DATABASE_URL: database.url,
+      REDIS_URL: servers.redisUrl,
+      TANSU_SECRET: TEST_SECRET,
+      TANSU_ADMIN_EMAIL: ADMIN.email,
+      TANSU_ADMIN_PASSWORD: ADMIN.password,
+      ...env,
+    });
+    holder.stack = await startStack(config, createLogger({ level: config.logLevel, service: 'test' }));
+    stops.push(holder.stack.stop);
+  });
+  after(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+  return {
+    get stack() {
+      if (holder.stack === undefined) throw new Error('the test stack is not started yet');
+      return holder.stack;
+    },
+  };
+}
