@@ -2,7 +2,7 @@ import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { errors } from '@tansu/platform/errors';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import type { Role, Tenant } from '@tansu/platform/tenants/entities';
-import { addMembership, rolesOf } from '@tansu/platform/tenants/memberships';
+import { addMembership, rolesOf, rolesOfMany } from '@tansu/platform/tenants/memberships';
 import type { SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
 import { RefreshTokenEntity, UserEntity, type User } from './entities.ts';
@@ -163,8 +163,7 @@ export function createAuthService(deps: {
       return db.withTenant(tenantId, async (em) => {
         const users = await em.find(UserEntity, { id: { $in: [...ids] } });
         const byId = new Map(users.map((u) => [u.id, u]));
-        const roles = new Map<string, Role[]>();
-        for (const user of users) roles.set(user.id, await rolesOf(em, tenantId, user.id));
+        const roles = await rolesOfMany(em, tenantId, users.map((u) => u.id));
         return ids.map((id) => {
           const user = byId.get(id);
           return user === undefined ? null : { id, tenantId, email: user.email, roles: roles.get(id) ?? [], createdAt: user.createdAt };

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { requireTenantCaller } from '@tansu/platform/guards';
 import { errors } from '@tansu/platform/errors';
-import type { AuthResult, AuthService, UserView } from './auth-service.ts';
+import type { AuthService, UserView } from './auth-service.ts';
 
 export interface IdentityContext extends SubgraphContext {
   users: DataLoader<string, UserView | null>;
@@ -22,10 +22,6 @@ function stringField(input: Record<string, unknown>, field: string): string {
   return value;
 }
 
-function payload(result: AuthResult) {
-  return { ...result, user: result.user };
-}
-
 /** GraphQL over the auth service; every argument is validated before it reaches the domain. */
 export function createIdentityResolvers(auth: AuthService) {
   return {
@@ -36,12 +32,12 @@ export function createIdentityResolvers(auth: AuthService) {
       },
     },
     Mutation: {
-      signUp: async (_: unknown, { input }: { input: Record<string, unknown> }) =>
-        payload(await auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') })),
-      signIn: async (_: unknown, { input }: { input: Record<string, unknown> }) =>
-        payload(await auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') })),
-      refreshToken: async (_: unknown, { input }: { input: Record<string, unknown> }) =>
-        payload(await auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') })),
+      signUp: (_: unknown, { input }: { input: Record<string, unknown> }) =>
+        auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }),
+      signIn: (_: unknown, { input }: { input: Record<string, unknown> }) =>
+        auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }),
+      refreshToken: (_: unknown, { input }: { input: Record<string, unknown> }) =>
+        auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }),
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.users.load(ref.id),
