@@ -11,10 +11,12 @@ export interface Issuer {
   publicUrl: string;
   port: number;
   token: string;
+  tokens: string[];
   close(): Promise<void>;
 }
 
-export async function startIssuer(): Promise<Issuer> {
+/** `users` distinct subjects, one token each: with more than one, no two connections share a caller. */
+export async function startIssuer(users = 1): Promise<Issuer> {
   const kid = 'bench-rs256-1';
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] });
@@ -35,24 +37,28 @@ export async function startIssuer(): Promise<Issuer> {
   const port = (server.address() as AddressInfo).port;
   const publicUrl = `http://127.0.0.1:${port}`;
 
-  const token = await new SignJWT({
-    tid: '00000000-0000-4000-8000-00000000be7c',
-    tenant: BENCH_TENANT,
-    roles: ['VIEWER'],
-    scope: 'openid',
-  })
-    .setProtectedHeader({ alg: 'RS256', kid })
-    .setIssuer(`${publicUrl}/identity/${BENCH_TENANT}`)
-    .setAudience(BENCH_AUDIENCE)
-    .setSubject('00000000-0000-4000-8000-000000000001')
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(privateKey);
+  const mint = (i: number) =>
+    new SignJWT({
+      tid: '00000000-0000-4000-8000-00000000be7c',
+      tenant: BENCH_TENANT,
+      roles: ['VIEWER'],
+      scope: 'openid',
+    })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(`${publicUrl}/identity/${BENCH_TENANT}`)
+      .setAudience(BENCH_AUDIENCE)
+      .setSubject(`00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  const tokens = await Promise.all(Array.from({ length: Math.max(1, users) }, (_, i) => mint(i)));
+  const token = tokens[0]!;
 
   return {
     publicUrl,
     port,
     token,
+    tokens,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

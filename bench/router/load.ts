@@ -15,6 +15,8 @@ export interface LoadConfig {
   durationSeconds: number;
   /** Reference response body; every response must match it. */
   expectedBodyFile: string;
+  /** Bearer tokens handed to connections round-robin (distinct callers); else `headers` as is. */
+  tokens?: string[];
 }
 
 export interface LoadResult {
@@ -59,6 +61,13 @@ function run(opts: Record<string, unknown>): Promise<AutocannonResult> {
   });
 }
 
+function tokenPerConnection(headers: Record<string, string>, tokens: string[]) {
+  let next = 0;
+  return (client: { setHeaders(h: Record<string, string>): void }) => {
+    client.setHeaders({ ...headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` });
+  };
+}
+
 async function main(): Promise<void> {
   const configFile = process.argv[2];
   if (!configFile) throw new Error('usage: load.ts <config.json>');
@@ -85,6 +94,7 @@ async function main(): Promise<void> {
     body: cfg.body,
     connections: cfg.connections,
     verifyBody,
+    ...(cfg.tokens !== undefined && cfg.tokens.length > 1 ? { setupClient: tokenPerConnection(cfg.headers, cfg.tokens) } : {}),
   };
   const cpuStart = process.cpuUsage();
   const warm = await run({ ...base, title: `${cfg.title} warmup`, duration: cfg.warmupSeconds });

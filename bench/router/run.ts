@@ -4,7 +4,8 @@
 // JSON summary.
 //
 // Options: --only peer|ours. Env: BENCH_DURATION (s, default 10), BENCH_WARMUP
-// (s, default 3), BENCH_CONNECTIONS (default 50), BENCH_VERBOSE=1 to echo child output,
+// (s, default 3), BENCH_CONNECTIONS (default 50), BENCH_USERS (distinct
+// callers, default 1), BENCH_VERBOSE=1 to echo child output,
 // BENCH_OURS_ENTRY to start a different entry file than router/src/main.ts.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
   const durationSeconds = envInt('BENCH_DURATION', 10);
   const warmupSeconds = envInt('BENCH_WARMUP', 3);
   const connections = envInt('BENCH_CONNECTIONS', 50);
+  // Distinct callers: with one, every connection is the same user (identical fetches may be shared).
+  const users = envInt('BENCH_USERS', 1);
 
   const workDir = mkdtempSync(join(tmpdir(), 'tansu-bench-router-'));
   let issuer: Issuer | undefined;
@@ -156,13 +159,13 @@ async function main(): Promise<void> {
     const supergraphFile = join(workDir, 'supergraph.graphql');
     composeSupergraph(urls, supergraphFile);
 
-    issuer = await startIssuer();
+    issuer = await startIssuer(users);
     // Identical request bytes for both routers; the peer just ignores the token.
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token}` };
 
     console.log(
       `bench:router  query=nested(users→reviews→product→reviews→author→reviews→product)  ` +
-        `connections=${connections} warmup=${warmupSeconds}s duration=${durationSeconds}s  supergraph=${supergraphFile}`,
+        `connections=${connections} users=${users} warmup=${warmupSeconds}s duration=${durationSeconds}s  supergraph=${supergraphFile}`,
     );
 
     const measured: Measured[] = [];
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
       const cpuBefore = [cpuSeconds(router), ...subgraphs.map(cpuSeconds)];
       const loadStart = performance.now();
       const result = await runLoad(
-        { title: target, url, body: REQUEST_BODY, headers, connections, warmupSeconds, durationSeconds, expectedBodyFile },
+        { title: target, url, body: REQUEST_BODY, headers, connections, warmupSeconds, durationSeconds, expectedBodyFile, tokens: issuer.tokens },
         workDir,
       );
       const wallSeconds = (performance.now() - loadStart) / 1000;

@@ -6,9 +6,9 @@ export function isTestFile(file: string): boolean {
   return file.endsWith('.test.ts');
 }
 
-/** Services log through the structured logger; only entry points (`main.ts`) may print to stdout. */
+/** Services log through the structured logger; only entry points (`main.ts`, `*-main.ts`) may print to stdout. */
 export function consoleLogAllowed(file: string): boolean {
-  return !SERVICE_SOURCE.test(file) || file.endsWith('/main.ts');
+  return !SERVICE_SOURCE.test(file) || /(^|\/|-)main\.ts$/.test(file);
 }
 
 export function checkHygiene(graph: ImportGraph): Problem[] {
@@ -16,7 +16,7 @@ export function checkHygiene(graph: ImportGraph): Problem[] {
   for (const { file, scan } of graph.modules.values()) {
     if (!consoleLogAllowed(file)) {
       for (const line of scan.consoleLogLines) {
-        problems.push({ file, line, rule: 'no-console-log', message: 'use the logger; console.log is for entry points (main.ts) only' });
+        problems.push({ file, line, rule: 'no-console-log', message: 'use the logger; console.log is for entry points (main.ts, *-main.ts) only' });
       }
     }
     for (const { line, directive } of scan.tsDirectives) {
