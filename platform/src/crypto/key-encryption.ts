@@ -13,7 +13,8 @@ export function decryptSecret(key: Buffer, sealed: string): string {
   if (version !== 'v1' || iv === undefined || tag === undefined || ciphertext === undefined) {
     throw new Error('Unsupported sealed secret format');
   }
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  // A fixed tag length: GCM would otherwise accept a tag truncated to as little as 4 bytes.
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
 }

@@ -44,8 +44,9 @@ export function createOutboxRelay(deps: {
   async function drainOnce(): Promise<number> {
     return deps.systemDb.global(async (em) => {
       const rows = await em.execute<PendingRow[]>(
+        // `outbox.id`, not `id`: the bare name would sort by the text alias ('10' before '9').
         `select id::text as id, tenant_id, topic, payload, created_at from platform.outbox
-         where published_at is null order by id limit ? for update skip locked`,
+         where published_at is null order by outbox.id limit ? for update skip locked`,
         [batchSize],
       );
       if (rows.length === 0) return 0;

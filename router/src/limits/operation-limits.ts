@@ -49,7 +49,9 @@ function fieldOf(type: GraphQLNamedType | undefined, name: string): GraphQLField
 /**
  * Depth and cost of a selection: every field costs 1, and whatever a list field selects is
  * paid once per expected item. Fragments are expanded; a fragment cycle stops expansion
- * (the standard NoFragmentCycles rule reports it).
+ * (the standard NoFragmentCycles rule reports it). A fragment's measure depends only on the
+ * fragment, so it is computed once: fragments spreading each other twice per level would
+ * otherwise cost 2^levels.
  */
 function measure(
   selectionSet: SelectionSetNode,
@@ -57,6 +59,7 @@ function measure(
   fragments: Record<string, FragmentDefinitionNode>,
   context: ValidationContext,
   visiting: Set<string>,
+  memo: Map<string, Measure>,
 ): Measure {
   let depth = 0;
   let cost = 0;
@@ -66,7 +69,7 @@ function measure(
       const field = fieldOf(parent, selection.name.value);
       const inner = selection.selectionSet === undefined
         ? { depth: 0, cost: 0 }
-        : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), fragments, context, visiting);
+        : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), fragments, context, visiting, memo);
       const multiplier = field !== undefined && isListType(getNullableType(field.type)) ? listSize(selection, undefined) : 1;
       depth = Math.max(depth, 1 + inner.depth);
       cost += 1 + multiplier * inner.cost;
@@ -75,14 +78,20 @@ function measure(
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const typeName = selection.typeCondition?.name.value;
         const type = typeName === undefined ? parent : context.getSchema().getType(typeName) ?? undefined;
-        inner = measure(selection.selectionSet, type, fragments, context, visiting);
+        inner = measure(selection.selectionSet, type, fragments, context, visiting, memo);
       } else {
         const name = selection.name.value;
         const fragment = fragments[name];
         if (fragment === undefined || visiting.has(name)) continue;
-        visiting.add(name);
-        inner = measure(fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, fragments, context, visiting);
-        visiting.delete(name);
+        const known = memo.get(name);
+        if (known !== undefined) {
+          inner = known;
+        } else {
+          visiting.add(name);
+          inner = measure(fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, fragments, context, visiting, memo);
+          visiting.delete(name);
+          memo.set(name, inner);
+        }
       }
       depth = Math.max(depth, inner.depth);
       cost += inner.cost;
@@ -91,20 +100,31 @@ function measure(
   return { depth, cost };
 }
 
-function countAliases(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, visiting: Set<string>): number {
+function countAliases(
+  selectionSet: SelectionSetNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  visiting: Set<string>,
+  memo: Map<string, number>,
+): number {
   let count = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
       if (selection.alias !== undefined) count += 1;
-      if (selection.selectionSet !== undefined) count += countAliases(selection.selectionSet, fragments, visiting);
+      if (selection.selectionSet !== undefined) count += countAliases(selection.selectionSet, fragments, visiting, memo);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      count += countAliases(selection.selectionSet, fragments, visiting);
+      count += countAliases(selection.selectionSet, fragments, visiting, memo);
     } else {
-      const fragment = fragments[selection.name.value];
-      if (fragment === undefined || visiting.has(selection.name.value)) continue;
-      visiting.add(selection.name.value);
-      count += countAliases(fragment.selectionSet, fragments, visiting);
-      visiting.delete(selection.name.value);
+      const name = selection.name.value;
+      const fragment = fragments[name];
+      if (fragment === undefined || visiting.has(name)) continue;
+      let inner = memo.get(name);
+      if (inner === undefined) {
+        visiting.add(name);
+        inner = countAliases(fragment.selectionSet, fragments, visiting, memo);
+        visiting.delete(name);
+        memo.set(name, inner);
+      }
+      count += inner;
     }
   }
   return count;
@@ -127,8 +147,8 @@ export function operationLimitsRule(limits: OperationLimits) {
     return {
       OperationDefinition(operation) {
         const root = context.getSchema().getRootType(operation.operation) ?? undefined;
-        const { depth, cost } = measure(operation.selectionSet, root, fragments, context, new Set());
-        const aliases = countAliases(operation.selectionSet, fragments, new Set());
+        const { depth, cost } = measure(operation.selectionSet, root, fragments, context, new Set(), new Map());
+        const aliases = countAliases(operation.selectionSet, fragments, new Set(), new Map());
         if (depth > limits.maxDepth) context.reportError(limitError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, 'depth'));
         if (aliases > limits.maxAliases) context.reportError(limitError(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'aliases'));
         if (cost > limits.maxCost) context.reportError(limitError(`Query cost ${cost} exceeds the budget of ${limits.maxCost}`, 'cost'));

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { deriveSecrets } from '@tansu/platform/config';
+import { openDatabase, type Database } from '@tansu/platform/db/database';
+import { appDatabaseUrl } from '@tansu/platform/db/migrate';
+import { OutboxEventEntity, appendEvent, tenantStreamKey } from '@tansu/platform/events/outbox';
+import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
+import { createLogger } from '@tansu/platform/logger';
+import { platformEntities } from '@tansu/platform/tenants/entities';
+import { TEST_SECRET, createTestDatabase, startTestServers } from '@tansu/platform/testing/test-servers';
+
+interface StreamEvent {
+  outboxId: string;
+  topic: string;
+  payload: Record<string, unknown>;
+  at: string;
+}
+
+const SECRETS = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined });
+const ENTITIES = [...platformEntities, OutboxEventEntity];
+
+describe('outbox relay', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let appDb: Database;
+  let systemDb: Database;
+  let owner: pg.Client;
+  let redis: Redis;
+  let relay: OutboxRelay;
+  // Random tenants: the shared Redis may hold other files' streams, never these.
+  const tenantA = randomUUID();
+  const tenantB = randomUUID();
+
+  async function streamOf(tenantId: string): Promise<StreamEvent[]> {
+    const entries = await redis.xrange(tenantStreamKey(tenantId), '-', '+');
+    return entries.map(([, fields]) => {
+      const map = new Map<string, string>();
+      for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+      return { outboxId: map.get('outboxId')!, topic: map.get('topic')!, payload: JSON.parse(map.get('payload')!) as Record<string, unknown>, at: map.get('at')! };
+    });
+  }
+
+  async function unpublished(): Promise<number> {
+    const { rows } = await owner.query<{ n: number }>('select count(*)::int as n from platform.outbox where published_at is null');
+    return rows[0]!.n;
+  }
+
+  function append(tenantId: string, topic: string, payload: Record<string, unknown>): Promise<void> {
+    return appDb.withTenant(tenantId, async (em) => appendEvent(em, { tenantId, topic, payload }));
+  }
+
+  before(async () => {
+    const servers = await startTestServers({ appPassword: SECRETS.appDbPassword });
+    cleanups.push(servers.stop);
+    const database = await createTestDatabase(servers.postgresUrl);
+    cleanups.push(database.drop);
+    owner = new pg.Client({ connectionString: database.url });
+    await owner.connect();
+    cleanups.push(() => owner.end());
+    appDb = await openDatabase({ url: appDatabaseUrl(database.url, SECRETS.appDbPassword), entities: ENTITIES });
+    cleanups.push(() => appDb.close());
+    systemDb = await openDatabase({ url: database.url, entities: ENTITIES });
+    cleanups.push(() => systemDb.close());
+    redis = new Redis(servers.redisUrl, { lazyConnect: true });
+    await redis.connect();
+    cleanups.push(() => redis.quit());
+    relay = createOutboxRelay({ systemDb, redis, logger: createLogger({ level: 'silent', service: 'test' }) });
+    cleanups.push(() => relay.stop());
+  });
+
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("moves each tenant's events to its own stream, in order, once", async () => {
+    // Interleaved transactions, several events in some of them.
+    await appDb.withTenant(tenantA, async (em) => {
+      appendEvent(em, { tenantId: tenantA, topic: 'user.created', payload: { seq: 1 } });
+      appendEvent(em, { tenantId: tenantA, topic: 'user.updated', payload: { seq: 2 } });
+    });
+    await append(tenantB, 'user.created', { seq: 1 });
+    await append(tenantA, 'user.deleted', { seq: 3 });
+    await appDb.withTenant(tenantB, async (em) => {
+      appendEvent(em, { tenantId: tenantB, topic: 'user.updated', payload: { seq: 2, nested: { ok: true } } });
+    });
+    assert.equal(await unpublished(), 5);
+
+    assert.equal(await relay.drainOnce(), 5);
+
+    const a = await streamOf(tenantA);
+    assert.deepEqual(a.map((e) => [e.topic, e.payload]), [
+      ['user.created', { seq: 1 }],
+      ['user.updated', { seq: 2 }],
+      ['user.deleted', { seq: 3 }],
+    ]);
+    const b = await streamOf(tenantB);
+    assert.deepEqual(b.map((e) => [e.topic, e.payload]), [
+      ['user.created', { seq: 1 }],
+      ['user.updated', { seq: 2, nested: { ok: true } }],
+    ]);
+    // Consumers dedupe on the outbox id, so it must be there and increase along the stream.
+    for (const stream of [a, b]) {
+      const ids = stream.map((e) => BigInt(e.outboxId));
+      assert.deepEqual(ids, [...ids].sort((x, y) => (x < y ? -1 : 1)));
+      for (const event of stream) assert.ok(!Number.isNaN(Date.parse(event.at)));
+    }
+    assert.equal(new Set([...a, ...b].map((e) => e.outboxId)).size, 5);
+
+    assert.equal(await unpublished(), 0);
+    assert.equal(await relay.drainOnce(), 0);
+    assert.equal((await streamOf(tenantA)).length, 3);
+    assert.equal((await streamOf(tenantB)).length, 2);
+  });
+
+  it('keeps id order across batches, also where ids gain a digit', async () => {
+    const tenant = randomUUID();
+    // Ids 98..102: a textual sort would put 100 before 98.
+    await owner.query(`select setval('platform.outbox_id_seq', 97)`);
+    const small = createOutboxRelay({ systemDb, redis, logger: createLogger({ level: 'silent', service: 'test' }), batchSize: 2 });
+    for (let seq = 1; seq <= 5; seq++) await append(tenant, 'tick', { seq });
+    assert.equal(await small.drainOnce(), 2);
+    assert.equal(await small.drainOnce(), 2);
+    assert.equal(await small.drainOnce(), 1);
+    assert.equal(await small.drainOnce(), 0);
+    const events = await streamOf(tenant);
+    assert.deepEqual(events.map((e) => e.outboxId), ['98', '99', '100', '101', '102']);
+    assert.deepEqual(events.map((e) => e.payload.seq), [1, 2, 3, 4, 5]);
+  });
+
+  it('never publishes an event whose transaction rolled back', async () => {
+    const tenant = randomUUID();
+    await assert.rejects(
+      appDb.withTenant(tenant, async (em) => {
+        appendEvent(em, { tenantId: tenant, topic: 'ghost', payload: {} });
+        // The row reaches Postgres before the rollback, so the relay could see it if it were committed.
+        await em.flush();
+        throw new Error('rolled back');
+      }),
+      /rolled back/,
+    );
+    await append(tenant, 'real', { after: 'rollback' });
+    assert.equal(await relay.drainOnce(), 1);
+    assert.deepEqual((await streamOf(tenant)).map((e) => e.topic), ['real']);
+    assert.equal(await relay.drainOnce(), 0);
+  });
+
+  it('delivers by itself once started, and stops', async () => {
+    const tenant = randomUUID();
+    relay.start();
+    try {
+      await append(tenant, 'background', { n: 1 });
+      let events: StreamEvent[] = [];
+      for (let attempt = 0; attempt < 200 && events.length === 0; attempt++) {
+        await sleep(25);
+        events = await streamOf(tenant);
+      }
+      assert.deepEqual(events.map((e) => [e.topic, e.payload]), [['background', { n: 1 }]]);
+    } finally {
+      await relay.stop();
+    }
+    // Stopped: a new event stays in the outbox.
+    await append(tenant, 'after-stop', {});
+    assert.equal(await unpublished(), 1);
+    assert.equal((await streamOf(tenant)).length, 1);
+    assert.equal(await relay.drainOnce(), 1);
+  });
+});
