@@ -16,6 +16,7 @@ import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
 import { createIdentityProxy } from './http/identity-proxy.ts';
 import { operationLimitsRule } from './limits/operation-limits.ts';
+import { useVariableCostLimit } from './limits/use-variable-cost-limit.ts';
 import { createRouterMetrics } from './observability/metrics.ts';
 import { createPlayground } from './playground/playground.ts';
 import type { RouterContext } from './router-context.ts';
@@ -60,7 +61,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       return source;
     },
   });
-  const plugins = [errorReportingPlugin<RouterContext>(), ApolloServerPluginLandingPageDisabled()];
+  const plugins = [errorReportingPlugin<RouterContext>(), ApolloServerPluginLandingPageDisabled(), useVariableCostLimit<RouterContext>(limits.maxCost)];
   if (options.authenticator !== undefined) plugins.push(usePublicOperations({ allowIntrospection: options.playground }));
   const apollo = new ApolloServer<RouterContext>({
     gateway,

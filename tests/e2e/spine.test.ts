@@ -162,6 +162,14 @@ describe('the spine through the router', () => {
       assert.match(error.message, /cost \d+ exceeds the budget of 1000/);
     });
 
+    it('counts list sizes given as variables against the budget', async () => {
+      const op = 'query($n: Int) { tenants(first: $n) { id slug name members { userId role } } }';
+      const error = expectError(await gql(ctx.stack.graphqlUrl, op, { token: admin.accessToken, variables: { n: 150 } }), 'BAD_USER_INPUT');
+      assert.match(error.message, /cost \d+ exceeds the budget of 1000/);
+      const ok = await gql<{ tenants: { slug: string }[] }>(ctx.stack.graphqlUrl, op, { token: admin.accessToken, variables: { n: 2 } });
+      assert.equal(dataOf(ok).tenants.length, 2);
+    });
+
     it('refuses too many aliases', async () => {
       const aliases = `{ ${Array.from({ length: 11 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
       const error = expectError(await gql(ctx.stack.graphqlUrl, aliases, { token: alice.accessToken }), 'BAD_USER_INPUT', 400);

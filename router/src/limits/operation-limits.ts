@@ -12,6 +12,9 @@ import {
   type GraphQLField,
   type GraphQLNamedType,
   type SelectionSetNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type DocumentNode,
   type ValidationContext,
 } from 'graphql';
 
@@ -57,7 +60,8 @@ function measure(
   selectionSet: SelectionSetNode,
   parent: GraphQLNamedType | undefined,
   fragments: Record<string, FragmentDefinitionNode>,
-  context: ValidationContext,
+  schema: GraphQLSchema,
+  variables: Record<string, unknown> | undefined,
   visiting: Set<string>,
   memo: Map<string, Measure>,
 ): Measure {
@@ -69,16 +73,16 @@ function measure(
       const field = fieldOf(parent, selection.name.value);
       const inner = selection.selectionSet === undefined
         ? { depth: 0, cost: 0 }
-        : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), fragments, context, visiting, memo);
-      const multiplier = field !== undefined && isListType(getNullableType(field.type)) ? listSize(selection, undefined) : 1;
+        : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), fragments, schema, variables, visiting, memo);
+      const multiplier = field !== undefined && isListType(getNullableType(field.type)) ? listSize(selection, variables) : 1;
       depth = Math.max(depth, 1 + inner.depth);
       cost += 1 + multiplier * inner.cost;
     } else {
       let inner: Measure;
       if (selection.kind === Kind.INLINE_FRAGMENT) {
         const typeName = selection.typeCondition?.name.value;
-        const type = typeName === undefined ? parent : context.getSchema().getType(typeName) ?? undefined;
-        inner = measure(selection.selectionSet, type, fragments, context, visiting, memo);
+        const type = typeName === undefined ? parent : schema.getType(typeName) ?? undefined;
+        inner = measure(selection.selectionSet, type, fragments, schema, variables, visiting, memo);
       } else {
         const name = selection.name.value;
         const fragment = fragments[name];
@@ -88,7 +92,7 @@ function measure(
           inner = known;
         } else {
           visiting.add(name);
-          inner = measure(fragment.selectionSet, context.getSchema().getType(fragment.typeCondition.name.value) ?? undefined, fragments, context, visiting, memo);
+          inner = measure(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined, fragments, schema, variables, visiting, memo);
           visiting.delete(name);
           memo.set(name, inner);
         }
@@ -140,19 +144,43 @@ function limitError(message: string, limit: string): GraphQLError {
  */
 export function operationLimitsRule(limits: OperationLimits) {
   return (context: ValidationContext): ASTVisitor => {
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-    }
+    const fragments = fragmentsOf(context.getDocument());
     return {
       OperationDefinition(operation) {
-        const root = context.getSchema().getRootType(operation.operation) ?? undefined;
-        const { depth, cost } = measure(operation.selectionSet, root, fragments, context, new Set(), new Map());
+        const schema = context.getSchema();
+        const { depth, cost } = measure(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, fragments, schema, undefined, new Set(), new Map());
         const aliases = countAliases(operation.selectionSet, fragments, new Set(), new Map());
         if (depth > limits.maxDepth) context.reportError(limitError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, 'depth'));
         if (aliases > limits.maxAliases) context.reportError(limitError(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'aliases'));
-        if (cost > limits.maxCost) context.reportError(limitError(`Query cost ${cost} exceeds the budget of ${limits.maxCost}`, 'cost'));
+        if (cost > limits.maxCost) context.reportError(costLimitError(cost, limits.maxCost));
       },
     };
   };
+}
+
+function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  return fragments;
+}
+
+/**
+ * The cost of one execution, with the sizes its variables ask for. Validation cannot see
+ * variables (a validated document is reused with any), so `users(first: $n)` is checked
+ * again per request, and only when the operation declares variables.
+ */
+export function costWithVariables(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+): number {
+  const root = schema.getRootType(operation.operation) ?? undefined;
+  return measure(operation.selectionSet, root, fragmentsOf(document), schema, variables, new Set(), new Map()).cost;
+}
+
+function costLimitError(cost: number, maxCost: number): GraphQLError {
+  return limitError(`Query cost ${cost} exceeds the budget of ${maxCost}`, 'cost');
 }
