@@ -4,7 +4,7 @@
 // JSON summary.
 //
 // Options: --only peer|ours. Env: BENCH_DURATION (s, default 10), BENCH_WARMUP
-// (s, default 3), BENCH_CONNECTIONS (default 50), BENCH_USERS (distinct
+// (s, default 3), BENCH_CONNECTIONS (default 50), BENCH_CALLERS (distinct
 // callers, default 1), BENCH_VERBOSE=1 to echo child output,
 // BENCH_OURS_ENTRY to start a different entry file than router/src/main.ts.
 import { randomBytes } from 'node:crypto';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const warmupSeconds = envInt('BENCH_WARMUP', 3);
   const connections = envInt('BENCH_CONNECTIONS', 50);
   // Distinct callers: with one, every connection is the same user (identical fetches may be shared).
-  const users = envInt('BENCH_USERS', 1);
+  const users = envInt('BENCH_CALLERS', 1);
 
   const workDir = mkdtempSync(join(tmpdir(), 'tansu-bench-router-'));
   let issuer: Issuer | undefined;
