@@ -24,3 +24,20 @@ export function failStartup(error: unknown): never {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 }
+
+/** A deployable's server: listen, log the port, and on a signal close it and then the rest. */
+export async function serveUntilSignalled(options: {
+  name: string;
+  server: { listen(port: number, host: string): Promise<number>; close(): Promise<void> };
+  port: number;
+  host: string;
+  logger: Logger;
+  alsoClose: (() => Promise<void>)[];
+}): Promise<void> {
+  const port = await options.server.listen(options.port, options.host);
+  options.logger.info({ port }, `${options.name} listening`);
+  stopOnSignals(async () => {
+    await options.server.close();
+    for (const close of options.alsoClose) await close();
+  }, options.logger);
+}

@@ -4,14 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { deriveSecrets } from '@tansu/platform/config';
 import { openDatabase, type Database } from '@tansu/platform/db/database';
-import { appDatabaseUrl } from '@tansu/platform/db/migrate';
 import { OutboxEventEntity, appendEvent, tenantStreamKey } from '@tansu/platform/events/outbox';
 import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
 import { createLogger } from '@tansu/platform/logger';
 import { platformEntities } from '@tansu/platform/tenants/entities';
-import { TEST_SECRET, createTestDatabase, startTestServers } from '@tansu/platform/testing/test-servers';
+import { openTestDatabase } from '@tansu/platform/testing/test-servers';
 
 interface StreamEvent {
   outboxId: string;
@@ -20,7 +18,6 @@ interface StreamEvent {
   at: string;
 }
 
-const SECRETS = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined });
 const ENTITIES = [...platformEntities, OutboxEventEntity];
 
 describe('outbox relay', () => {
@@ -53,18 +50,16 @@ describe('outbox relay', () => {
   }
 
   before(async () => {
-    const servers = await startTestServers({ appPassword: SECRETS.appDbPassword });
-    cleanups.push(servers.stop);
-    const database = await createTestDatabase(servers.postgresUrl);
-    cleanups.push(database.drop);
+    const database = await openTestDatabase();
+    cleanups.push(database.close);
     owner = new pg.Client({ connectionString: database.url });
     await owner.connect();
     cleanups.push(() => owner.end());
-    appDb = await openDatabase({ url: appDatabaseUrl(database.url, SECRETS.appDbPassword), entities: ENTITIES });
+    appDb = await openDatabase({ url: database.appUrl, entities: ENTITIES });
     cleanups.push(() => appDb.close());
     systemDb = await openDatabase({ url: database.url, entities: ENTITIES });
     cleanups.push(() => systemDb.close());
-    redis = new Redis(servers.redisUrl, { lazyConnect: true });
+    redis = new Redis(database.redisUrl, { lazyConnect: true });
     await redis.connect();
     cleanups.push(() => redis.quit());
     relay = createOutboxRelay({ systemDb, redis, logger: createLogger({ level: 'silent', service: 'test' }) });

@@ -4,12 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { deriveSecrets } from '@tansu/platform/config';
 import { openDatabase, type Database } from '@tansu/platform/db/database';
-import { APP_ROLE, appDatabaseUrl } from '@tansu/platform/db/migrate';
+import { APP_ROLE } from '@tansu/platform/db/migrate';
 import { TansuError } from '@tansu/platform/errors';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { platformEntities, type Tenant } from '@tansu/platform/tenants/entities';
 import { provisionTenant } from '@tansu/platform/tenants/tenant-registry';
-import { TEST_SECRET, createTestDatabase, startTestServers } from '@tansu/platform/testing/test-servers';
+import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
 
 const TENANT_TABLES = ['platform.memberships', 'platform.signing_keys', 'platform.outbox', 'identity.users', 'identity.refresh_tokens'];
 const SECRETS = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined });
@@ -57,14 +57,12 @@ describe('tenancy and row level security', () => {
   }
 
   before(async () => {
-    const servers = await startTestServers({ appPassword: SECRETS.appDbPassword });
-    cleanups.push(servers.stop);
-    const database = await createTestDatabase(servers.postgresUrl);
-    cleanups.push(database.drop);
+    const database = await openTestDatabase();
+    cleanups.push(database.close);
     owner = new pg.Client({ connectionString: database.url });
     await owner.connect();
     cleanups.push(() => owner.end());
-    db = await openDatabase({ url: appDatabaseUrl(database.url, SECRETS.appDbPassword), entities: [...platformEntities, OutboxEventEntity] });
+    db = await openDatabase({ url: database.appUrl, entities: [...platformEntities, OutboxEventEntity] });
     cleanups.push(() => db.close());
 
     acme = await provisionTenant(db, KEK, { slug: 'acme', name: 'Acme Corp' });

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -20,6 +19,7 @@ import { useVariableCostLimit } from './limits/use-variable-cost-limit.ts';
 import { createRouterMetrics } from './observability/metrics.ts';
 import { createPlayground } from './playground/playground.ts';
 import type { RouterContext } from './router-context.ts';
+import { closeServer, listen } from '@tansu/platform/http/listen';
 
 export interface RouterOptions {
   supergraphSdl: string;
@@ -153,16 +153,9 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
 
   return {
     server,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-      }),
+    listen: (port, host) => listen(server, port, host),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       await apollo.stop();
       await Promise.all(dataSources.map((s) => s.close()));
       await identityProxy?.close();

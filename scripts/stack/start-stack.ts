@@ -80,15 +80,11 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       codec,
       logger: logger.child({ service: 'identity' }),
       kek: secrets.keyEncryptionKey,
-      publicUrl: config.publicUrl,
-      audience: config.jwtAudience,
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-      maxBodyBytes: config.limits.maxBodyBytes,
+      config,
     });
     const identityPort = await identity.server.listen(config.identityPort, config.host);
     stops.push(() => identity.server.close());
-    const tenancy = await createTenancySubgraph({ db, codec, logger: logger.child({ service: 'tenancy' }), kek: secrets.keyEncryptionKey, maxBodyBytes: config.limits.maxBodyBytes });
+    const tenancy = await createTenancySubgraph({ db, codec, logger: logger.child({ service: 'tenancy' }), kek: secrets.keyEncryptionKey, config });
     const tenancyPort = await tenancy.server.listen(config.tenancyPort, config.host);
     stops.push(() => tenancy.server.close());
 

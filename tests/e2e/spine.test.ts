@@ -5,8 +5,9 @@ import { CONTEXT_HEADER, createContextTokenCodec } from '@tansu/platform/context
 import { deriveSecrets } from '@tansu/platform/config';
 import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
-import { ADMIN, PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
-import { createTenant, dataOf, expectError, gql, signIn, signUp, type AuthPayload } from '../support/graphql-client.ts';
+import { PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
+import { seedTwoTenants } from '../support/seed.ts';
+import { dataOf, expectError, gql, signIn, type AuthPayload } from '../support/graphql-client.ts';
 
 // Tight limits so that the checks can be crossed with this schema's shallow types.
 const ctx = useTestStack({ TANSU_MAX_DEPTH: '8', TANSU_MAX_ALIASES: '10', TANSU_MAX_COST: '1000', TANSU_MAX_BODY_BYTES: '4096' });
@@ -21,12 +22,7 @@ describe('the spine through the router', () => {
   let bob: AuthPayload;
 
   before(async () => {
-    const url = ctx.stack.graphqlUrl;
-    admin = await signIn(url, 'platform', ADMIN.email, ADMIN.password);
-    acme = await createTenant(url, admin.accessToken, 'acme', 'Acme Corp');
-    globex = await createTenant(url, admin.accessToken, 'globex', 'Globex');
-    alice = await signUp(url, 'acme', 'alice@acme.test', 'alice-password');
-    bob = await signUp(url, 'globex', 'bob@globex.test', 'bob-password');
+    ({ admin, acme, globex, alice, bob } = await seedTwoTenants(ctx.stack.graphqlUrl));
   });
 
   it('signs the platform admin in with the OWNER role of the platform tenant', () => {

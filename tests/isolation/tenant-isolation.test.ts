@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, before } from 'node:test';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
-import { ADMIN, useTestStack } from '../support/test-stack.ts';
-import { createTenant, dataOf, expectError, gql, signIn, signUp, type AuthPayload } from '../support/graphql-client.ts';
+import { useTestStack } from '../support/test-stack.ts';
+import { seedTwoTenants } from '../support/seed.ts';
+import { dataOf, expectError, gql, type AuthPayload } from '../support/graphql-client.ts';
 
 // Two tenants with a user each, an owner-like admin each way: nothing of one may reach the other.
 const ctx = useTestStack();
@@ -17,12 +18,7 @@ describe('tenant isolation', () => {
   let bob: AuthPayload;
 
   before(async () => {
-    const url = ctx.stack.graphqlUrl;
-    admin = await signIn(url, 'platform', ADMIN.email, ADMIN.password);
-    acme = await createTenant(url, admin.accessToken, 'acme', 'Acme');
-    globex = await createTenant(url, admin.accessToken, 'globex', 'Globex');
-    alice = await signUp(url, 'acme', 'alice@acme.test', 'alice-password');
-    bob = await signUp(url, 'globex', 'bob@globex.test', 'bob-password');
+    ({ admin, acme, globex, alice, bob } = await seedTwoTenants(ctx.stack.graphqlUrl));
   });
 
   it('refuses an acme user signing in to globex', async () => {

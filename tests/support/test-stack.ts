@@ -1,8 +1,7 @@
 import { after, before } from 'node:test';
 import { loadConfig, type Env } from '@tansu/platform/config';
 import { createLogger } from '@tansu/platform/logger';
-import { TEST_SECRET, createTestDatabase, startTestServers } from '@tansu/platform/testing/test-servers';
-import { deriveSecrets } from '@tansu/platform/config';
+import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
 
 export const ADMIN = { email: 'admin@tansu.test', password: 'admin-password-for-tests' };
@@ -16,10 +15,8 @@ export function useTestStack(env: Env = {}): { readonly stack: Stack } {
   const holder: { stack?: Stack } = {};
   const stops: (() => Promise<void>)[] = [];
   before(async () => {
-    const servers = await startTestServers({ appPassword: deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).appDbPassword });
-    stops.push(servers.stop);
-    const database = await createTestDatabase(servers.postgresUrl);
-    stops.push(database.drop);
+    const database = await openTestDatabase();
+    stops.push(database.close);
     const config = loadConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -28,7 +25,7 @@ export function useTestStack(env: Env = {}): { readonly stack: Stack } {
       TENANCY_PORT: '0',
       PUBLIC_URL,
       DATABASE_URL: database.url,
-      REDIS_URL: servers.redisUrl,
+      REDIS_URL: database.redisUrl,
       TANSU_SECRET: TEST_SECRET,
       TANSU_ADMIN_EMAIL: ADMIN.email,
       TANSU_ADMIN_PASSWORD: ADMIN.password,

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
@@ -11,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { sendGraphQLError, sendJson } from '../http/respond.ts';
 import { executeGraphQLOverHttp } from '../http/graphql-http.ts';
 import { createErrorFormatter, errorReportingPlugin } from './format-error.ts';
+import { closeServer, listen } from '../http/listen.ts';
 
 export interface SubgraphContext {
   caller: CallerContext;
@@ -85,16 +85,9 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
 
   return {
     server,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-      }),
+    listen: (port, host) => listen(server, port, host),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       await apollo.stop();
     },
   };

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../embedded/postgres.ts';
 import { startEmbeddedRedis } from '../embedded/redis.ts';
-import { migrate } from '../db/migrate.ts';
+import { deriveSecrets } from '../config.ts';
+import { appDatabaseUrl, migrate } from '../db/migrate.ts';
 
 /** Shared by the test runner and every test file: one secret, one template database. */
 export const TEST_SECRET = 'tansu-test-secret-0123456789abcdefghijklmnop';
@@ -94,4 +95,27 @@ export async function createTestDatabase(postgresUrl: string): Promise<{ url: st
       }
     },
   };
+}
+
+/** The app role's password in every test database (derived from the test secret). */
+export const TEST_APP_PASSWORD = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).appDbPassword;
+
+/** This file's servers and a database of its own; `close` drops it and stops private servers. */
+export async function openTestDatabase(): Promise<{ url: string; appUrl: string; redisUrl: string; close(): Promise<void> }> {
+  const servers = await startTestServers({ appPassword: TEST_APP_PASSWORD });
+  try {
+    const database = await createTestDatabase(servers.postgresUrl);
+    return {
+      url: database.url,
+      appUrl: appDatabaseUrl(database.url, TEST_APP_PASSWORD),
+      redisUrl: servers.redisUrl,
+      async close() {
+        await database.drop();
+        await servers.stop();
+      },
+    };
+  } catch (error) {
+    await servers.stop();
+    throw error;
+  }
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { TansuConfig } from '@tansu/platform/config';
 import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
@@ -15,19 +16,16 @@ export async function createIdentitySubgraph(deps: {
   codec: ContextTokenCodec;
   logger: Logger;
   kek: Buffer;
-  publicUrl: string;
-  audience: string;
-  accessTokenTtlSeconds: number;
-  refreshTokenTtlSeconds: number;
-  maxBodyBytes: number;
+  config: Pick<TansuConfig, 'publicUrl' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'limits'>;
 }) {
+  const { config } = deps;
   const auth = createAuthService({
     db: deps.db,
     keys: createSigningKeyCache(deps.kek),
-    publicUrl: deps.publicUrl,
-    audience: deps.audience,
-    accessTokenTtlSeconds: deps.accessTokenTtlSeconds,
-    refreshTokenTtlSeconds: deps.refreshTokenTtlSeconds,
+    publicUrl: config.publicUrl,
+    audience: config.jwtAudience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   });
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
@@ -35,7 +33,7 @@ export async function createIdentitySubgraph(deps: {
     resolvers: createIdentityResolvers(auth),
     codec: deps.codec,
     logger: deps.logger,
-    maxBodyBytes: deps.maxBodyBytes,
+    maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
     routes: [createJwksRoute(deps.db)],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),

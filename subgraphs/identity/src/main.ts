@@ -2,7 +2,7 @@ import { loadConfig, deriveSecrets } from '@tansu/platform/config';
 import { createContextTokenCodec } from '@tansu/platform/context-token';
 import { openDatabase } from '@tansu/platform/db/database';
 import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
-import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
+import { failStartup, serveUntilSignalled } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
@@ -20,19 +20,10 @@ try {
     codec: createContextTokenCodec(secrets.contextKey),
     logger,
     kek: secrets.keyEncryptionKey,
-    publicUrl: config.publicUrl,
-    audience: config.jwtAudience,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-    maxBodyBytes: config.limits.maxBodyBytes,
+    config,
   });
   await bootstrapPlatformAdmin({ db, kek: secrets.keyEncryptionKey, auth, logger, email: config.adminEmail, password: config.adminPassword, allowGeneratedPassword: false });
-  const port = await server.listen(config.identityPort, config.host);
-  logger.info({ port }, 'identity subgraph listening');
-  stopOnSignals(async () => {
-    await server.close();
-    await db.close();
-  }, logger);
+  await serveUntilSignalled({ name: 'identity subgraph', server, port: config.identityPort, host: config.host, logger, alsoClose: [() => db.close()] });
 } catch (error) {
   failStartup(error);
 }

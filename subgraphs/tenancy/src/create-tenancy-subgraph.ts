@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { TansuConfig } from '@tansu/platform/config';
 import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
@@ -8,7 +9,13 @@ import { createTenancyResolvers, createTenantLoader, type TenancyContext } from 
 
 export const TENANCY_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
 
-export async function createTenancySubgraph(deps: { db: Database; codec: ContextTokenCodec; logger: Logger; kek: Buffer; maxBodyBytes: number }) {
+export async function createTenancySubgraph(deps: {
+  db: Database;
+  codec: ContextTokenCodec;
+  logger: Logger;
+  kek: Buffer;
+  config: Pick<TansuConfig, 'limits'>;
+}) {
   const service = createTenancyService({ db: deps.db, kek: deps.kek });
   const server = await createSubgraphServer<TenancyContext>({
     name: 'tenancy',
@@ -16,7 +23,7 @@ export async function createTenancySubgraph(deps: { db: Database; codec: Context
     resolvers: createTenancyResolvers(service),
     codec: deps.codec,
     logger: deps.logger,
-    maxBodyBytes: deps.maxBodyBytes,
+    maxBodyBytes: deps.config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, tenants: createTenantLoader(service) }),
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });

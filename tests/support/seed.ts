@@ -1,0 +1,21 @@
+import { ADMIN } from './test-stack.ts';
+import { createTenant, signIn, signUp, type AuthPayload } from './graphql-client.ts';
+
+export interface TwoTenants {
+  admin: AuthPayload;
+  acme: { id: string; slug: string; name: string };
+  globex: { id: string; slug: string; name: string };
+  /** A user of acme, and one of globex. */
+  alice: AuthPayload;
+  bob: AuthPayload;
+}
+
+/** The platform admin creates acme and globex through the router; a user signs up in each. */
+export async function seedTwoTenants(url: string): Promise<TwoTenants> {
+  const admin = await signIn(url, 'platform', ADMIN.email, ADMIN.password);
+  const acme = await createTenant(url, admin.accessToken, 'acme', 'Acme Corp');
+  const globex = await createTenant(url, admin.accessToken, 'globex', 'Globex');
+  const alice = await signUp(url, 'acme', 'alice@acme.test', 'alice-password');
+  const bob = await signUp(url, 'globex', 'bob@globex.test', 'bob-password');
+  return { admin, acme, globex, alice, bob };
+}
