@@ -20,6 +20,7 @@ import { createRouterMetrics } from './observability/metrics.ts';
 import { createPlayground } from './playground/playground.ts';
 import type { RouterContext } from './router-context.ts';
 import { closeServer, listen } from '@tansu/platform/http/listen';
+import { traceFrom } from '@tansu/platform/trace-context';
 
 export interface RouterOptions {
   supergraphSdl: string;
@@ -94,10 +95,12 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
         throw errors.forbidden(`Token belongs to another tenant than "${tenantHeader.slice(0, 64)}"`);
       }
     }
+    const trace = traceFrom(req.headers.traceparent);
     const context: RouterContext = {
       caller,
       requestId,
-      logger: logger.child({ requestId, tenantId: caller.tenantId }),
+      traceparent: trace.traceparent,
+      logger: logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
       contextToken: options.codec?.sign(caller),
       shareKey: shareKeyOf(caller),
     };

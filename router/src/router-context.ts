@@ -5,6 +5,8 @@ import type { Logger } from '@tansu/platform/logger';
 export interface RouterContext {
   caller: CallerContext;
   requestId: string;
+  /** `traceparent` forwarded to subgraphs. */
+  traceparent: string;
   logger: Logger;
   /** The signed `x-tansu-context` value, made once per request (absent without a secret). */
   contextToken: string | undefined;

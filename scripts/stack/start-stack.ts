@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
 import { migrate } from '@tansu/platform/db/migrate';
 import { startEmbeddedPostgres } from '@tansu/platform/embedded/postgres';
-import { startEmbeddedRedis } from '@tansu/platform/embedded/redis';
+import { REDIS_MISSING_MESSAGE, redisServerAvailable, startEmbeddedRedis } from '@tansu/platform/embedded/redis';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
 import type { Logger } from '@tansu/platform/logger';
@@ -48,6 +48,8 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
   };
   try {
     const secrets = deriveSecrets(config);
+    // Fail before anything starts when the one thing we cannot install is missing.
+    if (config.redisUrl === undefined && !redisServerAvailable()) throw new Error(REDIS_MISSING_MESSAGE);
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
       const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), onLog: (line) => logger.debug({ postgres: line.trim() }) });

@@ -235,6 +235,17 @@ describe('the spine through the router', () => {
       assert.match(metrics, /tansu_router_http_requests_total\{route="graphql",status="200"\} \d+/);
     });
 
+    it('serves the playground to browsers at the endpoint, from local assets only', async () => {
+      const page = await fetch(ctx.stack.graphqlUrl, { headers: { accept: 'text/html' } });
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      const html = await page.text();
+      assert.doesNotMatch(html, /https?:\/\//);
+      const script = /src="([^"]+)"/.exec(html)?.[1];
+      assert.ok(script?.startsWith('/graphql/assets/'), `unexpected script ${script}`);
+      assert.equal((await fetch(`${ctx.stack.routerUrl}${script}`)).status, 200);
+    });
+
     it('serves the tenant JWKS through the router', async () => {
       const res = await fetch(`${ctx.stack.routerUrl}/identity/acme/.well-known/jwks.json`);
       assert.equal(res.status, 200);

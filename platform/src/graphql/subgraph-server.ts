@@ -11,6 +11,7 @@ import { sendGraphQLError, sendJson } from '../http/respond.ts';
 import { executeGraphQLOverHttp } from '../http/graphql-http.ts';
 import { createErrorFormatter, errorReportingPlugin } from './format-error.ts';
 import { closeServer, listen } from '../http/listen.ts';
+import { traceFrom } from '../trace-context.ts';
 
 export interface SubgraphContext {
   caller: CallerContext;
@@ -66,7 +67,7 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
     const requestId = typeof requestIdHeader === 'string' && requestIdHeader.length <= 100 ? requestIdHeader : randomUUID();
     const contextHeader = req.headers[CONTEXT_HEADER];
     const caller = options.codec.verify(typeof contextHeader === 'string' ? contextHeader : undefined);
-    const logger = options.logger.child({ requestId, tenantId: caller.tenantId });
+    const logger = options.logger.child({ requestId, tenantId: caller.tenantId, traceId: traceFrom(req.headers.traceparent).traceId });
     await executeGraphQLOverHttp(apollo, req, res, {
       maxBodyBytes: options.maxBodyBytes,
       context: async () => options.makeContext({ caller, requestId, logger }),

@@ -40,7 +40,10 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (context?.contextToken !== undefined) headers[CONTEXT_HEADER] = context.contextToken;
-    if (context !== undefined) headers['x-request-id'] = context.requestId;
+    if (context !== undefined) {
+      headers['x-request-id'] = context.requestId;
+      headers.traceparent = context.traceparent;
+    }
     const shareable = context !== undefined && request.query !== undefined && !request.query.startsWith('mutation');
     let fetched: FetchedResponse;
     if (shareable) {
