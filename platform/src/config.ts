@@ -34,8 +34,14 @@ export interface TansuConfig {
   jwksUrlTemplate: string | undefined;
   identityUrl: string;
   tenancyUrl: string;
+  workflowUrl: string;
   identityPort: number;
   tenancyPort: number;
+  workflowPort: number;
+  /** Workflow steps one tenant may have dispatched or running at once. */
+  workflowTenantConcurrency: number;
+  /** Lets workflow http steps reach loopback and private networks (tests, trusted setups). */
+  egressAllowPrivate: boolean;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   accessTokenTtlSeconds: number;
@@ -113,6 +119,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
   const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   const identityPort = r.int('IDENTITY_PORT', 4101, 0, 65535);
   const tenancyPort = r.int('TENANCY_PORT', 4102, 0, 65535);
+  const workflowPort = r.int('WORKFLOW_PORT', 4103, 0, 65535);
 
   const secret = r.string('TANSU_SECRET');
   if (secret !== undefined && secret.length < 32) r.problems.push('TANSU_SECRET must be at least 32 characters');
@@ -148,8 +155,12 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     jwksUrlTemplate,
     identityUrl: r.url('IDENTITY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${identityPort}`,
     tenancyUrl: r.url('TENANCY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${tenancyPort}`,
+    workflowUrl: r.url('WORKFLOW_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${workflowPort}`,
     identityPort,
     tenancyPort,
+    workflowPort,
+    workflowTenantConcurrency: r.int('TANSU_WORKFLOW_TENANT_CONCURRENCY', 20, 1, 10_000),
+    egressAllowPrivate: r.bool('TANSU_EGRESS_ALLOW_PRIVATE', false),
     adminEmail,
     adminPassword,
     accessTokenTtlSeconds: r.int('TANSU_ACCESS_TOKEN_TTL', 900, 30, 86_400),

@@ -65,6 +65,7 @@ try {
       : {
           identity: httpReadyCheck(`${config.identityUrl}/ready`),
           tenancy: httpReadyCheck(`${config.tenancyUrl}/ready`),
+          workflow: httpReadyCheck(`${config.workflowUrl}/ready`),
           ...(redis === undefined ? {} : { redis: async () => (await redis.ping()) === 'PONG' }),
         },
     logger,

@@ -31,12 +31,13 @@ function label(layer: Layer): string {
 }
 
 // Which layers each layer may not depend on; platform is the base everything builds on, and
-// subgraphs talk to each other only through the supergraph, never by importing code.
+// subgraphs talk to each other only through the supergraph, never by importing code. Workers
+// run a subgraph's domain (its engine) in other processes, so they may import it.
 const FORBIDDEN: Partial<Record<LayerKind, (to: Layer, from: Layer) => boolean>> = {
   platform: (to) => ['subgraph', 'router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   subgraph: (to, from) => (to.kind === 'subgraph' && to.name !== from.name) || ['router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   router: (to) => ['subgraph', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
-  workers: (to) => ['subgraph', 'router'].includes(to.kind),
+  workers: (to) => ['router', 'scripts', 'tests', 'bench'].includes(to.kind),
 };
 
 const PRODUCTION = /^(?:platform|router|workers)\/src\/|^subgraphs\/[^/]+\/src\//;

@@ -15,6 +15,9 @@ import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin
 import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
 import { createTenancySubgraph } from '@tansu/subgraph-tenancy/create-tenancy-subgraph';
+import { createWorkflowSubgraph } from '@tansu/subgraph-workflow/create-workflow-subgraph';
+import { workflowEntities } from '@tansu/subgraph-workflow/entities';
+import { startWorkflowEngine, type WorkflowEngine } from '@tansu/workers/workflow-engine';
 import { createAuthenticator } from '@tansu/router/auth/authenticator';
 import { createRouter } from '@tansu/router/create-router';
 import { platformSubgraphUrls, httpReadyCheck } from '@tansu/router/platform-wiring';
@@ -23,7 +26,8 @@ import { readFile } from 'node:fs/promises';
 export interface Stack {
   graphqlUrl: string;
   routerUrl: string;
-  subgraphUrls: Record<'identity' | 'tenancy', string>;
+  subgraphUrls: Record<'identity' | 'tenancy' | 'workflow', string>;
+  engine: WorkflowEngine;
   databaseUrl: string;
   redisUrl: string;
   db: Database;
@@ -68,10 +72,10 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
 
     const db = await openDatabase({
       url: resolveAppDatabaseUrl({ databaseUrl, databaseAppUrl: config.databaseAppUrl }, secrets),
-      entities: [...platformEntities, OutboxEventEntity, ...identityEntities],
+      entities: [...platformEntities, OutboxEventEntity, ...identityEntities, ...workflowEntities],
     });
     stops.push(() => db.close());
-    const systemDb = await openDatabase({ url: databaseUrl, entities: [], poolMax: 2 });
+    const systemDb = await openDatabase({ url: databaseUrl, entities: [OutboxEventEntity], poolMax: 4 });
     stops.push(() => systemDb.close());
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     stops.push(async () => redis.disconnect());
@@ -90,6 +94,12 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const tenancyPort = await tenancy.server.listen(config.tenancyPort, config.host);
     stops.push(() => tenancy.server.close());
 
+    const engine = await startWorkflowEngine({ db, systemDb, redisUrl, logger: logger.child({ service: 'workflow-engine' }), config });
+    stops.push(() => engine.stop());
+    const workflow = await createWorkflowSubgraph({ db, codec, logger: logger.child({ service: 'workflow' }), config, onRunnable: engine.nudge });
+    const workflowPort = await workflow.server.listen(config.workflowPort, config.host);
+    stops.push(() => workflow.server.close());
+
     const admin = await bootstrapPlatformAdmin({
       db,
       kek: secrets.keyEncryptionKey,
@@ -104,7 +114,11 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     relay.start();
     stops.push(() => relay.stop());
 
-    const urls = { identityUrl: `http://127.0.0.1:${identityPort}`, tenancyUrl: `http://127.0.0.1:${tenancyPort}` };
+    const urls = {
+      identityUrl: `http://127.0.0.1:${identityPort}`,
+      tenancyUrl: `http://127.0.0.1:${tenancyPort}`,
+      workflowUrl: `http://127.0.0.1:${workflowPort}`,
+    };
     const router = await createRouter({
       supergraphSdl: await readFile(SUPERGRAPH, 'utf8'),
       subgraphUrls: platformSubgraphUrls(urls),
@@ -122,13 +136,15 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
         redis: async () => (await redis.ping()) === 'PONG',
         identity: httpReadyCheck(`${urls.identityUrl}/ready`),
         tenancy: httpReadyCheck(`${urls.tenancyUrl}/ready`),
+        workflow: httpReadyCheck(`${urls.workflowUrl}/ready`),
       },
       logger: logger.child({ service: 'router' }),
     });
     const routerPort = await router.listen(config.port, config.host);
     stops.push(() => router.close());
     const routerUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${routerPort}`;
-    return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, subgraphUrls: { identity: `${urls.identityUrl}/graphql`, tenancy: `${urls.tenancyUrl}/graphql` }, databaseUrl, redisUrl, db, systemDb, redis, relay, admin, stop };
+    return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, subgraphUrls: platformSubgraphUrls(urls) as Stack['subgraphUrls'],
+      engine, databaseUrl, redisUrl, db, systemDb, redis, relay, admin, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -230,7 +230,7 @@ describe('the spine through the router', () => {
       const ready = await fetch(`${ctx.stack.routerUrl}/ready`);
       const readyBody = (await ready.json()) as { status: string; checks: Record<string, boolean> };
       assert.equal(ready.status, 200);
-      assert.deepEqual(readyBody.checks, { supergraph: true, postgres: true, redis: true, identity: true, tenancy: true });
+      assert.deepEqual(readyBody.checks, { supergraph: true, postgres: true, redis: true, identity: true, tenancy: true, workflow: true });
       const metrics = await (await fetch(`${ctx.stack.routerUrl}/metrics`)).text();
       assert.match(metrics, /tansu_router_http_requests_total\{route="graphql",status="200"\} \d+/);
     });

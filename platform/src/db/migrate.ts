@@ -4,7 +4,7 @@ import { migrations } from './migrations/index.ts';
 
 export const APP_ROLE = 'tansu_app';
 
-const TENANT_SCHEMAS = ['platform', 'identity'];
+const TENANT_SCHEMAS = ['platform', 'identity', 'workflow'];
 
 /** The non-owner role's connection string: same server and database, its own credentials. */
 export function appDatabaseUrl(ownerUrl: string, password: string, role = APP_ROLE): string {

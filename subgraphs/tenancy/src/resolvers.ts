@@ -24,6 +24,8 @@ export function createTenancyResolvers(service: TenancyService) {
         if (typeof input.name !== 'string') throw errors.badInput('name', 'is required');
         return service.createTenant(ctx.caller, { slug: input.slug, name: input.name });
       },
+      setMemberRole: (_: unknown, { input }: { input: { tenant?: string | null; userId: string; role: string } }, ctx: TenancyContext) =>
+        service.setMemberRole(ctx.caller, input),
     },
     Tenant: {
       __resolveReference: (ref: { id: string }, ctx: TenancyContext) => ctx.tenants.load(ref.id),

@@ -2,8 +2,9 @@ import type { Database } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { errors } from '@tansu/platform/errors';
 import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller } from '@tansu/platform/guards';
-import { MembershipEntity, TenantEntity, type Membership, type Tenant } from '@tansu/platform/tenants/entities';
-import { provisionTenant } from '@tansu/platform/tenants/tenant-registry';
+import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant } from '@tansu/platform/tenants/entities';
+import { appendEvent } from '@tansu/platform/events/outbox';
+import { findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
 
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
 export function createTenancyService(deps: { db: Database; kek: Buffer }) {
@@ -34,6 +35,30 @@ export function createTenancyService(deps: { db: Database; kek: Buffer }) {
       const rows = await db.global((em) => em.find(TenantEntity, { id: { $in: [...ids] } }));
       const byId = new Map(rows.map((t) => [t.id, t]));
       return ids.map((id) => byId.get(id) ?? null);
+    },
+
+    async setMemberRole(caller: CallerContext, input: { tenant?: string | null; userId: string; role: string }): Promise<Membership> {
+      const c = requireTenantCaller(caller);
+      if (!(ROLES as readonly string[]).includes(input.role)) throw errors.badInput('role', `must be one of ${ROLES.join(', ')}`);
+      if (!/^[0-9a-f-]{36}$/i.test(input.userId)) throw errors.notFound('Member');
+      const role = input.role as Role;
+      let tenantId = c.tenantId;
+      if (input.tenant != null && input.tenant !== c.tenantSlug) {
+        requirePlatformAdmin(c);
+        const tenant = await db.global((em) => findTenantBySlug(em, String(input.tenant)));
+        if (tenant === null) throw errors.notFound('Tenant');
+        tenantId = tenant.id;
+      } else if (!isPlatformAdmin(c)) {
+        if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only the tenant\'s owners and admins may change roles');
+        if (role === 'OWNER' && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may make owners');
+      }
+      return db.withTenant(tenantId, async (em) => {
+        const membership = await em.findOne(MembershipEntity, { tenantId, userId: input.userId });
+        if (membership === null) throw errors.notFound('Member');
+        membership.role = role;
+        appendEvent(em, { tenantId, topic: 'membership.changed', payload: { userId: input.userId, role } });
+        return membership;
+      });
     },
 
     async members(caller: CallerContext, tenantId: string): Promise<Membership[]> {

@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import type { TansuConfig } from '@tansu/platform/config';
+import type { ContextTokenCodec } from '@tansu/platform/context-token';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
+import { createWorkflowService } from './workflow-service.ts';
+import { createDefinitionLoader, createWorkflowResolvers, type WorkflowContext } from './resolvers.ts';
+
+export const WORKFLOW_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
+
+export async function createWorkflowSubgraph(deps: {
+  db: Database;
+  codec: ContextTokenCodec;
+  logger: Logger;
+  config: Pick<TansuConfig, 'limits'>;
+  /** Called when a change made work runnable, so an in-process dispatcher can act at once. */
+  onRunnable?: () => void;
+}) {
+  const service = createWorkflowService({ db: deps.db, onRunnable: deps.onRunnable });
+  const server = await createSubgraphServer<WorkflowContext>({
+    name: 'workflow',
+    typeDefs: await readFile(WORKFLOW_SCHEMA_PATH, 'utf8'),
+    resolvers: createWorkflowResolvers(service),
+    codec: deps.codec,
+    logger: deps.logger,
+    maxBodyBytes: deps.config.limits.maxBodyBytes,
+    makeContext: (base) => ({ ...base, definitions: createDefinitionLoader(service, base) }),
+    ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
+  });
+  return { server, service };
+}

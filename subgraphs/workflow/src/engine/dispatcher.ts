@@ -1,0 +1,143 @@
+import type { Queue } from 'bullmq';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import { expireWait, failStep } from './run-engine.ts';
+import { stepJobId, type StepJob } from './step-jobs.ts';
+
+export interface DispatcherOptions {
+  /** Owner connection: the dispatcher looks across tenants, the one place it must. */
+  systemDb: Database;
+  queue: Queue<StepJob>;
+  logger: Logger;
+  /** Steps one tenant may have dispatched or running at once. */
+  tenantConcurrency: number;
+  batchSize?: number;
+  idleDelayMs?: number;
+}
+
+interface Picked {
+  tenant_id: string;
+  run_id: string;
+  step_id: string;
+  attempt: number;
+}
+
+/** Only one dispatcher acts at a time, so per-tenant limits hold across processes. */
+const DISPATCH_LOCK = 72_616_001;
+
+/**
+ * Moves runnable steps into the queue fairly: each tenant gets at most its free concurrency,
+ * and tenants are interleaved by rank (every tenant's oldest step before anyone's second),
+ * so one tenant with ten thousand queued runs cannot delay another's. It also recovers work:
+ * a dispatched job that never started is queued again, a step whose worker died is failed
+ * and retried, and a wait whose time ran out is closed.
+ */
+export function createDispatcher(options: DispatcherOptions) {
+  const { systemDb, queue, logger } = options;
+  const batchSize = options.batchSize ?? 200;
+  const idleDelayMs = options.idleDelayMs ?? 50;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  async function recover(): Promise<void> {
+    const lost = await systemDb.global((em) =>
+      em.execute<Picked[]>(
+        `select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'RUNNING' and lease_until < now() limit 100`,
+      ),
+    );
+    for (const step of lost) {
+      await systemDb.withTenant(step.tenant_id, (em) =>
+        failStep(em, step.run_id, step.step_id, step.attempt, { message: 'the worker running this attempt stopped answering', code: 'WORKER_LOST', retryable: true }),
+      );
+    }
+    const expired = await systemDb.global((em) =>
+      em.execute<Picked[]>(`select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'WAITING' and ready_at <= now() limit 100`),
+    );
+    for (const step of expired) await systemDb.withTenant(step.tenant_id, (em) => expireWait(em, step.run_id, step.step_id));
+  }
+
+  async function dispatchOnce(): Promise<number> {
+    const picked = await systemDb.global(async (em) => {
+      const [lock] = await em.execute<{ locked: boolean }[]>(`select pg_try_advisory_xact_lock(?) as locked`, [DISPATCH_LOCK]);
+      if (lock?.locked !== true) return [];
+      // Dispatched jobs whose lease passed without a worker starting them are sent again as they are.
+      const resend = await em.execute<Picked[]>(
+        `update workflow.steps set lease_until = now() + interval '60 seconds'
+         where status = 'DISPATCHED' and lease_until < now() returning tenant_id, run_id, step_id, attempt`,
+      );
+      const fresh = await em.execute<Picked[]>(
+        `with inflight as (
+           select tenant_id, count(*)::int as n from workflow.steps where status in ('DISPATCHED', 'RUNNING') group by tenant_id
+         ), ranked as (
+           select s.tenant_id, s.run_id, s.step_id,
+                  row_number() over (partition by s.tenant_id order by s.ready_at, s.run_id, s.step_id) as rank
+           from workflow.steps s where s.status = 'READY' and s.ready_at <= now()
+         ), chosen as (
+           select r.tenant_id, r.run_id, r.step_id, r.rank from ranked r left join inflight i using (tenant_id)
+           where r.rank <= ? - coalesce(i.n, 0)
+           order by r.rank, r.tenant_id limit ?
+         )
+         update workflow.steps s set status = 'DISPATCHED', attempt = s.attempt + 1, lease_until = now() + interval '60 seconds'
+         from chosen c where s.run_id = c.run_id and s.step_id = c.step_id and s.status = 'READY'
+         returning s.tenant_id, s.run_id, s.step_id, s.attempt`,
+        [options.tenantConcurrency, batchSize],
+      );
+      return [...resend, ...fresh];
+    });
+    if (picked.length > 0) {
+      await queue.addBulk(
+        picked.map((step) => {
+          const data: StepJob = { tenantId: step.tenant_id, runId: step.run_id, stepId: step.step_id, attempt: step.attempt };
+          return { name: 'step', data, opts: { jobId: stepJobId(data), removeOnComplete: true, removeOnFail: 1_000 } };
+        }),
+      );
+    }
+    return picked.length;
+  }
+
+  async function run(): Promise<void> {
+    let lastRecovery = 0;
+    while (running) {
+      let moved = 0;
+      try {
+        if (Date.now() - lastRecovery > 1_000) {
+          lastRecovery = Date.now();
+          await recover();
+        }
+        moved = await dispatchOnce();
+      } catch (error) {
+        logger.error({ err: error }, 'dispatch failed; retrying');
+      }
+      if (moved < batchSize && running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idleDelayMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  return {
+    dispatchOnce,
+    recover,
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    /** Skip the idle wait: something became runnable. */
+    nudge() {
+      wake?.();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}
+export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,329 @@
+import type { EntityManager } from '@tansu/platform/db/database';
+import { errors } from '@tansu/platform/errors';
+import { appendEvent } from '@tansu/platform/events/outbox';
+import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
+import { backoffDelay, type StepDefinition, type WorkflowSpec } from '../definitions/workflow-definition.ts';
+import { FINAL_RUN_STATUSES, type RunStatus, type StepStatus } from '../entities.ts';
+
+/**
+ * The run state machine. Every function runs inside the caller's tenant transaction and
+ * writes its outbox events in that same transaction, so state and events never disagree.
+ * Postgres rows are the truth; a queued job only says "look at this step now".
+ */
+
+export const TOPICS = {
+  runUpdated: 'workflow.run.updated',
+  stepUpdated: 'workflow.step.updated',
+  runLog: 'workflow.run.log',
+} as const;
+
+interface RunRow {
+  id: string;
+  tenant_id: string;
+  status: RunStatus;
+  input: Json;
+  idempotency_key: string | null;
+  spec: WorkflowSpec;
+  definition_name: string;
+}
+
+interface StepRow {
+  step_id: string;
+  status: StepStatus;
+  attempt: number;
+  output: Json;
+}
+
+export interface StepFailure {
+  message: string;
+  /** A stable code: TIMEOUT, HTTP_4XX, HTTP_5XX, NETWORK, EGRESS_DENIED, BAD_MAPPING, … */
+  code: string;
+  retryable: boolean;
+}
+
+async function loadRun(em: EntityManager, runId: string, lock = false): Promise<RunRow | undefined> {
+  const rows = await em.execute<RunRow[]>(
+    `select r.id, r.tenant_id, r.status, r.input, r.idempotency_key, d.spec, d.name as definition_name
+     from workflow.runs r join workflow.definitions d on d.id = r.definition_id
+     where r.id = ?${lock ? ' for update of r' : ''}`,
+    [runId],
+  );
+  return rows[0];
+}
+
+async function loadSteps(em: EntityManager, runId: string): Promise<Map<string, StepRow>> {
+  const rows = await em.execute<StepRow[]>(`select step_id, status, attempt, output from workflow.steps where run_id = ?`, [runId]);
+  return new Map(rows.map((row) => [row.step_id, row]));
+}
+
+export function scopeOf(run: Pick<RunRow, 'id' | 'input' | 'idempotency_key'>, steps: Map<string, StepRow>): MappingScope {
+  const outputs: Record<string, { output: Json }> = {};
+  for (const [id, step] of steps) if (step.status === 'SUCCEEDED') outputs[id] = { output: step.output };
+  return { input: run.input, steps: outputs, run: { id: run.id, idempotencyKey: run.idempotency_key } };
+}
+
+function emitRun(em: EntityManager, run: Pick<RunRow, 'id' | 'tenant_id' | 'definition_name'>, status: RunStatus, error?: string | null): void {
+  appendEvent(em, { tenantId: run.tenant_id, topic: TOPICS.runUpdated, payload: { runId: run.id, status, workflow: run.definition_name, error: error ?? null } });
+}
+
+function emitStep(em: EntityManager, run: Pick<RunRow, 'id' | 'tenant_id'>, stepId: string, status: StepStatus, attempt: number, error?: string | null): void {
+  appendEvent(em, { tenantId: run.tenant_id, topic: TOPICS.stepUpdated, payload: { runId: run.id, stepId, status, attempt, error: error ?? null } });
+}
+
+export async function appendRunLog(
+  em: EntityManager,
+  run: Pick<RunRow, 'id' | 'tenant_id'>,
+  entry: { stepId?: string | null; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: Json },
+): Promise<void> {
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into workflow.run_logs (tenant_id, run_id, step_id, level, message, data) values (?, ?, ?, ?, ?, ?::jsonb) returning id::text as id`,
+    [run.tenant_id, run.id, entry.stepId ?? null, entry.level, entry.message, entry.data === undefined ? null : JSON.stringify(entry.data)],
+  );
+  appendEvent(em, {
+    tenantId: run.tenant_id,
+    topic: TOPICS.runLog,
+    payload: { runId: run.id, logId: rows[0]!.id, stepId: entry.stepId ?? null, level: entry.level, message: entry.message },
+  });
+}
+
+async function setRunStatus(em: EntityManager, run: RunRow, status: RunStatus, fields: { output?: Json; error?: string | null } = {}): Promise<void> {
+  const final = FINAL_RUN_STATUSES.includes(status);
+  await em.execute(
+    `update workflow.runs set status = ?, output = coalesce(?::jsonb, output), error = ?, updated_at = now(),
+       finished_at = ${final ? 'now()' : 'null'} where id = ?`,
+    [status, fields.output === undefined ? null : JSON.stringify(fields.output), fields.error ?? null, run.id],
+  );
+  run.status = status;
+  emitRun(em, run, status, fields.error);
+}
+
+/** Puts a step whose dependencies are done on its way: ready now, ready later (delay), or waiting. */
+async function makeReady(em: EntityManager, run: RunRow, def: StepDefinition, scope: MappingScope): Promise<void> {
+  if (def.type === 'delay') {
+    const ms = resolveMapping(def.with.ms, scope);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+      await finishStepAsFailed(em, run, def.id, 0, { message: `delay "ms" resolved to ${JSON.stringify(ms)}, not a duration`, code: 'BAD_MAPPING', retryable: false });
+      return;
+    }
+    await em.execute(`update workflow.steps set status = 'READY', ready_at = now() + (? * interval '1 millisecond') where run_id = ? and step_id = ?`, [ms, run.id, def.id]);
+    emitStep(em, run, def.id, 'READY', 0);
+    return;
+  }
+  if (def.type === 'waitForEvent') {
+    const timeoutMs = typeof def.with.timeoutMs === 'number' ? def.with.timeoutMs : null;
+    const wait = { event: def.with.event as string, match: resolveMapping(def.with.match ?? {}, scope) };
+    await em.execute(
+      `update workflow.steps set status = 'WAITING', wait = ?::jsonb, started_at = now(),
+         ready_at = ${timeoutMs === null ? 'null' : "now() + (? * interval '1 millisecond')"} where run_id = ? and step_id = ?`,
+      timeoutMs === null ? [JSON.stringify(wait), run.id, def.id] : [JSON.stringify(wait), timeoutMs, run.id, def.id],
+    );
+    emitStep(em, run, def.id, 'WAITING', 0);
+    return;
+  }
+  await em.execute(`update workflow.steps set status = 'READY', ready_at = now() where run_id = ? and step_id = ?`, [run.id, def.id]);
+  emitStep(em, run, def.id, 'READY', 0);
+}
+
+/** After any step change: start what became runnable, or finish the run. */
+async function advance(em: EntityManager, run: RunRow): Promise<void> {
+  if (FINAL_RUN_STATUSES.includes(run.status)) return;
+  const steps = await loadSteps(em, run.id);
+  const scope = scopeOf(run, steps);
+  for (const def of run.spec.steps) {
+    const step = steps.get(def.id);
+    if (step?.status !== 'PENDING') continue;
+    if (def.needs.every((need) => steps.get(need)?.status === 'SUCCEEDED')) await makeReady(em, run, def, scope);
+  }
+  const after = await loadSteps(em, run.id);
+  if ([...after.values()].every((s) => s.status === 'SUCCEEDED')) {
+    // The run's output: the outputs of the steps nothing else waits for.
+    const needed = new Set(run.spec.steps.flatMap((s) => s.needs));
+    const output: Record<string, Json> = {};
+    for (const def of run.spec.steps) if (!needed.has(def.id)) output[def.id] = after.get(def.id)!.output;
+    await setRunStatus(em, run, 'SUCCEEDED', { output });
+  }
+}
+
+/** Records a step's failure as final and fails the run (it shows up in the dead-letter view). */
+async function finishStepAsFailed(em: EntityManager, run: RunRow, stepId: string, attempt: number, failure: StepFailure): Promise<void> {
+  const stepStatus: StepStatus = failure.code === 'TIMEOUT' ? 'TIMED_OUT' : 'FAILED';
+  await em.execute(
+    `update workflow.steps set status = ?, error = ?, error_code = ?, finished_at = now(), lease_until = null where run_id = ? and step_id = ?`,
+    [stepStatus, failure.message, failure.code, run.id, stepId],
+  );
+  emitStep(em, run, stepId, stepStatus, attempt, failure.message);
+  await em.execute(
+    `update workflow.steps set status = 'CANCELLED', finished_at = now(), lease_until = null
+     where run_id = ? and status in ('PENDING', 'READY', 'WAITING', 'DISPATCHED')`,
+    [run.id],
+  );
+  await setRunStatus(em, run, failure.code === 'TIMEOUT' ? 'TIMED_OUT' : 'FAILED', { error: `step "${stepId}": ${failure.message}` });
+  await appendRunLog(em, run, { stepId, level: 'error', message: `step failed: ${failure.message}`, data: { code: failure.code, attempt } });
+}
+
+export async function createRun(
+  em: EntityManager,
+  input: { tenantId: string; definitionId: string; input: Json; idempotencyKey: string | null; startedBy: string | null },
+): Promise<string> {
+  const id = crypto.randomUUID();
+  await em.execute(
+    `insert into workflow.runs (id, tenant_id, definition_id, status, input, idempotency_key, started_by) values (?, ?, ?, 'QUEUED', ?::jsonb, ?, ?)`,
+    [id, input.tenantId, input.definitionId, JSON.stringify(input.input), input.idempotencyKey, input.startedBy],
+  );
+  const run = (await loadRun(em, id))!;
+  for (const def of run.spec.steps) {
+    await em.execute(`insert into workflow.steps (tenant_id, run_id, step_id, status) values (?, ?, ?, 'PENDING')`, [input.tenantId, id, def.id]);
+  }
+  emitRun(em, run, 'QUEUED');
+  await advance(em, run);
+  return id;
+}
+
+/** The dispatcher took the step: the first step taken moves the run to RUNNING. */
+export async function markRunStarted(em: EntityManager, runId: string): Promise<void> {
+  const run = await loadRun(em, runId, true);
+  if (run !== undefined && run.status === 'QUEUED') await setRunStatus(em, run, 'RUNNING');
+}
+
+export interface StepStart {
+  run: RunRow;
+  def: StepDefinition;
+  scope: MappingScope;
+  attempt: number;
+}
+
+/**
+ * A worker claims attempt `attempt` of a step. Returns undefined when the job is stale (the
+ * run ended, the step moved on, or another attempt replaced it): the job then does nothing.
+ */
+export async function beginStep(em: EntityManager, runId: string, stepId: string, attempt: number, leaseGraceMs: number): Promise<StepStart | undefined> {
+  const run = await loadRun(em, runId, true);
+  if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return undefined;
+  const def = run.spec.steps.find((s) => s.id === stepId);
+  if (def === undefined) return undefined;
+  const leaseMs = def.timeoutMs + leaseGraceMs;
+  const claimed = await em.execute<{ step_id: string }[]>(
+    `update workflow.steps set status = 'RUNNING', started_at = coalesce(started_at, now()), lease_until = now() + (? * interval '1 millisecond')
+     where run_id = ? and step_id = ? and attempt = ? and status in ('DISPATCHED', 'RUNNING') returning step_id`,
+    [leaseMs, runId, stepId, attempt],
+  );
+  if (claimed.length === 0) return undefined;
+  const inserted = await em.execute<{ attempt: number }[]>(
+    `insert into workflow.step_attempts (tenant_id, run_id, step_id, attempt, status) values (?, ?, ?, ?, 'RUNNING')
+     on conflict do nothing returning attempt`,
+    [run.tenant_id, runId, stepId, attempt],
+  );
+  if (run.status === 'QUEUED') await setRunStatus(em, run, 'RUNNING');
+  if (inserted.length > 0) emitStep(em, run, stepId, 'RUNNING', attempt);
+  return { run, def, scope: scopeOf(run, await loadSteps(em, runId)), attempt };
+}
+
+/** Records a step's success exactly once: a second completion of the same attempt changes nothing. */
+export async function completeStep(em: EntityManager, runId: string, stepId: string, attempt: number, output: Json): Promise<boolean> {
+  const run = await loadRun(em, runId, true);
+  if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return false;
+  const done = await em.execute<{ step_id: string }[]>(
+    `update workflow.steps set status = 'SUCCEEDED', output = ?::jsonb, error = null, error_code = null, finished_at = now(), lease_until = null
+     where run_id = ? and step_id = ? and attempt = ? and status in ('RUNNING', 'DISPATCHED', 'WAITING') returning step_id`,
+    [JSON.stringify(output ?? null), runId, stepId, attempt],
+  );
+  if (done.length === 0) return false;
+  await em.execute(`update workflow.step_attempts set status = 'SUCCEEDED', finished_at = now() where run_id = ? and step_id = ? and attempt = ?`, [runId, stepId, attempt]);
+  emitStep(em, run, stepId, 'SUCCEEDED', attempt);
+  await advance(em, run);
+  return true;
+}
+
+/** A failed attempt: retried with backoff while the policy allows, else final. */
+export async function failStep(em: EntityManager, runId: string, stepId: string, attempt: number, failure: StepFailure): Promise<'retrying' | 'failed' | 'stale'> {
+  const run = await loadRun(em, runId, true);
+  if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return 'stale';
+  const current = await em.execute<{ status: StepStatus }[]>(`select status from workflow.steps where run_id = ? and step_id = ? and attempt = ? for update`, [runId, stepId, attempt]);
+  if (current.length === 0 || !['RUNNING', 'DISPATCHED', 'WAITING'].includes(current[0]!.status)) return 'stale';
+  await em.execute(
+    `update workflow.step_attempts set status = ?, error = ?, finished_at = now() where run_id = ? and step_id = ? and attempt = ?`,
+    [failure.code === 'WORKER_LOST' ? 'ABANDONED' : 'FAILED', failure.message, runId, stepId, attempt],
+  );
+  const def = run.spec.steps.find((s) => s.id === stepId)!;
+  const retryable = failure.retryable && !def.retry.nonRetryable.includes(failure.code) && attempt < def.retry.maxAttempts;
+  if (retryable) {
+    const delay = backoffDelay(def.retry, attempt + 1);
+    await em.execute(
+      `update workflow.steps set status = 'READY', ready_at = now() + (? * interval '1 millisecond'), lease_until = null, error = ?, error_code = ?
+       where run_id = ? and step_id = ?`,
+      [delay, failure.message, failure.code, runId, stepId],
+    );
+    emitStep(em, run, stepId, 'READY', attempt, failure.message);
+    await appendRunLog(em, run, { stepId, level: 'warn', message: `attempt ${attempt} failed, retrying in ${delay} ms: ${failure.message}`, data: { code: failure.code } });
+    return 'retrying';
+  }
+  await finishStepAsFailed(em, run, stepId, attempt, failure);
+  return 'failed';
+}
+
+export async function cancelRun(em: EntityManager, runId: string): Promise<RunStatus> {
+  const run = await loadRun(em, runId, true);
+  if (run === undefined) throw errors.notFound('Run');
+  if (FINAL_RUN_STATUSES.includes(run.status)) throw errors.conflict(`Run is already ${run.status}`);
+  await em.execute(
+    `update workflow.steps set status = 'CANCELLED', finished_at = now(), lease_until = null
+     where run_id = ? and status in ('PENDING', 'READY', 'DISPATCHED', 'RUNNING', 'WAITING')`,
+    [runId],
+  );
+  await em.execute(`update workflow.step_attempts set status = 'ABANDONED', finished_at = now() where run_id = ? and status = 'RUNNING'`, [runId]);
+  await setRunStatus(em, run, 'CANCELLED', { error: 'cancelled' });
+  return 'CANCELLED';
+}
+
+/** Replays a failed, timed-out or cancelled run: what did not succeed runs again, from attempt 1. */
+export async function retryRun(em: EntityManager, runId: string): Promise<RunStatus> {
+  const run = await loadRun(em, runId, true);
+  if (run === undefined) throw errors.notFound('Run');
+  if (!['FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.status)) throw errors.conflict(`Only failed, timed-out or cancelled runs can be retried (this one is ${run.status})`);
+  await em.execute(
+    `update workflow.steps set status = 'PENDING', attempt = 0, error = null, error_code = null, ready_at = null, lease_until = null, wait = null,
+       started_at = null, finished_at = null where run_id = ? and status <> 'SUCCEEDED'`,
+    [runId],
+  );
+  await em.execute(`update workflow.runs set finished_at = null where id = ?`, [runId]);
+  await setRunStatus(em, run, 'RUNNING');
+  await appendRunLog(em, run, { level: 'info', message: 'run retried' });
+  await advance(em, run);
+  return run.status;
+}
+
+function matches(match: Json, payload: Json): boolean {
+  if (match === null || typeof match !== 'object' || Array.isArray(match)) return true;
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return Object.keys(match).length === 0;
+  return Object.entries(match).every(([key, expected]) => {
+    const actual = Object.prototype.hasOwnProperty.call(payload, key) ? (payload as Record<string, Json>)[key] : undefined;
+    return expected !== null && typeof expected === 'object' ? matches(expected, actual ?? null) : actual === expected;
+  });
+}
+
+/** Wakes the tenant's steps waiting for this event whose match fits the payload. */
+export async function deliverEvent(em: EntityManager, event: string, payload: Json): Promise<number> {
+  const waiting = await em.execute<{ run_id: string; step_id: string; attempt: number; wait: { event: string; match: Json } }[]>(
+    `select run_id, step_id, attempt, wait from workflow.steps where status = 'WAITING' and wait->>'event' = ? for update`,
+    [event],
+  );
+  let woken = 0;
+  for (const step of waiting) {
+    if (!matches(step.wait.match, payload)) continue;
+    if (await completeStep(em, step.run_id, step.step_id, step.attempt, payload)) woken += 1;
+  }
+  return woken;
+}
+
+/** A waitForEvent step whose time ran out. */
+export async function expireWait(em: EntityManager, runId: string, stepId: string): Promise<boolean> {
+  const rows = await em.execute<{ attempt: number }[]>(
+    `select attempt from workflow.steps where run_id = ? and step_id = ? and status = 'WAITING' and ready_at <= now() for update`,
+    [runId, stepId],
+  );
+  if (rows.length === 0) return false;
+  const run = await loadRun(em, runId, true);
+  if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return false;
+  await finishStepAsFailed(em, run, stepId, rows[0]!.attempt, { message: 'no matching event arrived in time', code: 'TIMEOUT', retryable: false });
+  return true;
+}

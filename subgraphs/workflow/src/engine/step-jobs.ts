@@ -1,0 +1,21 @@
+/**
+ * The job a queue carries for one step attempt. It names the tenant (workers act inside
+ * that tenant's RLS context) and the request that caused it, so log lines join up.
+ */
+export interface StepJob {
+  tenantId: string;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  requestId?: string;
+}
+
+/** One queue for all tenants; fairness is decided before jobs enter it (the dispatcher). */
+export const STEP_QUEUE = 'workflow-steps';
+/** The hash tag keeps every key of the queue on one Redis Cluster slot. */
+export const QUEUE_PREFIX = '{tansu}';
+
+/** Same attempt, same id: enqueuing twice yields one job. */
+export function stepJobId(job: Pick<StepJob, 'runId' | 'stepId' | 'attempt'>): string {
+  return `${job.runId}.${job.stepId}.${job.attempt}`;
+}

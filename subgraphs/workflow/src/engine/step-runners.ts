@@ -1,0 +1,104 @@
+import { Agent, fetch } from 'undici';
+import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
+import type { StepDefinition } from '../definitions/workflow-definition.ts';
+import { EgressDeniedError, guardedLookup } from './egress.ts';
+import type { StepFailure } from './run-engine.ts';
+
+export interface StepContext {
+  def: StepDefinition;
+  scope: MappingScope;
+  /** Stable across attempts: the same step of the same run always sends the same key. */
+  idempotencyKey: string;
+  signal: AbortSignal;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: Json): Promise<void>;
+}
+
+export class StepError extends Error {
+  readonly failure: StepFailure;
+  constructor(failure: StepFailure) {
+    super(failure.message);
+    this.name = 'StepError';
+    this.failure = failure;
+  }
+}
+
+const MAX_RESPONSE_BYTES = 1_048_576;
+
+export interface StepRunnerOptions {
+  /** Tests call servers on loopback; production never should. */
+  allowPrivateEgress: boolean;
+}
+
+/** What each step type does when a worker runs it; `waitForEvent` is completed by events, not here. */
+export function createStepRunners(options: StepRunnerOptions) {
+  const agent = new Agent({ connect: { lookup: guardedLookup(options.allowPrivateEgress) }, keepAliveTimeout: 10_000 });
+
+  async function http(ctx: StepContext): Promise<Json> {
+    const config = resolveMapping(ctx.def.with, ctx.scope) as Record<string, Json>;
+    const url = typeof config.url === 'string' ? config.url : '';
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new StepError({ message: `url resolved to ${JSON.stringify(url)}, not a URL`, code: 'BAD_MAPPING', retryable: false });
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new StepError({ message: 'only http and https are allowed', code: 'EGRESS_DENIED', retryable: false });
+    const headers: Record<string, string> = { 'idempotency-key': ctx.idempotencyKey };
+    if (config.headers !== null && typeof config.headers === 'object' && !Array.isArray(config.headers)) {
+      for (const [name, value] of Object.entries(config.headers)) if (value !== null) headers[name.toLowerCase()] = String(value);
+    }
+    let body: string | undefined;
+    if (config.body !== undefined && config.body !== null) {
+      body = typeof config.body === 'string' ? config.body : JSON.stringify(config.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    let response: Awaited<ReturnType<typeof fetch>>;
+    try {
+      response = await fetch(parsed, { method: String(config.method ?? 'GET').toUpperCase(), headers, body, dispatcher: agent, signal: ctx.signal, redirect: 'manual' });
+    } catch (error) {
+      const cause = error instanceof Error ? (error.cause ?? error) : error;
+      if (cause instanceof EgressDeniedError) throw new StepError({ message: cause.message, code: 'EGRESS_DENIED', retryable: false });
+      if (ctx.signal.aborted) throw new StepError({ message: `no response within ${ctx.def.timeoutMs} ms`, code: 'TIMEOUT', retryable: true });
+      throw new StepError({ message: `request failed: ${cause instanceof Error ? cause.message : String(cause)}`, code: 'NETWORK', retryable: true });
+    }
+    const declared = Number(response.headers.get('content-length') ?? 0);
+    if (declared > MAX_RESPONSE_BYTES) throw new StepError({ message: 'response larger than 1 MiB', code: 'RESPONSE_TOO_LARGE', retryable: false });
+    const text = await response.text();
+    if (Buffer.byteLength(text) > MAX_RESPONSE_BYTES) throw new StepError({ message: 'response larger than 1 MiB', code: 'RESPONSE_TOO_LARGE', retryable: false });
+    let data: Json = text;
+    if ((response.headers.get('content-type') ?? '').includes('json')) {
+      try {
+        data = JSON.parse(text) as Json;
+      } catch {
+        data = text;
+      }
+    }
+    if (response.status >= 500 || response.status === 429) {
+      throw new StepError({ message: `HTTP ${response.status}`, code: response.status === 429 ? 'HTTP_429' : 'HTTP_5XX', retryable: true });
+    }
+    if (response.status >= 400) throw new StepError({ message: `HTTP ${response.status}`, code: 'HTTP_4XX', retryable: false });
+    return { status: response.status, body: data };
+  }
+
+  const runners: Record<StepDefinition['type'], (ctx: StepContext) => Promise<Json>> = {
+    http,
+    // The wait already happened: the dispatcher released the step only once its time came.
+    delay: async (ctx) => ({ waitedMs: resolveMapping(ctx.def.with.ms, ctx.scope) }),
+    transform: async (ctx) => resolveMapping(ctx.def.with.output, ctx.scope),
+    log: async (ctx) => {
+      const message = String(resolveMapping(ctx.def.with.message, ctx.scope));
+      const level = (ctx.def.with.level as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info';
+      await ctx.log(level, message);
+      return { message };
+    },
+    waitForEvent: async () => {
+      throw new StepError({ message: 'waitForEvent steps complete through sendEvent', code: 'INTERNAL', retryable: false });
+    },
+  };
+
+  return {
+    run: (ctx: StepContext) => runners[ctx.def.type](ctx),
+    close: () => agent.close(),
+  };
+}
+export type StepRunners = ReturnType<typeof createStepRunners>;

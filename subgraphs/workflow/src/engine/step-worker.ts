@@ -1,0 +1,59 @@
+import { Worker, type ConnectionOptions } from 'bullmq';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import type { Json } from '../definitions/mapping.ts';
+import { appendRunLog, beginStep, completeStep, failStep } from './run-engine.ts';
+import { QUEUE_PREFIX, STEP_QUEUE, type StepJob } from './step-jobs.ts';
+import { StepError, type StepRunners } from './step-runners.ts';
+
+/** Beyond a step's own timeout, how long its lease lasts before the dispatcher calls the worker lost. */
+export const LEASE_GRACE_MS = 15_000;
+
+/**
+ * Runs one step attempt: claim it (a stale job does nothing), run it outside any
+ * transaction, then record the outcome. Completion is conditional on the attempt still
+ * being current, so a step that runs twice is recorded once.
+ */
+export async function processStepJob(deps: { db: Database; runners: StepRunners; logger: Logger }, job: StepJob): Promise<'completed' | 'retrying' | 'failed' | 'stale'> {
+  const { db, runners } = deps;
+  const start = await db.withTenant(job.tenantId, (em) => beginStep(em, job.runId, job.stepId, job.attempt, LEASE_GRACE_MS));
+  if (start === undefined) return 'stale';
+  const logger = deps.logger.child({ tenantId: job.tenantId, runId: job.runId, stepId: job.stepId, attempt: job.attempt, requestId: job.requestId });
+  let output: Json;
+  try {
+    output = await runners.run({
+      def: start.def,
+      scope: start.scope,
+      idempotencyKey: `${job.runId}:${job.stepId}`,
+      signal: AbortSignal.timeout(start.def.timeoutMs),
+      log: (level, message, data) => db.withTenant(job.tenantId, (em) => appendRunLog(em, start.run, { stepId: job.stepId, level, message, data })),
+    });
+  } catch (error) {
+    const failure = error instanceof StepError ? error.failure : { message: 'the step failed unexpectedly', code: 'INTERNAL', retryable: true };
+    if (!(error instanceof StepError)) logger.error({ err: error }, 'step failed unexpectedly');
+    return db.withTenant(job.tenantId, (em) => failStep(em, job.runId, job.stepId, job.attempt, failure));
+  }
+  const recorded = await db.withTenant(job.tenantId, (em) => completeStep(em, job.runId, job.stepId, job.attempt, output));
+  return recorded ? 'completed' : 'stale';
+}
+
+export function createStepWorker(deps: {
+  db: Database;
+  runners: StepRunners;
+  logger: Logger;
+  connection: ConnectionOptions;
+  concurrency?: number;
+  onProcessed?: () => void;
+}) {
+  const worker = new Worker<StepJob>(
+    STEP_QUEUE,
+    async (job) => {
+      const outcome = await processStepJob(deps, job.data);
+      deps.onProcessed?.();
+      return outcome;
+    },
+    { connection: deps.connection, prefix: QUEUE_PREFIX, concurrency: deps.concurrency ?? 20, stalledInterval: 5_000, maxStalledCount: 3 },
+  );
+  worker.on('error', (error) => deps.logger.error({ err: error }, 'step worker error'));
+  return worker;
+}

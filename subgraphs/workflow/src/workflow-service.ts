@@ -1,0 +1,280 @@
+import type { CallerContext } from '@tansu/platform/context-token';
+import type { Database } from '@tansu/platform/db/database';
+import { TansuError, errors } from '@tansu/platform/errors';
+import { requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
+import type { Json } from './definitions/mapping.ts';
+import { validateWorkflowName, validateWorkflowSpec } from './definitions/workflow-definition.ts';
+import { RUN_STATUSES, type RunStatus } from './entities.ts';
+import { cancelRun, createRun, deliverEvent, retryRun } from './engine/run-engine.ts';
+
+const WRITERS = ['OWNER', 'ADMIN', 'DEVELOPER'];
+export const MAX_INPUT_BYTES = 64 * 1024;
+const MAX_PAGE = 100;
+
+function requireWriter(caller: CallerContext): TenantCaller {
+  const c = requireTenantCaller(caller);
+  if (!c.roles.some((role) => WRITERS.includes(role))) throw errors.forbidden('Only owners, admins and developers may change workflows and runs');
+  return c;
+}
+
+function checkSize(field: string, value: unknown, max: number): void {
+  const size = Buffer.byteLength(JSON.stringify(value ?? null));
+  if (size > max) throw new TansuError('PAYLOAD_TOO_LARGE', `${field} is ${size} bytes; the limit is ${max}`, { extensions: { field } });
+}
+
+function pageSize(first: number | undefined): number {
+  const n = first ?? 20;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw errors.badInput('first', `must be between 1 and ${MAX_PAGE}`);
+  return n;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Run ids are uuids; anything else cannot name a run (and must not reach SQL as one). */
+function runId(id: string): string {
+  if (!UUID.test(id)) throw errors.notFound('Run');
+  return id.toLowerCase();
+}
+
+export interface RunCursor {
+  createdAt: string;
+  id: string;
+}
+
+export function encodeCursor(value: RunCursor | string): string {
+  return Buffer.from(typeof value === 'string' ? value : `${value.createdAt}|${value.id}`).toString('base64url');
+}
+
+function decodeRunCursor(after: string): RunCursor {
+  const text = Buffer.from(after, 'base64url').toString('utf8');
+  const [createdAt, id] = text.split('|');
+  if (createdAt === undefined || id === undefined || Number.isNaN(Date.parse(createdAt)) || !UUID.test(id)) throw errors.badInput('after', 'is not a valid cursor');
+  return { createdAt, id };
+}
+
+function decodeLogCursor(after: string): string {
+  const text = Buffer.from(after, 'base64url').toString('utf8');
+  if (!/^\d{1,19}$/.test(text)) throw errors.badInput('after', 'is not a valid cursor');
+  return text;
+}
+
+export interface RunFilter {
+  status?: RunStatus[] | null;
+  workflow?: string | null;
+  createdAfter?: string | null;
+  createdBefore?: string | null;
+}
+
+export interface RunRecord {
+  id: string;
+  tenant_id: string;
+  definition_id: string;
+  workflow: string;
+  version: number;
+  status: RunStatus;
+  input: Json;
+  output: Json;
+  error: string | null;
+  idempotency_key: string | null;
+  started_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+const RUN_COLUMNS = `r.id, r.tenant_id, r.definition_id, d.name as workflow, d.version, r.status, r.input, r.output, r.error,
+  r.idempotency_key, r.started_by, r.created_at, r.updated_at, r.finished_at`;
+
+/** Workflow definitions and runs as the GraphQL layer offers them; every call checks the caller. */
+export function createWorkflowService(deps: { db: Database; onRunnable?: () => void }) {
+  const { db } = deps;
+
+  async function loadRun(tenantId: string, id: string): Promise<RunRecord | null> {
+    const rows = await db.withTenant(tenantId, (em) =>
+      em.execute<RunRecord[]>(`select ${RUN_COLUMNS} from workflow.runs r join workflow.definitions d on d.id = r.definition_id where r.id = ?`, [runId(id)]),
+    );
+    return rows[0] ?? null;
+  }
+
+  async function mustLoadRun(tenantId: string, id: string): Promise<RunRecord> {
+    const run = await loadRun(tenantId, id);
+    if (run === null) throw errors.notFound('Run');
+    return run;
+  }
+
+  return {
+    async createDefinition(caller: CallerContext, input: { name: unknown; steps: unknown }) {
+      const c = requireWriter(caller);
+      const name = validateWorkflowName(input.name);
+      const spec = validateWorkflowSpec({ steps: input.steps });
+      return db.withTenant(c.tenantId, async (em) => {
+        const [row] = await em.execute<{ version: number }[]>(
+          `select coalesce(max(version), 0) + 1 as version from workflow.definitions where name = ?`,
+          [name],
+        );
+        const id = crypto.randomUUID();
+        const rows = await em.execute<{ id: string; name: string; version: number; spec: Json; created_by: string | null; created_at: Date }[]>(
+          `insert into workflow.definitions (id, tenant_id, name, version, spec, created_by) values (?, ?, ?, ?, ?::jsonb, ?)
+           returning id, name, version, spec, created_by, created_at`,
+          [id, c.tenantId, name, row!.version, JSON.stringify(spec), c.subject],
+        );
+        return rows[0]!;
+      });
+    },
+
+    async definitions(caller: CallerContext, first: number | undefined) {
+      const c = requireTenantCaller(caller);
+      return db.withTenant(c.tenantId, (em) =>
+        em.execute(`select id, name, version, spec, created_by, created_at from workflow.definitions order by name, version desc limit ?`, [pageSize(first)]),
+      );
+    },
+
+    async definition(caller: CallerContext, name: string, version: number | null | undefined) {
+      const c = requireTenantCaller(caller);
+      const rows = await db.withTenant(c.tenantId, (em) =>
+        em.execute(
+          `select id, name, version, spec, created_by, created_at from workflow.definitions where name = ?${version == null ? '' : ' and version = ?'} order by version desc limit 1`,
+          version == null ? [name] : [name, version],
+        ),
+      );
+      return rows[0] ?? null;
+    },
+
+    async definitionById(tenantId: string, id: string) {
+      const rows = await db.withTenant(tenantId, (em) => em.execute(`select id, name, version, spec, created_by, created_at from workflow.definitions where id = ?`, [id]));
+      return rows[0] ?? null;
+    },
+
+    async start(caller: CallerContext, input: { workflow: string; version?: number | null; input?: Json; idempotencyKey?: string | null }): Promise<RunRecord> {
+      const c = requireWriter(caller);
+      checkSize('input', input.input, MAX_INPUT_BYTES);
+      const key = input.idempotencyKey ?? null;
+      if (key !== null && (key.length === 0 || key.length > 200)) throw errors.badInput('idempotencyKey', 'must be 1-200 characters');
+      const id = await db.withTenant(c.tenantId, async (em) => {
+        if (key !== null) {
+          const existing = await em.execute<{ id: string }[]>(`select id from workflow.runs where idempotency_key = ?`, [key]);
+          if (existing[0] !== undefined) return existing[0].id;
+        }
+        const defs = await em.execute<{ id: string }[]>(
+          `select id from workflow.definitions where name = ?${input.version == null ? '' : ' and version = ?'} order by version desc limit 1`,
+          input.version == null ? [input.workflow] : [input.workflow, input.version],
+        );
+        if (defs[0] === undefined) throw errors.notFound(`Workflow "${String(input.workflow).slice(0, 100)}"${input.version == null ? '' : ` version ${input.version}`}`);
+        return createRun(em, { tenantId: c.tenantId, definitionId: defs[0].id, input: input.input ?? {}, idempotencyKey: key, startedBy: c.subject });
+      }).catch(async (error: unknown) => {
+        // Two starts with one key at the same instant: the loser returns the winner's run.
+        if (key !== null && error instanceof TansuError && error.code === 'CONFLICT') {
+          const rows = await db.withTenant(c.tenantId, (em) => em.execute<{ id: string }[]>(`select id from workflow.runs where idempotency_key = ?`, [key]));
+          if (rows[0] !== undefined) return rows[0].id;
+        }
+        throw error;
+      });
+      deps.onRunnable?.();
+      return mustLoadRun(c.tenantId, id);
+    },
+
+    async cancel(caller: CallerContext, id: string): Promise<RunRecord> {
+      const c = requireWriter(caller);
+      await db.withTenant(c.tenantId, (em) => cancelRun(em, runId(id)));
+      return mustLoadRun(c.tenantId, id);
+    },
+
+    async retry(caller: CallerContext, id: string): Promise<RunRecord> {
+      const c = requireWriter(caller);
+      await db.withTenant(c.tenantId, (em) => retryRun(em, runId(id)));
+      deps.onRunnable?.();
+      return mustLoadRun(c.tenantId, id);
+    },
+
+    async sendEvent(caller: CallerContext, input: { event: string; payload?: Json }): Promise<number> {
+      const c = requireWriter(caller);
+      if (input.event.length === 0 || input.event.length > 200) throw errors.badInput('event', 'must be 1-200 characters');
+      checkSize('payload', input.payload, MAX_INPUT_BYTES);
+      const woken = await db.withTenant(c.tenantId, (em) => deliverEvent(em, input.event, input.payload ?? null));
+      if (woken > 0) deps.onRunnable?.();
+      return woken;
+    },
+
+    async run(caller: CallerContext, id: string): Promise<RunRecord | null> {
+      const c = requireTenantCaller(caller);
+      return UUID.test(id) ? loadRun(c.tenantId, id) : null;
+    },
+
+    async runs(caller: CallerContext, filter: RunFilter | null | undefined, first: number | undefined, after: string | null | undefined, deadLetterOnly = false) {
+      const c = requireTenantCaller(caller);
+      const limit = pageSize(first);
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const statuses = deadLetterOnly ? ['FAILED', 'TIMED_OUT'] : (filter?.status ?? []);
+      for (const status of statuses) if (!(RUN_STATUSES as readonly string[]).includes(status)) throw errors.badInput('filter.status', `unknown status ${status}`);
+      if (statuses.length > 0) {
+        where.push(`r.status in (?)`);
+        params.push(statuses);
+      }
+      if (filter?.workflow != null) {
+        where.push('d.name = ?');
+        params.push(filter.workflow);
+      }
+      for (const [field, op] of [['createdAfter', '>='], ['createdBefore', '<']] as const) {
+        const value = filter?.[field];
+        if (value == null) continue;
+        if (Number.isNaN(Date.parse(value))) throw errors.badInput(`filter.${field}`, 'must be an ISO-8601 date-time');
+        where.push(`r.created_at ${op} ?`);
+        params.push(new Date(value));
+      }
+      if (after != null) {
+        const cursor = decodeRunCursor(after);
+        where.push('(r.created_at, r.id) < (?, ?)');
+        params.push(new Date(cursor.createdAt), cursor.id);
+      }
+      const rows = await db.withTenant(c.tenantId, (em) =>
+        em.execute<RunRecord[]>(
+          `select ${RUN_COLUMNS} from workflow.runs r join workflow.definitions d on d.id = r.definition_id
+           ${where.length > 0 ? `where ${where.join(' and ')}` : ''} order by r.created_at desc, r.id desc limit ?`,
+          [...params, limit + 1],
+        ),
+      );
+      const nodes = rows.slice(0, limit);
+      const last = nodes.at(-1);
+      return {
+        nodes,
+        hasMore: rows.length > limit,
+        endCursor: last === undefined ? null : encodeCursor({ createdAt: new Date(last.created_at).toISOString(), id: last.id }),
+      };
+    },
+
+    async steps(tenantId: string, run: RunRecord) {
+      return db.withTenant(tenantId, (em) =>
+        em.execute<{ step_id: string; status: string; attempt: number; output: Json; error: string | null; error_code: string | null; started_at: Date | null; finished_at: Date | null }[]>(
+          `select step_id, status, attempt, output, error, error_code, started_at, finished_at from workflow.steps where run_id = ?`,
+          [run.id],
+        ),
+      );
+    },
+
+    async attempts(tenantId: string, runIdValue: string) {
+      return db.withTenant(tenantId, (em) =>
+        em.execute<{ step_id: string; attempt: number; status: string; error: string | null; started_at: Date; finished_at: Date | null }[]>(
+          `select step_id, attempt, status, error, started_at, finished_at from workflow.step_attempts where run_id = ? order by step_id, attempt`,
+          [runIdValue],
+        ),
+      );
+    },
+
+    async logs(caller: CallerContext, id: string, first: number | undefined, after: string | null | undefined) {
+      const c = requireTenantCaller(caller);
+      const limit = pageSize(first);
+      const cursor = after == null ? '0' : decodeLogCursor(after);
+      const rows = await db.withTenant(c.tenantId, (em) =>
+        em.execute<{ id: string; step_id: string | null; level: string; message: string; data: Json; created_at: Date }[]>(
+          `select id::text as id, step_id, level, message, data, created_at from workflow.run_logs where run_id = ? and id > ?::bigint order by id limit ?`,
+          [runId(id), cursor, limit + 1],
+        ),
+      );
+      const edges = rows.slice(0, limit);
+      const last = edges.at(-1);
+      return { edges, hasMore: rows.length > limit, endCursor: last === undefined ? (after ?? null) : encodeCursor(last.id) };
+    },
+  };
+}
+export type WorkflowService = ReturnType<typeof createWorkflowService>;

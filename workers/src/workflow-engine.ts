@@ -1,0 +1,55 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { TansuConfig } from '@tansu/platform/config';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import { createDispatcher } from '@tansu/subgraph-workflow/engine/dispatcher';
+import { QUEUE_PREFIX, STEP_QUEUE, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
+import { createStepRunners } from '@tansu/subgraph-workflow/engine/step-runners';
+import { createStepWorker } from '@tansu/subgraph-workflow/engine/step-worker';
+
+export interface WorkflowEngine {
+  /** Something became runnable: dispatch now instead of at the next poll. */
+  nudge(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The workflow engine of one process: the dispatcher (fair, cross-tenant) feeding the step
+ * queue, and a BullMQ worker running steps. Any number of processes may run it.
+ */
+export async function startWorkflowEngine(deps: {
+  db: Database;
+  systemDb: Database;
+  redisUrl: string;
+  logger: Logger;
+  config: Pick<TansuConfig, 'workflowTenantConcurrency' | 'egressAllowPrivate'>;
+  concurrency?: number;
+}): Promise<WorkflowEngine> {
+  const queueConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  const workerConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue<StepJob>(STEP_QUEUE, { connection: queueConnection, prefix: QUEUE_PREFIX });
+  const dispatcher = createDispatcher({ systemDb: deps.systemDb, queue, logger: deps.logger, tenantConcurrency: deps.config.workflowTenantConcurrency });
+  const runners = createStepRunners({ allowPrivateEgress: deps.config.egressAllowPrivate });
+  const worker = createStepWorker({
+    db: deps.db,
+    runners,
+    logger: deps.logger,
+    connection: workerConnection,
+    concurrency: deps.concurrency,
+    // A finished step may have made its dependents runnable.
+    onProcessed: () => dispatcher.nudge(),
+  });
+  dispatcher.start();
+  return {
+    nudge: () => dispatcher.nudge(),
+    async stop() {
+      await dispatcher.stop();
+      await worker.close();
+      await queue.close();
+      await runners.close();
+      queueConnection.disconnect();
+      workerConnection.disconnect();
+    },
+  };
+}
