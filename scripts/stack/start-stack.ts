@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from '@tansu/platform/embedded/postgres';
 import { REDIS_MISSING_MESSAGE, redisServerAvailable, startEmbeddedRedis } from '@tansu/platform/embedded/redis';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
+import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import type { Logger } from '@tansu/platform/logger';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
@@ -96,7 +97,12 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
 
     const engine = await startWorkflowEngine({ db, systemDb, redisUrl, logger: logger.child({ service: 'workflow-engine' }), config });
     stops.push(() => engine.stop());
-    const workflow = await createWorkflowSubgraph({ db, codec, logger: logger.child({ service: 'workflow' }), config, onRunnable: engine.nudge });
+    const hubReader = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    stops.push(async () => hubReader.disconnect());
+    const hub = createStreamHub({ reader: hubReader, control: redis, logger: logger.child({ service: 'stream-hub' }) });
+    hub.start();
+    stops.push(() => hub.stop());
+    const workflow = await createWorkflowSubgraph({ db, codec, logger: logger.child({ service: 'workflow' }), config, onRunnable: engine.nudge, hub });
     const workflowPort = await workflow.server.listen(config.workflowPort, config.host);
     stops.push(() => workflow.server.close());
 

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
 import { CONTEXT_HEADER, type CallerContext, type ContextTokenCodec } from '../context-token.ts';
 import { TansuError, errors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -43,9 +45,12 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
   makeContext: (base: SubgraphContext) => TContext;
   routes?: RouteHandler[];
   ready?: () => Promise<boolean>;
+  /** Serve the schema's subscriptions over graphql-ws on /graphql. */
+  subscriptions?: boolean;
 }): Promise<SubgraphServer> {
+  const schema = buildSubgraphSchema([{ typeDefs: parse(options.typeDefs), resolvers: options.resolvers }]);
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema([{ typeDefs: parse(options.typeDefs), resolvers: options.resolvers }]),
+    schema,
     formatError: createErrorFormatter({ trustUpstream: false }),
     plugins: [errorReportingPlugin<TContext>(), ApolloServerPluginInlineTraceDisabled()],
     includeStacktraceInErrorResponses: false,
@@ -83,13 +88,58 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
     });
   });
   server.keepAliveTimeout = 65_000;
+  const stopSubscriptions = options.subscriptions === true ? serveSubscriptions(server, schema, options) : undefined;
 
   return {
     server,
     listen: (port, host) => listen(server, port, host),
     async close() {
+      await stopSubscriptions?.();
       await closeServer(server);
       await apollo.stop();
     },
+  };
+}
+
+/**
+ * graphql-ws on the subgraph's /graphql. The router opens these connections, one per client
+ * subscription, with its signed context in the connection parameters; anything else is
+ * refused (4403) before a subscription can start.
+ */
+function serveSubscriptions<TContext extends SubgraphContext>(
+  server: Server,
+  schema: GraphQLSchema,
+  options: { codec: ContextTokenCodec; logger: Logger; makeContext: (base: SubgraphContext) => TContext },
+): () => Promise<void> {
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const callers = new WeakMap<object, CallerContext>();
+  const disposable = useServer(
+    {
+      schema,
+      onConnect: (ctx) => {
+        const token = ctx.connectionParams?.[CONTEXT_HEADER];
+        try {
+          callers.set(ctx.extra.socket, options.codec.verify(typeof token === 'string' ? token : undefined));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx, id) => {
+        const caller = callers.get(ctx.extra.socket) ?? { roles: [], scopes: [] };
+        const requestId = typeof ctx.connectionParams?.requestId === 'string' ? ctx.connectionParams.requestId : id;
+        return options.makeContext({ caller, requestId, logger: options.logger.child({ requestId, tenantId: caller.tenantId }) });
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (result.errors === undefined) return;
+        const format = createErrorFormatter({ trustUpstream: false });
+        return { ...result, errors: result.errors.map((error) => format(error.toJSON(), error)) };
+      },
+    },
+    wss,
+  );
+  return async () => {
+    await disposable.dispose();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
   };
 }

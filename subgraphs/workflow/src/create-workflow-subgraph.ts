@@ -4,7 +4,9 @@ import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
+import type { StreamHub } from '@tansu/platform/events/stream-hub';
 import { createWorkflowService } from './workflow-service.ts';
+import { createSubscriptionResolvers } from './subscriptions.ts';
 import { createDefinitionLoader, createWorkflowResolvers, type WorkflowContext } from './resolvers.ts';
 
 export const WORKFLOW_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
@@ -16,12 +18,15 @@ export async function createWorkflowSubgraph(deps: {
   config: Pick<TansuConfig, 'limits'>;
   /** Called when a change made work runnable, so an in-process dispatcher can act at once. */
   onRunnable?: () => void;
+  /** The process's event hub; subscriptions are served when it is given. */
+  hub?: StreamHub;
 }) {
   const service = createWorkflowService({ db: deps.db, onRunnable: deps.onRunnable });
   const server = await createSubgraphServer<WorkflowContext>({
     name: 'workflow',
     typeDefs: await readFile(WORKFLOW_SCHEMA_PATH, 'utf8'),
-    resolvers: createWorkflowResolvers(service),
+    resolvers: deps.hub === undefined ? createWorkflowResolvers(service) : { ...createWorkflowResolvers(service), ...createSubscriptionResolvers(service, deps.hub) },
+    subscriptions: deps.hub !== undefined,
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: deps.config.limits.maxBodyBytes,

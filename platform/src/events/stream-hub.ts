@@ -1,0 +1,162 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+import { tenantStreamKey } from './outbox.ts';
+
+export interface StreamEvent {
+  /** The Redis Stream entry id: pass it back as `after` to resume. */
+  id: string;
+  outboxId: string;
+  topic: string;
+  payload: Record<string, unknown>;
+  at: string;
+}
+
+export type StreamListener = (event: StreamEvent) => void;
+
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+export function isStreamId(value: string): boolean {
+  return STREAM_ID.test(value);
+}
+
+function parseEntry(id: string, fields: string[]): StreamEvent {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+  let payload: Record<string, unknown> = {};
+  try {
+    payload = JSON.parse(map.get('payload') ?? '{}') as Record<string, unknown>;
+  } catch {
+    payload = {};
+  }
+  return { id, outboxId: map.get('outboxId') ?? '', topic: map.get('topic') ?? '', payload, at: map.get('at') ?? '' };
+}
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1;
+}
+
+interface TenantFeed {
+  /** Last id read from the stream by the live loop. */
+  lastId: string;
+  listeners: Set<StreamListener>;
+}
+
+/**
+ * One process, one blocking Redis connection: the hub reads the streams of the tenants that
+ * have listeners and fans each event out in memory. A listener that resumes from an id is
+ * caught up from the stream first, then joins the live feed with nothing lost or repeated.
+ */
+export function createStreamHub(deps: { reader: Redis; control: Redis; logger: Logger; blockMs?: number }) {
+  const feeds = new Map<string, TenantFeed>();
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let readerId: number | undefined;
+  let blocked = false;
+
+  /** Ends a blocking XREAD at once so a new tenant is read without waiting for the timeout. */
+  async function interrupt(): Promise<void> {
+    if (blocked && readerId !== undefined) await deps.control.call('CLIENT', 'UNBLOCK', String(readerId)).catch(() => undefined);
+  }
+
+  async function readLoop(): Promise<void> {
+    readerId = Number(await deps.reader.call('CLIENT', 'ID'));
+    while (running) {
+      const tenants = [...feeds.keys()];
+      if (tenants.length === 0) {
+        blocked = true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        blocked = false;
+        continue;
+      }
+      const keys = tenants.map(tenantStreamKey);
+      const ids = tenants.map((t) => feeds.get(t)!.lastId);
+      let result: [string, [string, string[]][]][] | null;
+      try {
+        blocked = true;
+        result = (await deps.reader.xread('COUNT', 1000, 'BLOCK', deps.blockMs ?? 5_000, 'STREAMS', ...keys, ...ids)) as typeof result;
+      } catch (error) {
+        if (!running) return;
+        deps.logger.error({ err: error }, 'stream hub read failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      } finally {
+        blocked = false;
+      }
+      for (const [key, entries] of result ?? []) {
+        const tenantId = key.slice('tansu:{'.length, key.indexOf('}'));
+        const feed = feeds.get(tenantId);
+        if (feed === undefined) continue;
+        for (const [id, fields] of entries) {
+          feed.lastId = id;
+          const event = parseEntry(id, fields);
+          for (const listener of feed.listeners) {
+            try {
+              listener(event);
+            } catch (error) {
+              deps.logger.error({ err: error }, 'stream listener failed');
+            }
+          }
+        }
+      }
+    }
+  }
+
+  return {
+    /**
+     * Listens to a tenant's events after `after` (a stream id), or from now on. Returns the
+     * function that stops listening.
+     */
+    async listen(tenantId: string, listener: StreamListener, after?: string): Promise<() => void> {
+      if (after !== undefined && !isStreamId(after)) throw new Error('invalid stream id');
+      let feed = feeds.get(tenantId);
+      if (feed === undefined) {
+        // Start the live read at the stream's current end.
+        const last = (await deps.control.xrevrange(tenantStreamKey(tenantId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+        feed = feeds.get(tenantId) ?? { lastId: last[0]?.[0] ?? '0-0', listeners: new Set() };
+        feeds.set(tenantId, feed);
+        void interrupt();
+      }
+      const tenantFeed = feed;
+      if (after === undefined) {
+        tenantFeed.listeners.add(listener);
+      } else {
+        // Buffer live events while the backlog is read, then hand over without gaps or repeats.
+        const buffered: StreamEvent[] = [];
+        const buffer: StreamListener = (event) => buffered.push(event);
+        tenantFeed.listeners.add(buffer);
+        let delivered = after;
+        const backlog = (await deps.control.xrange(tenantStreamKey(tenantId), `(${after}`, '+')) as [string, string[]][];
+        for (const [id, fields] of backlog) {
+          listener(parseEntry(id, fields));
+          delivered = id;
+        }
+        tenantFeed.listeners.delete(buffer);
+        for (const event of buffered) if (compareIds(event.id, delivered) > 0) listener(event);
+        tenantFeed.listeners.add(listener);
+      }
+      return () => {
+        tenantFeed.listeners.delete(listener);
+        if (tenantFeed.listeners.size === 0 && feeds.get(tenantId) === tenantFeed) feeds.delete(tenantId);
+      };
+    },
+    start() {
+      if (running) return;
+      running = true;
+      loop = readLoop();
+    },
+    async stop() {
+      running = false;
+      await interrupt();
+      await loop;
+    },
+    /** How many tenants and listeners are live (for metrics and tests). */
+    stats() {
+      let listeners = 0;
+      for (const feed of feeds.values()) listeners += feed.listeners.size;
+      return { tenants: feeds.size, listeners };
+    },
+  };
+}
+export type StreamHub = ReturnType<typeof createStreamHub>;

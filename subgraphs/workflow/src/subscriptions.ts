@@ -1,0 +1,104 @@
+import { errors } from '@tansu/platform/errors';
+import { eventIterator } from '@tansu/platform/events/event-iterator';
+import { isStreamId, type StreamEvent, type StreamHub } from '@tansu/platform/events/stream-hub';
+import { requireTenantCaller } from '@tansu/platform/guards';
+import { TOPICS } from './engine/run-engine.ts';
+import type { RunFilter, WorkflowService } from './workflow-service.ts';
+import type { WorkflowContext } from './resolvers.ts';
+
+export interface RunEventView {
+  eventId: string;
+  kind: 'RUN' | 'STEP';
+  runId: string;
+  status: string | null;
+  stepId: string | null;
+  stepStatus: string | null;
+  attempt: number | null;
+  error: string | null;
+  workflow: string | null;
+}
+
+function runEvent(event: StreamEvent): RunEventView | undefined {
+  const p = event.payload;
+  if (event.topic === TOPICS.runUpdated) {
+    return { eventId: event.id, kind: 'RUN', runId: String(p.runId), status: String(p.status), stepId: null, stepStatus: null, attempt: null, error: (p.error as string | null) ?? null, workflow: String(p.workflow) };
+  }
+  if (event.topic === TOPICS.stepUpdated) {
+    return { eventId: event.id, kind: 'STEP', runId: String(p.runId), status: null, stepId: String(p.stepId), stepStatus: String(p.status), attempt: Number(p.attempt), error: (p.error as string | null) ?? null, workflow: null };
+  }
+  return undefined;
+}
+
+function checkAfter(after: string | null | undefined): string | undefined {
+  if (after == null) return undefined;
+  if (!isStreamId(after)) throw errors.badInput('after', 'is not an event id');
+  return after;
+}
+
+/**
+ * Subscriptions read the tenant's event stream through the process's hub: the caller's
+ * tenant comes from the router's context, so another tenant's events are out of reach.
+ */
+export function createSubscriptionResolvers(service: WorkflowService, hub: StreamHub) {
+  return {
+    Subscription: {
+      runUpdated: {
+        subscribe: async (_: unknown, args: { runId: string; after?: string | null }, ctx: WorkflowContext) => {
+          const caller = requireTenantCaller(ctx.caller);
+          if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
+          return eventIterator({
+            hub,
+            tenantId: caller.tenantId,
+            after: checkAfter(args.after),
+            select: (event) => {
+              const view = runEvent(event);
+              return view?.runId === args.runId ? view : undefined;
+            },
+          });
+        },
+        resolve: (value: RunEventView) => value,
+      },
+      runs: {
+        subscribe: async (_: unknown, args: { filter?: RunFilter | null; after?: string | null }, ctx: WorkflowContext) => {
+          const caller = requireTenantCaller(ctx.caller);
+          const statuses = args.filter?.status ?? [];
+          return eventIterator({
+            hub,
+            tenantId: caller.tenantId,
+            after: checkAfter(args.after),
+            select: (event) => {
+              const view = runEvent(event);
+              if (view?.kind !== 'RUN') return undefined;
+              if (statuses.length > 0 && !statuses.includes(view.status as never)) return undefined;
+              if (args.filter?.workflow != null && view.workflow !== args.filter.workflow) return undefined;
+              return view;
+            },
+            // A dashboard wants each run's latest state: a backlog keeps one event per run.
+            coalesceKey: (view) => view.runId,
+          });
+        },
+        resolve: (value: RunEventView) => value,
+      },
+      runLogs: {
+        subscribe: async (_: unknown, args: { runId: string; after?: string | null }, ctx: WorkflowContext) => {
+          const caller = requireTenantCaller(ctx.caller);
+          if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
+          return eventIterator({
+            hub,
+            tenantId: caller.tenantId,
+            after: checkAfter(args.after),
+            select: (event) => {
+              if (event.topic !== TOPICS.runLog || event.payload.runId !== args.runId) return undefined;
+              const p = event.payload;
+              return { eventId: event.id, runId: args.runId, logId: String(p.logId), stepId: (p.stepId as string | null) ?? null, level: String(p.level), message: String(p.message) };
+            },
+          });
+        },
+        resolve: (value: unknown) => value,
+      },
+    },
+    RunEvent: {
+      run: (event: RunEventView, _: unknown, ctx: WorkflowContext) => service.run(ctx.caller, event.runId),
+    },
+  };
+}
