@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 export const BENCH_TENANT = 'bench';
 export const BENCH_AUDIENCE = 'tansu';
+export const BENCH_TENANT_ID = '00000000-0000-4000-8000-00000000be7c';
 
 export interface Issuer {
   publicUrl: string;
@@ -17,7 +18,8 @@ export interface Issuer {
 
 /** `users` distinct subjects, one token each: with more than one, no two connections share a caller. */
 export async function startIssuer(users = 1): Promise<Issuer> {
-  const kid = 'bench-rs256-1';
+  // Key ids lead with the tenant id; the router binds a token's tenant to its key this way.
+  const kid = `${BENCH_TENANT_ID}.bench-rs256-1`;
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }] });
   const jwksPath = `/identity/${BENCH_TENANT}/.well-known/jwks.json`;
@@ -39,7 +41,7 @@ export async function startIssuer(users = 1): Promise<Issuer> {
 
   const mint = (i: number) =>
     new SignJWT({
-      tid: '00000000-0000-4000-8000-00000000be7c',
+      tid: BENCH_TENANT_ID,
       tenant: BENCH_TENANT,
       roles: ['VIEWER'],
       scope: 'openid',

@@ -18,7 +18,9 @@ interface SigningKey {
   jwk: JWK;
 }
 
-async function newKey(kid: string, alg: 'RS256' | 'ES256' = 'RS256'): Promise<SigningKey> {
+/** Key ids lead with the tenant id, as the identity service mints them. */
+async function newKey(name: string, alg: 'RS256' | 'ES256' = 'RS256', tenantId = TENANT_ID): Promise<SigningKey> {
+  const kid = `${tenantId}.${name}`;
   const { privateKey, publicKey } = await generateKeyPair(alg);
   return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
@@ -103,7 +105,7 @@ describe('authenticator', () => {
   });
 
   it('refuses an Authorization header that is not a bearer token', async () => {
-    for (const header of ['Basic dXNlcjpwYXNz', 'Bearer ', 'bearer abc', 'Bearer not-a-jwt']) {
+    for (const header of ['Basic dXNlcjpwYXNz', 'Bearer ', 'bearer abc', 'Bearer not-a-jwt', 'Bearer a b']) {
       await assert.rejects(authenticator.authenticate(header), isUnauthenticated, header);
     }
   });
@@ -186,10 +188,24 @@ describe('authenticator', () => {
       await assert.rejects(authenticator.authenticate(bearer(await issue(first, { claims: { sub: undefined } }))), isUnauthenticated);
     });
 
-    it('refuses a token of an unknown tenant', async () => {
+    it('refuses a token of an unknown tenant, and remembers the tenant is unknown', async () => {
       const before = fetchesOf('nobody');
       await assert.rejects(authenticator.authenticate(bearer(await issue(first, { slug: 'nobody' }))), isUnauthenticated);
       assert.equal(fetchesOf('nobody'), before + 1);
+      await assert.rejects(authenticator.authenticate(bearer(await issue(first, { slug: 'nobody', claims: { sub: 'other' } }))), isUnauthenticated);
+      assert.equal(fetchesOf('nobody'), before + 1, 'a known miss must not refetch');
+    });
+
+    it('refuses a token whose tenant does not own its signing key', async () => {
+      const foreign = await newKey('foreign', 'RS256', '11111111-2222-4333-8444-555555555555');
+      published.set('acme', [first.jwk, foreign.jwk]);
+      await assert.rejects(authenticator.authenticate(bearer(await issue(foreign))), isUnauthenticated);
+      published.set('acme', [first.jwk]);
+    });
+
+    it('takes the bearer scheme in any case', async () => {
+      const token = await issue(first, { claims: { sub: 'case' } });
+      assert.equal((await authenticator.authenticate(`bearer ${token}`))?.subject, 'case');
     });
 
     it('refuses a tampered token', async () => {

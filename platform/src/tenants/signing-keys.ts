@@ -25,9 +25,10 @@ export interface NewSigningKey {
  * A tenant's own asymmetric key: the public half is published as JWKS, the private half
  * sealed. Generated outside any transaction (it takes tens of milliseconds), stored inside one.
  */
-export async function generateSigningKey(kek: Buffer): Promise<NewSigningKey> {
+export async function generateSigningKey(kek: Buffer, tenantId: string): Promise<NewSigningKey> {
   const { privateKey, publicKey } = await generateRsa('rsa', { modulusLength: 2048 });
-  const kid = randomUUID();
+  // The tenant id leads the key id: the router checks a token's tenant against its key.
+  const kid = `${tenantId}.${randomUUID()}`;
   const jwk = publicKey.export({ format: 'jwk' });
   return {
     kid,

@@ -33,7 +33,7 @@ export async function provisionTenant(
 ): Promise<Tenant> {
   validateTenantInput(input, options);
   const id = crypto.randomUUID();
-  const key = await generateSigningKey(kek);
+  const key = await generateSigningKey(kek, id);
   return db.withTenant(id, async (em) => {
     if ((await findTenantBySlug(em, input.slug)) !== null) throw errors.conflict(`Tenant "${input.slug}" already exists`);
     const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim() });

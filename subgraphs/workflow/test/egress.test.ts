@@ -47,9 +47,6 @@ describe('isBlockedAddress', () => {
 
   it(
     'blocks non-canonical spellings of blocked IPv6 addresses',
-    {
-      todo: 'egress.ts:31-38 compares only the canonical strings "::"/"::1" and the dotted ::ffff:a.b.c.d form; "0:0:0:0:0:0:0:1", "::ffff:7f00:1" (the form new URL() produces for [::ffff:127.0.0.1]) and "::ffff:a9fe:a9fe" are reported as allowed',
-    },
     () => {
       for (const address of ['0:0:0:0:0:0:0:1', '0::1', '::ffff:7f00:1', '::ffff:a9fe:a9fe', '::ffff:a00:1']) assert.equal(isBlockedAddress(address), true, address);
     },
@@ -153,9 +150,6 @@ describe('step runners', () => {
   describe('egress guard', () => {
     it(
       'refuses a literal loopback IP when private egress is not allowed',
-      {
-        todo: 'step-runners.ts:34 / egress.ts:54 guard only through the socket lookup hook, and Node skips lookup for IP-literal hosts: http://127.0.0.1:PORT/ (and 169.254.169.254, 10.x, [::1]) is fetched with allowPrivateEgress false',
-      },
       async () => {
         const error = await stepError(denied.run(context({ url: `${base}/ip-literal-probe` })));
         assert.equal(error.failure.code, 'EGRESS_DENIED');
@@ -166,7 +160,6 @@ describe('step runners', () => {
 
     it(
       'refuses a literal IPv6 loopback when private egress is not allowed',
-      { todo: 'same IP-literal bypass as above: [::1] is connected to (NETWORK/ECONNREFUSED here, since the server listens on IPv4 only) instead of EGRESS_DENIED' },
       async () => {
         const port = new URL(base).port;
         const error = await stepError(denied.run(context({ url: `http://[::1]:${port}/ipv6-literal-probe` })));
@@ -261,9 +254,6 @@ describe('step runners', () => {
 
     it(
       'fails with TIMEOUT when the body stalls after the headers',
-      {
-        todo: 'step-runners.ts:66 awaits response.text() outside the try/catch, so an abort while reading the body escapes as a raw TimeoutError (the worker reports it as INTERNAL) instead of StepError TIMEOUT',
-      },
       async () => {
         const error = await stepError(allowed.run(context({ url: `${base}/slow-body` }, { timeoutMs: 300, signal: AbortSignal.timeout(300) })));
         assert.equal(error.failure.code, 'TIMEOUT');
@@ -290,9 +280,6 @@ describe('step runners', () => {
 
     it(
       'stops reading as soon as an undeclared body passes 1 MiB',
-      {
-        todo: 'step-runners.ts:66-67 buffers the whole body with response.text() before checking its size, so an endless (or huge) chunked body is read until the timeout: here a raw TimeoutError instead of RESPONSE_TOO_LARGE',
-      },
       async () => {
         const error = await stepError(allowed.run(context({ url: `${base}/big-stalled` }, { timeoutMs: 1_000, signal: AbortSignal.timeout(1_000) })));
         assert.equal(error.failure.code, 'RESPONSE_TOO_LARGE');

@@ -150,9 +150,6 @@ describe('validateWorkflowSpec', () => {
 
   it(
     'rejects delay with ms null',
-    {
-      todo: 'workflow-definition.ts:102-103 int() treats null as "use the fallback" and the required check only tests === undefined, so { ms: null } is accepted and only fails at run time (run-engine BAD_MAPPING)',
-    },
     () => {
       rejects({ steps: [{ id: 'd', type: 'delay', with: { ms: null } }] }, { field: 'with.ms', step: 'd' });
     },

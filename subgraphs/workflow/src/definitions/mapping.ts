@@ -1,6 +1,6 @@
 /**
  * Data mapping between steps. A string that starts with `$.` is a reference into the run's
- * scope (`$.input…`, `$.steps.<id>.output…`, `$.run.id`, `$.event…`); in a text template
+ * scope (`$.input…`, `$.steps.<id>.output…`, `$.run.id`); in a text template
  * `{{ $.… }}` is replaced by the referenced value. Everything else is taken literally.
  */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -41,8 +41,8 @@ export function referencesIn(value: unknown, found: string[] = []): string[] {
 }
 
 function lookup(scope: MappingScope, reference: Reference): unknown {
-  let current: unknown = (scope as Record<string, unknown>)[reference.root];
-  for (const part of reference.path) {
+  let current: unknown = scope;
+  for (const part of [reference.root, ...reference.path]) {
     if (current === null || typeof current !== 'object') return undefined;
     // Own properties only: a mapping must never reach into prototypes.
     if (!Object.prototype.hasOwnProperty.call(current, part)) return undefined;

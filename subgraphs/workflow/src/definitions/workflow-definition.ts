@@ -99,8 +99,8 @@ function validateConfig(step: string, type: StepType, config: Record<string, unk
       return;
     }
     case 'delay':
+      if (config.ms === undefined || config.ms === null) fail(step, 'with.ms', 'is required');
       if (!isRef(config.ms)) int(step, 'with.ms', config.ms, 0, 0, LIMITS.maxDelayMs);
-      if (config.ms === undefined) fail(step, 'with.ms', 'is required');
       return;
     case 'waitForEvent':
       if (typeof config.event !== 'string' || config.event.length === 0 || config.event.length > 200) fail(step, 'with.event', 'must name the event (1-200 characters)');

@@ -1,7 +1,7 @@
 import { Agent, fetch } from 'undici';
 import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import type { StepDefinition } from '../definitions/workflow-definition.ts';
-import { EgressDeniedError, guardedLookup } from './egress.ts';
+import { EgressDeniedError, guardedConnector } from './egress.ts';
 import type { StepFailure } from './run-engine.ts';
 
 export interface StepContext {
@@ -24,6 +24,33 @@ export class StepError extends Error {
 
 const MAX_RESPONSE_BYTES = 1_048_576;
 
+const tooLarge = () => new StepError({ message: 'response larger than 1 MiB', code: 'RESPONSE_TOO_LARGE', retryable: false });
+
+/** Reads a response body, stopping as soon as it passes the limit or the step's time runs out. */
+async function readLimited(response: Awaited<ReturnType<typeof fetch>>, ctx: StepContext): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body ?? []) {
+      size += chunk.byteLength;
+      if (size > MAX_RESPONSE_BYTES) {
+        await response.body?.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(Buffer.from(chunk));
+    }
+  } catch (error) {
+    if (error instanceof StepError) throw error;
+    if (ctx.signal.aborted) throw new StepError({ message: `no complete response within ${ctx.def.timeoutMs} ms`, code: 'TIMEOUT', retryable: true });
+    throw new StepError({ message: `reading the response failed: ${error instanceof Error ? error.message : String(error)}`, code: 'NETWORK', retryable: true });
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export interface StepRunnerOptions {
   /** Tests call servers on loopback; production never should. */
   allowPrivateEgress: boolean;
@@ -31,7 +58,7 @@ export interface StepRunnerOptions {
 
 /** What each step type does when a worker runs it; `waitForEvent` is completed by events, not here. */
 export function createStepRunners(options: StepRunnerOptions) {
-  const agent = new Agent({ connect: { lookup: guardedLookup(options.allowPrivateEgress) }, keepAliveTimeout: 10_000 });
+  const agent = new Agent({ connect: guardedConnector(options.allowPrivateEgress), keepAliveTimeout: 10_000 });
 
   async function http(ctx: StepContext): Promise<Json> {
     const config = resolveMapping(ctx.def.with, ctx.scope) as Record<string, Json>;
@@ -61,10 +88,7 @@ export function createStepRunners(options: StepRunnerOptions) {
       if (ctx.signal.aborted) throw new StepError({ message: `no response within ${ctx.def.timeoutMs} ms`, code: 'TIMEOUT', retryable: true });
       throw new StepError({ message: `request failed: ${cause instanceof Error ? cause.message : String(cause)}`, code: 'NETWORK', retryable: true });
     }
-    const declared = Number(response.headers.get('content-length') ?? 0);
-    if (declared > MAX_RESPONSE_BYTES) throw new StepError({ message: 'response larger than 1 MiB', code: 'RESPONSE_TOO_LARGE', retryable: false });
-    const text = await response.text();
-    if (Buffer.byteLength(text) > MAX_RESPONSE_BYTES) throw new StepError({ message: 'response larger than 1 MiB', code: 'RESPONSE_TOO_LARGE', retryable: false });
+    const text = await readLimited(response, ctx);
     let data: Json = text;
     if ((response.headers.get('content-type') ?? '').includes('json')) {
       try {
