@@ -47,6 +47,8 @@ export interface TansuConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   playground: boolean;
+  /** Browser origins allowed to call the endpoint; `*` for any. */
+  corsOrigins: string[];
   limits: Limits;
 }
 
@@ -166,6 +168,8 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     accessTokenTtlSeconds: r.int('TANSU_ACCESS_TOKEN_TTL', 900, 30, 86_400),
     refreshTokenTtlSeconds: r.int('TANSU_REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
     playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
+    // Tokens travel in a header, never a cookie, so allowing any origin exposes nothing by default.
+    corsOrigins: (r.string('TANSU_CORS_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
     limits: {
       maxBodyBytes: r.int('TANSU_MAX_BODY_BYTES', 1_048_576, 1_024),
       maxDepth: r.int('TANSU_MAX_DEPTH', 12, 1, 1_000),

@@ -13,6 +13,7 @@ import { sendGraphQLError, sendJson } from '@tansu/platform/http/respond';
 import type { Authenticator } from './auth/authenticator.ts';
 import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
+import { createCors } from './http/cors.ts';
 import { createIdentityProxy } from './http/identity-proxy.ts';
 import { operationLimitsRule } from './limits/operation-limits.ts';
 import { useVariableCostLimit } from './limits/use-variable-cost-limit.ts';
@@ -32,6 +33,8 @@ export interface RouterOptions {
   codec: ContextTokenCodec | undefined;
   limits: Limits;
   playground: boolean;
+  /** Browser origins allowed to call the endpoint (`*` for any); none when empty. */
+  corsOrigins?: readonly string[];
   identityUrl?: string;
   readinessChecks?: Record<string, () => Promise<boolean>>;
   logger: Logger;
@@ -69,6 +72,8 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     formatError: createErrorFormatter({ trustUpstream: true }),
     plugins,
     validationRules: [operationLimitsRule(limits)],
+    // The parser gives up on absurd documents before any rule has to walk them.
+    parseOptions: { maxTokens: 20_000 },
     introspection: options.playground,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
@@ -76,6 +81,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   await apollo.start();
 
   const metrics = createRouterMetrics();
+  const cors = createCors(options.corsOrigins ?? []);
   const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
   const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy(options.identityUrl, limits.maxBodyBytes);
 
@@ -89,6 +95,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-tansu-')) delete req.headers[name];
     let caller = ANONYMOUS;
     if (options.authenticator !== undefined) {
+      if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw errors.unauthenticated('Send one Authorization header');
       caller = (await options.authenticator.authenticate(req.headers.authorization)) ?? ANONYMOUS;
       const tenantHeader = req.headers[TENANT_HEADER];
       if (typeof tenantHeader === 'string' && caller.tenantId !== undefined && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
@@ -109,6 +116,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (cors(req, res)) return 'preflight';
     if (path === '/graphql') {
       if (playground?.handle(req, res)) return 'playground';
       await handleGraphQL(req, res, requestId);

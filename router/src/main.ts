@@ -59,6 +59,7 @@ try {
     codec,
     limits: config.limits,
     playground: config.playground,
+    corsOrigins: config.corsOrigins,
     identityUrl: standalone ? undefined : config.identityUrl,
     readinessChecks: standalone
       ? {}

@@ -136,6 +136,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       codec,
       limits: config.limits,
       playground: config.playground,
+      corsOrigins: config.corsOrigins,
       identityUrl: urls.identityUrl,
       readinessChecks: {
         postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,

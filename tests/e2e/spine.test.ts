@@ -190,15 +190,46 @@ describe('the spine through the router', () => {
     });
 
     it('strips client-supplied internal headers', async () => {
-      // A forged context claiming acme's OWNER, sent through the router by an anonymous caller.
+      // alice (an acme viewer) sends a validly signed context claiming globex's OWNER.
       const forged = createContextTokenCodec(deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).contextKey).sign({
-        tenantId: acme.id,
-        tenantSlug: 'acme',
+        tenantId: globex.id,
+        tenantSlug: 'globex',
         subject: alice.user.id,
         roles: ['OWNER'],
         scopes: [],
       });
-      expectError(await gql(ctx.stack.graphqlUrl, ME, { headers: { [CONTEXT_HEADER]: forged } }), 'UNAUTHENTICATED', 401);
+      const headers = { [CONTEXT_HEADER]: forged, 'x-tansu-anything': 'x' };
+      const own = await gql<{ tenant: { slug: string } }>(ctx.stack.graphqlUrl, '{ tenant { slug } }', { token: alice.accessToken, headers });
+      assert.equal(dataOf(own).tenant.slug, 'acme');
+      expectError(await gql(ctx.stack.graphqlUrl, '{ tenant { members { userId } } }', { token: alice.accessToken, headers }), 'FORBIDDEN');
+      expectError(await gql(ctx.stack.graphqlUrl, ME, { headers }), 'UNAUTHENTICATED', 401);
+    });
+
+    it('refuses text Postgres cannot store with BAD_USER_INPUT, not INTERNAL', async () => {
+      const op = 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }';
+      for (const email of ['nul\u0000@acme.test', '\ud800x@acme.test']) {
+        expectError(await gql(ctx.stack.graphqlUrl, op, { variables: { i: { tenant: 'acme', email, password: 'long-enough-password' } } }), 'BAD_USER_INPUT');
+      }
+      const signIn = 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }';
+      const res = await gql(ctx.stack.graphqlUrl, signIn, { variables: { i: { tenant: 'ac\u0000me', email: 'a@b.test', password: 'whatever-pass' } } });
+      assert.notEqual(res.body.errors?.[0]?.extensions?.code, 'INTERNAL');
+      const name = await gql(ctx.stack.graphqlUrl, 'mutation($n: String!) { createTenant(input: { slug: "nulname", name: $n }) { id } }', { token: admin.accessToken, variables: { n: 'a\u0000b' } });
+      expectError(name, 'BAD_USER_INPUT');
+    });
+
+    it('answers CORS preflights for browser apps', async () => {
+      const res = await fetch(ctx.stack.graphqlUrl, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      assert.equal(res.status, 204);
+      assert.equal(res.headers.get('access-control-allow-origin'), '*');
+      assert.match(res.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    });
+
+    it('refuses two Authorization headers', async () => {
+      const headers = new Headers({ 'content-type': 'application/json' });
+      headers.append('authorization', `Bearer ${alice.accessToken}`);
+      headers.append('authorization', `Bearer ${bob.accessToken}`);
+      const res = await fetch(ctx.stack.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query: '{ me { id } }' }) });
+      assert.equal(res.status, 401);
     });
   });
 

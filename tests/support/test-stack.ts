@@ -23,6 +23,7 @@ export function useTestStack(env: Env = {}): { readonly stack: Stack } {
       PORT: '0',
       IDENTITY_PORT: '0',
       TENANCY_PORT: '0',
+      WORKFLOW_PORT: '0',
       PUBLIC_URL,
       DATABASE_URL: database.url,
       REDIS_URL: database.redisUrl,

@@ -6,9 +6,22 @@ import {
 } from '@mikro-orm/core';
 import { TansuError, errors } from '../errors.ts';
 
+/**
+ * Text Postgres cannot store (NUL bytes, broken UTF-16) fails in the driver or the server;
+ * it is the client's input at fault, never ours.
+ */
+const BAD_TEXT_CODES = new Set(['22P05', '22021', '08P01', '22P02']);
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** Driver exceptions become catalogue errors here and nowhere else. */
 export function mapDatabaseError(error: unknown): unknown {
   if (error instanceof TansuError) return error;
+  const state = sqlState(error) ?? sqlState((error as { cause?: unknown } | null)?.cause);
+  if (state !== undefined && BAD_TEXT_CODES.has(state)) return errors.badRequest('Input contains characters that cannot be stored (such as NUL)');
   if (error instanceof UniqueConstraintViolationException) return errors.conflict('That resource already exists');
   if (error instanceof ForeignKeyConstraintViolationException) return errors.badRequest('A referenced resource does not exist');
   if (error instanceof NotNullConstraintViolationException) return errors.badRequest('A required value is missing');

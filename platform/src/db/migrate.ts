@@ -46,6 +46,9 @@ export async function migrate(options: { ownerUrl: string; appPassword: string; 
       await conn.execute(`grant select, insert, update, delete on all tables in schema ${schema} to ${quotedRole}`);
       await conn.execute(`grant usage, select on all sequences in schema ${schema} to ${quotedRole}`);
     }
+    // The tenant registry has no row security: the application may add tenants, never rename
+    // or remove one (a delete would cascade through every tenant's rows, RLS or not).
+    await conn.execute(`revoke update, delete, truncate on platform.tenants from ${quotedRole}`);
     return { applied: applied.map((m) => m.name) };
   } finally {
     await orm.close(true);

@@ -11,6 +11,8 @@ interface PendingRow {
   created_at: Date;
 }
 
+const RELAY_LOCK = 72_616_002;
+
 /** After a failed batch (Redis or Postgres away) the relay waits before trying again. */
 const FAILURE_DELAY_MS = 1_000;
 
@@ -43,6 +45,9 @@ export function createOutboxRelay(deps: {
 
   async function drainOnce(): Promise<number> {
     return deps.systemDb.global(async (em) => {
+      // One relay moves rows at a time, so batches of two replicas never interleave.
+      const [lock] = await em.execute<{ locked: boolean }[]>(`select pg_try_advisory_xact_lock(?) as locked`, [RELAY_LOCK]);
+      if (lock?.locked !== true) return 0;
       const rows = await em.execute<PendingRow[]>(
         // `outbox.id`, not `id`: the bare name would sort by the text alias ('10' before '9').
         `select id::text as id, tenant_id, topic, payload, created_at from platform.outbox

@@ -7,7 +7,8 @@ import type { RouterContext } from '../router-context.ts';
 
 interface FetchedResponse {
   status: number;
-  body: Record<string, unknown>;
+  /** The raw body: every waiter parses its own copy, since the gateway merges into it. */
+  text: string;
   cacheControl: string | undefined;
 }
 
@@ -29,7 +30,8 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
 
   constructor(options: { url: string; connections?: number }) {
     const url = new URL(options.url);
-    this.pool = new Pool(url.origin, { connections: options.connections ?? 128, pipelining: 1, keepAliveTimeout: 30_000 });
+    // A subgraph that hangs must not hold a request (and its client) for undici's default 300 s.
+    this.pool = new Pool(url.origin, { connections: options.connections ?? 128, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
     this.path = `${url.pathname}${url.search}`;
   }
 
@@ -57,7 +59,8 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     } else {
       fetched = await this.fetch(headers, body);
     }
-    return { ...fetched.body, http: { status: fetched.status, headers: responseHeaders(fetched.cacheControl) } } as unknown as GatewayGraphQLResponse;
+    const parsed = JSON.parse(fetched.text) as Record<string, unknown>;
+    return { ...parsed, http: { status: fetched.status, headers: responseHeaders(fetched.cacheControl) } } as unknown as GatewayGraphQLResponse;
   }
 
   private async fetch(headers: Record<string, string>, body: string): Promise<FetchedResponse> {
@@ -78,7 +81,7 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
       throw new GraphQLError(`Subgraph answered ${response.statusCode}`, { extensions: { code } });
     }
     const cacheControl = response.headers['cache-control'];
-    return { status: response.statusCode, body: parsed as Record<string, unknown>, cacheControl: typeof cacheControl === 'string' ? cacheControl : undefined };
+    return { status: response.statusCode, text, cacheControl: typeof cacheControl === 'string' ? cacheControl : undefined };
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
+import { readBody } from '@tansu/platform/http/read-body';
 import { sendJson } from '@tansu/platform/http/respond';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection']);
 
 /** `/identity/*` (JWKS, and the issuer's endpoints) forwarded to the identity service. */
 export function createIdentityProxy(identityUrl: string, maxBodyBytes: number) {
@@ -12,13 +13,12 @@ export function createIdentityProxy(identityUrl: string, maxBodyBytes: number) {
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const method = (req.method ?? 'GET').toUpperCase();
       if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > maxBodyBytes) return sendJson(res, 413, { error: 'payload too large' });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (typeof value === 'string' && !HOP_BY_HOP.has(name) && !name.startsWith('x-tansu-')) headers[name] = value;
       }
-      const upstream = await pool.request({ path: req.url ?? '/', method, headers, body: method === 'POST' ? req : null });
+      const body = method === 'POST' ? await readBody(req, maxBodyBytes) : null;
+      const upstream = await pool.request({ path: req.url ?? '/', method, headers, body });
       const out: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(upstream.headers)) {
         if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;

@@ -24,6 +24,9 @@ export interface OperationLimits {
   maxCost: number;
 }
 
+/** Marks the variables of an actual request, as opposed to validation's declared defaults. */
+const ATREQUEST = Symbol('at-request');
+
 /** A list without a size argument is assumed to hold this many items. */
 const DEFAULT_LIST_SIZE = 10;
 const SIZE_ARGUMENTS = ['first', 'last', 'limit', 'take'];
@@ -33,14 +36,24 @@ interface Measure {
   cost: number;
 }
 
-function listSize(field: FieldNode, variables: Record<string, unknown> | undefined): number {
-  for (const arg of field.arguments ?? []) {
+/**
+ * The expected length of a list field: its size argument as written, or from the variables
+ * (and their declared defaults), or the argument's default in the schema, or 10.
+ */
+function listSize(node: FieldNode, field: GraphQLField<unknown, unknown>, variables: Record<string, unknown> | undefined): number {
+  for (const arg of node.arguments ?? []) {
     if (!SIZE_ARGUMENTS.includes(arg.name.value)) continue;
     if (arg.value.kind === Kind.INT) return Math.max(1, Number(arg.value.value));
     if (arg.value.kind === Kind.VARIABLE) {
       const value = variables?.[arg.value.name.value];
       if (typeof value === 'number' && Number.isFinite(value)) return Math.max(1, value);
+      // Validation cannot see variables: the per-request check prices this one.
+      if (variables === undefined || !(ATREQUEST in variables)) return DEFAULT_LIST_SIZE;
     }
+  }
+  // Not given (or a variable the request left out): the schema's default applies.
+  for (const arg of field.args) {
+    if (SIZE_ARGUMENTS.includes(arg.name) && typeof arg.defaultValue === 'number') return Math.max(1, arg.defaultValue);
   }
   return DEFAULT_LIST_SIZE;
 }
@@ -74,7 +87,7 @@ function measure(
       const inner = selection.selectionSet === undefined
         ? { depth: 0, cost: 0 }
         : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), fragments, schema, variables, visiting, memo);
-      const multiplier = field !== undefined && isListType(getNullableType(field.type)) ? listSize(selection, variables) : 1;
+      const multiplier = field !== undefined && isListType(getNullableType(field.type)) ? listSize(selection, field, variables) : 1;
       depth = Math.max(depth, 1 + inner.depth);
       cost += 1 + multiplier * inner.cost;
     } else {
@@ -148,7 +161,7 @@ export function operationLimitsRule(limits: OperationLimits) {
     return {
       OperationDefinition(operation) {
         const schema = context.getSchema();
-        const { depth, cost } = measure(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, fragments, schema, undefined, new Set(), new Map());
+        const { depth, cost } = measure(operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, fragments, schema, variableDefaults(operation), new Set(), new Map());
         const aliases = countAliases(operation.selectionSet, fragments, new Set(), new Map());
         if (depth > limits.maxDepth) context.reportError(limitError(`Query depth ${depth} exceeds the limit of ${limits.maxDepth}`, 'depth'));
         if (aliases > limits.maxAliases) context.reportError(limitError(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'aliases'));
@@ -156,6 +169,15 @@ export function operationLimitsRule(limits: OperationLimits) {
       },
     };
   };
+}
+
+/** Integer defaults declared on the operation's variables (`$n: Int = 500`). */
+function variableDefaults(operation: OperationDefinitionNode): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue?.kind === Kind.INT) defaults[definition.variable.name.value] = Number(definition.defaultValue.value);
+  }
+  return defaults;
 }
 
 function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
@@ -178,7 +200,8 @@ export function costWithVariables(
   variables: Record<string, unknown> | undefined,
 ): number {
   const root = schema.getRootType(operation.operation) ?? undefined;
-  return measure(operation.selectionSet, root, fragmentsOf(document), schema, variables, new Set(), new Map()).cost;
+  const values = { ...variableDefaults(operation), ...variables, [ATREQUEST]: true };
+  return measure(operation.selectionSet, root, fragmentsOf(document), schema, values, new Set(), new Map()).cost;
 }
 
 function costLimitError(cost: number, maxCost: number): GraphQLError {

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { Database } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { errors } from '@tansu/platform/errors';
@@ -52,9 +53,15 @@ export function createTenancyService(deps: { db: Database; kek: Buffer }) {
         if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only the tenant\'s owners and admins may change roles');
         if (role === 'OWNER' && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may make owners');
       }
+      const actingAsOwner = isPlatformAdmin(c) || c.roles.includes('OWNER');
       return db.withTenant(tenantId, async (em) => {
-        const membership = await em.findOne(MembershipEntity, { tenantId, userId: input.userId });
+        const membership = await em.findOne(MembershipEntity, { tenantId, userId: input.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (membership === null) throw errors.notFound('Member');
+        if (membership.role === 'OWNER' && role !== 'OWNER') {
+          if (!actingAsOwner) throw errors.forbidden('Only owners may change an owner\'s role');
+          const owners = await em.count(MembershipEntity, { tenantId, role: 'OWNER' });
+          if (owners <= 1) throw errors.conflict('A tenant keeps at least one owner');
+        }
         membership.role = role;
         appendEvent(em, { tenantId, topic: 'membership.changed', payload: { userId: input.userId, role } });
         return membership;

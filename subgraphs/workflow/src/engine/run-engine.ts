@@ -179,12 +179,6 @@ export async function createRun(
   return id;
 }
 
-/** The dispatcher took the step: the first step taken moves the run to RUNNING. */
-export async function markRunStarted(em: EntityManager, runId: string): Promise<void> {
-  const run = await loadRun(em, runId, true);
-  if (run !== undefined && run.status === 'QUEUED') await setRunStatus(em, run, 'RUNNING');
-}
-
 export interface StepStart {
   run: RunRow;
   def: StepDefinition;
