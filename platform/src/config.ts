@@ -28,6 +28,8 @@ export interface TansuConfig {
   databaseAppUrl: string | undefined;
   /** Unset means: start a redis-server child. */
   redisUrl: string | undefined;
+  /** Prefix of queue keys, so installations (or test files) can share one Redis. */
+  redisNamespace: string;
   secret: string | undefined;
   contextSecret: string | undefined;
   jwtAudience: string;
@@ -151,6 +153,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databaseAppUrl: r.url('DATABASE_APP_URL', ['postgres:', 'postgresql:']),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisNamespace: r.string('TANSU_REDIS_NAMESPACE') ?? 'tansu',
     secret,
     contextSecret,
     jwtAudience: r.string('TANSU_JWT_AUDIENCE') ?? 'tansu',

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       databaseAppUrl: undefined,
       redisUrl: undefined,
+      redisNamespace: 'tansu',
       secret: undefined,
       contextSecret: undefined,
       jwtAudience: 'tansu',

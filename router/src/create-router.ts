@@ -19,6 +19,8 @@ import { operationLimitsRule } from './limits/operation-limits.ts';
 import { useVariableCostLimit } from './limits/use-variable-cost-limit.ts';
 import { createRouterMetrics } from './observability/metrics.ts';
 import { createPlayground } from './playground/playground.ts';
+import { createFederatedSubscriptions } from './subscriptions/federated-subscriptions.ts';
+import { serveGraphQLOverWebSocket } from './subscriptions/graphql-ws-server.ts';
 import type { RouterContext } from './router-context.ts';
 import { closeServer, listen } from '@tansu/platform/http/listen';
 import { traceFrom } from '@tansu/platform/trace-context';
@@ -56,12 +58,15 @@ function shareKeyOf(caller: CallerContext): string {
 /** The one endpoint: authentication, tenant context, limits, and the federated gateway. */
 export async function createRouter(options: RouterOptions): Promise<Router> {
   const { logger, limits } = options;
-  const dataSources: SubgraphDataSource[] = [];
+  const dataSources = new Map<string, SubgraphDataSource>();
+  const subgraphUrls = new Map<string, string>();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     buildService: ({ name, url }) => {
-      const source = new SubgraphDataSource({ url: options.subgraphUrls?.[name] ?? url ?? '' });
-      dataSources.push(source);
+      const target = options.subgraphUrls?.[name] ?? url ?? '';
+      const source = new SubgraphDataSource({ url: target });
+      dataSources.set(name, source);
+      subgraphUrls.set(name, target);
       return source;
     },
   });
@@ -80,6 +85,12 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   });
   await apollo.start();
 
+  const subscriptions = createFederatedSubscriptions({
+    supergraphSdl: options.supergraphSdl,
+    dataSources: () => Object.fromEntries(dataSources),
+    // A subgraph serves subscriptions over graphql-ws at its GraphQL URL.
+    subgraphWsUrls: Object.fromEntries([...subgraphUrls].map(([name, url]) => [name, url.replace(/^http/, 'ws')])),
+  });
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);
   const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
@@ -161,14 +172,25 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       });
   });
   server.keepAliveTimeout = 65_000;
+  const stopWebSockets = serveGraphQLOverWebSocket({
+    server,
+    apollo,
+    schema: subscriptions.apiSchema,
+    subscriptions,
+    authenticator: options.authenticator,
+    codec: options.codec,
+    limits,
+    logger,
+  });
 
   return {
     server,
     listen: (port, host) => listen(server, port, host),
     async close() {
+      await stopWebSockets();
       await closeServer(server);
       await apollo.stop();
-      await Promise.all(dataSources.map((s) => s.close()));
+      await Promise.all([...dataSources.values()].map((s) => s.close()));
       await identityProxy?.close();
     },
   };

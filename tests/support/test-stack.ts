@@ -27,6 +27,8 @@ export function useTestStack(env: Env = {}): { readonly stack: Stack } {
       PUBLIC_URL,
       DATABASE_URL: database.url,
       REDIS_URL: database.redisUrl,
+      // Test files share one Redis; each keeps its queues to itself.
+      TANSU_REDIS_NAMESPACE: `test-${crypto.randomUUID()}`,
       TANSU_SECRET: TEST_SECRET,
       TANSU_ADMIN_EMAIL: ADMIN.email,
       TANSU_ADMIN_PASSWORD: ADMIN.password,

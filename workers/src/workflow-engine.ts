@@ -4,7 +4,7 @@ import type { TansuConfig } from '@tansu/platform/config';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createDispatcher } from '@tansu/subgraph-workflow/engine/dispatcher';
-import { QUEUE_PREFIX, STEP_QUEUE, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
+import { STEP_QUEUE, queuePrefix, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
 import { createStepRunners } from '@tansu/subgraph-workflow/engine/step-runners';
 import { createStepWorker } from '@tansu/subgraph-workflow/engine/step-worker';
 
@@ -23,12 +23,12 @@ export async function startWorkflowEngine(deps: {
   systemDb: Database;
   redisUrl: string;
   logger: Logger;
-  config: Pick<TansuConfig, 'workflowTenantConcurrency' | 'egressAllowPrivate'>;
+  config: Pick<TansuConfig, 'workflowTenantConcurrency' | 'egressAllowPrivate' | 'redisNamespace'>;
   concurrency?: number;
 }): Promise<WorkflowEngine> {
   const queueConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue<StepJob>(STEP_QUEUE, { connection: queueConnection, prefix: QUEUE_PREFIX });
+  const queue = new Queue<StepJob>(STEP_QUEUE, { connection: queueConnection, prefix: queuePrefix(deps.config.redisNamespace) });
   const dispatcher = createDispatcher({ systemDb: deps.systemDb, queue, logger: deps.logger, tenantConcurrency: deps.config.workflowTenantConcurrency });
   const runners = createStepRunners({ allowPrivateEgress: deps.config.egressAllowPrivate });
   const worker = createStepWorker({
@@ -36,6 +36,7 @@ export async function startWorkflowEngine(deps: {
     runners,
     logger: deps.logger,
     connection: workerConnection,
+    namespace: deps.config.redisNamespace,
     concurrency: deps.concurrency,
     // A finished step may have made its dependents runnable.
     onProcessed: () => dispatcher.nudge(),

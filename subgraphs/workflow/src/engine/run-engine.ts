@@ -118,6 +118,8 @@ async function makeReady(em: EntityManager, run: RunRow, def: StepDefinition, sc
       timeoutMs === null ? [JSON.stringify(wait), run.id, def.id] : [JSON.stringify(wait), timeoutMs, run.id, def.id],
     );
     emitStep(em, run, def.id, 'WAITING', 0);
+    // A run waiting for an event is under way, not waiting for a worker.
+    if (run.status === 'QUEUED') await setRunStatus(em, run, 'RUNNING');
     return;
   }
   await em.execute(`update workflow.steps set status = 'READY', ready_at = now() where run_id = ? and step_id = ?`, [run.id, def.id]);

@@ -12,8 +12,13 @@ export interface StepJob {
 
 /** One queue for all tenants; fairness is decided before jobs enter it (the dispatcher). */
 export const STEP_QUEUE = 'workflow-steps';
-/** The hash tag keeps every key of the queue on one Redis Cluster slot. */
-export const QUEUE_PREFIX = '{tansu}';
+/**
+ * Queue keys live under `{<namespace>}`: the hash tag keeps every key of the queue on one
+ * Redis Cluster slot, and the namespace lets several installations share one Redis.
+ */
+export function queuePrefix(namespace: string): string {
+  return `{${namespace}}`;
+}
 
 /** Same attempt, same id: enqueuing twice yields one job. */
 export function stepJobId(job: Pick<StepJob, 'runId' | 'stepId' | 'attempt'>): string {

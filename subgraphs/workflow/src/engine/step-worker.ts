@@ -3,7 +3,7 @@ import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import type { Json } from '../definitions/mapping.ts';
 import { appendRunLog, beginStep, completeStep, failStep } from './run-engine.ts';
-import { QUEUE_PREFIX, STEP_QUEUE, type StepJob } from './step-jobs.ts';
+import { STEP_QUEUE, queuePrefix, type StepJob } from './step-jobs.ts';
 import { StepError, type StepRunners } from './step-runners.ts';
 
 /** Beyond a step's own timeout, how long its lease lasts before the dispatcher calls the worker lost. */
@@ -42,6 +42,7 @@ export function createStepWorker(deps: {
   runners: StepRunners;
   logger: Logger;
   connection: ConnectionOptions;
+  namespace: string;
   concurrency?: number;
   onProcessed?: () => void;
 }) {
@@ -52,7 +53,7 @@ export function createStepWorker(deps: {
       deps.onProcessed?.();
       return outcome;
     },
-    { connection: deps.connection, prefix: QUEUE_PREFIX, concurrency: deps.concurrency ?? 20, stalledInterval: 5_000, maxStalledCount: 3 },
+    { connection: deps.connection, prefix: queuePrefix(deps.namespace), concurrency: deps.concurrency ?? 20, stalledInterval: 5_000, maxStalledCount: 3 },
   );
   worker.on('error', (error) => deps.logger.error({ err: error }, 'step worker error'));
   return worker;

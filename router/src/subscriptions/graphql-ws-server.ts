@@ -1,0 +1,179 @@
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { ApolloServer } from '@apollo/server';
+import { decodeJwt } from 'jose';
+import { GraphQLError, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { CallerContext, ContextTokenCodec } from '@tansu/platform/context-token';
+import { TansuError } from '@tansu/platform/errors';
+import type { Limits } from '@tansu/platform/config';
+import { createErrorFormatter } from '@tansu/platform/graphql/format-error';
+import type { Logger } from '@tansu/platform/logger';
+import { traceFrom } from '@tansu/platform/trace-context';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { operationLimitsRule } from '../limits/operation-limits.ts';
+import type { RouterContext } from '../router-context.ts';
+import type { FederatedSubscriptions, UpstreamClients } from './federated-subscriptions.ts';
+
+/** Close codes of the graphql-ws protocol family: authentication, then authorization. */
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+const MAX_TIMER_MS = 2_147_483_647;
+
+interface Connection {
+  caller: CallerContext;
+  subject: string | undefined;
+  clients: UpstreamClients;
+  expiry: NodeJS.Timeout | undefined;
+}
+
+function bearerOf(params: Record<string, unknown> | undefined, header: string | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization ?? header;
+  if (typeof value !== 'string' || value === '') return undefined;
+  return /^bearer /i.test(value) ? value : `Bearer ${value}`;
+}
+
+/**
+ * GraphQL over WebSocket (graphql-ws) on the router's /graphql. The caller authenticates in
+ * `connection_init` (payload `{ authorization: "Bearer …" }`); without a valid token the socket
+ * closes with 4401. When the token expires the socket closes with 4401 too, unless the client
+ * sent a fresh token first in a ping (`{ authorization }`) for the same tenant and user.
+ * Subscriptions run through the federated planner; queries and mutations through Apollo.
+ */
+export function serveGraphQLOverWebSocket(deps: {
+  server: Server;
+  apollo: ApolloServer<RouterContext>;
+  schema: GraphQLSchema;
+  subscriptions: FederatedSubscriptions;
+  authenticator: Authenticator | undefined;
+  codec: ContextTokenCodec | undefined;
+  limits: Limits;
+  logger: Logger;
+}): () => Promise<void> {
+  const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: deps.limits.maxBodyBytes });
+  const connections = new WeakMap<WebSocket, Connection>();
+  /** The upstream sockets of the connection an operation came in on. */
+  const upstreamOf = new WeakMap<RouterContext, UpstreamClients>();
+  const formatError = createErrorFormatter({ trustUpstream: true });
+  const rules = [...specifiedRules, operationLimitsRule(deps.limits)];
+
+  function scheduleExpiry(socket: WebSocket, connection: Connection, token: string | undefined): void {
+    if (connection.expiry !== undefined) clearTimeout(connection.expiry);
+    const exp = token === undefined ? undefined : decodeJwt(token.slice(7)).exp;
+    if (exp === undefined) return;
+    connection.expiry = setTimeout(() => socket.close(CLOSE_UNAUTHORIZED, 'Token expired'), Math.min(MAX_TIMER_MS, Math.max(0, exp * 1000 - Date.now())));
+    connection.expiry.unref();
+  }
+
+  function contextFor(caller: CallerContext, requestId: string, traceparent: string | undefined): RouterContext {
+    const trace = traceFrom(traceparent);
+    return {
+      caller,
+      requestId,
+      traceparent: trace.traceparent,
+      logger: deps.logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
+      contextToken: deps.codec?.sign(caller, 300),
+      shareKey: caller.tenantId === undefined ? 'anonymous' : `${caller.tenantId}|${caller.subject}|${caller.roles.join(',')}`,
+    };
+  }
+
+  const errorResult = (error: unknown): readonly GraphQLError[] => {
+    const e = error instanceof GraphQLError ? error : new TansuError('BAD_USER_INPUT', error instanceof Error ? error.message : String(error));
+    const formatted = formatError(e.toJSON(), e);
+    return [new GraphQLError(formatted.message, { extensions: formatted.extensions })];
+  };
+
+  const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: import('node:http').IncomingMessage }>(
+    {
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        const token = bearerOf(ctx.connectionParams, ctx.extra.request.headers.authorization);
+        let caller: CallerContext = { roles: [], scopes: [] };
+        if (deps.authenticator !== undefined) {
+          try {
+            caller = (await deps.authenticator.authenticate(token)) ?? caller;
+          } catch {
+            socket.close(CLOSE_UNAUTHORIZED, 'Invalid token');
+            return false;
+          }
+          if (caller.tenantId === undefined) {
+            socket.close(CLOSE_UNAUTHORIZED, 'Authentication required');
+            return false;
+          }
+          const tenantHeader = ctx.connectionParams?.['x-tenant-id'] ?? ctx.extra.request.headers['x-tenant-id'];
+          if (typeof tenantHeader === 'string' && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
+            socket.close(CLOSE_FORBIDDEN, 'Token belongs to another tenant');
+            return false;
+          }
+        }
+        const context = contextFor(caller, randomUUID(), ctx.extra.request.headers.traceparent as string | undefined);
+        const connection: Connection = { caller, subject: caller.subject, clients: deps.subscriptions.upstreamClients(context), expiry: undefined };
+        connections.set(socket, connection);
+        scheduleExpiry(socket, connection, token);
+        return true;
+      },
+      onPing: async (ctx, payload) => {
+        const connection = connections.get(ctx.extra.socket);
+        const token = bearerOf(payload, undefined);
+        if (connection === undefined || token === undefined || deps.authenticator === undefined) return;
+        try {
+          const caller = await deps.authenticator.authenticate(token);
+          if (caller === null || caller.tenantId !== connection.caller.tenantId || caller.subject !== connection.subject) {
+            ctx.extra.socket.close(CLOSE_FORBIDDEN, 'A refreshed token must belong to the same user');
+            return;
+          }
+          connection.caller = caller;
+          scheduleExpiry(ctx.extra.socket, connection, token);
+        } catch {
+          ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Invalid token');
+        }
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const connection = connections.get(ctx.extra.socket);
+        if (connection === undefined) return errorResult(new TansuError('UNAUTHENTICATED', 'Not connected'));
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: 20_000 });
+        } catch (error) {
+          return errorResult(error);
+        }
+        const errors = validate(deps.schema, document, rules);
+        if (errors.length > 0) return errors.map((error) => errorResult(error)[0]!);
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation === null) return errorResult(new TansuError('BAD_USER_INPUT', 'Name the operation to run'));
+        const context = contextFor(connection.caller, randomUUID(), undefined);
+        upstreamOf.set(context, connection.clients);
+        return { schema: deps.schema, document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? {}, contextValue: context };
+      },
+      subscribe: (args) => {
+        const context = args.contextValue as RouterContext;
+        const clients = upstreamOf.get(context);
+        if (clients === undefined) throw new TansuError('UNAUTHENTICATED', 'Not connected');
+        return deps.subscriptions.subscribe({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues as Record<string, unknown>, context }, clients);
+      },
+      execute: async (args) => {
+        const response = await deps.apollo.executeOperation(
+          { query: print(args.document), variables: args.variableValues as Record<string, unknown>, operationName: args.operationName ?? undefined },
+          { contextValue: args.contextValue as RouterContext },
+        );
+        return (response.body.kind === 'single' ? response.body.singleResult : { errors: [new GraphQLError('Incremental delivery is not supported here')] }) as ExecutionResult;
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (result.errors === undefined) return;
+        return { ...result, errors: result.errors.map((error) => formatError(error instanceof GraphQLError ? error.toJSON() : (error as never), error)) };
+      },
+      onClose: async (ctx) => {
+        const connection = connections.get(ctx.extra.socket);
+        if (connection === undefined) return;
+        if (connection.expiry !== undefined) clearTimeout(connection.expiry);
+        await connection.clients.dispose();
+      },
+    },
+    wss,
+  );
+  return async () => {
+    await disposable.dispose();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+}

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, type Client } from 'graphql-ws';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { deriveSecrets } from '@tansu/platform/config';
+import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
+import { PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
+import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { dataOf, gql, signIn } from '../support/graphql-client.ts';
+import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
+
+// Live run updates through the router: graphql-ws in, planner-driven fetches across subgraphs.
+const ctx = useTestStack();
+
+interface RunEvent {
+  eventId: string;
+  kind: string;
+  status: string | null;
+  stepId: string | null;
+  stepStatus: string | null;
+  run: { id: string; startedBy: { email: string } | null } | null;
+}
+
+const RUN_UPDATED = `subscription($id: ID!, $after: String) {
+  runUpdated(runId: $id, after: $after) { eventId kind status stepId stepStatus run { id startedBy { email } } }
+}`;
+
+function wsUrl(): string {
+  return ctx.stack.graphqlUrl.replace(/^http/, 'ws');
+}
+
+function client(token: string | undefined): Client {
+  return createClient({ url: wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+}
+
+/** Collects events of one subscription until `until` says stop (bounded by a deadline). */
+function collect<T>(c: Client, query: string, variables: Record<string, unknown>, until: (events: T[]) => boolean, ms = 15_000) {
+  const events: T[] = [];
+  const errors: unknown[] = [];
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const unsubscribe = c.subscribe<Record<string, T>>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors !== undefined) errors.push(...value.errors);
+          const payload = value.data === null || value.data === undefined ? undefined : Object.values(value.data)[0];
+          if (payload !== undefined) events.push(payload);
+          if (until(events)) {
+            clearTimeout(timer);
+            unsubscribe();
+            resolve();
+          }
+        },
+        error: (error) => {
+          errors.push(error);
+          clearTimeout(timer);
+          resolve();
+        },
+        complete: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      },
+    );
+  });
+  return { events, errors, done };
+}
+
+describe('subscriptions through the router', () => {
+  let seed: TwoTenants;
+  let acmeDev: string;
+  let globexDev: string;
+  const clients: Client[] = [];
+  const open = (token: string | undefined) => {
+    const c = client(token);
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    const url = ctx.stack.graphqlUrl;
+    seed = await seedTwoTenants(url);
+    for (const [tenant, user] of [['acme', seed.alice], ['globex', seed.bob]] as const) {
+      dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant, userId: user.user.id, role: 'DEVELOPER' } } }));
+    }
+    acmeDev = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
+    globexDev = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;
+    await createWorkflow(url, acmeDev, 'gated', [
+      { id: 'gate', type: 'waitForEvent', with: { event: 'go', match: { run: '$.run.id' } } },
+      { id: 'one', type: 'transform', needs: ['gate'], with: { output: 1 } },
+      { id: 'two', type: 'log', needs: ['one'], with: { message: 'done' } },
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
+
+  const go = (runId: string) =>
+    gql(ctx.stack.graphqlUrl, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', { token: acmeDev, variables: { i: { event: 'go', payload: { run: runId } } } });
+
+  it('delivers every state change of a run in order, with fields from other subgraphs', async () => {
+    const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
+    const sub = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id }, (events) => events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'));
+    await sleep(300);
+    dataOf(await go(run.id));
+    await sub.done;
+    assert.deepEqual(sub.errors, []);
+    const trail = sub.events.map((e) => (e.kind === 'RUN' ? `run:${e.status}` : `${e.stepId}:${e.stepStatus}`));
+    assert.deepEqual(trail, [
+      'gate:SUCCEEDED',
+      'one:READY',
+      'one:RUNNING',
+      'one:SUCCEEDED',
+      'two:READY',
+      'two:RUNNING',
+      'two:SUCCEEDED',
+      'run:SUCCEEDED',
+    ]);
+    assert.ok(sub.events.every((e) => e.run?.id === run.id && e.run.startedBy?.email === 'alice@acme.test'));
+  });
+
+  it('catches a reconnecting client up from its last event id', async () => {
+    const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
+    const first = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id }, (events) => events.length >= 2);
+    await sleep(300);
+    dataOf(await go(run.id));
+    await first.done;
+    await waitForRun(ctx.stack.graphqlUrl, acmeDev, run.id, ['SUCCEEDED']);
+    // Everything after the second event, replayed in order, though it all happened while away.
+    const resumed = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: first.events[1]!.eventId }, (events) => events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'));
+    await resumed.done;
+    const all = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: '0-0' }, (events) => events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'));
+    await all.done;
+    const ids = (events: RunEvent[]) => events.map((e) => e.eventId);
+    assert.deepEqual(ids(resumed.events), ids(all.events).slice(ids(all.events).indexOf(first.events[1]!.eventId) + 1));
+    assert.ok(resumed.events.length >= 6);
+  });
+
+  it('gives the tenant a live feed of its runs, and nothing of another tenant', async () => {
+    const acmeFeed = collect<RunEvent>(open(acmeDev), 'subscription { runs { eventId runId status } }', {}, (events) => events.some((e) => e.status === 'SUCCEEDED'));
+    const globexFeed = collect<RunEvent>(open(globexDev), 'subscription { runs { eventId runId status } }', {}, () => false, 3_000);
+    await sleep(300);
+    const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
+    dataOf(await go(run.id));
+    await Promise.all([acmeFeed.done, globexFeed.done]);
+    assert.ok(acmeFeed.events.length >= 2);
+    assert.deepEqual(globexFeed.events, []);
+  });
+
+  it('refuses another tenant subscribing to a run, even with its id', async () => {
+    const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
+    const spy = collect<RunEvent>(open(globexDev), RUN_UPDATED, { id: run.id }, () => false, 2_000);
+    await sleep(200);
+    dataOf(await go(run.id));
+    await spy.done;
+    assert.deepEqual(spy.events, []);
+    assert.ok(JSON.stringify(spy.errors).includes('NOT_FOUND'), JSON.stringify(spy.errors));
+  });
+
+  it('closes an unauthenticated connection with 4401', async () => {
+    for (const token of [undefined, 'not-a-token']) {
+      const code = await new Promise<number>((resolve) => {
+        const c = client(token);
+        clients.push(c);
+        c.on('closed', (event) => resolve((event as { code: number }).code));
+        c.subscribe({ query: 'subscription { runs { eventId } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+      });
+      assert.equal(code, 4401);
+    }
+  });
+
+  describe('token lifetime on a long connection', () => {
+    async function shortToken(seconds: number): Promise<string> {
+      const kek = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).keyEncryptionKey;
+      const key = await ctx.stack.db.withTenant(seed.acme.id, (em) => createSigningKeyCache(kek).active(em, seed.acme.id));
+      return new SignJWT({ tid: seed.acme.id, roles: ['DEVELOPER'], scope: 'openid' })
+        .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+        .setIssuer(`${PUBLIC_URL}/identity/acme`)
+        .setAudience('tansu')
+        .setSubject(seed.alice.user.id)
+        .setJti(crypto.randomUUID())
+        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+        .sign(key.privateKey);
+    }
+
+    function raw(token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
+      return new Promise((resolve, reject) => {
+        const socket = new WebSocket(wsUrl(), 'graphql-transport-ws');
+        const closed = new Promise<number>((done) => socket.on('close', (code) => done(code)));
+        socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+        socket.on('message', (data) => {
+          if (JSON.parse(String(data)).type === 'connection_ack') resolve({ socket, closed });
+        });
+        socket.on('error', reject);
+      });
+    }
+
+    it('closes with 4401 when the token expires', async () => {
+      const { closed } = await raw(await shortToken(2));
+      assert.equal(await Promise.race([closed, sleep(8_000).then(() => -1)]), 4401);
+    });
+
+    it('stays open when the client refreshes its token in a ping', async () => {
+      const { socket, closed } = await raw(await shortToken(2));
+      socket.send(JSON.stringify({ type: 'ping', payload: { authorization: `Bearer ${await shortToken(600)}` } }));
+      const outcome = await Promise.race([closed, sleep(4_000).then(() => 'open')]);
+      assert.equal(outcome, 'open');
+      socket.close();
+    });
+  });
+});
