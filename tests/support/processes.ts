@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@tansu/platform/embedded/free-port';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export const ENTRY_POINTS = {
+  identity: 'subgraphs/identity/src/main.ts',
+  tenancy: 'subgraphs/tenancy/src/main.ts',
+  workflow: 'subgraphs/workflow/src/main.ts',
+  workers: 'workers/src/main.ts',
+  router: 'router/src/main.ts',
+} as const;
+
+export interface ServiceProcess {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts one deployable as its own process and waits until its /health answers. */
+export async function startProcess(name: string, entry: keyof typeof ENTRY_POINTS, env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+  const listenPort = port ?? (await freePort());
+  const portVariable = entry === 'identity' ? 'IDENTITY_PORT' : entry === 'tenancy' ? 'TENANCY_PORT' : entry === 'workflow' ? 'WORKFLOW_PORT' : 'PORT';
+  const child = spawn(process.execPath, [ENTRY_POINTS[entry]], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, [portVariable]: String(listenPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await Promise.race([
+      fetch(`http://127.0.0.1:${listenPort}/health`).then((r) => r.ok, () => false),
+      exited.then(() => 'exited' as const),
+    ]);
+    if (outcome === true) break;
+    if (outcome === 'exited') throw new Error(`${name} exited before it was healthy:\n${output}`);
+    if (attempt > 200) throw new Error(`${name} did not become healthy:\n${output}`);
+    await sleep(100);
+  }
+  return {
+    name,
+    port: listenPort,
+    child,
+    output: () => output,
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
