@@ -56,6 +56,26 @@ describe('tenant isolation', () => {
     }
   });
 
+  it('guards every table that holds tenant rows with row level security', async () => {
+    // A new table with a tenant_id column and no policy would fail here.
+    const tables = await ctx.stack.systemDb.global((em) =>
+      em.execute<{ table: string; rls: boolean; policies: number }[]>(
+        `select c.table_schema || '.' || c.table_name as table, t.relrowsecurity as rls,
+                (select count(*)::int from pg_policies p where p.schemaname = c.table_schema and p.tablename = c.table_name) as policies
+         from information_schema.columns c
+         join pg_class t on t.relname = c.table_name
+         join pg_namespace n on n.oid = t.relnamespace and n.nspname = c.table_schema
+         where c.column_name = 'tenant_id' and c.table_schema not in ('pg_catalog', 'information_schema')
+         order by 1`,
+      ),
+    );
+    assert.ok(tables.length >= 10, `expected the tenant tables, found ${tables.map((t) => t.table).join(', ')}`);
+    for (const table of tables) {
+      assert.equal(table.rls, true, `${table.table} has no row level security`);
+      assert.ok(table.policies >= 1, `${table.table} has no policy`);
+    }
+  });
+
   it('shows acme\'s context only acme\'s rows', async () => {
     for (const table of TENANT_TABLES) {
       const rows = await ctx.stack.db.withTenant(acme.id, (em) => em.execute<{ tenant_id: string }[]>(`select distinct tenant_id from ${table}`));
