@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
+import { createPollLoop } from '../poll-loop.ts';
 import { tenantStreamKey } from './outbox.ts';
 
 interface PendingRow {
@@ -39,9 +40,6 @@ export function createOutboxRelay(deps: {
   const batchSize = deps.batchSize ?? 500;
   const idleDelayMs = deps.idleDelayMs ?? 50;
   const maxLen = deps.maxStreamLength ?? 100_000;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
 
   async function drainOnce(): Promise<number> {
     return deps.systemDb.global(async (em) => {
@@ -74,39 +72,12 @@ export function createOutboxRelay(deps: {
     });
   }
 
-  async function run(): Promise<void> {
-    while (running) {
-      let moved = 0;
-      let delay = idleDelayMs;
-      try {
-        moved = await drainOnce();
-      } catch (error) {
-        deps.logger.error({ err: error }, 'outbox relay batch failed; retrying');
-        delay = FAILURE_DELAY_MS;
-      }
-      if (moved < batchSize && running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    }
-  }
-
-  return {
-    drainOnce,
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-    },
-  };
+  const loop = createPollLoop({
+    name: 'outbox relay',
+    round: async () => ({ full: (await drainOnce()) >= batchSize }),
+    idleMs: idleDelayMs,
+    failureMs: FAILURE_DELAY_MS,
+    logger: deps.logger,
+  });
+  return { drainOnce, start: loop.start, stop: loop.stop };
 }

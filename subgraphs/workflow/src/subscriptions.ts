@@ -40,22 +40,21 @@ function checkAfter(after: string | null | undefined): string | undefined {
  * tenant comes from the router's context, so another tenant's events are out of reach.
  */
 export function createSubscriptionResolvers(service: WorkflowService, hub: StreamHub) {
+  /** Events of one run of the caller's tenant; a run the caller cannot see is NOT_FOUND. */
+  async function runEvents<T>(ctx: WorkflowContext, args: { runId: string; after?: string | null }, select: (event: StreamEvent) => T | undefined) {
+    const caller = requireTenantCaller(ctx.caller);
+    if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
+    return eventIterator({ hub, tenantId: caller.tenantId, after: checkAfter(args.after), select });
+  }
+
   return {
     Subscription: {
       runUpdated: {
-        subscribe: async (_: unknown, args: { runId: string; after?: string | null }, ctx: WorkflowContext) => {
-          const caller = requireTenantCaller(ctx.caller);
-          if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
-          return eventIterator({
-            hub,
-            tenantId: caller.tenantId,
-            after: checkAfter(args.after),
-            select: (event) => {
-              const view = runEvent(event);
-              return view?.runId === args.runId ? view : undefined;
-            },
-          });
-        },
+        subscribe: (_: unknown, args: { runId: string; after?: string | null }, ctx: WorkflowContext) =>
+          runEvents(ctx, args, (event) => {
+            const view = runEvent(event);
+            return view?.runId === args.runId ? view : undefined;
+          }),
         resolve: (value: RunEventView) => value,
       },
       runs: {
@@ -80,20 +79,12 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
         resolve: (value: RunEventView) => value,
       },
       runLogs: {
-        subscribe: async (_: unknown, args: { runId: string; after?: string | null }, ctx: WorkflowContext) => {
-          const caller = requireTenantCaller(ctx.caller);
-          if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
-          return eventIterator({
-            hub,
-            tenantId: caller.tenantId,
-            after: checkAfter(args.after),
-            select: (event) => {
-              if (event.topic !== TOPICS.runLog || event.payload.runId !== args.runId) return undefined;
-              const p = event.payload;
-              return { eventId: event.id, runId: args.runId, logId: String(p.logId), stepId: (p.stepId as string | null) ?? null, level: String(p.level), message: String(p.message) };
-            },
-          });
-        },
+        subscribe: (_: unknown, args: { runId: string; after?: string | null }, ctx: WorkflowContext) =>
+          runEvents(ctx, args, (event) => {
+            if (event.topic !== TOPICS.runLog || event.payload.runId !== args.runId) return undefined;
+            const p = event.payload;
+            return { eventId: event.id, runId: args.runId, logId: String(p.logId), stepId: (p.stepId as string | null) ?? null, level: String(p.level), message: String(p.message) };
+          }),
         resolve: (value: unknown) => value,
       },
     },

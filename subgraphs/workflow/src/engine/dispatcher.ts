@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
+import { createPollLoop } from '@tansu/platform/poll-loop';
 import { expireWait, failStep } from './run-engine.ts';
 import { stepJobId, type StepJob } from './step-jobs.ts';
 
@@ -36,9 +37,6 @@ export function createDispatcher(options: DispatcherOptions) {
   const { systemDb, queue, logger } = options;
   const batchSize = options.batchSize ?? 200;
   const idleDelayMs = options.idleDelayMs ?? 50;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
 
   async function recover(): Promise<void> {
     const lost = await systemDb.global((em) =>
@@ -96,48 +94,28 @@ export function createDispatcher(options: DispatcherOptions) {
     return picked.length;
   }
 
-  async function run(): Promise<void> {
-    let lastRecovery = 0;
-    while (running) {
-      let moved = 0;
-      try {
-        if (Date.now() - lastRecovery > 1_000) {
-          lastRecovery = Date.now();
-          await recover();
-        }
-        moved = await dispatchOnce();
-      } catch (error) {
-        logger.error({ err: error }, 'dispatch failed; retrying');
+  let lastRecovery = 0;
+  const loop = createPollLoop({
+    name: 'workflow dispatcher',
+    round: async () => {
+      if (Date.now() - lastRecovery > 1_000) {
+        lastRecovery = Date.now();
+        await recover();
       }
-      if (moved < batchSize && running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idleDelayMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
-    }
-  }
+      return { full: (await dispatchOnce()) >= batchSize };
+    },
+    idleMs: idleDelayMs,
+    failureMs: 1_000,
+    logger,
+  });
 
   return {
     dispatchOnce,
     recover,
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
+    start: loop.start,
     /** Skip the idle wait: something became runnable. */
-    nudge() {
-      wake?.();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await loop;
-    },
+    nudge: loop.nudge,
+    stop: loop.stop,
   };
 }
 export type Dispatcher = ReturnType<typeof createDispatcher>;
