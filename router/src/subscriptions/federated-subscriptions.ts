@@ -2,13 +2,100 @@ import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type S
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import { createClient, type Client } from 'graphql-ws';
-import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type ExecutionResult, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import WebSocket from 'ws';
 import { CONTEXT_HEADER } from '@tansu/platform/context-token';
 import type { RouterContext } from '../router-context.ts';
 
 /** The fetch that serves each event: the planner's primary fetch, answered from the event. */
 const EVENT_SERVICE = '__subscription_event__';
+
+interface Subscriber {
+  push(result: ExecutionResult): void;
+  end(error?: unknown): void;
+  iterator: AsyncIterableIterator<ExecutionResult>;
+}
+
+interface Fan {
+  subscribers: Set<Subscriber>;
+  close(): void;
+}
+
+/** A subscriber falls this far behind before it is ended (to resubscribe with `after`). */
+const MAX_SUBSCRIBER_BACKLOG = 1_000;
+
+function createSubscriberQueue(onDone: () => void): Subscriber {
+  const queue: ExecutionResult[] = [];
+  let waiting: ((result: IteratorResult<ExecutionResult>) => void) | undefined;
+  let ended = false;
+  let failure: unknown;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    onDone();
+  };
+  const subscriber: Subscriber = {
+    push(result) {
+      if (ended) return;
+      if (waiting !== undefined) {
+        const resolve = waiting;
+        waiting = undefined;
+        resolve({ value: result, done: false });
+        return;
+      }
+      queue.push(result);
+      if (queue.length > MAX_SUBSCRIBER_BACKLOG) {
+        queue.length = 0;
+        subscriber.end(new GraphQLError('Subscriber fell too far behind; subscribe again with the last eventId as `after`', { extensions: { code: 'RATE_LIMITED' } }));
+      }
+    },
+    end(error) {
+      if (ended) return;
+      ended = true;
+      failure = error;
+      finish();
+      if (waiting !== undefined && queue.length === 0) {
+        const resolve = waiting;
+        waiting = undefined;
+        resolve({ value: failure === undefined ? undefined : { errors: [toGraphQLError(failure)] }, done: failure === undefined } as IteratorResult<ExecutionResult>);
+        failure = undefined;
+      }
+    },
+    iterator: {
+      next() {
+        const item = queue.shift();
+        if (item !== undefined) return Promise.resolve({ value: item, done: false });
+        if (ended) {
+          if (failure !== undefined) {
+            const error = failure;
+            failure = undefined;
+            return Promise.resolve({ value: { errors: [toGraphQLError(error)] }, done: false });
+          }
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise((resolve) => {
+          waiting = resolve;
+        });
+      },
+      return() {
+        ended = true;
+        queue.length = 0;
+        finish();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return subscriber.iterator;
+      },
+    },
+  };
+  return subscriber;
+}
+
+function toGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  return new GraphQLError('The subscription ended upstream', { extensions: { code: 'INTERNAL' }, originalError: error instanceof Error ? error : undefined });
+}
 
 interface PlannedSubscription {
   primary: FetchNode;
@@ -20,12 +107,6 @@ export interface SubscriptionRequest {
   operationName: string | undefined;
   variables: Record<string, unknown> | undefined;
   context: RouterContext;
-}
-
-/** Upstream graphql-ws clients of one downstream connection: one socket per subgraph, multiplexed. */
-export interface UpstreamClients {
-  get(serviceName: string): Client;
-  dispose(): Promise<void>;
 }
 
 /**
@@ -63,30 +144,97 @@ export function createFederatedSubscriptions(options: {
     return planned;
   }
 
-  function upstreamClients(context: RouterContext): UpstreamClients {
-    const clients = new Map<string, Client>();
+  /** One graphql-ws socket per (subgraph, caller identity), shared by that caller's subscriptions. */
+  const upstreams = new Map<string, { client: Client; users: number }>();
+
+  function acquireUpstream(serviceName: string, context: RouterContext): { client: Client; release(): void } {
+    const key = `${serviceName}\n${context.shareKey}`;
+    let entry = upstreams.get(key);
+    if (entry === undefined) {
+      const url = options.subgraphWsUrls[serviceName];
+      if (url === undefined) throw new Error(`no subscription endpoint for subgraph ${serviceName}`);
+      entry = {
+        client: createClient({
+          url,
+          webSocketImpl: WebSocket,
+          lazy: true,
+          retryAttempts: 0,
+          connectionParams: { [CONTEXT_HEADER]: context.contextToken, requestId: context.requestId },
+        }),
+        users: 0,
+      };
+      upstreams.set(key, entry);
+    }
+    const held = entry;
+    held.users += 1;
     return {
-      get(serviceName) {
-        let client = clients.get(serviceName);
-        if (client === undefined) {
-          const url = options.subgraphWsUrls[serviceName];
-          if (url === undefined) throw new Error(`no subscription endpoint for subgraph ${serviceName}`);
-          client = createClient({
-            url,
-            webSocketImpl: WebSocket,
-            lazy: true,
-            retryAttempts: 0,
-            connectionParams: { [CONTEXT_HEADER]: context.contextToken, requestId: context.requestId },
-          });
-          clients.set(serviceName, client);
+      client: held.client,
+      release() {
+        held.users -= 1;
+        if (held.users === 0 && upstreams.get(key) === held) {
+          upstreams.delete(key);
+          void held.client.dispose();
         }
-        return client;
-      },
-      async dispose() {
-        await Promise.all([...clients.values()].map((client) => client.dispose()));
-        clients.clear();
       },
     };
+  }
+
+  /**
+   * Identical subscriptions of one caller identity (same document and variables) share one
+   * upstream subscription and one completion per event; each subscriber then has its own
+   * bounded queue, so a slow one never holds up the others.
+   */
+  const fans = new Map<string, Fan>();
+
+  function openFan(key: string, request: SubscriptionRequest): Fan {
+    const planned = plan(request.document, request.operationName);
+    const upstream = acquireUpstream(planned.primary.serviceName, request.context);
+    const fan: Fan = { subscribers: new Set(), close: () => undefined };
+    let iterator: AsyncIterableIterator<FormattedExecutionResult<Record<string, unknown>>>;
+    if (planned.rest === undefined) {
+      // Everything comes from the owning subgraph: its answer is already the client's shape.
+      iterator = upstream.client.iterate({ query: printed(request.document), variables: request.variables ?? {}, operationName: request.operationName });
+    } else {
+      const variables: Record<string, unknown> = {};
+      for (const name of planned.primary.variableUsages ?? []) {
+        if (request.variables !== undefined && Object.hasOwn(request.variables, name)) variables[name] = request.variables[name];
+      }
+      iterator = upstream.client.iterate({ query: planned.primary.operation, variables, operationName: planned.primary.operationName });
+    }
+    fan.close = () => {
+      void iterator.return?.();
+      upstream.release();
+    };
+    void (async () => {
+      let failure: unknown;
+      try {
+        for await (const event of iterator) {
+          // Upstream errors are already formatted by the subgraph; they pass through as they are.
+          const result =
+            planned.rest === undefined || event.data == null
+              ? (event as unknown as ExecutionResult)
+              : await completeEvent(request, planned, event as unknown as ExecutionResult);
+          for (const subscriber of fan.subscribers) subscriber.push(result);
+        }
+      } catch (error) {
+        failure = error;
+      }
+      if (fans.get(key) === fan) fans.delete(key);
+      upstream.release();
+      for (const subscriber of fan.subscribers) subscriber.end(failure);
+    })();
+    return fan;
+  }
+
+  /** Documents are printed once each, not once per event. */
+  const printedDocuments = new WeakMap<DocumentNode, string>();
+  function printed(document: DocumentNode): string {
+    let text = printedDocuments.get(document);
+    if (text === undefined) {
+      text = print(document);
+      printedDocuments.set(document, text);
+    }
+    return text;
   }
 
   async function completeEvent(request: SubscriptionRequest, planned: PlannedSubscription, event: ExecutionResult): Promise<ExecutionResult> {
@@ -95,7 +243,7 @@ export function createFederatedSubscriptions(options: {
     const primary: FetchNode = { ...planned.primary, serviceName: EVENT_SERVICE };
     const node: PlanNode = planned.rest === undefined ? primary : { kind: 'Sequence', nodes: [primary, planned.rest] };
     const requestContext = {
-      request: { query: print(request.document), variables: request.variables ?? {}, operationName: request.operationName },
+      request: { query: printed(request.document), variables: request.variables ?? {}, operationName: request.operationName },
       context: request.context,
       logger: { debug() {}, info() {}, warn: (m: unknown) => request.context.logger.warn(m), error: (m: unknown) => request.context.logger.error(m) },
       metrics: {},
@@ -109,31 +257,25 @@ export function createFederatedSubscriptions(options: {
   return {
     /** The API schema clients see (for validating operations that arrive over WebSocket). */
     apiSchema: apiGraphQLSchema,
-    upstreamClients,
 
     /** The events of one subscription, each completed across subgraphs, until either side ends it. */
-    async *subscribe(request: SubscriptionRequest, clients: UpstreamClients): AsyncGenerator<ExecutionResult> {
-      const planned = plan(request.document, request.operationName);
-      const variables: Record<string, unknown> = {};
-      for (const name of planned.primary.variableUsages ?? []) {
-        if (request.variables !== undefined && Object.hasOwn(request.variables, name)) variables[name] = request.variables[name];
+    subscribe(request: SubscriptionRequest): AsyncIterableIterator<ExecutionResult> {
+      const key = `${request.context.shareKey}\n${request.operationName ?? ''}\n${printed(request.document)}\n${JSON.stringify(request.variables ?? {})}`;
+      let fan = fans.get(key);
+      if (fan === undefined) {
+        fan = openFan(key, request);
+        fans.set(key, fan);
       }
-      const upstream = clients.get(planned.primary.serviceName).iterate<Record<string, unknown>>({
-        query: planned.primary.operation,
-        variables,
-        operationName: planned.primary.operationName,
-      });
-      try {
-        for await (const event of upstream) {
-          if (event.data == null) {
-            yield { data: null, errors: (event.errors ?? []) as unknown as GraphQLError[] };
-            continue;
-          }
-          yield await completeEvent(request, planned, event as ExecutionResult);
+      const joined = fan;
+      const subscriber = createSubscriberQueue(() => {
+        joined.subscribers.delete(subscriber);
+        if (joined.subscribers.size === 0 && fans.get(key) === joined) {
+          fans.delete(key);
+          joined.close();
         }
-      } finally {
-        await upstream.return?.();
-      }
+      });
+      joined.subscribers.add(subscriber);
+      return subscriber.iterator;
     },
   };
 }

@@ -14,7 +14,7 @@ import { traceFrom } from '@tansu/platform/trace-context';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { operationLimitsRule } from '../limits/operation-limits.ts';
 import type { RouterContext } from '../router-context.ts';
-import type { FederatedSubscriptions, UpstreamClients } from './federated-subscriptions.ts';
+import type { FederatedSubscriptions } from './federated-subscriptions.ts';
 
 /** Close codes of the graphql-ws protocol family: authentication, then authorization. */
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -24,8 +24,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 interface Connection {
   caller: CallerContext;
   subject: string | undefined;
-  clients: UpstreamClients;
   expiry: NodeJS.Timeout | undefined;
+  /** The trace the client's upgrade request belonged to, continued by its operations. */
+  traceparent: string | undefined;
 }
 
 function bearerOf(params: Record<string, unknown> | undefined, header: string | undefined): string | undefined {
@@ -53,8 +54,6 @@ export function serveGraphQLOverWebSocket(deps: {
 }): () => Promise<void> {
   const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: deps.limits.maxBodyBytes });
   const connections = new WeakMap<WebSocket, Connection>();
-  /** The upstream sockets of the connection an operation came in on. */
-  const upstreamOf = new WeakMap<RouterContext, UpstreamClients>();
   const formatError = createErrorFormatter({ trustUpstream: true });
   const rules = [...specifiedRules, operationLimitsRule(deps.limits)];
 
@@ -107,8 +106,8 @@ export function serveGraphQLOverWebSocket(deps: {
             return false;
           }
         }
-        const context = contextFor(caller, randomUUID(), ctx.extra.request.headers.traceparent as string | undefined);
-        const connection: Connection = { caller, subject: caller.subject, clients: deps.subscriptions.upstreamClients(context), expiry: undefined };
+        const traceparent = ctx.extra.request.headers.traceparent;
+        const connection: Connection = { caller, subject: caller.subject, expiry: undefined, traceparent: typeof traceparent === 'string' ? traceparent : undefined };
         connections.set(socket, connection);
         scheduleExpiry(socket, connection, token);
         return true;
@@ -142,15 +141,12 @@ export function serveGraphQLOverWebSocket(deps: {
         if (errors.length > 0) return errors.map((error) => errorResult(error)[0]!);
         const operation = getOperationAST(document, payload.operationName);
         if (operation === null) return errorResult(new TansuError('BAD_USER_INPUT', 'Name the operation to run'));
-        const context = contextFor(connection.caller, randomUUID(), undefined);
-        upstreamOf.set(context, connection.clients);
+        const context = contextFor(connection.caller, randomUUID(), connection.traceparent);
         return { schema: deps.schema, document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? {}, contextValue: context };
       },
       subscribe: (args) => {
         const context = args.contextValue as RouterContext;
-        const clients = upstreamOf.get(context);
-        if (clients === undefined) throw new TansuError('UNAUTHENTICATED', 'Not connected');
-        return deps.subscriptions.subscribe({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues as Record<string, unknown>, context }, clients);
+        return deps.subscriptions.subscribe({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues as Record<string, unknown>, context });
       },
       execute: async (args) => {
         const response = await deps.apollo.executeOperation(
@@ -167,7 +163,6 @@ export function serveGraphQLOverWebSocket(deps: {
         const connection = connections.get(ctx.extra.socket);
         if (connection === undefined) return;
         if (connection.expiry !== undefined) clearTimeout(connection.expiry);
-        await connection.clients.dispose();
       },
     },
     wss,
