@@ -117,11 +117,8 @@ describe('subscriptions through the router', () => {
       'gate:WAITING',
       'run:RUNNING',
       'gate:SUCCEEDED',
-      'one:READY',
-      'one:RUNNING',
+      // transform and log steps run inline, within the transaction that made them ready.
       'one:SUCCEEDED',
-      'two:READY',
-      'two:RUNNING',
       'two:SUCCEEDED',
       'run:SUCCEEDED',
     ]);
@@ -142,7 +139,7 @@ describe('subscriptions through the router', () => {
     await all.done;
     const ids = (events: RunEvent[]) => events.map((e) => e.eventId);
     assert.deepEqual(ids(resumed.events), ids(all.events).slice(ids(all.events).indexOf(first.events[1]!.eventId) + 1));
-    assert.ok(resumed.events.length >= 6);
+    assert.ok(resumed.events.length >= 2);
   });
 
   it('gives the tenant a live feed of its runs, and nothing of another tenant', async () => {

@@ -62,14 +62,13 @@ interface Received {
 
 const RETRY = { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0, backoffFactor: 1, nonRetryable: [] };
 
-function context(config: Record<string, Json>, options: { type?: StepDefinition['type']; timeoutMs?: number; signal?: AbortSignal; scope?: Partial<MappingScope>; log?: StepContext['log'] } = {}): StepContext {
+function context(config: Record<string, Json>, options: { type?: StepDefinition['type']; timeoutMs?: number; signal?: AbortSignal; scope?: Partial<MappingScope> } = {}): StepContext {
   const timeoutMs = options.timeoutMs ?? 5_000;
   return {
     def: { id: 's', type: options.type ?? 'http', needs: [], with: config, timeoutMs, retry: RETRY },
     scope: { input: {}, steps: {}, run: { id: 'r' }, ...options.scope },
     idempotencyKey: 'r:s',
     signal: options.signal ?? AbortSignal.timeout(timeoutMs),
-    log: options.log ?? (async () => {}),
   };
 }
 
@@ -288,27 +287,11 @@ describe('step runners', () => {
   });
 
   describe('other runners', () => {
-    it('transform returns the resolved output', async () => {
-      const output = await allowed.run(
-        context({ output: { name: '$.input.name', greeting: 'hi {{ $.input.name }}', prev: '$.steps.a.output.n', lit: [1, 'x'] } }, { type: 'transform', scope: { input: { name: 'Ada' }, steps: { a: { output: { n: 7 } } } } }),
-      );
-      assert.deepEqual(output, { name: 'Ada', greeting: 'hi Ada', prev: 7, lit: [1, 'x'] });
-    });
-
-    it('log calls ctx.log with the level and the rendered message', async () => {
-      const calls: unknown[][] = [];
-      const log: StepContext['log'] = async (...args) => {
-        calls.push(args);
-      };
-      const output = await allowed.run(context({ message: 'hello {{ $.input.name }} in {{ $.run.id }}', level: 'warn' }, { type: 'log', log, scope: { input: { name: 'Ada' } } }));
-      assert.deepEqual(calls, [['warn', 'hello Ada in r']]);
-      assert.deepEqual(output, { message: 'hello Ada in r' });
-    });
-
-    it('log defaults to level info', async () => {
-      const calls: unknown[][] = [];
-      await allowed.run(context({ message: 'plain' }, { type: 'log', log: async (...args) => void calls.push(args) }));
-      assert.deepEqual(calls, [['info', 'plain']]);
+    it('leaves transform and log to the engine, which runs them inline', async () => {
+      for (const type of ['transform', 'log'] as const) {
+        const error = await stepError(allowed.run(context({ output: 1, message: 'm' }, { type })));
+        assert.equal(error.failure.code, 'INTERNAL');
+      }
     });
 
     it('delay reports the resolved wait', async () => {

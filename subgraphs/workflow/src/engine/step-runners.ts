@@ -10,7 +10,6 @@ export interface StepContext {
   /** Stable across attempts: the same step of the same run always sends the same key. */
   idempotencyKey: string;
   signal: AbortSignal;
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, data?: Json): Promise<void>;
 }
 
 export class StepError extends Error {
@@ -104,24 +103,19 @@ export function createStepRunners(options: StepRunnerOptions) {
     return { status: response.status, body: data };
   }
 
-  const runners: Record<StepDefinition['type'], (ctx: StepContext) => Promise<Json>> = {
+  // transform and log run inline in the engine; waitForEvent completes through sendEvent.
+  const runners: Partial<Record<StepDefinition['type'], (ctx: StepContext) => Promise<Json>>> = {
     http,
     // The wait already happened: the dispatcher released the step only once its time came.
     delay: async (ctx) => ({ waitedMs: resolveMapping(ctx.def.with.ms, ctx.scope) }),
-    transform: async (ctx) => resolveMapping(ctx.def.with.output, ctx.scope),
-    log: async (ctx) => {
-      const message = String(resolveMapping(ctx.def.with.message, ctx.scope));
-      const level = (ctx.def.with.level as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info';
-      await ctx.log(level, message);
-      return { message };
-    },
-    waitForEvent: async () => {
-      throw new StepError({ message: 'waitForEvent steps complete through sendEvent', code: 'INTERNAL', retryable: false });
-    },
   };
 
   return {
-    run: (ctx: StepContext) => runners[ctx.def.type](ctx),
+    run: async (ctx: StepContext) => {
+      const runner = runners[ctx.def.type];
+      if (runner === undefined) throw new StepError({ message: `${ctx.def.type} steps are not run by workers`, code: 'INTERNAL', retryable: false });
+      return runner(ctx);
+    },
     close: () => agent.close(),
   };
 }

@@ -2,7 +2,7 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import type { Json } from '../definitions/mapping.ts';
-import { appendRunLog, beginStep, completeStep, failStep } from './run-engine.ts';
+import { beginStep, completeStep, failStep } from './run-engine.ts';
 import { STEP_QUEUE, queuePrefix, type StepJob } from './step-jobs.ts';
 import { StepError, type StepRunners } from './step-runners.ts';
 
@@ -26,7 +26,6 @@ export async function processStepJob(deps: { db: Database; runners: StepRunners;
       scope: start.scope,
       idempotencyKey: `${job.runId}:${job.stepId}`,
       signal: AbortSignal.timeout(start.def.timeoutMs),
-      log: (level, message, data) => db.withTenant(job.tenantId, (em) => appendRunLog(em, start.run, { stepId: job.stepId, level, message, data })),
     });
   } catch (error) {
     const failure = error instanceof StepError ? error.failure : { message: 'the step failed unexpectedly', code: 'INTERNAL', retryable: true };
