@@ -5,6 +5,7 @@ import { createContextTokenCodec } from '@tansu/platform/context-token';
 import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
 import { migrate } from '@tansu/platform/db/migrate';
+import { CHANNELS, listenForNotifications } from '@tansu/platform/db/notifications';
 import { startEmbeddedPostgres } from '@tansu/platform/embedded/postgres';
 import { REDIS_MISSING_MESSAGE, redisServerAvailable, startEmbeddedRedis } from '@tansu/platform/embedded/redis';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
@@ -119,6 +120,12 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const relay = createOutboxRelay({ systemDb, redis, logger: logger.child({ service: 'outbox-relay' }) });
     relay.start();
     stops.push(() => relay.stop());
+    const notifications = listenForNotifications({
+      url: databaseUrl,
+      handlers: { [CHANNELS.outbox]: relay.nudge, [CHANNELS.steps]: engine.nudge },
+      logger: logger.child({ service: 'notifications' }),
+    });
+    stops.push(() => notifications.stop());
 
     const urls = {
       identityUrl: `http://127.0.0.1:${identityPort}`,

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { deriveSecrets, loadConfig } from '@tansu/platform/config';
 import { openDatabase } from '@tansu/platform/db/database';
 import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
+import { CHANNELS, listenForNotifications } from '@tansu/platform/db/notifications';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createOutboxRelay } from '@tansu/platform/events/outbox-relay';
 import { sendJson } from '@tansu/platform/http/respond';
@@ -23,11 +24,13 @@ try {
   const relay = createOutboxRelay({ systemDb, redis, logger });
   relay.start();
   const engine = await startWorkflowEngine({ db, systemDb, redisUrl: config.redisUrl, logger, config });
+  const notifications = listenForNotifications({ url: config.databaseUrl, handlers: { [CHANNELS.outbox]: relay.nudge, [CHANNELS.steps]: engine.nudge }, logger });
   const health = createServer((_req, res) => sendJson(res, 200, { status: 'ok', service: 'workers' }));
   health.listen(config.port, config.host);
   logger.info({ port: config.port }, 'workers running: outbox relay, workflow engine');
   stopOnSignals(async () => {
     health.close();
+    await notifications.stop();
     await engine.stop();
     await relay.stop();
     redis.disconnect();

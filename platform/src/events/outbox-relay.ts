@@ -21,6 +21,8 @@ export interface OutboxRelay {
   /** Moves one batch; returns how many events it published. */
   drainOnce(): Promise<number>;
   start(): void;
+  /** Move now: rows were committed. */
+  nudge(): void;
   stop(): Promise<void>;
 }
 
@@ -79,5 +81,5 @@ export function createOutboxRelay(deps: {
     failureMs: FAILURE_DELAY_MS,
     logger: deps.logger,
   });
-  return { drainOnce, start: loop.start, stop: loop.stop };
+  return { drainOnce, start: loop.start, nudge: loop.nudge, stop: loop.stop };
 }

@@ -1,10 +1,12 @@
 import { Migration0001PlatformAndIdentity } from './0001-platform-and-identity.ts';
 import { Migration0002Workflow } from './0002-workflow.ts';
 import { Migration0003Hardening } from './0003-hardening.ts';
+import { Migration0004Notifications } from './0004-notifications.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
   { name: '0001-platform-and-identity', class: Migration0001PlatformAndIdentity },
   { name: '0002-workflow', class: Migration0002Workflow },
   { name: '0003-hardening', class: Migration0003Hardening },
+  { name: '0004-notifications', class: Migration0004Notifications },
 ];

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@tansu/platform/db/database';
 import { errors } from '@tansu/platform/errors';
+import { CHANNELS } from '@tansu/platform/db/notifications';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import { backoffDelay, type StepDefinition, type WorkflowSpec } from '../definitions/workflow-definition.ts';
@@ -41,14 +42,25 @@ export interface StepFailure {
   retryable: boolean;
 }
 
+/** Definitions never change once written: a process reads each one once. */
+const definitionCache = new Map<string, { spec: WorkflowSpec; name: string }>();
+
 async function loadRun(em: EntityManager, runId: string, lock = false): Promise<RunRow | undefined> {
-  const rows = await em.execute<RunRow[]>(
-    `select r.id, r.tenant_id, r.status, r.input, r.idempotency_key, d.spec, d.name as definition_name
-     from workflow.runs r join workflow.definitions d on d.id = r.definition_id
-     where r.id = ?${lock ? ' for update of r' : ''}`,
+  const rows = await em.execute<(Omit<RunRow, 'spec' | 'definition_name'> & { definition_id: string })[]>(
+    `select id, tenant_id, status, input, idempotency_key, definition_id from workflow.runs where id = ?${lock ? ' for update' : ''}`,
     [runId],
   );
-  return rows[0];
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  let definition = definitionCache.get(row.definition_id);
+  if (definition === undefined) {
+    const found = await em.execute<{ spec: WorkflowSpec; name: string }[]>(`select spec, name from workflow.definitions where id = ?`, [row.definition_id]);
+    if (found[0] === undefined) return undefined;
+    definition = found[0];
+    if (definitionCache.size >= 10_000) definitionCache.clear();
+    definitionCache.set(row.definition_id, definition);
+  }
+  return { id: row.id, tenant_id: row.tenant_id, status: row.status, input: row.input, idempotency_key: row.idempotency_key, spec: definition.spec, definition_name: definition.name };
 }
 
 async function loadSteps(em: EntityManager, runId: string): Promise<Map<string, StepRow>> {
@@ -123,6 +135,8 @@ async function makeReady(em: EntityManager, run: RunRow, def: StepDefinition, sc
     return;
   }
   await em.execute(`update workflow.steps set status = 'READY', ready_at = now() where run_id = ? and step_id = ?`, [run.id, def.id]);
+  // Dispatchers in other processes hear of it at commit (Postgres sends one notice per transaction).
+  await em.execute(`select pg_notify(?, '')`, [CHANNELS.steps]);
   emitStep(em, run, def.id, 'READY', 0);
 }
 
