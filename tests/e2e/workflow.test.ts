@@ -135,6 +135,25 @@ describe('durable workflows through the router', () => {
     assert.notEqual(other.id, a.id);
   });
 
+  it('starts many runs in one call, honouring idempotency keys', async () => {
+    const url = ctx.stack.graphqlUrl;
+    await createWorkflow(url, acmeDev, 'batch', [{ id: 'only', type: 'transform', with: { output: '$.input.n' } }]);
+    const op = 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id idempotencyKey input } }';
+    const first = dataOf(await gql<{ startWorkflows: { id: string; idempotencyKey: string | null; input: { n: number } }[] }>(url, op, {
+      token: acmeDev,
+      variables: { i: { workflow: 'batch', runs: [{ input: { n: 1 }, idempotencyKey: 'b-1' }, { input: { n: 2 } }, { input: { n: 3 }, idempotencyKey: 'b-1' }] } },
+    })).startWorkflows;
+    assert.equal(first.length, 3);
+    assert.equal(first[0]!.id, first[2]!.id, 'one key, one run, even within a batch');
+    assert.notEqual(first[0]!.id, first[1]!.id);
+    const again = dataOf(await gql<{ startWorkflows: { id: string }[] }>(url, op, { token: acmeDev, variables: { i: { workflow: 'batch', runs: [{ idempotencyKey: 'b-1' }] } } })).startWorkflows;
+    assert.equal(again[0]!.id, first[0]!.id);
+    const done = await waitForRun(url, acmeDev, first[1]!.id, ['SUCCEEDED', 'FAILED']);
+    assert.deepEqual(done.output, { only: 2 });
+    const tooMany = await gql(url, op, { token: acmeDev, variables: { i: { workflow: 'batch', runs: Array.from({ length: 101 }, () => ({})) } } });
+    assert.equal(expectError(tooMany, 'BAD_USER_INPUT').extensions?.field, 'runs');
+  });
+
   it('cancels a running run', async () => {
     const url = ctx.stack.graphqlUrl;
     await createWorkflow(url, acmeDev, 'slow', [

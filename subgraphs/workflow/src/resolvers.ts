@@ -86,6 +86,8 @@ export function createWorkflowResolvers(service: WorkflowService) {
         definition((await service.createDefinition(ctx.caller, input)) as unknown as DefinitionRow),
       startWorkflow: (_: unknown, { input }: { input: { workflow: string; version?: number; input?: Json; idempotencyKey?: string } }, ctx: WorkflowContext) =>
         service.start(ctx.caller, input),
+      startWorkflows: (_: unknown, { input }: { input: { workflow: string; version?: number; runs: { input?: Json; idempotencyKey?: string }[] } }, ctx: WorkflowContext) =>
+        service.startMany(ctx.caller, input),
       cancelRun: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.cancel(ctx.caller, args.id),
       retryRun: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.retry(ctx.caller, args.id),
       sendEvent: async (_: unknown, { input }: { input: { event: string; payload?: Json } }, ctx: WorkflowContext) => ({

@@ -9,6 +9,8 @@ import { cancelRun, createRun, deliverEvent, retryRun } from './engine/run-engin
 
 const WRITERS = ['OWNER', 'ADMIN', 'DEVELOPER'];
 export const MAX_INPUT_BYTES = 64 * 1024;
+/** Runs one startWorkflows call may start. */
+export const MAX_BATCH = 100;
 const MAX_PAGE = 100;
 
 function requireWriter(caller: CallerContext): TenantCaller {
@@ -102,6 +104,62 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
     return run;
   }
 
+  /**
+   * Starts runs of one workflow in one transaction (a batch is up to MAX_BATCH runs). A run
+   * whose idempotency key is already used is not started again: its existing run is returned.
+   */
+  async function startMany(
+    caller: CallerContext,
+    input: { workflow: string; version?: number | null; runs: { input?: Json; idempotencyKey?: string | null }[] },
+  ): Promise<RunRecord[]> {
+    const c = requireWriter(caller);
+    if (input.runs.length === 0 || input.runs.length > MAX_BATCH) throw errors.badInput('runs', `must hold 1 to ${MAX_BATCH} runs`);
+    for (const [index, run] of input.runs.entries()) {
+      checkSize(input.runs.length === 1 ? 'input' : `runs[${index}].input`, run.input, MAX_INPUT_BYTES);
+      const key = run.idempotencyKey ?? null;
+      if (key !== null && (key.length === 0 || key.length > 200)) throw errors.badInput(input.runs.length === 1 ? 'idempotencyKey' : `runs[${index}].idempotencyKey`, 'must be 1-200 characters');
+    }
+    const attempt = () =>
+      db.withTenant(c.tenantId, async (em) => {
+        const defs = await em.execute<{ id: string }[]>(
+          `select id from workflow.definitions where name = ?${input.version == null ? '' : ' and version = ?'} order by version desc limit 1`,
+          input.version == null ? [input.workflow] : [input.workflow, input.version],
+        );
+        if (defs[0] === undefined) throw errors.notFound(`Workflow "${String(input.workflow).slice(0, 100)}"${input.version == null ? '' : ` version ${input.version}`}`);
+        const keys = input.runs.map((r) => r.idempotencyKey ?? null).filter((k): k is string => k !== null);
+        const existing = new Map<string, string>();
+        if (keys.length > 0) {
+          for (const row of await em.execute<{ id: string; idempotency_key: string }[]>(`select id, idempotency_key from workflow.runs where idempotency_key in (?)`, [keys])) {
+            existing.set(row.idempotency_key, row.id);
+          }
+        }
+        const ids: string[] = [];
+        for (const run of input.runs) {
+          const key = run.idempotencyKey ?? null;
+          const known = key === null ? undefined : existing.get(key);
+          if (known !== undefined) {
+            ids.push(known);
+            continue;
+          }
+          const id = await createRun(em, { tenantId: c.tenantId, definitionId: defs[0].id, input: run.input ?? {}, idempotencyKey: key, startedBy: c.subject });
+          if (key !== null) existing.set(key, id);
+          ids.push(id);
+        }
+        return ids;
+      });
+    // Two starts with one key at the same instant: the loser's second try finds the winner's run.
+    const ids = await attempt().catch((error: unknown) => {
+      if (error instanceof TansuError && error.code === 'CONFLICT') return attempt();
+      throw error;
+    });
+    deps.onRunnable?.();
+    const rows = await db.withTenant(c.tenantId, (em) =>
+      em.execute<RunRecord[]>(`select ${RUN_COLUMNS} from workflow.runs r join workflow.definitions d on d.id = r.definition_id where r.id in (?)`, [ids]),
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id)!);
+  }
+
   return {
     async createDefinition(caller: CallerContext, input: { name: unknown; steps: unknown }) {
       const c = requireWriter(caller);
@@ -146,32 +204,11 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
     },
 
     async start(caller: CallerContext, input: { workflow: string; version?: number | null; input?: Json; idempotencyKey?: string | null }): Promise<RunRecord> {
-      const c = requireWriter(caller);
-      checkSize('input', input.input, MAX_INPUT_BYTES);
-      const key = input.idempotencyKey ?? null;
-      if (key !== null && (key.length === 0 || key.length > 200)) throw errors.badInput('idempotencyKey', 'must be 1-200 characters');
-      const id = await db.withTenant(c.tenantId, async (em) => {
-        if (key !== null) {
-          const existing = await em.execute<{ id: string }[]>(`select id from workflow.runs where idempotency_key = ?`, [key]);
-          if (existing[0] !== undefined) return existing[0].id;
-        }
-        const defs = await em.execute<{ id: string }[]>(
-          `select id from workflow.definitions where name = ?${input.version == null ? '' : ' and version = ?'} order by version desc limit 1`,
-          input.version == null ? [input.workflow] : [input.workflow, input.version],
-        );
-        if (defs[0] === undefined) throw errors.notFound(`Workflow "${String(input.workflow).slice(0, 100)}"${input.version == null ? '' : ` version ${input.version}`}`);
-        return createRun(em, { tenantId: c.tenantId, definitionId: defs[0].id, input: input.input ?? {}, idempotencyKey: key, startedBy: c.subject });
-      }).catch(async (error: unknown) => {
-        // Two starts with one key at the same instant: the loser returns the winner's run.
-        if (key !== null && error instanceof TansuError && error.code === 'CONFLICT') {
-          const rows = await db.withTenant(c.tenantId, (em) => em.execute<{ id: string }[]>(`select id from workflow.runs where idempotency_key = ?`, [key]));
-          if (rows[0] !== undefined) return rows[0].id;
-        }
-        throw error;
-      });
-      deps.onRunnable?.();
-      return mustLoadRun(c.tenantId, id);
+      const [run] = await startMany(caller, { workflow: input.workflow, version: input.version, runs: [{ input: input.input, idempotencyKey: input.idempotencyKey }] });
+      return run!;
     },
+
+    startMany,
 
     async cancel(caller: CallerContext, id: string): Promise<RunRecord> {
       const c = requireWriter(caller);

@@ -224,9 +224,11 @@ export async function createRun(
     [id, input.tenantId, input.definitionId, JSON.stringify(input.input), input.idempotencyKey, input.startedBy],
   );
   const run = (await loadRun(em, id))!;
-  for (const def of run.spec.steps) {
-    await em.execute(`insert into workflow.steps (tenant_id, run_id, step_id, status) values (?, ?, ?, 'PENDING')`, [input.tenantId, id, def.id]);
-  }
+  await em.execute(`insert into workflow.steps (tenant_id, run_id, step_id, status) select ?, ?, unnest(?::text[]), 'PENDING'`, [
+    input.tenantId,
+    id,
+    `{${run.spec.steps.map((s) => `"${s.id}"`).join(',')}}`,
+  ]);
   emitRun(em, run, 'QUEUED');
   await advance(em, run);
   return id;
