@@ -4,8 +4,9 @@
 // the two never compete for the cores. Human lines first; the last stdout line is the JSON
 // summary.
 //
-// Env: BENCH_JOBS (peer no-op jobs, default 3000), BENCH_RUNS (three-step runs, default 300),
-// BENCH_IN_FLIGHT (concurrent startWorkflow calls, default 20), BENCH_FIRST_EVENT_RUNS
+// Env: BENCH_JOBS (peer no-op jobs, default 3000), BENCH_RUNS (three-step runs, default 3000),
+// BENCH_BATCH (runs per startWorkflows call, default 50), BENCH_QUEUED_RUNS (runs of queued steps, default 300),
+// BENCH_IN_FLIGHT (concurrent start calls, default 4), BENCH_FIRST_EVENT_RUNS
 // (default 50), BENCH_SUB_CLIENTS × BENCH_SUBS_PER_CLIENT (WebSocket connections × runs
 // subscriptions on each, default 50 × 20), BENCH_SUB_RUNS (runs watched by them, default 30),
 // BENCH_CPU_PROFILE=<dir> to write V8 CPU profiles of the throughput and subscriber phases.
@@ -35,6 +36,9 @@ const WORKFLOW = 'noop3';
 const ENGINE_WORKER_CONCURRENCY = 20;
 
 const START = 'mutation BenchStart($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }';
+const START_MANY = 'mutation BenchStartMany($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id } }';
+/** The same three no-op steps, but each one queued to a worker (delay 0) instead of run inline. */
+const QUEUED_WORKFLOW = 'noop3-queued';
 const FEED = 'subscription BenchRuns { runs { eventId runId status } }';
 
 function envInt(name: string, fallback: number): number {
@@ -143,12 +147,24 @@ async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function startRun(url: string, token: string): Promise<string> {
-  const res = await gql<{ startWorkflow: { id: string } }>(url, START, { token, variables: { i: { workflow: WORKFLOW } } });
+async function startRun(url: string, token: string, workflow = WORKFLOW): Promise<string> {
+  const res = await gql<{ startWorkflow: { id: string } }>(url, START, { token, variables: { i: { workflow } } });
   if (res.body.errors !== undefined || res.body.data?.startWorkflow == null) {
     throw new BenchError(`startWorkflow failed (HTTP ${res.status}): ${JSON.stringify(res.body.errors ?? res.body)}`);
   }
   return res.body.data.startWorkflow.id;
+}
+
+/** Starts `count` runs in one startWorkflows call, as the peer adds its jobs with addBulk. */
+async function startRuns(url: string, token: string, workflow: string, count: number): Promise<string[]> {
+  const res = await gql<{ startWorkflows: { id: string }[] }>(url, START_MANY, {
+    token,
+    variables: { i: { workflow, runs: Array.from({ length: count }, () => ({})) } },
+  });
+  if (res.body.errors !== undefined || res.body.data?.startWorkflows == null) {
+    throw new BenchError(`startWorkflows failed (HTTP ${res.status}): ${JSON.stringify(res.body.errors ?? res.body)}`);
+  }
+  return res.body.data.startWorkflows.map((run) => run.id);
 }
 
 /** The platform admin creates the tenant; its user signs up, is made DEVELOPER and signs in again. */
@@ -163,6 +179,21 @@ async function seed(url: string): Promise<{ token: string; tenantId: string }> {
     }),
   );
   const dev = await signIn(url, TENANT, DEV.email, DEV.password);
+  dataOf(
+    await gql(url, 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }', {
+      token: dev.accessToken,
+      variables: {
+        i: {
+          name: QUEUED_WORKFLOW,
+          steps: [
+            { id: 'a', type: 'delay', with: { ms: 0 } },
+            { id: 'b', type: 'delay', needs: ['a'], with: { ms: 0 } },
+            { id: 'c', type: 'delay', needs: ['b'], with: { ms: 0 } },
+          ],
+        },
+      },
+    }),
+  );
   dataOf(
     await gql(url, 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }', {
       token: dev.accessToken,
@@ -239,7 +270,7 @@ const describeBreakdown = (b: StepBreakdown) =>
   `run created→finished p50 ${fmt(b.runP50)} ms, max ${fmt(b.runMax)} ms`;
 
 /** Starts `runs` runs through the router (bounded in flight) and waits until all succeeded. */
-async function runBatch(stack: Stack, tenantId: string, token: string, runs: number, inFlight: number, timeoutMs: number) {
+async function runBatch(stack: Stack, tenantId: string, token: string, runs: number, inFlight: number, timeoutMs: number, workflow = WORKFLOW, batch = 1) {
   const counts = async () => {
     const [row] = await stack.systemDb.global((em) =>
       em.execute<{ ok: number; bad: number }[]>(
@@ -259,9 +290,10 @@ async function runBatch(stack: Stack, tenantId: string, token: string, runs: num
   let startsSeconds = 0;
   const starters = Array.from({ length: Math.min(inFlight, runs) }, async () => {
     while (next < runs && startError === undefined) {
-      next += 1;
+      const count = Math.min(batch, runs - next);
+      next += count;
       try {
-        ids.push(await startRun(stack.graphqlUrl, token));
+        ids.push(...(count === 1 ? [await startRun(stack.graphqlUrl, token, workflow)] : await startRuns(stack.graphqlUrl, token, workflow, count)));
       } catch (error) {
         startError = error;
       }
@@ -281,11 +313,11 @@ async function runBatch(stack: Stack, tenantId: string, token: string, runs: num
   return { ids, seconds, startsSeconds };
 }
 
-async function measureOurs(stack: Stack, tenantId: string, token: string, runs: number, inFlight: number): Promise<OursResult> {
+async function measureOurs(stack: Stack, tenantId: string, token: string, runs: number, inFlight: number, batch: number, workflow = WORKFLOW): Promise<OursResult> {
   // JIT, connection pools and query plans warm up outside the measurement.
-  await runBatch(stack, tenantId, token, Math.min(40, runs), inFlight, 60_000);
+  await runBatch(stack, tenantId, token, Math.min(200, runs), inFlight, 60_000, workflow, batch);
   const meter = cpuMeter();
-  const { ids, seconds, startsSeconds } = await profiled('ours', () => runBatch(stack, tenantId, token, runs, inFlight, 90_000));
+  const { ids, seconds, startsSeconds } = await profiled(workflow === WORKFLOW ? 'ours' : 'ours-queued', () => runBatch(stack, tenantId, token, runs, inFlight, 120_000, workflow, batch));
   const cpu = meter();
   const breakdown = await stepBreakdown(stack, ids);
   return {
@@ -512,15 +544,18 @@ async function main(): Promise<number> {
   try {
     const benchStart = performance.now();
     const jobs = envInt('BENCH_JOBS', 3_000);
-    const runs = envInt('BENCH_RUNS', 300);
-    const inFlight = envInt('BENCH_IN_FLIGHT', 20);
+    const runs = envInt('BENCH_RUNS', 3_000);
+    const batch = envInt('BENCH_BATCH', 50);
+    const inFlight = envInt('BENCH_IN_FLIGHT', 4);
+    const queuedRuns = envInt('BENCH_QUEUED_RUNS', 300);
     const firstEventRuns = envInt('BENCH_FIRST_EVENT_RUNS', 50);
     const subClients = envInt('BENCH_SUB_CLIENTS', 50);
     const subsPerClient = envInt('BENCH_SUBS_PER_CLIENT', 20);
     const subRuns = envInt('BENCH_SUB_RUNS', 30);
     console.log(
-      `bench:workflow  peer: ${jobs} no-op BullMQ jobs, concurrency ${ENGINE_WORKER_CONCURRENCY}; ours: ${runs} three-step transform runs, ` +
-        `${inFlight} starts in flight; ${firstEventRuns} sequential runs for first-event latency; ` +
+      `bench:workflow  peer: ${jobs} no-op BullMQ jobs (addBulk), concurrency ${ENGINE_WORKER_CONCURRENCY}; ours: ${runs} three-step transform runs ` +
+        `started ${batch} per startWorkflows call, ${inFlight} calls in flight; ${queuedRuns} three-step queued runs (delay 0, one start per call); ` +
+        `${firstEventRuns} sequential runs for first-event latency; ` +
         `${subClients} connections × ${subsPerClient} subscriptions watching ${subRuns} runs`,
     );
     const database = await openTestDatabase();
@@ -556,15 +591,22 @@ async function main(): Promise<number> {
     cleanups.push(stack.stop);
     const { token, tenantId } = await seed(stack.graphqlUrl);
 
-    const ours = await measureOurs(stack, tenantId, token, runs, inFlight);
+    const ours = await measureOurs(stack, tenantId, token, runs, inFlight, batch);
     const ratio = ours.stepsPerS / peer.jobsPerS;
     console.log(
-      `ours (tansu engine): ${fmt(ours.stepsPerS)} steps/s, ${fmt(ours.runsPerS)} runs/s — ${runs} runs × 3 steps from the first startWorkflow ` +
-        `to the last run SUCCEEDED in ${fmt(ours.seconds, 2)}s (the last start returned at ${fmt(ours.startsSeconds, 2)}s)`,
+      `ours (tansu engine): ${fmt(ours.stepsPerS)} steps/s, ${fmt(ours.runsPerS)} runs/s — ${runs} runs × 3 steps from the first startWorkflows ` +
+        `to the last run SUCCEEDED in ${fmt(ours.seconds, 2)}s (the last start returned at ${fmt(ours.startsSeconds, 2)}s); transform steps run inline`,
     );
     console.log(`  ${describeCpu(ours.cpu)}`);
-    console.log(`  under load, ${describeBreakdown(ours.breakdown)}`);
     console.log(`ratio ours/peer (steps/s ÷ jobs/s): ${fmt(ratio, 3)} (target ≥ 0.3)`);
+    // The same shape with every step through the dispatcher, BullMQ and a worker: the cost of a step with side effects.
+    const queued = await measureOurs(stack, tenantId, token, queuedRuns, 20, 1, QUEUED_WORKFLOW);
+    console.log(
+      `ours, queued steps: ${fmt(queued.stepsPerS)} steps/s, ${fmt(queued.runsPerS)} runs/s — ${queuedRuns} runs × 3 delay-0 steps, each dispatched to a worker ` +
+        `(ratio to the peer ${fmt(queued.stepsPerS / peer.jobsPerS, 3)})`,
+    );
+    console.log(`  ${describeCpu(queued.cpu)}`);
+    console.log(`  under load, ${describeBreakdown(queued.breakdown)}`);
 
     const first = await measureStartToFirstEvent(stack, token, firstEventRuns);
     console.log(

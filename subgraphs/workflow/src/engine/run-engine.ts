@@ -52,14 +52,8 @@ async function loadRun(em: EntityManager, runId: string, lock = false): Promise<
   );
   const row = rows[0];
   if (row === undefined) return undefined;
-  let definition = definitionCache.get(row.definition_id);
-  if (definition === undefined) {
-    const found = await em.execute<{ spec: WorkflowSpec; name: string }[]>(`select spec, name from workflow.definitions where id = ?`, [row.definition_id]);
-    if (found[0] === undefined) return undefined;
-    definition = found[0];
-    if (definitionCache.size >= 10_000) definitionCache.clear();
-    definitionCache.set(row.definition_id, definition);
-  }
+  const definition = await definitionOf(em, row.definition_id);
+  if (definition === undefined) return undefined;
   return { id: row.id, tenant_id: row.tenant_id, status: row.status, input: row.input, idempotency_key: row.idempotency_key, spec: definition.spec, definition_name: definition.name };
 }
 
@@ -214,23 +208,92 @@ async function finishStepAsFailed(em: EntityManager, run: RunRow, stepId: string
   await appendRunLog(em, run, { stepId, level: 'error', message: `step failed: ${failure.message}`, data: { code: failure.code, attempt } });
 }
 
+/** The definition of a run; read once per process (definitions never change). */
+async function definitionOf(em: EntityManager, definitionId: string): Promise<{ spec: WorkflowSpec; name: string } | undefined> {
+  let definition = definitionCache.get(definitionId);
+  if (definition === undefined) {
+    const found = await em.execute<{ spec: WorkflowSpec; name: string }[]>(`select spec, name from workflow.definitions where id = ?`, [definitionId]);
+    if (found[0] === undefined) return undefined;
+    definition = found[0];
+    if (definitionCache.size >= 10_000) definitionCache.clear();
+    definitionCache.set(definitionId, definition);
+  }
+  return definition;
+}
+
+/**
+ * Creates a run. The pure steps it can run at once (transform and log, from the start of
+ * the graph) are worked out in memory and written with the run in a handful of statements;
+ * a run made only of such steps is created finished. Every other step then starts through
+ * `advance`, as after any change.
+ */
 export async function createRun(
   em: EntityManager,
   input: { tenantId: string; definitionId: string; input: Json; idempotencyKey: string | null; startedBy: string | null },
 ): Promise<string> {
+  const definition = await definitionOf(em, input.definitionId);
+  if (definition === undefined) throw errors.notFound('Workflow');
   const id = crypto.randomUUID();
+  const run: RunRow = { id, tenant_id: input.tenantId, status: 'QUEUED', input: input.input, idempotency_key: input.idempotencyKey, spec: definition.spec, definition_name: definition.name };
+
+  const outputs = new Map<string, Json>();
+  const logs: { stepId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string }[] = [];
+  for (let progressed = true; progressed; ) {
+    progressed = false;
+    for (const def of run.spec.steps) {
+      if (outputs.has(def.id) || !INLINE_TYPES.has(def.type) || !def.needs.every((need) => outputs.has(need))) continue;
+      const scope: MappingScope = { input: run.input, steps: Object.fromEntries([...outputs].map(([k, v]) => [k, { output: v }])), run: { id, idempotencyKey: run.idempotency_key } };
+      if (def.type === 'log') {
+        const message = String(resolveMapping(def.with.message, scope));
+        logs.push({ stepId: def.id, level: (def.with.level as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info', message });
+        outputs.set(def.id, { message });
+      } else {
+        outputs.set(def.id, resolveMapping(def.with.output, scope) ?? null);
+      }
+      progressed = true;
+    }
+  }
+  const finished = outputs.size === run.spec.steps.length;
+  const needed = new Set(run.spec.steps.flatMap((s) => s.needs));
+  const runOutput = finished ? Object.fromEntries(run.spec.steps.filter((s) => !needed.has(s.id)).map((s) => [s.id, outputs.get(s.id)!])) : null;
+  run.status = finished ? 'SUCCEEDED' : outputs.size > 0 ? 'RUNNING' : 'QUEUED';
+
   await em.execute(
-    `insert into workflow.runs (id, tenant_id, definition_id, status, input, idempotency_key, started_by) values (?, ?, ?, 'QUEUED', ?::jsonb, ?, ?)`,
-    [id, input.tenantId, input.definitionId, JSON.stringify(input.input), input.idempotencyKey, input.startedBy],
+    `insert into workflow.runs (id, tenant_id, definition_id, status, input, output, idempotency_key, started_by, finished_at)
+     values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ${finished ? 'now()' : 'null'})`,
+    [id, input.tenantId, input.definitionId, run.status, JSON.stringify(input.input), runOutput === null ? null : JSON.stringify(runOutput), input.idempotencyKey, input.startedBy],
   );
-  const run = (await loadRun(em, id))!;
-  await em.execute(`insert into workflow.steps (tenant_id, run_id, step_id, status) select ?, ?, unnest(?::text[]), 'PENDING'`, [
-    input.tenantId,
-    id,
-    `{${run.spec.steps.map((s) => `"${s.id}"`).join(',')}}`,
-  ]);
-  emitRun(em, run, 'QUEUED');
-  await advance(em, run);
+  const stepRows = run.spec.steps.map((def) => ({ step_id: def.id, done: outputs.has(def.id), output: outputs.get(def.id) ?? null }));
+  await em.execute(
+    `insert into workflow.steps (tenant_id, run_id, step_id, status, attempt, output, started_at, finished_at)
+     select ?, ?, x.step_id, case when x.done then 'SUCCEEDED' else 'PENDING' end, case when x.done then 1 else 0 end,
+            case when x.done then x.output end, case when x.done then now() end, case when x.done then now() end
+     from jsonb_to_recordset(?::jsonb) as x(step_id text, done boolean, output jsonb)`,
+    [input.tenantId, id, JSON.stringify(stepRows)],
+  );
+  if (outputs.size > 0) {
+    await em.execute(
+      `insert into workflow.step_attempts (tenant_id, run_id, step_id, attempt, status, finished_at) select ?, ?, unnest(?::text[]), 1, 'SUCCEEDED', now()`,
+      [input.tenantId, id, `{${[...outputs.keys()].map((k) => `"${k}"`).join(',')}}`],
+    );
+  }
+  const logIds =
+    logs.length === 0
+      ? []
+      : await em.execute<{ id: string }[]>(
+          `insert into workflow.run_logs (tenant_id, run_id, step_id, level, message)
+           select ?, ?, x.step_id, x.level, x.message from jsonb_to_recordset(?::jsonb) as x(step_id text, level text, message text) returning id::text as id`,
+          [input.tenantId, id, JSON.stringify(logs.map((l) => ({ step_id: l.stepId, level: l.level, message: l.message })))],
+        );
+  // Events in the order things happened; a run created finished reports only its outcome.
+  if (!finished) emitRun(em, run, 'QUEUED');
+  if (run.status === 'RUNNING') emitRun(em, run, 'RUNNING');
+  for (const stepId of outputs.keys()) emitStep(em, run, stepId, 'SUCCEEDED', 1);
+  logs.forEach((log, index) =>
+    appendEvent(em, { tenantId: run.tenant_id, topic: TOPICS.runLog, payload: { runId: id, logId: logIds[index]?.id, stepId: log.stepId, level: log.level, message: log.message } }),
+  );
+  if (finished) emitRun(em, run, 'SUCCEEDED');
+  else await advance(em, run);
   return id;
 }
 
