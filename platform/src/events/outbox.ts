@@ -24,6 +24,18 @@ export function appendEvent(em: EntityManager, event: { tenantId: string; topic:
   em.create(OutboxEventEntity, { tenantId: event.tenantId, topic: event.topic, payload: event.payload, publishedAt: null });
 }
 
+/** Several events in one statement, in the given order (cheaper than one entity each). */
+export async function appendEvents(em: EntityManager, events: { tenantId: string; topic: string; payload: Record<string, unknown> }[]): Promise<void> {
+  if (events.length === 0) return;
+  await em.execute(
+    `insert into platform.outbox (tenant_id, topic, payload)
+     select x.tenant_id, x.topic, x.payload
+     from rows from (jsonb_to_recordset(?::jsonb) as (tenant_id uuid, topic text, payload jsonb)) with ordinality as x(tenant_id, topic, payload, n)
+     order by x.n`,
+    [JSON.stringify(events.map((e) => ({ tenant_id: e.tenantId, topic: e.topic, payload: e.payload })))],
+  );
+}
+
 /** Redis key of a tenant's event stream; the hash tag keeps a tenant's keys on one cluster slot. */
 export function tenantStreamKey(tenantId: string): string {
   return `tansu:{${tenantId}}:events`;

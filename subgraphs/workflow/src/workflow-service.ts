@@ -5,7 +5,7 @@ import { requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
 import type { Json } from './definitions/mapping.ts';
 import { validateWorkflowName, validateWorkflowSpec } from './definitions/workflow-definition.ts';
 import { RUN_STATUSES, type RunStatus } from './entities.ts';
-import { cancelRun, createRun, deliverEvent, retryRun } from './engine/run-engine.ts';
+import { cancelRun, createRuns, deliverEvent, retryRun, type NewRun } from './engine/run-engine.ts';
 
 const WRITERS = ['OWNER', 'ADMIN', 'DEVELOPER'];
 export const MAX_INPUT_BYTES = 64 * 1024;
@@ -133,19 +133,25 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
             existing.set(row.idempotency_key, row.id);
           }
         }
-        const ids: string[] = [];
+        // Each key starts one run, also when a batch repeats it; known keys return their run.
+        const fresh: NewRun[] = [];
+        const slots: (string | number)[] = [];
+        const pending = new Map<string, number>();
         for (const run of input.runs) {
           const key = run.idempotencyKey ?? null;
           const known = key === null ? undefined : existing.get(key);
           if (known !== undefined) {
-            ids.push(known);
-            continue;
+            slots.push(known);
+          } else if (key !== null && pending.has(key)) {
+            slots.push(pending.get(key)!);
+          } else {
+            if (key !== null) pending.set(key, fresh.length);
+            slots.push(fresh.length);
+            fresh.push({ tenantId: c.tenantId, definitionId: defs[0].id, input: run.input ?? {}, idempotencyKey: key, startedBy: c.subject });
           }
-          const id = await createRun(em, { tenantId: c.tenantId, definitionId: defs[0].id, input: run.input ?? {}, idempotencyKey: key, startedBy: c.subject });
-          if (key !== null) existing.set(key, id);
-          ids.push(id);
         }
-        return ids;
+        const created = fresh.length === 0 ? [] : await createRuns(em, fresh);
+        return slots.map((slot) => (typeof slot === 'string' ? slot : created[slot]!));
       });
     // Two starts with one key at the same instant: the loser's second try finds the winner's run.
     const ids = await attempt().catch((error: unknown) => {

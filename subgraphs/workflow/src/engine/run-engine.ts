@@ -1,7 +1,7 @@
 import type { EntityManager } from '@tansu/platform/db/database';
 import { errors } from '@tansu/platform/errors';
 import { CHANNELS } from '@tansu/platform/db/notifications';
-import { appendEvent } from '@tansu/platform/events/outbox';
+import { appendEvent, appendEvents } from '@tansu/platform/events/outbox';
 import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import { backoffDelay, type StepDefinition, type WorkflowSpec } from '../definitions/workflow-definition.ts';
 import { FINAL_RUN_STATUSES, type RunStatus, type StepStatus } from '../entities.ts';
@@ -221,23 +221,27 @@ async function definitionOf(em: EntityManager, definitionId: string): Promise<{ 
   return definition;
 }
 
-/**
- * Creates a run. The pure steps it can run at once (transform and log, from the start of
- * the graph) are worked out in memory and written with the run in a handful of statements;
- * a run made only of such steps is created finished. Every other step then starts through
- * `advance`, as after any change.
- */
-export async function createRun(
-  em: EntityManager,
-  input: { tenantId: string; definitionId: string; input: Json; idempotencyKey: string | null; startedBy: string | null },
-): Promise<string> {
-  const definition = await definitionOf(em, input.definitionId);
-  if (definition === undefined) throw errors.notFound('Workflow');
-  const id = crypto.randomUUID();
-  const run: RunRow = { id, tenant_id: input.tenantId, status: 'QUEUED', input: input.input, idempotency_key: input.idempotencyKey, spec: definition.spec, definition_name: definition.name };
+export interface NewRun {
+  tenantId: string;
+  definitionId: string;
+  input: Json;
+  idempotencyKey: string | null;
+  startedBy: string | null;
+}
 
+interface PlannedRun {
+  run: RunRow;
+  outputs: Map<string, Json>;
+  logs: { stepId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string }[];
+  finished: boolean;
+  output: Json;
+}
+
+/** The pure steps a new run can finish at once (transform and log, from the start of its graph), worked out in memory. */
+function planRun(id: string, input: NewRun, definition: { spec: WorkflowSpec; name: string }): PlannedRun {
+  const run: RunRow = { id, tenant_id: input.tenantId, status: 'QUEUED', input: input.input, idempotency_key: input.idempotencyKey, spec: definition.spec, definition_name: definition.name };
   const outputs = new Map<string, Json>();
-  const logs: { stepId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string }[] = [];
+  const logs: PlannedRun['logs'] = [];
   for (let progressed = true; progressed; ) {
     progressed = false;
     for (const def of run.spec.steps) {
@@ -255,46 +259,73 @@ export async function createRun(
   }
   const finished = outputs.size === run.spec.steps.length;
   const needed = new Set(run.spec.steps.flatMap((s) => s.needs));
-  const runOutput = finished ? Object.fromEntries(run.spec.steps.filter((s) => !needed.has(s.id)).map((s) => [s.id, outputs.get(s.id)!])) : null;
+  const output = finished ? Object.fromEntries(run.spec.steps.filter((s) => !needed.has(s.id)).map((s) => [s.id, outputs.get(s.id)!])) : null;
   run.status = finished ? 'SUCCEEDED' : outputs.size > 0 ? 'RUNNING' : 'QUEUED';
+  return { run, outputs, logs, finished, output };
+}
 
+/**
+ * Creates runs, all in the caller's transaction, with one statement per table for the whole
+ * batch: what their pure steps compute is written with them, so a run made only of such
+ * steps is created finished. Every other step then starts through `advance`, as after any
+ * change. Returns the run ids in order.
+ */
+export async function createRuns(em: EntityManager, inputs: NewRun[]): Promise<string[]> {
+  const planned: PlannedRun[] = [];
+  for (const input of inputs) {
+    const definition = await definitionOf(em, input.definitionId);
+    if (definition === undefined) throw errors.notFound('Workflow');
+    planned.push(planRun(crypto.randomUUID(), input, definition));
+  }
+  const json = (value: unknown) => JSON.stringify(value);
   await em.execute(
     `insert into workflow.runs (id, tenant_id, definition_id, status, input, output, idempotency_key, started_by, finished_at)
-     values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ${finished ? 'now()' : 'null'})`,
-    [id, input.tenantId, input.definitionId, run.status, JSON.stringify(input.input), runOutput === null ? null : JSON.stringify(runOutput), input.idempotencyKey, input.startedBy],
+     select x.id, x.tenant_id, x.definition_id, x.status, x.input, x.output, x.idempotency_key, x.started_by, case when x.finished then now() end
+     from jsonb_to_recordset(?::jsonb) as x(id uuid, tenant_id uuid, definition_id uuid, status text, input jsonb, output jsonb, idempotency_key text, started_by uuid, finished boolean)`,
+    [json(planned.map((p, i) => ({ id: p.run.id, tenant_id: p.run.tenant_id, definition_id: inputs[i]!.definitionId, status: p.run.status, input: p.run.input, output: p.output, idempotency_key: p.run.idempotency_key, started_by: inputs[i]!.startedBy, finished: p.finished })))],
   );
-  const stepRows = run.spec.steps.map((def) => ({ step_id: def.id, done: outputs.has(def.id), output: outputs.get(def.id) ?? null }));
   await em.execute(
     `insert into workflow.steps (tenant_id, run_id, step_id, status, attempt, output, started_at, finished_at)
-     select ?, ?, x.step_id, case when x.done then 'SUCCEEDED' else 'PENDING' end, case when x.done then 1 else 0 end,
+     select x.tenant_id, x.run_id, x.step_id, case when x.done then 'SUCCEEDED' else 'PENDING' end, case when x.done then 1 else 0 end,
             case when x.done then x.output end, case when x.done then now() end, case when x.done then now() end
-     from jsonb_to_recordset(?::jsonb) as x(step_id text, done boolean, output jsonb)`,
-    [input.tenantId, id, JSON.stringify(stepRows)],
+     from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, run_id uuid, step_id text, done boolean, output jsonb)`,
+    [json(planned.flatMap((p) => p.run.spec.steps.map((def) => ({ tenant_id: p.run.tenant_id, run_id: p.run.id, step_id: def.id, done: p.outputs.has(def.id), output: p.outputs.get(def.id) ?? null }))))],
   );
-  if (outputs.size > 0) {
+  const attempts = planned.flatMap((p) => [...p.outputs.keys()].map((stepId) => ({ tenant_id: p.run.tenant_id, run_id: p.run.id, step_id: stepId })));
+  if (attempts.length > 0) {
     await em.execute(
-      `insert into workflow.step_attempts (tenant_id, run_id, step_id, attempt, status, finished_at) select ?, ?, unnest(?::text[]), 1, 'SUCCEEDED', now()`,
-      [input.tenantId, id, `{${[...outputs.keys()].map((k) => `"${k}"`).join(',')}}`],
+      `insert into workflow.step_attempts (tenant_id, run_id, step_id, attempt, status, finished_at)
+       select x.tenant_id, x.run_id, x.step_id, 1, 'SUCCEEDED', now() from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, run_id uuid, step_id text)`,
+      [json(attempts)],
     );
   }
+  const logs = planned.flatMap((p) => p.logs.map((log) => ({ tenant_id: p.run.tenant_id, run_id: p.run.id, step_id: log.stepId, level: log.level, message: log.message })));
   const logIds =
     logs.length === 0
       ? []
       : await em.execute<{ id: string }[]>(
           `insert into workflow.run_logs (tenant_id, run_id, step_id, level, message)
-           select ?, ?, x.step_id, x.level, x.message from jsonb_to_recordset(?::jsonb) as x(step_id text, level text, message text) returning id::text as id`,
-          [input.tenantId, id, JSON.stringify(logs.map((l) => ({ step_id: l.stepId, level: l.level, message: l.message })))],
+           select x.tenant_id, x.run_id, x.step_id, x.level, x.message
+           from rows from (jsonb_to_recordset(?::jsonb) as (tenant_id uuid, run_id uuid, step_id text, level text, message text)) with ordinality as x(tenant_id, run_id, step_id, level, message, n)
+           order by x.n returning id::text as id`,
+          [json(logs)],
         );
   // Events in the order things happened; a run created finished reports only its outcome.
-  if (!finished) emitRun(em, run, 'QUEUED');
-  if (run.status === 'RUNNING') emitRun(em, run, 'RUNNING');
-  for (const stepId of outputs.keys()) emitStep(em, run, stepId, 'SUCCEEDED', 1);
-  logs.forEach((log, index) =>
-    appendEvent(em, { tenantId: run.tenant_id, topic: TOPICS.runLog, payload: { runId: id, logId: logIds[index]?.id, stepId: log.stepId, level: log.level, message: log.message } }),
-  );
-  if (finished) emitRun(em, run, 'SUCCEEDED');
-  else await advance(em, run);
-  return id;
+  let logIndex = 0;
+  const events = planned.flatMap((p) => {
+    const { run } = p;
+    const runEvent = (status: RunStatus) => ({ tenantId: run.tenant_id, topic: TOPICS.runUpdated, payload: { runId: run.id, status, workflow: run.definition_name, error: null } });
+    return [
+      ...(p.finished ? [] : [runEvent('QUEUED')]),
+      ...(run.status === 'RUNNING' ? [runEvent('RUNNING')] : []),
+      ...[...p.outputs.keys()].map((stepId) => ({ tenantId: run.tenant_id, topic: TOPICS.stepUpdated, payload: { runId: run.id, stepId, status: 'SUCCEEDED', attempt: 1, error: null } })),
+      ...p.logs.map((log) => ({ tenantId: run.tenant_id, topic: TOPICS.runLog, payload: { runId: run.id, logId: logIds[logIndex++]?.id, stepId: log.stepId, level: log.level, message: log.message } })),
+      ...(p.finished ? [runEvent('SUCCEEDED')] : []),
+    ];
+  });
+  await appendEvents(em, events);
+  for (const p of planned) if (!p.finished) await advance(em, p.run);
+  return planned.map((p) => p.run.id);
 }
 
 export interface StepStart {
