@@ -1,8 +1,8 @@
 import type { EntityManager } from '@tansu/platform/db/database';
 import { errors } from '@tansu/platform/errors';
 import { CHANNELS } from '@tansu/platform/db/notifications';
-import { appendEvent, appendEvents } from '@tansu/platform/events/outbox';
-import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
+import { appendEvents } from '@tansu/platform/events/outbox';
+import { referencesIn, resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import { backoffDelay, type StepDefinition, type WorkflowSpec } from '../definitions/workflow-definition.ts';
 import { FINAL_RUN_STATUSES, type RunStatus, type StepStatus } from '../entities.ts';
 
@@ -68,12 +68,34 @@ export function scopeOf(run: Pick<RunRow, 'id' | 'input' | 'idempotency_key'>, s
   return { input: run.input, steps: outputs, run: { id: run.id, idempotencyKey: run.idempotency_key } };
 }
 
+type OutboxItem = { tenantId: string; topic: string; payload: Record<string, unknown> };
+
+/** Events of the operation under way in a transaction, written together when it ends. */
+const pendingEvents = new WeakMap<EntityManager, OutboxItem[]>();
+
+function emit(em: EntityManager, event: OutboxItem): void {
+  const list = pendingEvents.get(em);
+  if (list === undefined) pendingEvents.set(em, [event]);
+  else list.push(event);
+}
+
+/** Runs one engine operation and writes its events, in order, in one statement at its end. */
+async function withEvents<T>(em: EntityManager, operation: () => Promise<T>): Promise<T> {
+  const result = await operation();
+  const list = pendingEvents.get(em);
+  if (list !== undefined && list.length > 0) {
+    pendingEvents.delete(em);
+    await appendEvents(em, list);
+  }
+  return result;
+}
+
 function emitRun(em: EntityManager, run: Pick<RunRow, 'id' | 'tenant_id' | 'definition_name'>, status: RunStatus, error?: string | null): void {
-  appendEvent(em, { tenantId: run.tenant_id, topic: TOPICS.runUpdated, payload: { runId: run.id, status, workflow: run.definition_name, error: error ?? null } });
+  emit(em, { tenantId: run.tenant_id, topic: TOPICS.runUpdated, payload: { runId: run.id, status, workflow: run.definition_name, error: error ?? null } });
 }
 
 function emitStep(em: EntityManager, run: Pick<RunRow, 'id' | 'tenant_id'>, stepId: string, status: StepStatus, attempt: number, error?: string | null): void {
-  appendEvent(em, { tenantId: run.tenant_id, topic: TOPICS.stepUpdated, payload: { runId: run.id, stepId, status, attempt, error: error ?? null } });
+  emit(em, { tenantId: run.tenant_id, topic: TOPICS.stepUpdated, payload: { runId: run.id, stepId, status, attempt, error: error ?? null } });
 }
 
 export async function appendRunLog(
@@ -85,7 +107,7 @@ export async function appendRunLog(
     `insert into workflow.run_logs (tenant_id, run_id, step_id, level, message, data) values (?, ?, ?, ?, ?, ?::jsonb) returning id::text as id`,
     [run.tenant_id, run.id, entry.stepId ?? null, entry.level, entry.message, entry.data === undefined ? null : JSON.stringify(entry.data)],
   );
-  appendEvent(em, {
+  emit(em, {
     tenantId: run.tenant_id,
     topic: TOPICS.runLog,
     payload: { runId: run.id, logId: rows[0]!.id, stepId: entry.stepId ?? null, level: entry.level, message: entry.message },
@@ -324,8 +346,22 @@ export async function createRuns(em: EntityManager, inputs: NewRun[]): Promise<s
     ];
   });
   await appendEvents(em, events);
-  for (const p of planned) if (!p.finished) await advance(em, p.run);
+  await withEvents(em, async () => {
+    for (const p of planned) if (!p.finished) await advance(em, p.run);
+  });
   return planned.map((p) => p.run.id);
+}
+
+const stepReads = new WeakMap<StepDefinition, boolean>();
+
+/** Whether a step's configuration reads earlier outputs (else its scope needs no step rows). */
+function readsStepOutputs(def: StepDefinition): boolean {
+  let reads = stepReads.get(def);
+  if (reads === undefined) {
+    reads = referencesIn(def.with).some((ref) => ref.startsWith('$.steps'));
+    stepReads.set(def, reads);
+  }
+  return reads;
 }
 
 export interface StepStart {
@@ -340,6 +376,10 @@ export interface StepStart {
  * run ended, the step moved on, or another attempt replaced it): the job then does nothing.
  */
 export async function beginStep(em: EntityManager, runId: string, stepId: string, attempt: number, leaseGraceMs: number): Promise<StepStart | undefined> {
+  return withEvents(em, () => beginStepNow(em, runId, stepId, attempt, leaseGraceMs));
+}
+
+async function beginStepNow(em: EntityManager, runId: string, stepId: string, attempt: number, leaseGraceMs: number): Promise<StepStart | undefined> {
   const run = await loadRun(em, runId, true);
   if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return undefined;
   const def = run.spec.steps.find((s) => s.id === stepId);
@@ -358,11 +398,15 @@ export async function beginStep(em: EntityManager, runId: string, stepId: string
   );
   if (run.status === 'QUEUED') await setRunStatus(em, run, 'RUNNING');
   if (inserted.length > 0) emitStep(em, run, stepId, 'RUNNING', attempt);
-  return { run, def, scope: scopeOf(run, await loadSteps(em, runId)), attempt };
+  return { run, def, scope: scopeOf(run, readsStepOutputs(def) ? await loadSteps(em, runId) : new Map()), attempt };
 }
 
 /** Records a step's success exactly once: a second completion of the same attempt changes nothing. */
 export async function completeStep(em: EntityManager, runId: string, stepId: string, attempt: number, output: Json): Promise<boolean> {
+  return withEvents(em, () => completeStepNow(em, runId, stepId, attempt, output));
+}
+
+async function completeStepNow(em: EntityManager, runId: string, stepId: string, attempt: number, output: Json): Promise<boolean> {
   const run = await loadRun(em, runId, true);
   if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return false;
   const done = await em.execute<{ step_id: string }[]>(
@@ -379,6 +423,10 @@ export async function completeStep(em: EntityManager, runId: string, stepId: str
 
 /** A failed attempt: retried with backoff while the policy allows, else final. */
 export async function failStep(em: EntityManager, runId: string, stepId: string, attempt: number, failure: StepFailure): Promise<'retrying' | 'failed' | 'stale'> {
+  return withEvents(em, () => failStepNow(em, runId, stepId, attempt, failure));
+}
+
+async function failStepNow(em: EntityManager, runId: string, stepId: string, attempt: number, failure: StepFailure): Promise<'retrying' | 'failed' | 'stale'> {
   const run = await loadRun(em, runId, true);
   if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return 'stale';
   const current = await em.execute<{ status: StepStatus }[]>(`select status from workflow.steps where run_id = ? and step_id = ? and attempt = ? for update`, [runId, stepId, attempt]);
@@ -405,6 +453,10 @@ export async function failStep(em: EntityManager, runId: string, stepId: string,
 }
 
 export async function cancelRun(em: EntityManager, runId: string): Promise<RunStatus> {
+  return withEvents(em, () => cancelRunNow(em, runId));
+}
+
+async function cancelRunNow(em: EntityManager, runId: string): Promise<RunStatus> {
   const run = await loadRun(em, runId, true);
   if (run === undefined) throw errors.notFound('Run');
   if (FINAL_RUN_STATUSES.includes(run.status)) throw errors.conflict(`Run is already ${run.status}`);
@@ -420,6 +472,10 @@ export async function cancelRun(em: EntityManager, runId: string): Promise<RunSt
 
 /** Replays a failed, timed-out or cancelled run: what did not succeed runs again, from attempt 1. */
 export async function retryRun(em: EntityManager, runId: string): Promise<RunStatus> {
+  return withEvents(em, () => retryRunNow(em, runId));
+}
+
+async function retryRunNow(em: EntityManager, runId: string): Promise<RunStatus> {
   const run = await loadRun(em, runId, true);
   if (run === undefined) throw errors.notFound('Run');
   if (!['FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.status)) throw errors.conflict(`Only failed, timed-out or cancelled runs can be retried (this one is ${run.status})`);
@@ -446,6 +502,10 @@ function matches(match: Json, payload: Json): boolean {
 
 /** Wakes the tenant's steps waiting for this event whose match fits the payload. */
 export async function deliverEvent(em: EntityManager, event: string, payload: Json): Promise<number> {
+  return withEvents(em, () => deliverEventNow(em, event, payload));
+}
+
+async function deliverEventNow(em: EntityManager, event: string, payload: Json): Promise<number> {
   const waiting = await em.execute<{ run_id: string; step_id: string; attempt: number; wait: { event: string; match: Json } }[]>(
     `select run_id, step_id, attempt, wait from workflow.steps where status = 'WAITING' and wait->>'event' = ? for update`,
     [event],
@@ -460,6 +520,10 @@ export async function deliverEvent(em: EntityManager, event: string, payload: Js
 
 /** A waitForEvent step whose time ran out. */
 export async function expireWait(em: EntityManager, runId: string, stepId: string): Promise<boolean> {
+  return withEvents(em, () => expireWaitNow(em, runId, stepId));
+}
+
+async function expireWaitNow(em: EntityManager, runId: string, stepId: string): Promise<boolean> {
   const rows = await em.execute<{ attempt: number }[]>(
     `select attempt from workflow.steps where run_id = ? and step_id = ? and status = 'WAITING' and ready_at <= now() for update`,
     [runId, stepId],
