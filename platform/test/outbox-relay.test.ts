@@ -142,6 +142,18 @@ describe('outbox relay', () => {
     assert.equal(await relay.drainOnce(), 0);
   });
 
+  it('deletes published rows past their retention, never unpublished ones', async () => {
+    const purging = createOutboxRelay({ systemDb, redis, logger: createLogger({ level: 'silent', service: 'test' }), retentionMs: 0 });
+    await append(tenantA, 'purge.published', { n: 1 });
+    await purging.drainOnce();
+    await owner.query(`update platform.outbox set published_at = now() - interval '1 second' where published_at is not null`);
+    await append(tenantA, 'purge.pending', { n: 2 });
+    await purging.purgePublished();
+    const { rows } = await owner.query<{ topic: string; published: boolean }>(`select topic, published_at is not null as published from platform.outbox`);
+    assert.deepEqual(rows, [{ topic: 'purge.pending', published: false }]);
+    await purging.drainOnce();
+  });
+
   it('delivers by itself once started, and stops', async () => {
     const tenant = randomUUID();
     relay.start();

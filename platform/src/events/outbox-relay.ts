@@ -20,6 +20,8 @@ const FAILURE_DELAY_MS = 1_000;
 export interface OutboxRelay {
   /** Moves one batch; returns how many events it published. */
   drainOnce(): Promise<number>;
+  /** Deletes published rows past their retention (at most once a minute). */
+  purgePublished(): Promise<void>;
   start(): void;
   /** Move now: rows were committed. */
   nudge(): void;
@@ -38,10 +40,27 @@ export function createOutboxRelay(deps: {
   batchSize?: number;
   idleDelayMs?: number;
   maxStreamLength?: number;
+  /** Published rows are kept this long (for inspection), then deleted. */
+  retentionMs?: number;
 }): OutboxRelay {
   const batchSize = deps.batchSize ?? 500;
   const idleDelayMs = deps.idleDelayMs ?? 50;
   const maxLen = deps.maxStreamLength ?? 100_000;
+  const retentionMs = deps.retentionMs ?? 3_600_000;
+  let lastPurge = 0;
+
+  /** The stream is the record of published events; the table keeps only what is in flight. */
+  async function purgePublished(): Promise<void> {
+    if (Date.now() - lastPurge < 60_000) return;
+    lastPurge = Date.now();
+    await deps.systemDb.global((em) =>
+      em.execute(
+        `delete from platform.outbox where id in (
+           select id from platform.outbox where published_at < now() - (? * interval '1 millisecond') order by id limit 10000)`,
+        [retentionMs],
+      ),
+    );
+  }
 
   async function drainOnce(): Promise<number> {
     return deps.systemDb.global(async (em) => {
@@ -76,10 +95,14 @@ export function createOutboxRelay(deps: {
 
   const loop = createPollLoop({
     name: 'outbox relay',
-    round: async () => ({ full: (await drainOnce()) >= batchSize }),
+    round: async () => {
+      const moved = await drainOnce();
+      if (moved < batchSize) await purgePublished();
+      return { full: moved >= batchSize };
+    },
     idleMs: idleDelayMs,
     failureMs: FAILURE_DELAY_MS,
     logger: deps.logger,
   });
-  return { drainOnce, start: loop.start, nudge: loop.nudge, stop: loop.stop };
+  return { drainOnce, purgePublished, start: loop.start, nudge: loop.nudge, stop: loop.stop };
 }
