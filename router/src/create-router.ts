@@ -85,11 +85,13 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   });
   await apollo.start();
 
+  const codec = options.codec;
   const subscriptions = createFederatedSubscriptions({
     supergraphSdl: options.supergraphSdl,
     dataSources: () => Object.fromEntries(dataSources),
     // A subgraph serves subscriptions over graphql-ws at its GraphQL URL.
     subgraphWsUrls: Object.fromEntries([...subgraphUrls].map(([name, url]) => [name, url.replace(/^http/, 'ws')])),
+    signContext: codec === undefined ? undefined : (caller) => codec.sign(caller),
   });
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);

@@ -18,7 +18,8 @@ describe('fair scheduling across tenants', { timeout: 180_000 }, () => {
     for (const [tenant, user, email, password] of [['acme', seed.alice, 'alice@acme.test', 'alice-password'], ['globex', seed.bob, 'bob@globex.test', 'bob-password']] as const) {
       dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant, userId: user.user.id, role: 'DEVELOPER' } } }));
       tokens[tenant] = (await signIn(url, tenant, email, password)).accessToken;
-      await createWorkflow(url, tokens[tenant]!, 'tick', [{ id: 'only', type: 'transform', with: { output: '$.input' } }]);
+      // A queued step (delay 0), so every run goes through the dispatcher and a worker.
+      await createWorkflow(url, tokens[tenant]!, 'tick', [{ id: 'only', type: 'delay', with: { ms: 0 } }]);
     }
   });
 

@@ -89,6 +89,7 @@ describe('subscriptions through the router', () => {
     }
     acmeDev = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
     globexDev = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;
+    await createWorkflow(url, globexDev, 'gated-g', [{ id: 'one', type: 'transform', with: { output: 1 } }]);
     await createWorkflow(url, acmeDev, 'gated', [
       { id: 'gate', type: 'waitForEvent', with: { event: 'go', match: { run: '$.run.id' } } },
       { id: 'one', type: 'transform', needs: ['gate'], with: { output: 1 } },
@@ -144,16 +145,23 @@ describe('subscriptions through the router', () => {
 
   it('gives the tenant a live feed of its runs, and nothing of another tenant', async () => {
     let runId = '';
+    let acmeDone = false;
     const feed = 'subscription($after: String) { runs(after: $after) { eventId runId status } }';
     const acmeFeed = collect<RunEvent & { runId: string }>(open(acmeDev), feed, { after: '0-0' }, (events) => events.some((e) => e.runId === runId && e.status === 'SUCCEEDED'));
-    const globexFeed = collect<RunEvent>(open(globexDev), feed, { after: '0-0' }, () => false, 3_000);
+    // globex listens until acme's run has finished: anything leaking would have arrived by then.
+    const globexFeed = collect<RunEvent & { runId: string }>(open(globexDev), feed, { after: '0-0' }, () => acmeDone, 20_000);
     await sleep(300);
     const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
     runId = run.id;
     dataOf(await go(run.id));
-    await Promise.all([acmeFeed.done, globexFeed.done]);
+    await acmeFeed.done;
+    acmeDone = true;
+    // One more event for globex's own feed, so its `until` is checked after acme finished.
+    const globexRun = await startWorkflow(ctx.stack.graphqlUrl, globexDev, { workflow: 'gated-g' });
+    await globexFeed.done;
+    assert.ok(globexFeed.events.every((e) => e.runId === globexRun.id));
     assert.ok(acmeFeed.events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'));
-    assert.deepEqual(globexFeed.events, []);
+    assert.ok(!globexFeed.events.some((e) => e.runId === run.id), 'acme run reached globex');
   });
 
   it('refuses another tenant subscribing to a run, even with its id', async () => {
@@ -164,6 +172,26 @@ describe('subscriptions through the router', () => {
     await spy.done;
     assert.deepEqual(spy.events, []);
     assert.ok(JSON.stringify(spy.errors).includes('NOT_FOUND'), JSON.stringify(spy.errors));
+  });
+
+  it("keeps a user's other subscription alive when one of them ends", async () => {
+    const c = open(acmeDev);
+    const runA = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
+    const runB = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
+    const a = collect<RunEvent>(c, RUN_UPDATED, { id: runA.id, after: '0-0' }, (events) => events.length >= 1);
+    const b = collect<RunEvent>(c, RUN_UPDATED, { id: runB.id, after: '0-0' }, (events) => events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'));
+    await a.done;
+    await sleep(300);
+    dataOf(await go(runB.id));
+    await b.done;
+    assert.ok(b.events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'), JSON.stringify(b));
+  });
+
+  it('refuses an event id out of range', async () => {
+    const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
+    const sub = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: '99999999999999999999-0' }, () => false, 3_000);
+    await sub.done;
+    assert.match(JSON.stringify(sub.errors), /BAD_USER_INPUT/);
   });
 
   it('closes an unauthenticated connection with 4401', async () => {
@@ -201,18 +229,20 @@ describe('subscriptions through the router', () => {
           if (JSON.parse(String(data)).type === 'connection_ack') resolve({ socket, closed });
         });
         socket.on('error', reject);
+        socket.on('close', (code) => reject(new Error(`closed with ${code} before the connection was acknowledged`)));
       });
     }
 
     it('closes with 4401 when the token expires', async () => {
-      const { closed } = await raw(await shortToken(2));
-      assert.equal(await Promise.race([closed, sleep(8_000).then(() => -1)]), 4401);
+      const { closed } = await raw(await shortToken(5));
+      assert.equal(await Promise.race([closed, sleep(15_000).then(() => -1)]), 4401);
     });
 
     it('stays open when the client refreshes its token in a ping', async () => {
-      const { socket, closed } = await raw(await shortToken(2));
-      socket.send(JSON.stringify({ type: 'ping', payload: { authorization: `Bearer ${await shortToken(600)}` } }));
-      const outcome = await Promise.race([closed, sleep(4_000).then(() => 'open')]);
+      const fresh = await shortToken(600);
+      const { socket, closed } = await raw(await shortToken(5));
+      socket.send(JSON.stringify({ type: 'ping', payload: { authorization: `Bearer ${fresh}` } }));
+      const outcome = await Promise.race([closed, sleep(7_000).then(() => 'open')]);
       assert.equal(outcome, 'open');
       socket.close();
     });

@@ -37,6 +37,8 @@ describe('durable workflows through the router', () => {
           return;
         }
         if (req.url?.startsWith('/broken')) return void res.writeHead(500).end('broken');
+        if (req.url?.startsWith('/missing')) return void res.writeHead(404).end('missing');
+        if (req.url?.startsWith('/slow')) return void setTimeout(() => res.writeHead(200).end('{}'), 1_500);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ echoed: body.length > 0 ? JSON.parse(body) : null, path: req.url }));
       });
@@ -179,6 +181,7 @@ describe('durable workflows through the router', () => {
     const failed = await waitForRun(url, acmeDev, run.id, ['FAILED', 'SUCCEEDED']);
     assert.equal(failed.status, 'FAILED');
     assert.deepEqual(failed.steps[0]?.attempts.map((a) => a.status), ['FAILED', 'FAILED', 'FAILED']);
+    const replayedAttempts = () => waitForRun(url, acmeDev, run.id, ['SUCCEEDED', 'FAILED']).then((r) => r.steps[0]!.attempts.map((a) => [a.attempt, a.status]));
     assert.equal(failed.steps[0]?.errorCode, 'HTTP_5XX');
     const dead = await gql<{ deadLetterRuns: { nodes: { id: string }[] } }>(url, '{ deadLetterRuns(first: 20) { nodes { id } } }', { token: acmeDev });
     assert.ok(dataOf(dead).deadLetterRuns.nodes.some((n) => n.id === run.id));
@@ -188,8 +191,30 @@ describe('durable workflows through the router', () => {
     assert.equal(dataOf(replay).retryRun.status, 'RUNNING');
     const done = await waitForRun(url, acmeDev, run.id, ['SUCCEEDED', 'FAILED']);
     assert.equal(done.status, 'SUCCEEDED');
+    // The replay keeps counting: the history of the first pass stays as it was.
+    assert.deepEqual(await replayedAttempts(), [[1, 'FAILED'], [2, 'FAILED'], [3, 'FAILED'], [4, 'SUCCEEDED']]);
     const dead2 = await gql<{ deadLetterRuns: { nodes: { id: string }[] } }>(url, '{ deadLetterRuns(first: 20) { nodes { id } } }', { token: acmeDev });
     assert.ok(!dataOf(dead2).deadLetterRuns.nodes.some((n) => n.id === run.id));
+  });
+
+  it('cancels steps still running when a sibling fails, freeing the tenant', async () => {
+    const url = ctx.stack.graphqlUrl;
+    await createWorkflow(url, acmeDev, 'split', [
+      { id: 'slow', type: 'http', with: { url: `${base}/slow` }, timeoutMs: 10_000 },
+      { id: 'bad', type: 'http', with: { url: `${base}/missing-404` }, retry: { maxAttempts: 1 } },
+    ]);
+    const run = await startWorkflow(url, acmeDev, { workflow: 'split' });
+    const failed = await waitForRun(url, acmeDev, run.id, ['FAILED', 'SUCCEEDED']);
+    assert.equal(failed.status, 'FAILED');
+    assert.deepEqual(Object.fromEntries(failed.steps.map((s) => [s.id, s.status])), { slow: 'CANCELLED', bad: 'FAILED' });
+    const open = await ctx.stack.systemDb.global((em) => em.execute<{ n: number }[]>(`select count(*)::int as n from workflow.steps where run_id = ? and status in ('RUNNING', 'DISPATCHED')`, [run.id]));
+    assert.equal(open[0]?.n, 0);
+  });
+
+  it('refuses an idempotency key already used by another workflow', async () => {
+    const url = ctx.stack.graphqlUrl;
+    await startWorkflow(url, acmeDev, { workflow: 'once', idempotencyKey: 'shared-key' });
+    expectError(await gql(url, 'mutation { startWorkflow(input: { workflow: "batch", idempotencyKey: "shared-key" }) { id } }', { token: acmeDev }), 'CONFLICT');
   });
 
   it('does not retry errors the policy marks as final', async () => {
@@ -253,6 +278,11 @@ describe('durable workflows through the router', () => {
     assert.equal(expectError(await gql(url, '{ runs(after: "garbage") { nodes { id } } }', { token: acmeDev }), 'BAD_USER_INPUT').extensions?.field, 'after');
     assert.equal(await getRun(url, acmeDev, 'not-a-uuid'), null);
     expectError(await gql(url, '{ runs(first: 1000) { nodes { id } } }', { token: acmeDev }), 'BAD_USER_INPUT');
+    expectError(await gql(url, '{ runs(filter: { createdAfter: "-010000-01-01T00:00:00Z" }) { nodes { id } } }', { token: acmeDev }), 'BAD_USER_INPUT');
+    let deep: unknown = 1;
+    for (let i = 0; i < 200; i++) deep = { d: deep };
+    const nested = await gql(url, 'mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }', { token: acmeDev, variables: { i: { workflow: 'once', input: deep } } });
+    expectError(nested, 'BAD_USER_INPUT', 400);
   });
 
   it('pages through runs with a cursor', async () => {

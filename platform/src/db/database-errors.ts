@@ -7,10 +7,10 @@ import {
 import { TansuError, errors } from '../errors.ts';
 
 /**
- * Text Postgres cannot store (NUL bytes, broken UTF-16) fails in the driver or the server;
- * it is the client's input at fault, never ours.
+ * Values Postgres cannot store (NUL bytes, broken UTF-16, dates or numbers out of range,
+ * absurdly nested data) fail in the driver or the server: the input is at fault, not us.
  */
-const BAD_TEXT_CODES = new Set(['22P05', '22021', '08P01', '22P02']);
+const BAD_TEXT_CODES = new Set(['22P05', '22021', '08P01', '22P02', '22008', '22003', '54001']);
 
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -21,7 +21,7 @@ function sqlState(error: unknown): string | undefined {
 export function mapDatabaseError(error: unknown): unknown {
   if (error instanceof TansuError) return error;
   const state = sqlState(error) ?? sqlState((error as { cause?: unknown } | null)?.cause);
-  if (state !== undefined && BAD_TEXT_CODES.has(state)) return errors.badRequest('Input contains characters that cannot be stored (such as NUL)');
+  if (state !== undefined && BAD_TEXT_CODES.has(state)) return errors.badRequest('Input contains a value that cannot be stored (such as a NUL character or a number or date out of range)');
   if (error instanceof UniqueConstraintViolationException) return errors.conflict('That resource already exists');
   if (error instanceof ForeignKeyConstraintViolationException) return errors.badRequest('A referenced resource does not exist');
   if (error instanceof NotNullConstraintViolationException) return errors.badRequest('A required value is missing');

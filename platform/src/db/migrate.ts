@@ -39,7 +39,17 @@ export async function migrate(options: { ownerUrl: string; appPassword: string; 
         if (!String(error).includes('already exists')) throw error;
       });
     } else {
-      await conn.execute(`alter role ${quotedRole} login password ${quotedPassword} nosuperuser nobypassrls`);
+      // Roles live in the whole cluster: processes migrating other databases of it at the same
+      // moment may update the role too, which Postgres refuses until the other one commits.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await conn.execute(`alter role ${quotedRole} login password ${quotedPassword} nosuperuser nobypassrls`);
+          break;
+        } catch (error) {
+          if (attempt >= 10 || !String(error).includes('tuple concurrently updated')) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+        }
+      }
     }
     for (const schema of TENANT_SCHEMAS) {
       await conn.execute(`grant usage on schema ${schema} to ${quotedRole}`);

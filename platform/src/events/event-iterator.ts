@@ -45,7 +45,10 @@ export async function eventIterator<T>(options: {
     }
   };
 
-  const unlisten = await options.hub.listen(
+  // A backlog can overflow while it is being read, before `listen` has returned.
+  let unlisten: (() => void) | undefined;
+  let stopRequested = false;
+  unlisten = await options.hub.listen(
     options.tenantId,
     (event) => {
       const value = options.select(event);
@@ -53,9 +56,11 @@ export async function eventIterator<T>(options: {
     },
     options.after,
   );
+  if (stopRequested) unlisten();
 
   function stop() {
-    unlisten();
+    if (unlisten === undefined) stopRequested = true;
+    else unlisten();
     if (waiting !== undefined && queue.length === 0) {
       const resolve = waiting;
       waiting = undefined;

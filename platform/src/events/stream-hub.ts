@@ -13,11 +13,17 @@ export interface StreamEvent {
 
 export type StreamListener = (event: StreamEvent) => void;
 
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
+const MAX_U64 = 18_446_744_073_709_551_615n;
 
+/** A Redis Stream id: two unsigned 64-bit numbers. */
 export function isStreamId(value: string): boolean {
-  return STREAM_ID.test(value);
+  const match = STREAM_ID.exec(value);
+  return match !== null && BigInt(match[1]!) <= MAX_U64 && BigInt(match[2]!) <= MAX_U64;
 }
+
+/** Backlogs are read in pages, never in one reply of unbounded size. */
+const BACKLOG_PAGE = 500;
 
 function parseEntry(id: string, fields: string[]): StreamEvent {
   const map = new Map<string, string>();
@@ -127,10 +133,19 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; logger: L
         const buffer: StreamListener = (event) => buffered.push(event);
         tenantFeed.listeners.add(buffer);
         let delivered = after;
-        const backlog = (await deps.control.xrange(tenantStreamKey(tenantId), `(${after}`, '+')) as [string, string[]][];
-        for (const [id, fields] of backlog) {
-          listener(parseEntry(id, fields));
-          delivered = id;
+        try {
+          for (;;) {
+            const page = (await deps.control.xrange(tenantStreamKey(tenantId), `(${delivered}`, '+', 'COUNT', BACKLOG_PAGE)) as [string, string[]][];
+            for (const [id, fields] of page) {
+              listener(parseEntry(id, fields));
+              delivered = id;
+            }
+            if (page.length < BACKLOG_PAGE) break;
+          }
+        } catch (error) {
+          tenantFeed.listeners.delete(buffer);
+          if (tenantFeed.listeners.size === 0 && feeds.get(tenantId) === tenantFeed) feeds.delete(tenantId);
+          throw error;
         }
         tenantFeed.listeners.delete(buffer);
         for (const event of buffered) if (compareIds(event.id, delivered) > 0) listener(event);

@@ -21,11 +21,28 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
+/** Deeper JSON than this is refused: later serialisation would overflow the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+function tooDeep(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) return undefined;
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     throw errors.badRequest('Request body is not valid JSON');
   }
+  if (tooDeep(body, MAX_JSON_DEPTH)) throw errors.badRequest(`Request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return body;
 }

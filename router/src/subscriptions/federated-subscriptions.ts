@@ -94,6 +94,9 @@ function createSubscriberQueue(onDone: () => void): Subscriber {
 
 function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) return error;
+  // graphql-ws reports a subgraph's errors as the formatted list it received: keep them.
+  const first = Array.isArray(error) ? (error[0] as { message?: unknown; extensions?: Record<string, unknown> } | undefined) : undefined;
+  if (first !== undefined && typeof first.message === 'string') return new GraphQLError(first.message, { extensions: first.extensions });
   return new GraphQLError('The subscription ended upstream', { extensions: { code: 'INTERNAL' }, originalError: error instanceof Error ? error : undefined });
 }
 
@@ -123,6 +126,8 @@ export function createFederatedSubscriptions(options: {
   dataSources: () => ServiceMap;
   /** Subgraph graphql-ws URLs by subgraph name. */
   subgraphWsUrls: Record<string, string>;
+  /** Signs a fresh context for each event's fetches (a subscription outlives any one token). */
+  signContext: ((caller: RouterContext['caller']) => string) | undefined;
 }) {
   const supergraph = Supergraph.build(options.supergraphSdl);
   const apiSchema: Schema = supergraph.apiSchema();
@@ -167,9 +172,12 @@ export function createFederatedSubscriptions(options: {
     }
     const held = entry;
     held.users += 1;
+    let released = false;
     return {
       client: held.client,
       release() {
+        if (released) return;
+        released = true;
         held.users -= 1;
         if (held.users === 0 && upstreams.get(key) === held) {
           upstreams.delete(key);
@@ -242,9 +250,10 @@ export function createFederatedSubscriptions(options: {
     const serviceMap: ServiceMap = { ...options.dataSources(), [EVENT_SERVICE]: eventSource };
     const primary: FetchNode = { ...planned.primary, serviceName: EVENT_SERVICE };
     const node: PlanNode = planned.rest === undefined ? primary : { kind: 'Sequence', nodes: [primary, planned.rest] };
+    const context: RouterContext = { ...request.context, contextToken: options.signContext?.(request.context.caller) };
     const requestContext = {
       request: { query: printed(request.document), variables: request.variables ?? {}, operationName: request.operationName },
-      context: request.context,
+      context,
       logger: { debug() {}, info() {}, warn: (m: unknown) => request.context.logger.warn(m), error: (m: unknown) => request.context.logger.error(m) },
       metrics: {},
       document: request.document,

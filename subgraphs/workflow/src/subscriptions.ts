@@ -44,6 +44,8 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
   async function runEvents<T>(ctx: WorkflowContext, args: { runId: string; after?: string | null }, select: (event: StreamEvent) => T | undefined) {
     const caller = requireTenantCaller(ctx.caller);
     if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
+    // Events carry the id as stored (lowercase); the argument may be spelled otherwise.
+    args.runId = args.runId.toLowerCase();
     return eventIterator({ hub, tenantId: caller.tenantId, after: checkAfter(args.after), select });
   }
 

@@ -38,6 +38,14 @@ function runId(id: string): string {
   return id.toLowerCase();
 }
 
+/** A date Postgres can compare with (JavaScript also accepts years Postgres cannot hold). */
+function storableDate(value: string): boolean {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) return false;
+  const year = new Date(time).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
 export interface RunCursor {
   createdAt: string;
   id: string;
@@ -50,13 +58,13 @@ export function encodeCursor(value: RunCursor | string): string {
 function decodeRunCursor(after: string): RunCursor {
   const text = Buffer.from(after, 'base64url').toString('utf8');
   const [createdAt, id] = text.split('|');
-  if (createdAt === undefined || id === undefined || Number.isNaN(Date.parse(createdAt)) || !UUID.test(id)) throw errors.badInput('after', 'is not a valid cursor');
+  if (createdAt === undefined || id === undefined || !storableDate(createdAt) || !UUID.test(id)) throw errors.badInput('after', 'is not a valid cursor');
   return { createdAt, id };
 }
 
 function decodeLogCursor(after: string): string {
   const text = Buffer.from(after, 'base64url').toString('utf8');
-  if (!/^\d{1,19}$/.test(text)) throw errors.badInput('after', 'is not a valid cursor');
+  if (!/^\d{1,18}$/.test(text)) throw errors.badInput('after', 'is not a valid cursor');
   return text;
 }
 
@@ -129,7 +137,13 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
         const keys = input.runs.map((r) => r.idempotencyKey ?? null).filter((k): k is string => k !== null);
         const existing = new Map<string, string>();
         if (keys.length > 0) {
-          for (const row of await em.execute<{ id: string; idempotency_key: string }[]>(`select id, idempotency_key from workflow.runs where idempotency_key in (?)`, [keys])) {
+          const rows = await em.execute<{ id: string; idempotency_key: string; workflow: string }[]>(
+            `select r.id, r.idempotency_key, d.name as workflow from workflow.runs r join workflow.definitions d on d.id = r.definition_id where r.idempotency_key in (?)`,
+            [keys],
+          );
+          for (const row of rows) {
+            // A key names one run of one workflow; reusing it for another workflow is a mistake to report.
+            if (row.workflow !== input.workflow) throw errors.conflict(`Idempotency key "${row.idempotency_key}" was used for workflow "${row.workflow}"`);
             existing.set(row.idempotency_key, row.id);
           }
         }
@@ -261,7 +275,7 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
       for (const [field, op] of [['createdAfter', '>='], ['createdBefore', '<']] as const) {
         const value = filter?.[field];
         if (value == null) continue;
-        if (Number.isNaN(Date.parse(value))) throw errors.badInput(`filter.${field}`, 'must be an ISO-8601 date-time');
+        if (!storableDate(value)) throw errors.badInput(`filter.${field}`, 'must be an ISO-8601 date-time between years 1 and 9999');
         where.push(`r.created_at ${op} ?`);
         params.push(new Date(value));
       }

@@ -2,6 +2,7 @@ import { Migration0001PlatformAndIdentity } from './0001-platform-and-identity.t
 import { Migration0002Workflow } from './0002-workflow.ts';
 import { Migration0003Hardening } from './0003-hardening.ts';
 import { Migration0004Notifications } from './0004-notifications.ts';
+import { Migration0005StepAttemptBase } from './0005-step-attempt-base.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   { name: '0002-workflow', class: Migration0002Workflow },
   { name: '0003-hardening', class: Migration0003Hardening },
   { name: '0004-notifications', class: Migration0004Notifications },
+  { name: '0005-step-attempt-base', class: Migration0005StepAttemptBase },
 ];

@@ -56,6 +56,7 @@ export function createDispatcher(options: DispatcherOptions) {
   }
 
   async function dispatchOnce(): Promise<number> {
+    let resendCount = 0;
     const picked = await systemDb.global(async (em) => {
       const [lock] = await em.execute<{ locked: boolean }[]>(`select pg_try_advisory_xact_lock(?) as locked`, [DISPATCH_LOCK]);
       if (lock?.locked !== true) return [];
@@ -81,13 +82,17 @@ export function createDispatcher(options: DispatcherOptions) {
          returning s.tenant_id, s.run_id, s.step_id, s.attempt`,
         [options.tenantConcurrency, batchSize],
       );
+      resendCount = resend.length;
       return [...resend, ...fresh];
     });
     if (picked.length > 0) {
+      const resent = new Set(picked.slice(0, resendCount).map((step) => `${step.run_id}.${step.step_id}`));
       await queue.addBulk(
         picked.map((step) => {
           const data: StepJob = { tenantId: step.tenant_id, runId: step.run_id, stepId: step.step_id, attempt: step.attempt };
-          return { name: 'step', data, opts: { jobId: stepJobId(data), removeOnComplete: true, removeOnFail: 1_000 } };
+          // A resent job gets a new id: BullMQ ignores an id it still holds (say, a job that failed).
+          const jobId = resent.has(`${step.run_id}.${step.step_id}`) ? `${stepJobId(data)}.${Date.now()}` : stepJobId(data);
+          return { name: 'step', data, opts: { jobId, removeOnComplete: true, removeOnFail: true } };
         }),
       );
     }

@@ -3,7 +3,7 @@ import { errors } from '@tansu/platform/errors';
 import { CHANNELS } from '@tansu/platform/db/notifications';
 import { appendEvents } from '@tansu/platform/events/outbox';
 import { referencesIn, resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
-import { backoffDelay, type StepDefinition, type WorkflowSpec } from '../definitions/workflow-definition.ts';
+import { LIMITS, backoffDelay, type StepDefinition, type WorkflowSpec } from '../definitions/workflow-definition.ts';
 import { FINAL_RUN_STATUSES, type RunStatus, type StepStatus } from '../entities.ts';
 
 /**
@@ -129,7 +129,7 @@ async function setRunStatus(em: EntityManager, run: RunRow, status: RunStatus, f
 async function makeReady(em: EntityManager, run: RunRow, def: StepDefinition, scope: MappingScope): Promise<void> {
   if (def.type === 'delay') {
     const ms = resolveMapping(def.with.ms, scope);
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > LIMITS.maxDelayMs) {
       await finishStepAsFailed(em, run, def.id, 0, { message: `delay "ms" resolved to ${JSON.stringify(ms)}, not a duration`, code: 'BAD_MAPPING', retryable: false });
       return;
     }
@@ -221,11 +221,13 @@ async function finishStepAsFailed(em: EntityManager, run: RunRow, stepId: string
     [stepStatus, failure.message, failure.code, run.id, stepId],
   );
   emitStep(em, run, stepId, stepStatus, attempt, failure.message);
+  // Siblings still running are cancelled too: their workers will find the run ended.
   await em.execute(
     `update workflow.steps set status = 'CANCELLED', finished_at = now(), lease_until = null
-     where run_id = ? and status in ('PENDING', 'READY', 'WAITING', 'DISPATCHED')`,
+     where run_id = ? and status in ('PENDING', 'READY', 'WAITING', 'DISPATCHED', 'RUNNING')`,
     [run.id],
   );
+  await em.execute(`update workflow.step_attempts set status = 'ABANDONED', finished_at = now() where run_id = ? and status = 'RUNNING'`, [run.id]);
   await setRunStatus(em, run, failure.code === 'TIMEOUT' ? 'TIMED_OUT' : 'FAILED', { error: `step "${stepId}": ${failure.message}` });
   await appendRunLog(em, run, { stepId, level: 'error', message: `step failed: ${failure.message}`, data: { code: failure.code, attempt } });
 }
@@ -428,17 +430,31 @@ export async function failStep(em: EntityManager, runId: string, stepId: string,
 
 async function failStepNow(em: EntityManager, runId: string, stepId: string, attempt: number, failure: StepFailure): Promise<'retrying' | 'failed' | 'stale'> {
   const run = await loadRun(em, runId, true);
-  if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return 'stale';
-  const current = await em.execute<{ status: StepStatus }[]>(`select status from workflow.steps where run_id = ? and step_id = ? and attempt = ? for update`, [runId, stepId, attempt]);
+  if (run === undefined) return 'stale';
+  if (FINAL_RUN_STATUSES.includes(run.status)) {
+    // The run ended meanwhile: a step still open must not hold its tenant's slots.
+    await em.execute(
+      `update workflow.steps set status = 'CANCELLED', finished_at = now(), lease_until = null
+       where run_id = ? and step_id = ? and status in ('DISPATCHED', 'RUNNING', 'READY', 'WAITING')`,
+      [runId, stepId],
+    );
+    await em.execute(`update workflow.step_attempts set status = 'ABANDONED', finished_at = now() where run_id = ? and step_id = ? and status = 'RUNNING'`, [runId, stepId]);
+    return 'stale';
+  }
+  const current = await em.execute<{ status: StepStatus; attempt_base: number }[]>(
+    `select status, attempt_base from workflow.steps where run_id = ? and step_id = ? and attempt = ? for update`,
+    [runId, stepId, attempt],
+  );
   if (current.length === 0 || !['RUNNING', 'DISPATCHED', 'WAITING'].includes(current[0]!.status)) return 'stale';
+  const tries = attempt - current[0]!.attempt_base;
   await em.execute(
     `update workflow.step_attempts set status = ?, error = ?, finished_at = now() where run_id = ? and step_id = ? and attempt = ?`,
     [failure.code === 'WORKER_LOST' ? 'ABANDONED' : 'FAILED', failure.message, runId, stepId, attempt],
   );
   const def = run.spec.steps.find((s) => s.id === stepId)!;
-  const retryable = failure.retryable && !def.retry.nonRetryable.includes(failure.code) && attempt < def.retry.maxAttempts;
+  const retryable = failure.retryable && !def.retry.nonRetryable.includes(failure.code) && tries < def.retry.maxAttempts;
   if (retryable) {
-    const delay = backoffDelay(def.retry, attempt + 1);
+    const delay = backoffDelay(def.retry, tries + 1);
     await em.execute(
       `update workflow.steps set status = 'READY', ready_at = now() + (? * interval '1 millisecond'), lease_until = null, error = ?, error_code = ?
        where run_id = ? and step_id = ?`,
@@ -480,7 +496,7 @@ async function retryRunNow(em: EntityManager, runId: string): Promise<RunStatus>
   if (run === undefined) throw errors.notFound('Run');
   if (!['FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.status)) throw errors.conflict(`Only failed, timed-out or cancelled runs can be retried (this one is ${run.status})`);
   await em.execute(
-    `update workflow.steps set status = 'PENDING', attempt = 0, error = null, error_code = null, ready_at = null, lease_until = null, wait = null,
+    `update workflow.steps set status = 'PENDING', attempt_base = attempt, error = null, error_code = null, ready_at = null, lease_until = null, wait = null,
        started_at = null, finished_at = null where run_id = ? and status <> 'SUCCEEDED'`,
     [runId],
   );
@@ -507,9 +523,11 @@ export async function deliverEvent(em: EntityManager, event: string, payload: Js
 
 async function deliverEventNow(em: EntityManager, event: string, payload: Json): Promise<number> {
   const waiting = await em.execute<{ run_id: string; step_id: string; attempt: number; wait: { event: string; match: Json } }[]>(
-    `select run_id, step_id, attempt, wait from workflow.steps where status = 'WAITING' and wait->>'event' = ? for update`,
+    `select run_id, step_id, attempt, wait from workflow.steps where status = 'WAITING' and wait->>'event' = ? order by run_id, step_id`,
     [event],
   );
+  // No row lock here: completeStep locks the run first, as every operation does, and only
+  // completes a step that is still waiting.
   let woken = 0;
   for (const step of waiting) {
     if (!matches(step.wait.match, payload)) continue;
@@ -524,13 +542,14 @@ export async function expireWait(em: EntityManager, runId: string, stepId: strin
 }
 
 async function expireWaitNow(em: EntityManager, runId: string, stepId: string): Promise<boolean> {
+  // The run first, then the step: the same lock order as every other operation.
+  const run = await loadRun(em, runId, true);
+  if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return false;
   const rows = await em.execute<{ attempt: number }[]>(
     `select attempt from workflow.steps where run_id = ? and step_id = ? and status = 'WAITING' and ready_at <= now() for update`,
     [runId, stepId],
   );
   if (rows.length === 0) return false;
-  const run = await loadRun(em, runId, true);
-  if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return false;
   await finishStepAsFailed(em, run, stepId, rows[0]!.attempt, { message: 'no matching event arrived in time', code: 'TIMEOUT', retryable: false });
   return true;
 }

@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Database } from '@tansu/platform/db/database';
+import { TansuError } from '@tansu/platform/errors';
 import type { Logger } from '@tansu/platform/logger';
 import type { Json } from '../definitions/mapping.ts';
 import { beginStep, completeStep, failStep } from './run-engine.ts';
@@ -32,8 +33,15 @@ export async function processStepJob(deps: { db: Database; runners: StepRunners;
     if (!(error instanceof StepError)) logger.error({ err: error }, 'step failed unexpectedly');
     return db.withTenant(job.tenantId, (em) => failStep(em, job.runId, job.stepId, job.attempt, failure));
   }
-  const recorded = await db.withTenant(job.tenantId, (em) => completeStep(em, job.runId, job.stepId, job.attempt, output));
-  return recorded ? 'completed' : 'stale';
+  try {
+    const recorded = await db.withTenant(job.tenantId, (em) => completeStep(em, job.runId, job.stepId, job.attempt, output));
+    return recorded ? 'completed' : 'stale';
+  } catch (error) {
+    // An output Postgres cannot store (a NUL byte, a value out of range) fails the step for
+    // good: running it again would repeat its side effect for the same result.
+    if (!(error instanceof TansuError) || error.code !== 'BAD_USER_INPUT') throw error;
+    return db.withTenant(job.tenantId, (em) => failStep(em, job.runId, job.stepId, job.attempt, { message: `the step's output cannot be stored: ${error.message}`, code: 'BAD_OUTPUT', retryable: false }));
+  }
 }
 
 export function createStepWorker(deps: {
