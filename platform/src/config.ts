@@ -193,6 +193,8 @@ export interface DerivedSecrets {
   contextKey: Buffer;
   keyEncryptionKey: Buffer;
   appDbPassword: string;
+  /** Signs the OpenID providers' cookies. */
+  cookieKey: string;
 }
 
 export function deriveSecrets(config: Pick<TansuConfig, 'secret' | 'contextSecret'>): DerivedSecrets {
@@ -204,5 +206,6 @@ export function deriveSecrets(config: Pick<TansuConfig, 'secret' | 'contextSecre
     contextKey: derive(config.contextSecret ?? master, 'context-token'),
     keyEncryptionKey: derive(master, 'key-encryption'),
     appDbPassword: derive(master, 'app-db-password').toString('base64url'),
+    cookieKey: derive(master, 'oidc-cookies').toString('base64url'),
   };
 }

@@ -88,6 +88,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       codec,
       logger: logger.child({ service: 'identity' }),
       kek: secrets.keyEncryptionKey,
+      cookieKey: secrets.cookieKey,
       config,
     });
     const identityPort = await identity.server.listen(config.identityPort, config.host);

@@ -1,6 +1,7 @@
 import { after, before } from 'node:test';
 import { loadConfig, type Env } from '@tansu/platform/config';
 import { createLogger } from '@tansu/platform/logger';
+import { freePort } from '@tansu/platform/embedded/free-port';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
 
@@ -11,20 +12,22 @@ export const PUBLIC_URL = 'http://tansu.test';
  * The whole platform for one test file: its own database, the shared Redis, real HTTP.
  * Call at the top level of a test file; the stack is ready inside tests.
  */
-export function useTestStack(env: Env = {}): { readonly stack: Stack } {
+export function useTestStack(env: Env = {}, options: { publicRouter?: boolean } = {}): { readonly stack: Stack } {
   const holder: { stack?: Stack } = {};
   const stops: (() => Promise<void>)[] = [];
   before(async () => {
     const database = await openTestDatabase();
     stops.push(database.close);
+    // Issuer URLs must reach the router when a real OpenID client follows them.
+    const routerPort = options.publicRouter === true ? await freePort() : 0;
     const config = loadConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-      PORT: '0',
+      PORT: String(routerPort),
       IDENTITY_PORT: '0',
       TENANCY_PORT: '0',
       WORKFLOW_PORT: '0',
-      PUBLIC_URL,
+      PUBLIC_URL: options.publicRouter === true ? `http://127.0.0.1:${routerPort}` : PUBLIC_URL,
       DATABASE_URL: database.url,
       REDIS_URL: database.redisUrl,
       // Test files share one Redis; each keeps its queues to itself.

@@ -108,6 +108,15 @@ export function createAuthService(deps: {
     }
   }
 
+  /** The user whose email and password these are, or null (same work either way). */
+  async function verifyCredentials(tenant: Tenant, rawEmail: string, password: unknown): Promise<User | null> {
+    const email = normalizeEmail(rawEmail);
+    if (typeof password !== 'string' || password.length > 256) return null;
+    const user = await db.withTenant(tenant.id, (em) => em.findOne(UserEntity, { email }));
+    if (!(await verifyPassword(user?.passwordHash, password)) || user === null) return null;
+    return user;
+  }
+
   return {
     tenantBySlug,
     createUser,
@@ -118,16 +127,15 @@ export function createAuthService(deps: {
       return createUser(tenant, input, 'VIEWER');
     },
 
+    verifyCredentials,
+
     async signIn(input: Credentials): Promise<AuthResult> {
       const tenant = await tenantBySlug(input.tenant);
-      const email = normalizeEmail(input.email);
-      if (typeof input.password !== 'string' || input.password.length > 256) throw errors.unauthenticated(INVALID_CREDENTIALS);
-      const user = await db.withTenant(tenant.id, (em) => em.findOne(UserEntity, { email }));
-      if (!(await verifyPassword(user?.passwordHash, input.password)) || user === null) {
-        throw errors.unauthenticated(INVALID_CREDENTIALS);
-      }
+      const user = await verifyCredentials(tenant, input.email, input.password);
+      if (user === null) throw errors.unauthenticated(INVALID_CREDENTIALS);
       return db.withTenant(tenant.id, async (em) => issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), crypto.randomUUID()));
     },
+
 
     /** Rotation: a refresh token works once; presenting a rotated one revokes its whole family. */
     async refresh(input: { tenant: string; refreshToken: string }): Promise<AuthResult> {

@@ -7,6 +7,9 @@ import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
 import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { createAuthService } from './auth-service.ts';
 import { createJwksRoute } from './jwks-route.ts';
+import { createClientService } from './oidc/client-service.ts';
+import { createOidcRoutes } from './oidc/oidc-routes.ts';
+import { createTenantProviders } from './oidc/tenant-providers.ts';
 import { createIdentityResolvers, createUserLoader, type IdentityContext } from './resolvers.ts';
 
 export const IDENTITY_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
@@ -16,6 +19,7 @@ export async function createIdentitySubgraph(deps: {
   codec: ContextTokenCodec;
   logger: Logger;
   kek: Buffer;
+  cookieKey: string;
   config: Pick<TansuConfig, 'publicUrl' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'limits'>;
 }) {
   const { config } = deps;
@@ -27,15 +31,27 @@ export async function createIdentitySubgraph(deps: {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   });
+  const providers = createTenantProviders({
+    db: deps.db,
+    kek: deps.kek,
+    auth,
+    cookieKeys: [deps.cookieKey],
+    publicUrl: config.publicUrl,
+    audience: config.jwtAudience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    logger: deps.logger,
+  });
+  const clients = createClientService({ db: deps.db, kek: deps.kek });
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth),
+    resolvers: createIdentityResolvers(auth, clients),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db)],
+    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, logger: deps.logger })],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return { server, auth };

@@ -20,6 +20,7 @@ try {
     codec: createContextTokenCodec(secrets.contextKey),
     logger,
     kek: secrets.keyEncryptionKey,
+    cookieKey: secrets.cookieKey,
     config,
   });
   await bootstrapPlatformAdmin({ db, kek: secrets.keyEncryptionKey, auth, logger, email: config.adminEmail, password: config.adminPassword, allowGeneratedPassword: false });

@@ -3,6 +3,7 @@ import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { requireTenantCaller } from '@tansu/platform/guards';
 import { errors } from '@tansu/platform/errors';
 import type { AuthService, UserView } from './auth-service.ts';
+import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
 
 export interface IdentityContext extends SubgraphContext {
   users: DataLoader<string, UserView | null>;
@@ -23,15 +24,31 @@ function stringField(input: Record<string, unknown>, field: string): string {
 }
 
 /** GraphQL over the auth service; every argument is validated before it reaches the domain. */
-export function createIdentityResolvers(auth: AuthService) {
+function clientView(client: ClientRecord) {
+  return {
+    clientId: client.client_id,
+    name: client.name,
+    type: client.kind,
+    redirectUris: client.metadata.redirect_uris,
+    grantTypes: client.metadata.grant_types,
+    createdAt: new Date(client.created_at).toISOString(),
+  };
+}
+
+export function createIdentityResolvers(auth: AuthService, clients: ClientService) {
   return {
     Query: {
+      clients: async (_: unknown, __: unknown, ctx: IdentityContext) => (await clients.list(ctx.caller)).map(clientView),
       me: (_: unknown, __: unknown, ctx: IdentityContext) => {
         const caller = requireTenantCaller(ctx.caller);
         return ctx.users.load(caller.subject);
       },
     },
     Mutation: {
+      createClient: async (_: unknown, { input }: { input: { name: string; type: ClientType; redirectUris: string[]; grantTypes?: string[] | null } }, ctx: IdentityContext) => {
+        const created = await clients.create(ctx.caller, input);
+        return { client: clientView(created.client), clientSecret: created.clientSecret };
+      },
       signUp: (_: unknown, { input }: { input: Record<string, unknown> }) =>
         auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }),
       signIn: (_: unknown, { input }: { input: Record<string, unknown> }) =>

@@ -3,6 +3,7 @@ import { Migration0002Workflow } from './0002-workflow.ts';
 import { Migration0003Hardening } from './0003-hardening.ts';
 import { Migration0004Notifications } from './0004-notifications.ts';
 import { Migration0005StepAttemptBase } from './0005-step-attempt-base.ts';
+import { Migration0006Oidc } from './0006-oidc.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   { name: '0003-hardening', class: Migration0003Hardening },
   { name: '0004-notifications', class: Migration0004Notifications },
   { name: '0005-step-attempt-base', class: Migration0005StepAttemptBase },
+  { name: '0006-oidc', class: Migration0006Oidc },
 ];

@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '@tansu/platform/http/read-body';
+import type { Logger } from '@tansu/platform/logger';
+import type { AuthService } from '../auth-service.ts';
+import { consentPage, loginPage } from './interaction-pages.ts';
+import { API_RESOURCE, type TenantProviders } from './tenant-providers.ts';
+
+const ISSUER_PATH = /^\/identity\/([a-z0-9-]{1,64})(\/.*)?$/;
+const INTERACTION = /^\/interaction\/([\w-]{1,100})(\/login|\/consent)?$/;
+
+function html(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+  });
+  res.end(body);
+}
+
+async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams((await readBody(req, 16_384)).toString('utf8'));
+}
+
+/**
+ * Everything under `/identity/{slug}/`: the tenant's OpenID Provider (discovery, authorize,
+ * token, JWKS, userinfo, revocation, introspection, end-session) and its sign-in and consent
+ * pages. Unknown tenants are 404.
+ */
+export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthService; logger: Logger }) {
+  async function interaction(req: IncomingMessage, res: ServerResponse, slug: string, uid: string, action: string | undefined, tp: NonNullable<Awaited<ReturnType<TenantProviders['forSlug']>>>) {
+    const { provider, tenant } = tp;
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid !== uid) return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName: '', error: 'This sign-in expired; start again.' }));
+    const client = await provider.Client.find(String(details.params.client_id));
+    const clientName = (client?.clientName as string | undefined) ?? String(details.params.client_id);
+    const base = `/identity/${slug}/interaction/${uid}`;
+    const prompt = details.prompt.name;
+    if (req.method === 'GET') {
+      if (prompt === 'login') return html(res, 200, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName }));
+      return html(res, 200, consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean) }));
+    }
+    if (action === '/login' && prompt === 'login') {
+      const form = await formOf(req);
+      let user = null;
+      try {
+        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '');
+      } catch {
+        user = null;
+      }
+      if (user === null) {
+        return html(res, 401, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: 'Invalid email or password' }));
+      }
+      return provider.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
+    }
+    if (action === '/consent' && prompt === 'consent') {
+      const accountId = details.session?.accountId;
+      if (accountId === undefined) return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName, error: 'Sign in first.' }));
+      const grant = details.grantId === undefined ? new provider.Grant({ accountId, clientId: String(details.params.client_id) }) : await provider.Grant.find(details.grantId);
+      if (grant === undefined) return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName, error: 'This sign-in expired; start again.' }));
+      const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      if (missing.missingOIDCScope !== undefined) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+      if (missing.missingOIDCClaims !== undefined) grant.addOIDCClaims(missing.missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? { [API_RESOURCE]: [] })) grant.addResourceScope(indicator, scopes.join(' '));
+      const grantId = await grant.save();
+      return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    }
+    return html(res, 400, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Unexpected step; start again.' }));
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = req.url ?? '/';
+    const match = ISSUER_PATH.exec(url.split('?')[0] ?? '');
+    if (match === null) return false;
+    const slug = match[1]!;
+    const rest = match[2] ?? '/';
+    const tp = await deps.providers.forSlug(slug);
+    if (tp === null) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"unknown tenant"}');
+      return true;
+    }
+    const step = INTERACTION.exec(rest);
+    if (step !== null) {
+      try {
+        await interaction(req, res, slug, step[1]!, step[2], tp);
+      } catch (error) {
+        deps.logger.warn({ err: error, tenant: slug }, 'interaction failed');
+        if (!res.headersSent) html(res, 400, loginPage({ action: '', tenantName: tp.tenant.name, clientName: '', error: 'This sign-in expired or is invalid; start again.' }));
+      }
+      return true;
+    }
+    // The provider sees paths relative to its issuer, as if mounted there.
+    (req as IncomingMessage & { originalUrl?: string }).originalUrl = url;
+    req.url = url.slice(`/identity/${slug}`.length) || '/';
+    await tp.provider.callback()(req, res);
+    return true;
+  };
+}

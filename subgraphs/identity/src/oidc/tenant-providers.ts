@@ -1,0 +1,115 @@
+import { createPrivateKey } from 'node:crypto';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Database } from '@tansu/platform/db/database';
+import { decryptSecret } from '@tansu/platform/crypto/key-encryption';
+import type { Logger } from '@tansu/platform/logger';
+import { SigningKeyEntity, type Tenant } from '@tansu/platform/tenants/entities';
+import { findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
+import type { AuthService } from '../auth-service.ts';
+import { issuerFor } from '../tokens.ts';
+import { createOidcAdapterClass } from './oidc-adapter.ts';
+
+/** Access tokens are issued for the Tansu API: JWTs the router verifies like any other. */
+export const API_RESOURCE = 'urn:tansu:api';
+const SCOPES = ['openid', 'offline_access', 'email', 'profile'];
+
+export interface TenantProvider {
+  tenant: Tenant;
+  provider: Provider;
+}
+
+/**
+ * One OpenID Provider per tenant, created when first needed and kept in a bounded cache: a
+ * thousand tenants do not cost a thousand idle providers. Each signs with its tenant's own
+ * keys and stores its state under that tenant's row security.
+ */
+export function createTenantProviders(deps: {
+  db: Database;
+  kek: Buffer;
+  auth: AuthService;
+  cookieKeys: string[];
+  publicUrl: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  logger: Logger;
+  maxProviders?: number;
+}) {
+  const max = deps.maxProviders ?? 200;
+  const cache = new Map<string, Promise<TenantProvider | null>>();
+
+  async function build(slug: string): Promise<TenantProvider | null> {
+    const tenant = await deps.db.global((em) => findTenantBySlug(em, slug));
+    if (tenant === null) return null;
+    const keys = await deps.db.withTenant(tenant.id, (em) => em.find(SigningKeyEntity, { status: 'active' }, { orderBy: { createdAt: 'desc' } }));
+    const jwks = keys.map((key) => ({ ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' }));
+    const configuration: Configuration = {
+      adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek }),
+      jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
+      cookies: { keys: deps.cookieKeys },
+      scopes: SCOPES,
+      claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+      // Public clients must use PKCE; confidential ones too: there is no reason not to.
+      pkce: { required: () => true },
+      rotateRefreshToken: true,
+      ttl: { AccessToken: deps.accessTokenTtlSeconds, RefreshToken: deps.refreshTokenTtlSeconds, ClientCredentials: deps.accessTokenTtlSeconds },
+      interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/identity/${slug}/interaction/${interaction.uid}` },
+      findAccount: async (_ctx, sub) => {
+        const user = await deps.auth.me(tenant.id, sub);
+        if (user === null) return undefined;
+        return { accountId: sub, claims: async () => ({ sub, email: user.email, email_verified: false }) };
+      },
+      extraTokenClaims: async (_ctx, token) => {
+        // The router reads the tenant and roles from these, as from a password sign-in's token.
+        const accountId = 'accountId' in token ? (token.accountId as string | undefined) : undefined;
+        const roles = accountId === undefined ? [] : ((await deps.auth.me(tenant.id, accountId))?.roles ?? []);
+        return { tid: tenant.id, tenant: slug, roles };
+      },
+      features: {
+        devInteractions: { enabled: false },
+        clientCredentials: { enabled: true },
+        introspection: { enabled: true },
+        revocation: { enabled: true },
+        rpInitiatedLogout: { enabled: true },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => API_RESOURCE,
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({
+            scope: SCOPES.join(' '),
+            audience: deps.audience,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: deps.accessTokenTtlSeconds,
+            jwt: { sign: { alg: 'RS256' } },
+          }),
+        },
+      },
+    };
+    const provider = new Provider(issuerFor(deps.publicUrl, slug), configuration);
+    // The router forwards the browser's requests; the issuer URL, not the socket, says where we are.
+    provider.proxy = true;
+    provider.on('server_error', (_ctx, error) => deps.logger.error({ err: error, tenant: slug }, 'OIDC provider error'));
+    return { tenant, provider };
+  }
+
+  return {
+    async forSlug(slug: string): Promise<TenantProvider | null> {
+      let entry = cache.get(slug);
+      if (entry !== undefined) {
+        cache.delete(slug);
+        cache.set(slug, entry);
+        return entry;
+      }
+      entry = build(slug);
+      cache.set(slug, entry);
+      if (cache.size > max) cache.delete(cache.keys().next().value!);
+      const built = await entry.catch((error: unknown) => {
+        cache.delete(slug);
+        throw error;
+      });
+      if (built === null) cache.delete(slug);
+      return built;
+    },
+  };
+}
+export type TenantProviders = ReturnType<typeof createTenantProviders>;

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { useTestStack } from '../support/test-stack.ts';
+import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
+
+// A real relying party (openid-client) signs a user in at acme's issuer, through the router.
+const ctx = useTestStack({}, { publicRouter: true });
+const REDIRECT = 'http://localhost:8080/callback';
+
+/** A browser's cookie jar and redirect-following, reduced to what the flow needs. */
+class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (init.form !== undefined) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(url, { method: init.method ?? 'GET', headers, body, redirect: 'manual' });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(cookie) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+
+  /** Follows redirects until one leaves the server (the app's callback) or a page is shown. */
+  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ url: string; response: Response }> {
+    let current = url;
+    let response = await this.request(current, init);
+    for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops++) {
+      current = new URL(response.headers.get('location')!, current).toString();
+      if (current.startsWith(REDIRECT)) return { url: current, response };
+      response = await this.request(current);
+    }
+    return { url: current, response };
+  }
+}
+
+describe('OpenID Connect at a tenant issuer, through the router', () => {
+  let seed: TwoTenants;
+  let clientId: string;
+
+  before(async () => {
+    const url = ctx.stack.graphqlUrl;
+    seed = await seedTwoTenants(url);
+    dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant: 'acme', userId: seed.alice.user.id, role: 'DEVELOPER' } } }));
+    const dev = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
+    const created = dataOf(
+      await gql<{ createClient: { client: { clientId: string; type: string }; clientSecret: string | null } }>(
+        url,
+        'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId type } clientSecret } }',
+        { token: dev.accessToken, variables: { i: { name: 'Acme SPA', type: 'PUBLIC', redirectUris: [REDIRECT] } } },
+      ),
+    ).createClient;
+    assert.equal(created.clientSecret, null);
+    clientId = created.client.clientId;
+  });
+
+  async function discover(slug: string, id: string) {
+    return oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/${slug}`), id, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+  }
+
+  it('completes authorization code + PKCE, refreshes, and the access token works at the router', async () => {
+    const config = await discover('acme', clientId);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const authorize = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email offline_access',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      prompt: 'consent',
+    });
+    const browser = new Browser();
+    const loginStep = await browser.follow(authorize.toString());
+    assert.equal(loginStep.response.status, 200);
+    const loginHtml = await loginStep.response.text();
+    assert.match(loginHtml, /Sign in to Acme Corp/);
+    const action = /action="([^"]+)"/.exec(loginHtml)![1]!;
+    // A wrong password shows the form again.
+    const wrong = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'nope-nope-nope' } });
+    assert.equal(wrong.status, 401);
+    const consentStep = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
+    const consentHtml = await consentStep.response.text();
+    assert.match(consentHtml, /Allow access/);
+    const consentAction = /action="([^"]+)"/.exec(consentHtml)![1]!;
+    const callback = await browser.follow(new URL(consentAction, ctx.stack.routerUrl).toString(), { method: 'POST', form: {} });
+    assert.ok(callback.url.startsWith(REDIRECT), `ended at ${callback.url}`);
+
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback.url), { pkceCodeVerifier: verifier });
+    assert.ok(tokens.access_token);
+    assert.ok(tokens.refresh_token);
+    assert.equal(tokens.claims()?.email, 'alice@acme.test');
+
+    const me = await gql<{ me: { id: string; roles: string[]; tenant: { slug: string } } }>(ctx.stack.graphqlUrl, '{ me { id roles tenant { slug } } }', { token: tokens.access_token });
+    assert.deepEqual(dataOf(me).me, { id: seed.alice.user.id, roles: ['DEVELOPER'], tenant: { slug: 'acme' } });
+
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    assert.ok(refreshed.access_token);
+    assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+    const again = await gql<{ me: { id: string } }>(ctx.stack.graphqlUrl, '{ me { id } }', { token: refreshed.access_token });
+    assert.equal(dataOf(again).me.id, seed.alice.user.id);
+
+    // The access token of acme's issuer is refused with globex's tenant header.
+    expectError(await gql(ctx.stack.graphqlUrl, '{ me { id } }', { token: tokens.access_token, headers: { 'x-tenant-id': 'globex' } }), 'FORBIDDEN');
+  });
+
+  it("refuses acme's client at globex's issuer", async () => {
+    const config = await discover('globex', clientId);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const result = await new Browser().follow(authorize.toString());
+    assert.equal(result.response.status, 400);
+    assert.match(await result.response.text(), /invalid_client/);
+  });
+
+  it('requires PKCE', async () => {
+    const config = await discover('acme', clientId);
+    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid' });
+    const result = await new Browser().follow(authorize.toString());
+    assert.ok(result.url.startsWith(REDIRECT) ? /error=invalid_request/.test(result.url) : result.response.status === 400, result.url);
+  });
+
+  it('refuses registering a client to viewers, and bad redirect URIs', async () => {
+    const op = 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }';
+    expectError(await gql(ctx.stack.graphqlUrl, op, { token: seed.bob.accessToken, variables: { i: { name: 'x', type: 'PUBLIC', redirectUris: [REDIRECT] } } }), 'FORBIDDEN');
+    const dev = await signIn(ctx.stack.graphqlUrl, 'acme', 'alice@acme.test', 'alice-password');
+    const bad = await gql(ctx.stack.graphqlUrl, op, { token: dev.accessToken, variables: { i: { name: 'x', type: 'PUBLIC', redirectUris: ['http://evil.example/cb'] } } });
+    assert.equal(expectError(bad, 'BAD_USER_INPUT').extensions?.field, 'redirectUris[0]');
+  });
+});
