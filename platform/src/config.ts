@@ -48,6 +48,8 @@ export interface TansuConfig {
   adminPassword: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** A rotated refresh token still works this long (two tabs refreshing at once); reuse after it revokes the family. */
+  refreshReuseGraceSeconds: number;
   playground: boolean;
   /** Browser origins allowed to call the endpoint; `*` for any. */
   corsOrigins: string[];
@@ -170,6 +172,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     adminPassword,
     accessTokenTtlSeconds: r.int('TANSU_ACCESS_TOKEN_TTL', 900, 30, 86_400),
     refreshTokenTtlSeconds: r.int('TANSU_REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
+    refreshReuseGraceSeconds: r.int('TANSU_REFRESH_REUSE_GRACE', 10, 0, 300),
     playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
     // Tokens travel in a header, never a cookie, so allowing any origin exposes nothing by default.
     corsOrigins: (r.string('TANSU_CORS_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean),

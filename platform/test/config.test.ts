@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       adminPassword: undefined,
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 30 * 86_400,
+      refreshReuseGraceSeconds: 10,
       playground: true,
       corsOrigins: ['*'],
       limits: { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxCost: 100_000 },

@@ -6,7 +6,8 @@ import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 
 // A real relying party (openid-client) signs a user in at acme's issuer, through the router.
-const ctx = useTestStack({}, { publicRouter: true });
+// A one-second grace window for reused refresh tokens, so the test can step past it.
+const ctx = useTestStack({ TANSU_REFRESH_REUSE_GRACE: '1' }, { publicRouter: true });
 const REDIRECT = 'http://localhost:8080/callback';
 
 /** A browser's cookie jar and redirect-following, reduced to what the flow needs. */
@@ -112,6 +113,51 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
 
     // The access token of acme's issuer is refused with globex's tenant header.
     expectError(await gql(ctx.stack.graphqlUrl, '{ me { id } }', { token: tokens.access_token, headers: { 'x-tenant-id': 'globex' } }), 'FORBIDDEN');
+  });
+
+  async function signInAtIssuer(config: oidc.Configuration) {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const authorize = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email offline_access',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      // OpenID Connect grants offline_access (a refresh token) only with explicit consent.
+      prompt: 'consent',
+    });
+    const browser = new Browser();
+    const login = await browser.follow(authorize.toString());
+    const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
+    let step = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
+    if (!step.url.startsWith(REDIRECT)) {
+      const consent = /action="([^"]+)"/.exec(await step.response.text())![1]!;
+      step = await browser.follow(new URL(consent, ctx.stack.routerUrl).toString(), { method: 'POST', form: {} });
+    }
+    return oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: verifier });
+  }
+
+  it('lets two tabs refresh with one token inside the grace window, and revokes the family on a later reuse', async () => {
+    const config = await discover('acme', clientId);
+    const tokens = await signInAtIssuer(config);
+    const tabA = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    const tabB = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    assert.ok(tabA.refresh_token && tabB.refresh_token);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const invalidGrant = (error: unknown) => (error as { error?: string }).error === 'invalid_grant';
+    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), invalidGrant);
+    // The reuse revoked the grant: the newest tokens of the family stop working too.
+    await assert.rejects(oidc.refreshTokenGrant(config, tabA.refresh_token!), invalidGrant);
+  });
+
+  it('revokes a reused password-session refresh token family after the grace window', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const refresh = (token: string) =>
+      gql<{ refreshToken: { refreshToken: string } }>(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { refreshToken } }', { variables: { i: { tenant: 'acme', refreshToken: token } } });
+    const session = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
+    const next = dataOf(await refresh(session.refreshToken)).refreshToken;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expectError(await refresh(session.refreshToken), 'UNAUTHENTICATED');
+    expectError(await refresh(next.refreshToken), 'UNAUTHENTICATED');
   });
 
   it("refuses acme's client at globex's issuer", async () => {

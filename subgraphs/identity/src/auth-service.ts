@@ -47,6 +47,7 @@ export function createAuthService(deps: {
   audience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  refreshReuseGraceSeconds: number;
 }) {
   const { db } = deps;
 
@@ -137,7 +138,10 @@ export function createAuthService(deps: {
     },
 
 
-    /** Rotation: a refresh token works once; presenting a rotated one revokes its whole family. */
+    /**
+     * Rotation: a refresh token works once. Presented again within the grace window it still
+     * works; after it, the reuse revokes the whole family.
+     */
     async refresh(input: { tenant: string; refreshToken: string }): Promise<AuthResult> {
       const tenant = await tenantBySlug(input.tenant);
       const tokenHash = hashRefreshToken(String(input.refreshToken));
@@ -145,7 +149,9 @@ export function createAuthService(deps: {
         const row = await em.findOne(RefreshTokenEntity, { tokenHash });
         if (row === null || row.revokedAt !== null || row.expiresAt.getTime() < Date.now()) return { error: 'invalid' as const };
         const claimed = await em.nativeUpdate(RefreshTokenEntity, { id: row.id, rotatedAt: null }, { rotatedAt: new Date() });
-        if (claimed === 0) {
+        // Within the grace window a rotated token still works (two tabs refreshing at once).
+        const inGrace = claimed === 0 && row.rotatedAt != null && Date.now() - row.rotatedAt.getTime() < deps.refreshReuseGraceSeconds * 1000;
+        if (claimed === 0 && !inGrace) {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
           return { error: 'reused' as const };
         }

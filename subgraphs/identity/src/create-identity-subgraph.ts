@@ -20,7 +20,7 @@ export async function createIdentitySubgraph(deps: {
   logger: Logger;
   kek: Buffer;
   cookieKey: string;
-  config: Pick<TansuConfig, 'publicUrl' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'limits'>;
+  config: Pick<TansuConfig, 'publicUrl' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshReuseGraceSeconds' | 'limits'>;
 }) {
   const { config } = deps;
   const auth = createAuthService({
@@ -30,6 +30,7 @@ export async function createIdentitySubgraph(deps: {
     audience: config.jwtAudience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
   });
   const providers = createTenantProviders({
     db: deps.db,
@@ -40,6 +41,7 @@ export async function createIdentitySubgraph(deps: {
     audience: config.jwtAudience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     logger: deps.logger,
   });
   const clients = createClientService({ db: deps.db, kek: deps.kek });

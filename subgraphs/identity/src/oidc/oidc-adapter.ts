@@ -12,7 +12,7 @@ interface PayloadRow {
  * security. Registered clients come from `identity.clients`; their secrets are sealed at
  * rest and opened only here, when the provider authenticates a client.
  */
-export function createOidcAdapterClass(deps: { db: Database; tenantId: string; kek: Buffer }) {
+export function createOidcAdapterClass(deps: { db: Database; tenantId: string; kek: Buffer; refreshReuseGraceSeconds: number }) {
   const { db, tenantId } = deps;
   return class TenantOidcAdapter implements Adapter {
     readonly model: string;
@@ -47,7 +47,8 @@ export function createOidcAdapterClass(deps: { db: Database; tenantId: string; k
     }
 
     async consume(id: string): Promise<void> {
-      await db.withTenant(tenantId, (em) => em.execute(`update identity.oidc_payloads set consumed_at = now() where model = ? and id = ?`, [this.model, id]));
+      // The first use counts: reusing within the grace window must not extend it.
+      await db.withTenant(tenantId, (em) => em.execute(`update identity.oidc_payloads set consumed_at = coalesce(consumed_at, now()) where model = ? and id = ?`, [this.model, id]));
     }
 
     async destroy(id: string): Promise<void> {
@@ -68,7 +69,12 @@ export function createOidcAdapterClass(deps: { db: Database; tenantId: string; k
       );
       const row = rows[0];
       if (row === undefined) return undefined;
-      return row.consumed_at === null ? row.payload : { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) };
+      if (row.consumed_at === null) return row.payload;
+      // Two tabs refreshing at once present the same token: within the grace window it still
+      // works; after it, its reuse is reported as consumed and the provider revokes the grant.
+      const consumedAt = new Date(row.consumed_at).getTime();
+      if (this.model === 'RefreshToken' && Date.now() - consumedAt < deps.refreshReuseGraceSeconds * 1000) return row.payload;
+      return { ...row.payload, consumed: Math.floor(consumedAt / 1000) };
     }
 
     private async findClient(clientId: string): Promise<AdapterPayload | undefined> {

@@ -32,6 +32,7 @@ export function createTenantProviders(deps: {
   audience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  refreshReuseGraceSeconds: number;
   logger: Logger;
   maxProviders?: number;
 }) {
@@ -44,7 +45,7 @@ export function createTenantProviders(deps: {
     const keys = await deps.db.withTenant(tenant.id, (em) => em.find(SigningKeyEntity, { status: 'active' }, { orderBy: { createdAt: 'desc' } }));
     const jwks = keys.map((key) => ({ ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' }));
     const configuration: Configuration = {
-      adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek }),
+      adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek, refreshReuseGraceSeconds: deps.refreshReuseGraceSeconds }),
       jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
       cookies: { keys: deps.cookieKeys },
       scopes: SCOPES,
