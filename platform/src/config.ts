@@ -40,6 +40,8 @@ export interface TansuConfig {
   identityPort: number;
   tenancyPort: number;
   workflowPort: number;
+  /** How long a deleted tenant's data is kept before it is purged. */
+  tenantPurgeDelaySeconds: number;
   /** Workflow steps one tenant may have dispatched or running at once. */
   workflowTenantConcurrency: number;
   /** Lets workflow http steps reach loopback and private networks (tests, trusted setups). */
@@ -167,6 +169,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     tenancyPort,
     workflowPort,
     workflowTenantConcurrency: r.int('TANSU_WORKFLOW_TENANT_CONCURRENCY', 20, 1, 10_000),
+    tenantPurgeDelaySeconds: r.int('TANSU_TENANT_PURGE_DELAY', 3_600, 0, 90 * 86_400),
     egressAllowPrivate: r.bool('TANSU_EGRESS_ALLOW_PRIVATE', false),
     adminEmail,
     adminPassword,

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       tenancyPort: 4102,
       workflowPort: 4103,
       workflowTenantConcurrency: 20,
+      tenantPurgeDelaySeconds: 3_600,
       egressAllowPrivate: false,
       adminEmail: undefined,
       adminPassword: undefined,

@@ -10,6 +10,7 @@ import type { Logger } from '@tansu/platform/logger';
 import { createErrorFormatter, errorReportingPlugin } from '@tansu/platform/graphql/format-error';
 import { executeGraphQLOverHttp } from '@tansu/platform/http/graphql-http';
 import { sendGraphQLError, sendJson } from '@tansu/platform/http/respond';
+import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import type { Authenticator } from './auth/authenticator.ts';
 import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
@@ -38,6 +39,8 @@ export interface RouterOptions {
   /** Browser origins allowed to call the endpoint (`*` for any); none when empty. */
   corsOrigins?: readonly string[];
   identityUrl?: string;
+  /** Suspended and deleted tenants; their tokens are refused. */
+  tenantStatus?: TenantStatusWatcher;
   readinessChecks?: Record<string, () => Promise<boolean>>;
   logger: Logger;
 }
@@ -110,6 +113,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     if (options.authenticator !== undefined) {
       if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw errors.unauthenticated('Send one Authorization header');
       caller = (await options.authenticator.authenticate(req.headers.authorization)) ?? ANONYMOUS;
+      if (options.tenantStatus?.isBlocked(caller.tenantId) === true) throw errors.forbidden('This tenant is suspended');
       const tenantHeader = req.headers[TENANT_HEADER];
       if (typeof tenantHeader === 'string' && caller.tenantId !== undefined && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
         throw errors.forbidden(`Token belongs to another tenant than "${tenantHeader.slice(0, 64)}"`);
@@ -181,6 +185,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     subscriptions,
     authenticator: options.authenticator,
     codec: options.codec,
+    tenantStatus: options.tenantStatus,
     limits,
     logger,
   });

@@ -5,6 +5,7 @@ import { deriveSecrets, loadConfig } from '@tansu/platform/config';
 import { createContextTokenCodec } from '@tansu/platform/context-token';
 import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
+import { createTenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createRouter } from './create-router.ts';
 import { platformSubgraphUrls, httpReadyCheck } from './platform-wiring.ts';
@@ -52,6 +53,10 @@ try {
   if (authenticator === undefined) logger.warn('authentication is OFF: every caller is anonymous and unrestricted');
 
   const redis = !standalone && config.redisUrl !== undefined ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+  // Suspended tenants' tokens are refused; the platform's tenancy service announces changes.
+  const statusSubscriber = redis === undefined || config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const tenantStatus = redis === undefined || statusSubscriber === undefined ? undefined : createTenantStatusWatcher({ subscriber: statusSubscriber, reader: redis, logger });
+  await tenantStatus?.start();
   const router = await createRouter({
     supergraphSdl,
     subgraphUrls: standalone ? undefined : platformSubgraphUrls(config),
@@ -61,6 +66,7 @@ try {
     playground: config.playground,
     corsOrigins: config.corsOrigins,
     identityUrl: standalone ? undefined : config.identityUrl,
+    tenantStatus,
     readinessChecks: standalone
       ? {}
       : {
@@ -75,6 +81,8 @@ try {
   logger.info({ port }, `GraphQL endpoint: http://${config.host}:${port}/graphql`);
   stopOnSignals(async () => {
     await router.close();
+    await tenantStatus?.stop();
+    statusSubscriber?.disconnect();
     redis?.disconnect();
   }, logger);
 } catch (error) {

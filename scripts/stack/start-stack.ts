@@ -13,6 +13,9 @@ import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outb
 import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import type { Logger } from '@tansu/platform/logger';
 import { platformEntities } from '@tansu/platform/tenants/entities';
+import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
+import { purgeDeletedTenants } from '@tansu/platform/tenants/tenant-purge';
+import { createPollLoop } from '@tansu/platform/poll-loop';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
 import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
@@ -93,7 +96,15 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     });
     const identityPort = await identity.server.listen(config.identityPort, config.host);
     stops.push(() => identity.server.close());
-    const tenancy = await createTenancySubgraph({ db, codec, logger: logger.child({ service: 'tenancy' }), kek: secrets.keyEncryptionKey, config });
+    await syncBlockedTenants(db, redis);
+    const tenancy = await createTenancySubgraph({
+      db,
+      codec,
+      logger: logger.child({ service: 'tenancy' }),
+      kek: secrets.keyEncryptionKey,
+      config,
+      publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
+    });
     const tenancyPort = await tenancy.server.listen(config.tenancyPort, config.host);
     stops.push(() => tenancy.server.close());
 
@@ -128,6 +139,21 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     });
     stops.push(() => notifications.stop());
 
+    const statusSubscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    stops.push(async () => statusSubscriber.disconnect());
+    const tenantStatus = createTenantStatusWatcher({ subscriber: statusSubscriber, reader: redis, logger });
+    await tenantStatus.start();
+    stops.push(() => tenantStatus.stop());
+    const purge = createPollLoop({
+      name: 'tenant purge',
+      round: async () => ({ full: (await purgeDeletedTenants({ systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000 })).length >= 10 }),
+      idleMs: 1_000,
+      failureMs: 5_000,
+      logger,
+    });
+    purge.start();
+    stops.push(() => purge.stop());
+
     const urls = {
       identityUrl: `http://127.0.0.1:${identityPort}`,
       tenancyUrl: `http://127.0.0.1:${tenancyPort}`,
@@ -146,6 +172,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       playground: config.playground,
       corsOrigins: config.corsOrigins,
       identityUrl: urls.identityUrl,
+      tenantStatus,
       readinessChecks: {
         postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,
         redis: async () => (await redis.ping()) === 'PONG',

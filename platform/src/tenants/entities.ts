@@ -9,10 +9,15 @@ export const TenantEntity = defineEntity({
     id: p.uuid().primary(),
     slug: p.string().unique(),
     name: p.string(),
+    status: p.string().$type<TenantStatus>().default('ACTIVE'),
+    statusChangedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });
 export type Tenant = InferEntity<typeof TenantEntity>;
+
+export const TENANT_STATUSES = ['ACTIVE', 'SUSPENDED', 'DELETED'] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
 export const ROLES = ['OWNER', 'ADMIN', 'DEVELOPER', 'VIEWER'] as const;
 export type Role = (typeof ROLES)[number];

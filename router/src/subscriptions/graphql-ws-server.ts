@@ -10,6 +10,7 @@ import { TansuError } from '@tansu/platform/errors';
 import type { Limits } from '@tansu/platform/config';
 import { createErrorFormatter } from '@tansu/platform/graphql/format-error';
 import type { Logger } from '@tansu/platform/logger';
+import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import { traceFrom } from '@tansu/platform/trace-context';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { operationLimitsRule } from '../limits/operation-limits.ts';
@@ -49,11 +50,17 @@ export function serveGraphQLOverWebSocket(deps: {
   subscriptions: FederatedSubscriptions;
   authenticator: Authenticator | undefined;
   codec: ContextTokenCodec | undefined;
+  tenantStatus?: TenantStatusWatcher;
   limits: Limits;
   logger: Logger;
 }): () => Promise<void> {
   const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: deps.limits.maxBodyBytes });
   const connections = new WeakMap<WebSocket, Connection>();
+  /** Open sockets by tenant, so a suspension can close them at once. */
+  const byTenant = new Map<string, Set<WebSocket>>();
+  deps.tenantStatus?.onBlocked((tenantId) => {
+    for (const socket of byTenant.get(tenantId) ?? []) socket.close(CLOSE_FORBIDDEN, 'Tenant suspended');
+  });
   const formatError = createErrorFormatter({ trustUpstream: true });
   const rules = [...specifiedRules, operationLimitsRule(deps.limits)];
 
@@ -100,6 +107,10 @@ export function serveGraphQLOverWebSocket(deps: {
             socket.close(CLOSE_UNAUTHORIZED, 'Authentication required');
             return false;
           }
+          if (deps.tenantStatus?.isBlocked(caller.tenantId) === true) {
+            socket.close(CLOSE_FORBIDDEN, 'Tenant suspended');
+            return false;
+          }
           const tenantHeader = ctx.connectionParams?.['x-tenant-id'] ?? ctx.extra.request.headers['x-tenant-id'];
           if (typeof tenantHeader === 'string' && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
             socket.close(CLOSE_FORBIDDEN, 'Token belongs to another tenant');
@@ -109,6 +120,11 @@ export function serveGraphQLOverWebSocket(deps: {
         const traceparent = ctx.extra.request.headers.traceparent;
         const connection: Connection = { caller, subject: caller.subject, expiry: undefined, traceparent: typeof traceparent === 'string' ? traceparent : undefined };
         connections.set(socket, connection);
+        if (caller.tenantId !== undefined) {
+          const open = byTenant.get(caller.tenantId) ?? new Set<WebSocket>();
+          open.add(socket);
+          byTenant.set(caller.tenantId, open);
+        }
         scheduleExpiry(socket, connection, token);
         return true;
       },
@@ -163,6 +179,12 @@ export function serveGraphQLOverWebSocket(deps: {
         const connection = connections.get(ctx.extra.socket);
         if (connection === undefined) return;
         if (connection.expiry !== undefined) clearTimeout(connection.expiry);
+        const tenantId = connection.caller.tenantId;
+        if (tenantId !== undefined) {
+          const open = byTenant.get(tenantId);
+          open?.delete(ctx.extra.socket);
+          if (open?.size === 0) byTenant.delete(tenantId);
+        }
       },
     },
     wss,

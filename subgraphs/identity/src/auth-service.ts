@@ -53,7 +53,8 @@ export function createAuthService(deps: {
 
   async function tenantBySlug(slug: string): Promise<Tenant> {
     const tenant = typeof slug === 'string' && slug.length <= 64 ? await db.global((em) => findTenantBySlug(em, slug)) : null;
-    if (tenant === null) throw errors.notFound(`Tenant "${String(slug).slice(0, 64)}"`);
+    if (tenant === null || tenant.status === 'DELETED') throw errors.notFound(`Tenant "${String(slug).slice(0, 64)}"`);
+    if (tenant.status === 'SUSPENDED') throw errors.forbidden('This tenant is suspended');
     return tenant;
   }
 

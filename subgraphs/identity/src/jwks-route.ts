@@ -13,7 +13,7 @@ export function createJwksRoute(db: Database) {
     if (match === null || req.method !== 'GET') return false;
     const slug = match[1]!;
     const tenant = await db.global((em) => findTenantBySlug(em, slug));
-    if (tenant === null) {
+    if (tenant === null || tenant.status === 'DELETED') {
       sendJson(res, 404, { error: 'unknown tenant' });
       return true;
     }

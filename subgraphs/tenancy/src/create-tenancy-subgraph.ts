@@ -3,6 +3,7 @@ import type { TansuConfig } from '@tansu/platform/config';
 import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
+import type { TenantStatus } from '@tansu/platform/tenants/entities';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
 import { createTenancyService } from './tenancy-service.ts';
 import { createTenancyResolvers, createTenantLoader, type TenancyContext } from './resolvers.ts';
@@ -15,8 +16,10 @@ export async function createTenancySubgraph(deps: {
   logger: Logger;
   kek: Buffer;
   config: Pick<TansuConfig, 'limits'>;
+  /** Announces status changes to the routers (Redis); without it they learn at their next resync. */
+  publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void>;
 }) {
-  const service = createTenancyService({ db: deps.db, kek: deps.kek });
+  const service = createTenancyService({ db: deps.db, kek: deps.kek, publishStatus: deps.publishStatus });
   const server = await createSubgraphServer<TenancyContext>({
     name: 'tenancy',
     typeDefs: await readFile(TENANCY_SCHEMA_PATH, 'utf8'),

@@ -5,7 +5,9 @@ import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { failStartup, serveUntilSignalled } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
+import { Redis } from 'ioredis';
 import { platformEntities } from '@tansu/platform/tenants/entities';
+import { publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
 import { createTenancySubgraph } from './create-tenancy-subgraph.ts';
 
 try {
@@ -13,8 +15,18 @@ try {
   const secrets = deriveSecrets(config);
   const logger = createLogger({ level: config.logLevel, service: 'tenancy' });
   const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...platformEntities, OutboxEventEntity] });
-  const { server } = await createTenancySubgraph({ db, codec: createContextTokenCodec(secrets.contextKey), logger, kek: secrets.keyEncryptionKey, config });
-  await serveUntilSignalled({ name: 'tenancy subgraph', server, port: config.tenancyPort, host: config.host, logger, alsoClose: [() => db.close()] });
+  if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  await syncBlockedTenants(db, redis);
+  const { server } = await createTenancySubgraph({
+    db,
+    codec: createContextTokenCodec(secrets.contextKey),
+    logger,
+    kek: secrets.keyEncryptionKey,
+    config,
+    publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
+  });
+  await serveUntilSignalled({ name: 'tenancy subgraph', server, port: config.tenancyPort, host: config.host, logger, alsoClose: [async () => redis.disconnect(), () => db.close()] });
 } catch (error) {
   failStartup(error);
 }

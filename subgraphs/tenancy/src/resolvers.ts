@@ -24,6 +24,9 @@ export function createTenancyResolvers(service: TenancyService) {
         if (typeof input.name !== 'string') throw errors.badInput('name', 'is required');
         return service.createTenant(ctx.caller, { slug: input.slug, name: input.name });
       },
+      suspendTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.suspend(ctx.caller, args.slug),
+      resumeTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.resume(ctx.caller, args.slug),
+      deleteTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.remove(ctx.caller, args.slug),
       setMemberRole: (_: unknown, { input }: { input: { tenant?: string | null; userId: string; role: string } }, ctx: TenancyContext) =>
         service.setMemberRole(ctx.caller, input),
     },

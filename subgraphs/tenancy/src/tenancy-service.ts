@@ -3,14 +3,36 @@ import type { Database } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { errors } from '@tansu/platform/errors';
 import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller } from '@tansu/platform/guards';
-import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant } from '@tansu/platform/tenants/entities';
+import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
-import { findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
+import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
 
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
-export function createTenancyService(deps: { db: Database; kek: Buffer }) {
+export function createTenancyService(deps: { db: Database; kek: Buffer; publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void> }) {
   const { db } = deps;
+
+  async function setStatus(caller: CallerContext, slug: string, status: TenantStatus): Promise<Tenant> {
+    requirePlatformAdmin(caller);
+    if (slug === PLATFORM_TENANT_SLUG) throw errors.forbidden('The platform tenant cannot be suspended or deleted');
+    const existing = await db.global((em) => findTenantBySlug(em, slug));
+    if (existing === null || existing.status === 'DELETED') throw errors.notFound('Tenant');
+    // In the tenant's own context: its event goes to its own outbox rows.
+    const tenant = await db.withTenant(existing.id, async (em) => {
+      const found = await em.findOneOrFail(TenantEntity, { id: existing.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      found.status = status;
+      found.statusChangedAt = new Date();
+      appendEvent(em, { tenantId: found.id, topic: 'tenant.status_changed', payload: { tenantId: found.id, status } });
+      return found;
+    });
+    await deps.publishStatus?.(tenant.id, status);
+    return tenant;
+  }
+
   return {
+    suspend: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'SUSPENDED'),
+    resume: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'ACTIVE'),
+    remove: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'DELETED'),
+
     async createTenant(caller: CallerContext, input: { slug: string; name: string }): Promise<Tenant> {
       requirePlatformAdmin(caller);
       return provisionTenant(db, deps.kek, input);

@@ -74,8 +74,10 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
     const slug = match[1]!;
     const rest = match[2] ?? '/';
     const tp = await deps.providers.forSlug(slug);
-    if (tp === null) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"unknown tenant"}');
+    // The cached provider outlives a status change: the tenant's state is read per request.
+    const state = tp === null ? 'DELETED' : await deps.auth.tenantBySlug(slug).then(() => 'ACTIVE', (error: { code?: string }) => (error.code === 'FORBIDDEN' ? 'SUSPENDED' : 'DELETED'));
+    if (tp === null || state !== 'ACTIVE') {
+      res.writeHead(state === 'SUSPENDED' ? 403 : 404, { 'content-type': 'application/json' }).end(state === 'SUSPENDED' ? '{"error":"tenant suspended"}' : '{"error":"unknown tenant"}');
       return true;
     }
     const step = INTERACTION.exec(rest);

@@ -1,0 +1,29 @@
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { tenantStreamKey } from '../events/outbox.ts';
+import { BLOCKED_TENANTS_KEY } from './tenant-status.ts';
+
+/**
+ * Removes every trace of tenants deleted longer ago than `delayMs`: their rows (every tenant
+ * table references the tenant with ON DELETE CASCADE; the outbox is cleared first), their
+ * event stream and their entry in the blocked set. Runs with the owner connection: deleting
+ * a tenant is the one thing the application role may not do.
+ */
+export async function purgeDeletedTenants(deps: { systemDb: Database; redis: Redis; logger: Logger; delayMs: number }): Promise<string[]> {
+  const due = await deps.systemDb.global((em) =>
+    em.execute<{ id: string; slug: string }[]>(
+      `select id, slug from platform.tenants where status = 'DELETED' and status_changed_at <= now() - (? * interval '1 millisecond') limit 10`,
+      [deps.delayMs],
+    ),
+  );
+  for (const tenant of due) {
+    await deps.systemDb.global(async (em) => {
+      await em.execute(`delete from platform.outbox where tenant_id = ?`, [tenant.id]);
+      await em.execute(`delete from platform.tenants where id = ?`, [tenant.id]);
+    });
+    await deps.redis.multi().del(tenantStreamKey(tenant.id)).srem(BLOCKED_TENANTS_KEY, tenant.id).exec();
+    deps.logger.info({ tenantId: tenant.id, slug: tenant.slug }, 'tenant purged');
+  }
+  return due.map((t) => t.id);
+}

@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import type { TenantStatus } from './entities.ts';
+
+/** Tenants whose tokens must be refused (suspended or deleted), and the channel announcing changes. */
+export const BLOCKED_TENANTS_KEY = 'tansu:tenants:blocked';
+export const TENANT_STATUS_CHANNEL = 'tansu:tenants:status';
+
+/** After a status change commits: every router learns it at once through the channel. */
+export async function publishTenantStatus(redis: Redis, tenantId: string, status: TenantStatus): Promise<void> {
+  const multi = redis.multi();
+  if (status === 'ACTIVE') multi.srem(BLOCKED_TENANTS_KEY, tenantId);
+  else multi.sadd(BLOCKED_TENANTS_KEY, tenantId);
+  multi.publish(TENANT_STATUS_CHANNEL, JSON.stringify({ tenantId, status }));
+  await multi.exec();
+}
+
+/** Rebuilds the blocked set from Postgres, the source of truth (at start-up, and after a lost publish). */
+export async function syncBlockedTenants(db: Database, redis: Redis): Promise<void> {
+  const rows = await db.global((em) => em.execute<{ id: string }[]>(`select id from platform.tenants where status <> 'ACTIVE'`));
+  const multi = redis.multi().del(BLOCKED_TENANTS_KEY);
+  if (rows.length > 0) multi.sadd(BLOCKED_TENANTS_KEY, ...rows.map((r) => r.id));
+  await multi.exec();
+}
+
+export interface TenantStatusWatcher {
+  isBlocked(tenantId: string | undefined): boolean;
+  /** Called with each tenant that becomes blocked (to close its live connections). */
+  onBlocked(listener: (tenantId: string) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The router's view of blocked tenants: a set in memory, loaded from Redis, updated by the
+ * status channel within milliseconds, and reloaded every few seconds in case a message was lost.
+ */
+export function createTenantStatusWatcher(deps: { subscriber: Redis; reader: Redis; logger: Logger; resyncMs?: number }): TenantStatusWatcher {
+  let blocked = new Set<string>();
+  const listeners: ((tenantId: string) => void)[] = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  async function reload(): Promise<void> {
+    const previous = blocked;
+    blocked = new Set(await deps.reader.smembers(BLOCKED_TENANTS_KEY));
+    for (const id of blocked) if (!previous.has(id)) for (const listener of listeners) listener(id);
+  }
+
+  return {
+    isBlocked: (tenantId) => tenantId !== undefined && blocked.has(tenantId),
+    onBlocked: (listener) => void listeners.push(listener),
+    async start() {
+      deps.subscriber.on('message', (channel: string, message: string) => {
+        if (channel !== TENANT_STATUS_CHANNEL) return;
+        try {
+          const { tenantId, status } = JSON.parse(message) as { tenantId: string; status: TenantStatus };
+          if (status === 'ACTIVE') blocked.delete(tenantId);
+          else if (!blocked.has(tenantId)) {
+            blocked.add(tenantId);
+            for (const listener of listeners) listener(tenantId);
+          }
+        } catch (error) {
+          deps.logger.warn({ err: error }, 'bad tenant status message');
+        }
+      });
+      await deps.subscriber.subscribe(TENANT_STATUS_CHANNEL);
+      await reload();
+      timer = setInterval(() => void reload().catch((error: unknown) => deps.logger.warn({ err: error }, 'tenant status reload failed')), deps.resyncMs ?? 5_000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      await deps.subscriber.unsubscribe(TENANT_STATUS_CHANNEL).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { tenantStreamKey } from '@tansu/platform/events/outbox';
+import { useTestStack } from '../support/test-stack.ts';
+import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { dataOf, expectError, gql, signIn, type GraphQLResponse } from '../support/graphql-client.ts';
+import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
+
+// Deleted tenants are purged at once here, so the test can look for what is left.
+const ctx = useTestStack({ TANSU_TENANT_PURGE_DELAY: '0' });
+
+/** Repeats a request until it answers as expected; bounded, for changes that travel through Redis. */
+async function eventually(request: () => Promise<GraphQLResponse>, accept: (res: GraphQLResponse) => boolean, tries = 40): Promise<GraphQLResponse> {
+  let last = await request();
+  for (let i = 0; i < tries && !accept(last); i++) {
+    await sleep(50);
+    last = await request();
+  }
+  return last;
+}
+
+describe('tenant lifecycle', () => {
+  let seed: TwoTenants;
+  const status = (slug: string, op: 'suspendTenant' | 'resumeTenant' | 'deleteTenant') =>
+    gql<Record<string, { status: string }>>(ctx.stack.graphqlUrl, `mutation($s: String!) { ${op}(slug: $s) { status } }`, { token: seed.admin.accessToken, variables: { s: slug } });
+
+  before(async () => {
+    seed = await seedTwoTenants(ctx.stack.graphqlUrl);
+  });
+
+  it('refuses a suspended tenant\'s valid tokens, closes its live connections, and lets it back on resume', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const me = () => gql(url, '{ me { id } }', { token: seed.alice.accessToken });
+    dataOf(await me());
+    const socketClosed = new Promise<number>((resolve) => {
+      const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${seed.alice.accessToken}` } });
+      client.on('closed', (event) => resolve((event as { code: number }).code));
+    });
+    await sleep(200);
+    assert.equal(dataOf(await status('acme', 'suspendTenant')).suspendTenant!.status, 'SUSPENDED');
+    expectError(await eventually(me, (res) => res.status === 403), 'FORBIDDEN', 403);
+    assert.equal(await Promise.race([socketClosed, sleep(5_000).then(() => -1)]), 4403);
+    expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'alice-password' } } }), 'FORBIDDEN');
+    // globex is untouched.
+    dataOf(await gql(url, '{ me { id } }', { token: seed.bob.accessToken }));
+    dataOf(await status('acme', 'resumeTenant'));
+    dataOf(await eventually(me, (res) => res.status === 200));
+  });
+
+  it('only platform administrators change a tenant\'s status, and the platform tenant stays', async () => {
+    expectError(await gql(ctx.stack.graphqlUrl, 'mutation { suspendTenant(slug: "globex") { status } }', { token: seed.alice.accessToken }), 'FORBIDDEN');
+    expectError(await status('platform', 'deleteTenant'), 'FORBIDDEN');
+    expectError(await status('nowhere', 'suspendTenant'), 'NOT_FOUND');
+  });
+
+  it('deletes a tenant: refused at once, then no row, key or stream of it is left', async () => {
+    const url = ctx.stack.graphqlUrl;
+    // Give globex data in every kind of store: a developer, a workflow, runs, events.
+    dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant: 'globex', userId: seed.bob.user.id, role: 'DEVELOPER' } } }));
+    const dev = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;
+    await createWorkflow(url, dev, 'w', [{ id: 'a', type: 'delay', with: { ms: 0 } }]);
+    const run = await startWorkflow(url, dev, { workflow: 'w' });
+    await waitForRun(url, dev, run.id, ['SUCCEEDED']);
+    dataOf(await gql(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', { token: dev, variables: { i: { name: 'app', type: 'PUBLIC', redirectUris: ['http://localhost/cb'] } } }));
+
+    assert.equal(dataOf(await status('globex', 'deleteTenant')).deleteTenant!.status, 'DELETED');
+    expectError(await eventually(() => gql(url, '{ me { id } }', { token: dev }), (res) => res.status !== 200), 'FORBIDDEN');
+
+    // The purge runs in the background; wait (bounded) until the tenant row is gone.
+    const tables = await ctx.stack.systemDb.global((em) =>
+      em.execute<{ table: string }[]>(
+        `select table_schema || '.' || table_name as table from information_schema.columns
+         where column_name = 'tenant_id' and table_schema not in ('pg_catalog', 'information_schema')`,
+      ),
+    );
+    let tenantRows = 1;
+    for (let i = 0; i < 100 && tenantRows > 0; i++) {
+      tenantRows = (await ctx.stack.systemDb.global((em) => em.execute<{ n: number }[]>(`select count(*)::int as n from platform.tenants where id = ?`, [seed.globex.id])))[0]!.n;
+      if (tenantRows > 0) await sleep(100);
+    }
+    assert.equal(tenantRows, 0, 'the tenant row was not purged');
+    for (const { table } of tables) {
+      const [row] = await ctx.stack.systemDb.global((em) => em.execute<{ n: number }[]>(`select count(*)::int as n from ${table} where tenant_id = ?`, [seed.globex.id]));
+      assert.equal(row!.n, 0, `${table} kept rows of the deleted tenant`);
+    }
+    assert.equal(await ctx.stack.redis.exists(tenantStreamKey(seed.globex.id)), 0, 'the event stream is left');
+    assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/globex/.well-known/jwks.json`)).status, 404);
+    // acme lives on.
+    dataOf(await gql(url, '{ me { id } }', { token: seed.alice.accessToken }));
+  });
+});
