@@ -50,6 +50,11 @@ export interface TansuConfig {
   adminPassword: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** Failed sign-ins of one account before it is locked, and for how long. */
+  lockoutThreshold: number;
+  lockoutSeconds: number;
+  /** Credential requests (sign-in, sign-up, refresh) one address may make per minute. */
+  credentialRatePerMinute: number;
   /** A rotated refresh token still works this long (two tabs refreshing at once); reuse after it revokes the family. */
   refreshReuseGraceSeconds: number;
   playground: boolean;
@@ -176,6 +181,9 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     accessTokenTtlSeconds: r.int('TANSU_ACCESS_TOKEN_TTL', 900, 30, 86_400),
     refreshTokenTtlSeconds: r.int('TANSU_REFRESH_TOKEN_TTL', 30 * 86_400, 60, 365 * 86_400),
     refreshReuseGraceSeconds: r.int('TANSU_REFRESH_REUSE_GRACE', 10, 0, 300),
+    lockoutThreshold: r.int('TANSU_LOCKOUT_THRESHOLD', 5, 1, 1_000),
+    lockoutSeconds: r.int('TANSU_LOCKOUT_SECONDS', 900, 1, 86_400),
+    credentialRatePerMinute: r.int('TANSU_CREDENTIAL_RATE_PER_MINUTE', 60, 1, 100_000),
     playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
     // Tokens travel in a header, never a cookie, so allowing any origin exposes nothing by default.
     corsOrigins: (r.string('TANSU_CORS_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean),

@@ -6,6 +6,9 @@ import { errors } from './errors.ts';
  * HMAC-SHA256 over the JSON payload: subgraphs trust only what the router signed.
  */
 export const CONTEXT_HEADER = 'x-tansu-context';
+/** The end user's address and agent as the router saw them (clients cannot set x-tansu-* headers). */
+export const CLIENT_IP_HEADER = 'x-tansu-client-ip';
+export const CLIENT_AGENT_HEADER = 'x-tansu-client-agent';
 
 export interface CallerContext {
   /** Tenant id (uuid); absent for anonymous callers of public operations. */

@@ -123,6 +123,8 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     const context: RouterContext = {
       caller,
       requestId,
+      clientIp: req.socket.remoteAddress,
+      userAgent: req.headers['user-agent'],
       traceparent: trace.traceparent,
       logger: logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
       contextToken: options.codec?.sign(caller),

@@ -5,6 +5,9 @@ import type { Logger } from '@tansu/platform/logger';
 export interface RouterContext {
   caller: CallerContext;
   requestId: string;
+  /** The end user's address and agent, forwarded to subgraphs for rate limits and audit. */
+  clientIp: string | undefined;
+  userAgent: string | undefined;
   /** `traceparent` forwarded to subgraphs. */
   traceparent: string;
   logger: Logger;

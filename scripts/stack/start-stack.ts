@@ -16,6 +16,7 @@ import { platformEntities } from '@tansu/platform/tenants/entities';
 import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
 import { purgeDeletedTenants } from '@tansu/platform/tenants/tenant-purge';
 import { createPollLoop } from '@tansu/platform/poll-loop';
+import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
 import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
@@ -92,6 +93,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       logger: logger.child({ service: 'identity' }),
       kek: secrets.keyEncryptionKey,
       cookieKey: secrets.cookieKey,
+      limiter: createRateLimiter(redis, config.redisNamespace),
       config,
     });
     const identityPort = await identity.server.listen(config.identityPort, config.host);

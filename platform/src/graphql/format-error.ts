@@ -17,6 +17,9 @@ const CLIENT_FAULT_CODES = new Set([
 
 const INTERNAL_MESSAGE = 'Internal server error';
 
+/** Extensions a client may see besides the code: which field, which limit, when to retry. */
+const PUBLIC_EXTENSIONS = ['field', 'limit', 'retryAfter'] as const;
+
 /**
  * One formatter per server. Exposed catalogue errors pass through; Apollo's client-fault
  * codes become BAD_USER_INPUT; everything else is masked as INTERNAL. With `trustUpstream`
@@ -28,13 +31,13 @@ export function createErrorFormatter(options: { trustUpstream: boolean }) {
     const base = { locations: formatted.locations, path: formatted.path };
     if (original instanceof TansuError && original.expose) {
       const extensions: Record<string, unknown> = { code: original.code };
-      if (original.extensions.field !== undefined) extensions.field = original.extensions.field;
+      for (const key of PUBLIC_EXTENSIONS) if (original.extensions[key] !== undefined) extensions[key] = original.extensions[key];
       return { ...base, message: original.message, extensions };
     }
     const code = formatted.extensions?.code;
     if (options.trustUpstream && isErrorCode(code) && !(original instanceof TansuError)) {
       const extensions: Record<string, unknown> = { code };
-      for (const key of ['field', 'requestId']) {
+      for (const key of [...PUBLIC_EXTENSIONS, 'requestId']) {
         if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
       }
       return { ...base, message: code === 'INTERNAL' ? INTERNAL_MESSAGE : formatted.message, extensions };

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
+import { CLIENT_IP_HEADER } from '@tansu/platform/context-token';
 import { readBody } from '@tansu/platform/http/read-body';
 import { sendJson } from '@tansu/platform/http/respond';
 
@@ -17,6 +18,8 @@ export function createIdentityProxy(identityUrl: string, maxBodyBytes: number) {
       for (const [name, value] of Object.entries(req.headers)) {
         if (typeof value === 'string' && !HOP_BY_HOP.has(name) && !name.startsWith('x-tansu-')) headers[name] = value;
       }
+      // The end user's address, for the issuer's rate limits (clients cannot send x-tansu-* headers).
+      if (req.socket.remoteAddress !== undefined) headers[CLIENT_IP_HEADER] = req.socket.remoteAddress;
       const body = method === 'POST' ? await readBody(req, maxBodyBytes) : null;
       const upstream = await pool.request({ path: req.url ?? '/', method, headers, body });
       const out: Record<string, string | string[]> = {};

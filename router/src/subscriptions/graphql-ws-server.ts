@@ -77,6 +77,8 @@ export function serveGraphQLOverWebSocket(deps: {
     return {
       caller,
       requestId,
+      clientIp: undefined,
+      userAgent: undefined,
       traceparent: trace.traceparent,
       logger: deps.logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
       contextToken: deps.codec?.sign(caller, 300),

@@ -6,6 +6,7 @@ import { addMembership, rolesOf, rolesOfMany } from '@tansu/platform/tenants/mem
 import type { SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
 import { RefreshTokenEntity, UserEntity, type User } from './entities.ts';
+import type { CredentialGuard } from './credential-guard.ts';
 import { hashPassword, validatePassword, verifyPassword } from './passwords.ts';
 import { hashRefreshToken, issuerFor, newRefreshToken, signAccessToken } from './tokens.ts';
 
@@ -48,6 +49,8 @@ export function createAuthService(deps: {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   refreshReuseGraceSeconds: number;
+  /** Rate limits and account lockout; without it (unit use) credentials are not throttled. */
+  guard?: CredentialGuard;
 }) {
   const { db } = deps;
 
@@ -111,11 +114,16 @@ export function createAuthService(deps: {
   }
 
   /** The user whose email and password these are, or null (same work either way). */
-  async function verifyCredentials(tenant: Tenant, rawEmail: string, password: unknown): Promise<User | null> {
+  async function verifyCredentials(tenant: Tenant, rawEmail: string, password: unknown, ip?: string): Promise<User | null> {
     const email = normalizeEmail(rawEmail);
-    if (typeof password !== 'string' || password.length > 256) return null;
-    const user = await db.withTenant(tenant.id, (em) => em.findOne(UserEntity, { email }));
-    if (!(await verifyPassword(user?.passwordHash, password)) || user === null) return null;
+    await deps.guard?.throttle(ip);
+    await deps.guard?.assertUnlocked(tenant.id, email);
+    const user = typeof password === 'string' && password.length <= 256 ? await db.withTenant(tenant.id, (em) => em.findOne(UserEntity, { email })) : null;
+    if (typeof password !== 'string' || !(await verifyPassword(user?.passwordHash, password)) || user === null) {
+      await deps.guard?.failed(tenant.id, email);
+      return null;
+    }
+    await deps.guard?.succeeded(tenant.id, email);
     return user;
   }
 
@@ -123,7 +131,8 @@ export function createAuthService(deps: {
     tenantBySlug,
     createUser,
 
-    async signUp(input: Credentials): Promise<AuthResult> {
+    async signUp(input: Credentials, ip?: string): Promise<AuthResult> {
+      await deps.guard?.throttle(ip);
       const tenant = await tenantBySlug(input.tenant);
       if (tenant.slug === PLATFORM_TENANT_SLUG) throw errors.forbidden('Self sign-up is closed for this tenant');
       return createUser(tenant, input, 'VIEWER');
@@ -131,9 +140,9 @@ export function createAuthService(deps: {
 
     verifyCredentials,
 
-    async signIn(input: Credentials): Promise<AuthResult> {
+    async signIn(input: Credentials, ip?: string): Promise<AuthResult> {
       const tenant = await tenantBySlug(input.tenant);
-      const user = await verifyCredentials(tenant, input.email, input.password);
+      const user = await verifyCredentials(tenant, input.email, input.password, ip);
       if (user === null) throw errors.unauthenticated(INVALID_CREDENTIALS);
       return db.withTenant(tenant.id, async (em) => issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), crypto.randomUUID()));
     },
@@ -143,7 +152,8 @@ export function createAuthService(deps: {
      * Rotation: a refresh token works once. Presented again within the grace window it still
      * works; after it, the reuse revokes the whole family.
      */
-    async refresh(input: { tenant: string; refreshToken: string }): Promise<AuthResult> {
+    async refresh(input: { tenant: string; refreshToken: string }, ip?: string): Promise<AuthResult> {
+      await deps.guard?.throttle(ip);
       const tenant = await tenantBySlug(input.tenant);
       const tokenHash = hashRefreshToken(String(input.refreshToken));
       const outcome = await db.withTenant(tenant.id, async (em) => {

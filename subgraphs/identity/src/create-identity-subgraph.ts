@@ -6,6 +6,8 @@ import type { Logger } from '@tansu/platform/logger';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
 import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { createAuthService } from './auth-service.ts';
+import type { RateLimiter } from '@tansu/platform/rate-limit';
+import { createCredentialGuard } from './credential-guard.ts';
 import { createJwksRoute } from './jwks-route.ts';
 import { createClientService } from './oidc/client-service.ts';
 import { createOidcRoutes } from './oidc/oidc-routes.ts';
@@ -20,7 +22,12 @@ export async function createIdentitySubgraph(deps: {
   logger: Logger;
   kek: Buffer;
   cookieKey: string;
-  config: Pick<TansuConfig, 'publicUrl' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshReuseGraceSeconds' | 'limits'>;
+  /** Shared counters for rate limits and lockout (Redis); without it credentials are not throttled. */
+  limiter?: RateLimiter;
+  config: Pick<
+    TansuConfig,
+    'publicUrl' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshReuseGraceSeconds' | 'limits' | 'lockoutThreshold' | 'lockoutSeconds' | 'credentialRatePerMinute'
+  >;
 }) {
   const { config } = deps;
   const auth = createAuthService({
@@ -31,6 +38,10 @@ export async function createIdentitySubgraph(deps: {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+    guard:
+      deps.limiter === undefined
+        ? undefined
+        : createCredentialGuard({ limiter: deps.limiter, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, ratePerMinute: config.credentialRatePerMinute }),
   });
   const providers = createTenantProviders({
     db: deps.db,

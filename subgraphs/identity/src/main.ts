@@ -3,7 +3,9 @@ import { createContextTokenCodec } from '@tansu/platform/context-token';
 import { openDatabase } from '@tansu/platform/db/database';
 import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
 import { failStartup, serveUntilSignalled } from '@tansu/platform/lifecycle';
+import { Redis } from 'ioredis';
 import { createLogger } from '@tansu/platform/logger';
+import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { bootstrapPlatformAdmin } from './bootstrap-admin.ts';
@@ -15,16 +17,19 @@ try {
   const secrets = deriveSecrets(config);
   const logger = createLogger({ level: config.logLevel, service: 'identity' });
   const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...platformEntities, OutboxEventEntity, ...identityEntities] });
+  if (config.redisUrl === undefined) throw new Error('REDIS_URL is required (rate limits and lockout)');
+  const redis: Redis | undefined = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const { server, auth } = await createIdentitySubgraph({
     db,
     codec: createContextTokenCodec(secrets.contextKey),
     logger,
     kek: secrets.keyEncryptionKey,
     cookieKey: secrets.cookieKey,
+    limiter: redis === undefined ? undefined : createRateLimiter(redis, config.redisNamespace),
     config,
   });
   await bootstrapPlatformAdmin({ db, kek: secrets.keyEncryptionKey, auth, logger, email: config.adminEmail, password: config.adminPassword, allowGeneratedPassword: false });
-  await serveUntilSignalled({ name: 'identity subgraph', server, port: config.identityPort, host: config.host, logger, alsoClose: [() => db.close()] });
+  await serveUntilSignalled({ name: 'identity subgraph', server, port: config.identityPort, host: config.host, logger, alsoClose: [async () => redis.disconnect(), () => db.close()] });
 } catch (error) {
   failStartup(error);
 }

@@ -49,12 +49,12 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         const created = await clients.create(ctx.caller, input);
         return { client: clientView(created.client), clientSecret: created.clientSecret };
       },
-      signUp: (_: unknown, { input }: { input: Record<string, unknown> }) =>
-        auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }),
-      signIn: (_: unknown, { input }: { input: Record<string, unknown> }) =>
-        auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }),
-      refreshToken: (_: unknown, { input }: { input: Record<string, unknown> }) =>
-        auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }),
+      signUp: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client.ip),
+      signIn: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client.ip),
+      refreshToken: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }, ctx.client.ip),
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.users.load(ref.id),

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLIENT_IP_HEADER } from '@tansu/platform/context-token';
+import { TansuError } from '@tansu/platform/errors';
 import { readBody } from '@tansu/platform/http/read-body';
 import type { Logger } from '@tansu/platform/logger';
 import type { AuthService } from '../auth-service.ts';
@@ -43,8 +45,12 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
       const form = await formOf(req);
       let user = null;
       try {
-        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '');
-      } catch {
+        const ip = req.headers[CLIENT_IP_HEADER];
+        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', typeof ip === 'string' ? ip : undefined);
+      } catch (error) {
+        if (error instanceof TansuError && error.code === 'RATE_LIMITED') {
+          return html(res, 429, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }));
+        }
         user = null;
       }
       if (user === null) {

@@ -1,0 +1,36 @@
+import { TansuError } from '@tansu/platform/errors';
+import type { RateLimiter } from '@tansu/platform/rate-limit';
+
+/**
+ * Brakes on credential guessing: a limit per client address on every credential endpoint,
+ * and an account lock after repeated failed sign-ins (a correct password does not open a
+ * locked account before the lock ends).
+ */
+export function createCredentialGuard(deps: { limiter: RateLimiter; lockoutThreshold: number; lockoutSeconds: number; ratePerMinute: number }) {
+  const account = (tenantId: string, email: string) => `${tenantId}:${email.trim().toLowerCase()}`;
+  return {
+    /** Counts one credential request from this address; refuses past the limit. */
+    async throttle(ip: string | undefined): Promise<void> {
+      if (ip === undefined) return;
+      const result = await deps.limiter.hit(`ip:${ip}`, deps.ratePerMinute, 60);
+      if (!result.allowed) {
+        throw new TansuError('RATE_LIMITED', `Too many attempts from this address; retry in ${result.retryAfter} s`, { extensions: { retryAfter: result.retryAfter } });
+      }
+    },
+    async assertUnlocked(tenantId: string, email: string): Promise<void> {
+      const ttl = await deps.limiter.ttl(`lock:${account(tenantId, email)}`);
+      if (ttl > 0) throw new TansuError('RATE_LIMITED', `This account is locked after repeated failed sign-ins; retry in ${ttl} s`, { extensions: { retryAfter: ttl } });
+    },
+    async failed(tenantId: string, email: string): Promise<void> {
+      const result = await deps.limiter.hit(`fail:${account(tenantId, email)}`, deps.lockoutThreshold - 1, deps.lockoutSeconds);
+      if (!result.allowed) {
+        await deps.limiter.set(`lock:${account(tenantId, email)}`, deps.lockoutSeconds);
+        await deps.limiter.reset(`fail:${account(tenantId, email)}`);
+      }
+    },
+    async succeeded(tenantId: string, email: string): Promise<void> {
+      await deps.limiter.reset(`fail:${account(tenantId, email)}`);
+    },
+  };
+}
+export type CredentialGuard = ReturnType<typeof createCredentialGuard>;
