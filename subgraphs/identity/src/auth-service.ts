@@ -1,5 +1,6 @@
 import type { Database, EntityManager } from '@tansu/platform/db/database';
-import { errors } from '@tansu/platform/errors';
+import { TansuError, errors } from '@tansu/platform/errors';
+import { recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import type { Role, Tenant } from '@tansu/platform/tenants/entities';
 import { addMembership, rolesOf, rolesOfMany } from '@tansu/platform/tenants/memberships';
@@ -114,16 +115,25 @@ export function createAuthService(deps: {
   }
 
   /** The user whose email and password these are, or null (same work either way). */
-  async function verifyCredentials(tenant: Tenant, rawEmail: string, password: unknown, ip?: string): Promise<User | null> {
+  /** Every attempt is audited: who tried, from where, and how it ended. */
+  async function verifyCredentials(tenant: Tenant, rawEmail: string, password: unknown, origin?: RequestOrigin): Promise<User | null> {
     const email = normalizeEmail(rawEmail);
-    await deps.guard?.throttle(ip);
-    await deps.guard?.assertUnlocked(tenant.id, email);
+    const attempt = { tenantId: tenant.id, action: 'auth.sign_in', target: email, origin };
+    try {
+      await deps.guard?.throttle(origin?.ip);
+      await deps.guard?.assertUnlocked(tenant.id, email);
+    } catch (error) {
+      await recordAuditNow(db, { ...attempt, outcome: 'failure', detail: { reason: error instanceof TansuError ? error.message : 'refused' } });
+      throw error;
+    }
     const user = typeof password === 'string' && password.length <= 256 ? await db.withTenant(tenant.id, (em) => em.findOne(UserEntity, { email })) : null;
     if (typeof password !== 'string' || !(await verifyPassword(user?.passwordHash, password)) || user === null) {
       await deps.guard?.failed(tenant.id, email);
+      await recordAuditNow(db, { ...attempt, actorId: user?.id ?? null, outcome: 'failure', detail: { reason: 'invalid credentials' } });
       return null;
     }
     await deps.guard?.succeeded(tenant.id, email);
+    await recordAuditNow(db, { ...attempt, actorId: user.id, outcome: 'success' });
     return user;
   }
 
@@ -131,29 +141,30 @@ export function createAuthService(deps: {
     tenantBySlug,
     createUser,
 
-    async signUp(input: Credentials, ip?: string): Promise<AuthResult> {
-      await deps.guard?.throttle(ip);
+    async signUp(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
+      await deps.guard?.throttle(origin?.ip);
       const tenant = await tenantBySlug(input.tenant);
       if (tenant.slug === PLATFORM_TENANT_SLUG) throw errors.forbidden('Self sign-up is closed for this tenant');
-      return createUser(tenant, input, 'VIEWER');
+      const result = await createUser(tenant, input, 'VIEWER');
+      await recordAuditNow(db, { tenantId: tenant.id, actorId: result.user.id, action: 'auth.sign_up', target: result.user.email, outcome: 'success', origin });
+      return result;
     },
 
     verifyCredentials,
 
-    async signIn(input: Credentials, ip?: string): Promise<AuthResult> {
+    async signIn(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
       const tenant = await tenantBySlug(input.tenant);
-      const user = await verifyCredentials(tenant, input.email, input.password, ip);
+      const user = await verifyCredentials(tenant, input.email, input.password, origin);
       if (user === null) throw errors.unauthenticated(INVALID_CREDENTIALS);
       return db.withTenant(tenant.id, async (em) => issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), crypto.randomUUID()));
     },
-
 
     /**
      * Rotation: a refresh token works once. Presented again within the grace window it still
      * works; after it, the reuse revokes the whole family.
      */
-    async refresh(input: { tenant: string; refreshToken: string }, ip?: string): Promise<AuthResult> {
-      await deps.guard?.throttle(ip);
+    async refresh(input: { tenant: string; refreshToken: string }, origin?: RequestOrigin): Promise<AuthResult> {
+      await deps.guard?.throttle(origin?.ip);
       const tenant = await tenantBySlug(input.tenant);
       const tokenHash = hashRefreshToken(String(input.refreshToken));
       const outcome = await db.withTenant(tenant.id, async (em) => {
@@ -170,9 +181,12 @@ export function createAuthService(deps: {
         if (user === null) return { error: 'invalid' as const };
         return { result: await issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), row.familyId) };
       });
+      const audit = { tenantId: tenant.id, action: 'auth.refresh', origin };
       if ('error' in outcome) {
+        await recordAuditNow(db, { ...audit, outcome: 'failure', detail: { reason: outcome.error === 'reused' ? 'reused token: family revoked' : 'invalid or expired' } });
         throw errors.unauthenticated(outcome.error === 'reused' ? 'Refresh token was already used; sign in again' : 'Invalid or expired refresh token');
       }
+      await recordAuditNow(db, { ...audit, actorId: outcome.result.user.id, outcome: 'success' });
       return outcome.result;
     },
 

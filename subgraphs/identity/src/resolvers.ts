@@ -50,11 +50,11 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         return { client: clientView(created.client), clientSecret: created.clientSecret };
       },
       signUp: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
-        auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client.ip),
+        auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       signIn: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
-        auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client.ip),
+        auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       refreshToken: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
-        auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }, ctx.client.ip),
+        auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }, ctx.client),
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.users.load(ref.id),

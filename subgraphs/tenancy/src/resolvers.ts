@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { errors } from '@tansu/platform/errors';
 import type { Membership, Tenant } from '@tansu/platform/tenants/entities';
+import type { AuditFilter } from '@tansu/platform/audit/audit-log';
 import type { TenancyService } from './tenancy-service.ts';
 
 export interface TenancyContext extends SubgraphContext {
@@ -15,6 +16,13 @@ export function createTenantLoader(service: TenancyService): DataLoader<string, 
 export function createTenancyResolvers(service: TenancyService) {
   return {
     Query: {
+      auditLog: async (_: unknown, args: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null }, ctx: TenancyContext) => {
+        const page = await service.auditLog(ctx.caller, args);
+        return {
+          ...page,
+          entries: page.entries.map((e) => ({ id: e.id, at: new Date(e.at).toISOString(), actorId: e.actor_id, action: e.action, target: e.target, outcome: e.outcome.toUpperCase(), ip: e.ip, userAgent: e.user_agent, detail: e.detail === null ? null : JSON.stringify(e.detail) })),
+        };
+      },
       tenant: (_: unknown, __: unknown, ctx: TenancyContext) => service.current(ctx.caller),
       tenants: (_: unknown, args: { first: number; offset: number }, ctx: TenancyContext) => service.list(ctx.caller, args.first, args.offset),
     },

@@ -5,6 +5,7 @@ import { errors } from '@tansu/platform/errors';
 import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller } from '@tansu/platform/guards';
 import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
+import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
 
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
@@ -22,6 +23,7 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
       found.status = status;
       found.statusChangedAt = new Date();
       appendEvent(em, { tenantId: found.id, topic: 'tenant.status_changed', payload: { tenantId: found.id, status } });
+      await recordAudit(em, { tenantId: found.id, actorId: caller.subject, action: `tenant.${status.toLowerCase()}`, target: slug, outcome: 'success', detail: { by: 'platform administrator' } });
       return found;
     });
     await deps.publishStatus?.(tenant.id, status);
@@ -84,10 +86,29 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
           const owners = await em.count(MembershipEntity, { tenantId, role: 'OWNER' });
           if (owners <= 1) throw errors.conflict('A tenant keeps at least one owner');
         }
+        const previous = membership.role;
         membership.role = role;
         appendEvent(em, { tenantId, topic: 'membership.changed', payload: { userId: input.userId, role } });
+        await recordAudit(em, { tenantId, actorId: c.subject, action: 'member.role_changed', target: input.userId, outcome: 'success', detail: { from: previous, to: role } });
         return membership;
       });
+    },
+
+    /** The tenant's audit log: its owners and admins (and platform administrators, for any tenant). */
+    async auditLog(caller: CallerContext, input: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null }) {
+      const c = requireTenantCaller(caller);
+      let tenantId = c.tenantId;
+      if (input.tenant != null && input.tenant !== c.tenantSlug) {
+        requirePlatformAdmin(c);
+        const tenant = await db.global((em) => findTenantBySlug(em, String(input.tenant)));
+        if (tenant === null) throw errors.notFound('Tenant');
+        tenantId = tenant.id;
+      } else if (!isPlatformAdmin(c) && !c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) {
+        throw errors.forbidden("Only the tenant's owners and admins may read its audit log");
+      }
+      const outcome = input.filter?.outcome?.toLowerCase();
+      if (outcome != null && outcome !== 'success' && outcome !== 'failure') throw errors.badInput('filter.outcome', 'must be SUCCESS or FAILURE');
+      return readAuditLog(db, tenantId, { ...input.filter, outcome }, input.first, input.after);
     },
 
     async members(caller: CallerContext, tenantId: string): Promise<Membership[]> {

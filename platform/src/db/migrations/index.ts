@@ -5,6 +5,7 @@ import { Migration0004Notifications } from './0004-notifications.ts';
 import { Migration0005StepAttemptBase } from './0005-step-attempt-base.ts';
 import { Migration0006Oidc } from './0006-oidc.ts';
 import { Migration0007TenantStatus } from './0007-tenant-status.ts';
+import { Migration0008AuditLog } from './0008-audit-log.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   { name: '0005-step-attempt-base', class: Migration0005StepAttemptBase },
   { name: '0006-oidc', class: Migration0006Oidc },
   { name: '0007-tenant-status', class: Migration0007TenantStatus },
+  { name: '0008-audit-log', class: Migration0008AuditLog },
 ];

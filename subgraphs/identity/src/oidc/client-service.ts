@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import { encryptSecret } from '@tansu/platform/crypto/key-encryption';
+import { recordAudit } from '@tansu/platform/audit/audit-log';
 import { errors } from '@tansu/platform/errors';
 import { requireTenantCaller } from '@tansu/platform/guards';
 
@@ -59,13 +60,15 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
         response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
         token_endpoint_auth_method: input.type === 'PUBLIC' ? 'none' : 'client_secret_basic',
       };
-      const rows = await deps.db.withTenant(c.tenantId, (em) =>
-        em.execute<ClientRecord[]>(
+      const rows = await deps.db.withTenant(c.tenantId, async (em) => {
+        const created = await em.execute<ClientRecord[]>(
           `insert into identity.clients (tenant_id, client_id, name, kind, metadata, secret_enc, created_by) values (?, ?, ?, ?, ?::jsonb, ?, ?)
            returning client_id, name, kind, metadata, created_at`,
           [c.tenantId, clientId, name, input.type, JSON.stringify(metadata), secret === null ? null : encryptSecret(deps.kek, secret), c.subject],
-        ),
-      );
+        );
+        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'client.created', target: clientId, outcome: 'success', detail: { type: input.type } });
+        return created;
+      });
       return { client: rows[0]!, clientSecret: secret };
     },
 

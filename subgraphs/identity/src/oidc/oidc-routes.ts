@@ -46,7 +46,11 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
       let user = null;
       try {
         const ip = req.headers[CLIENT_IP_HEADER];
-        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', typeof ip === 'string' ? ip : undefined);
+        const userAgent = req.headers['user-agent'];
+        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', {
+          ip: typeof ip === 'string' ? ip : undefined,
+          userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+        });
       } catch (error) {
         if (error instanceof TansuError && error.code === 'RATE_LIMITED') {
           return html(res, 429, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }));
