@@ -42,6 +42,14 @@ describe('audit log', () => {
     assert.equal(roleChange.target, seed.alice.user.id);
   });
 
+  it("lists a tenant's users to its owners only, never another tenant's", async () => {
+    const users = dataOf(await gql<{ users: { nodes: { email: string }[] } }>(ctx.stack.graphqlUrl, '{ users(first: 1) { nodes { email } endCursor hasMore } }', { token: acmeOwner })).users;
+    assert.deepEqual(users.nodes.map((u) => u.email), ['alice@acme.test']);
+    expectError(await gql(ctx.stack.graphqlUrl, '{ users { nodes { email } } }', { token: seed.bob.accessToken }), 'FORBIDDEN');
+    // Even with globex's tenant header, acme's owner token is refused.
+    expectError(await gql(ctx.stack.graphqlUrl, '{ users { nodes { email } } }', { token: acmeOwner, headers: { 'x-tenant-id': 'globex' } }), 'FORBIDDEN');
+  });
+
   it('filters and pages', async () => {
     const failures = dataOf(await gql<{ auditLog: { entries: Entry[] } }>(ctx.stack.graphqlUrl, AUDIT, { token: acmeOwner, variables: { f: { outcome: 'FAILURE' } } })).auditLog;
     assert.ok(failures.entries.length >= 1 && failures.entries.every((e) => e.outcome === 'FAILURE'));

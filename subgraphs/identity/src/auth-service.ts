@@ -1,5 +1,7 @@
 import type { Database, EntityManager } from '@tansu/platform/db/database';
+import type { CallerContext } from '@tansu/platform/context-token';
 import { TansuError, errors } from '@tansu/platform/errors';
+import { requireTenantCaller } from '@tansu/platform/guards';
 import { recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import type { Role, Tenant } from '@tansu/platform/tenants/entities';
@@ -195,6 +197,35 @@ export function createAuthService(deps: {
         const user = await em.findOne(UserEntity, { id: userId });
         if (user === null) return null;
         return { id: user.id, tenantId, email: user.email, roles: await rolesOf(em, tenantId, user.id), createdAt: user.createdAt };
+      });
+    },
+
+    /** A page of the caller's tenant's users, oldest first (owners and admins). */
+    async listUsers(caller: CallerContext, first: number, after: string | null | undefined): Promise<{ users: UserView[]; endCursor: string | null; hasMore: boolean }> {
+      const c = requireTenantCaller(caller);
+      if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden("Only the tenant's owners and admins may list its users");
+      if (!Number.isInteger(first) || first < 1 || first > 200) throw errors.badInput('first', 'must be between 1 and 200');
+      let cursor: { createdAt: Date; id: string } | undefined;
+      if (after != null) {
+        const [at, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
+        const time = Date.parse(at ?? '');
+        if (Number.isNaN(time) || id === undefined || !/^[0-9a-f-]{36}$/.test(id)) throw errors.badInput('after', 'is not a valid cursor');
+        cursor = { createdAt: new Date(time), id };
+      }
+      return db.withTenant(c.tenantId, async (em) => {
+        const rows = await em.find(
+          UserEntity,
+          cursor === undefined ? {} : { $or: [{ createdAt: { $gt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $gt: cursor.id } }] },
+          { orderBy: { createdAt: 'asc', id: 'asc' }, limit: first + 1 },
+        );
+        const page = rows.slice(0, first);
+        const roles = await rolesOfMany(em, c.tenantId, page.map((u) => u.id));
+        const last = page.at(-1);
+        return {
+          users: page.map((u) => ({ id: u.id, tenantId: c.tenantId, email: u.email, roles: roles.get(u.id) ?? [], createdAt: u.createdAt })),
+          hasMore: rows.length > first,
+          endCursor: last === undefined ? null : Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url'),
+        };
       });
     },
 

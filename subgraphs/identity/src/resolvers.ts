@@ -39,6 +39,10 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
   return {
     Query: {
       clients: async (_: unknown, __: unknown, ctx: IdentityContext) => (await clients.list(ctx.caller)).map(clientView),
+      users: async (_: unknown, args: { first: number; after?: string | null }, ctx: IdentityContext) => {
+        const page = await auth.listUsers(ctx.caller, args.first, args.after);
+        return { nodes: page.users, endCursor: page.endCursor, hasMore: page.hasMore };
+      },
       me: (_: unknown, __: unknown, ctx: IdentityContext) => {
         const caller = requireTenantCaller(ctx.caller);
         return ctx.users.load(caller.subject);
