@@ -47,17 +47,21 @@ export async function publicJwks(em: EntityManager): Promise<{ keys: Record<stri
   return { keys: keys.map((k) => k.publicJwk) };
 }
 
-/** Decrypting a key costs a little; a process keeps the decrypted active key per tenant. */
-export function createSigningKeyCache(kek: Buffer) {
-  const cache = new Map<string, ActiveSigningKey>();
+/**
+ * Decrypting a key costs a little; a process keeps each tenant's active key for a minute, so
+ * a rotation made by another replica reaches every replica within that time.
+ */
+export function createSigningKeyCache(kek: Buffer, ttlMs = 60_000, maxTenants = 10_000) {
+  const cache = new Map<string, { key: ActiveSigningKey; until: number }>();
   return {
     async active(em: EntityManager, tenantId: string): Promise<ActiveSigningKey> {
       const hit = cache.get(tenantId);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined && hit.until > Date.now()) return hit.key;
       const row = await em.findOne(SigningKeyEntity, { tenantId, status: 'active' }, { orderBy: { createdAt: 'desc' } });
       if (row === null) throw new Error(`Tenant ${tenantId} has no active signing key`);
       const key = { kid: row.kid, alg: row.alg, privateKey: createPrivateKey(decryptSecret(kek, row.privateKeyEnc)) };
-      cache.set(tenantId, key);
+      if (cache.size >= maxTenants) cache.delete(cache.keys().next().value!);
+      cache.set(tenantId, { key, until: Date.now() + ttlMs });
       return key;
     },
     forget(tenantId: string) {
