@@ -39,6 +39,8 @@ export interface RouterOptions {
   /** Browser origins allowed to call the endpoint (`*` for any); none when empty. */
   corsOrigins?: readonly string[];
   identityUrl?: string;
+  /** The public base URL; the identity proxy tells the issuer it (clients' X-Forwarded-* are dropped). */
+  publicUrl?: string;
   /** Suspended and deleted tenants; their tokens are refused. */
   tenantStatus?: TenantStatusWatcher;
   readinessChecks?: Record<string, () => Promise<boolean>>;
@@ -99,7 +101,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);
   const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
-  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy(options.identityUrl, limits.maxBodyBytes);
+  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy(options.identityUrl, limits.maxBodyBytes, options.publicUrl);
 
   async function ready(): Promise<Record<string, boolean>> {
     const checks = Object.entries(options.readinessChecks ?? {});

@@ -65,6 +65,7 @@ try {
     limits: config.limits,
     playground: config.playground,
     corsOrigins: config.corsOrigins,
+    publicUrl: config.publicUrl,
     identityUrl: standalone ? undefined : config.identityUrl,
     tenantStatus,
     readinessChecks: standalone

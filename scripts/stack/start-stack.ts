@@ -14,7 +14,7 @@ import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import type { Logger } from '@tansu/platform/logger';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
-import { purgeDeletedTenants } from '@tansu/platform/tenants/tenant-purge';
+import { createTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
 import { createPollLoop } from '@tansu/platform/poll-loop';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
@@ -148,7 +148,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     stops.push(() => tenantStatus.stop());
     const purge = createPollLoop({
       name: 'tenant purge',
-      round: async () => ({ full: (await purgeDeletedTenants({ systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000 })).length >= 10 }),
+      round: createTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000 }),
       idleMs: 1_000,
       failureMs: 5_000,
       logger,
@@ -173,6 +173,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       limits: config.limits,
       playground: config.playground,
       corsOrigins: config.corsOrigins,
+      publicUrl: config.publicUrl,
       identityUrl: urls.identityUrl,
       tenantStatus,
       readinessChecks: {

@@ -22,9 +22,12 @@ describe('credential protection', () => {
     const locked = expectError(await signIn('acme', 'ALICE@acme.test', 'alice-password'), 'RATE_LIMITED');
     assert.match(locked.message, /locked/);
     assert.ok(Number(locked.extensions?.retryAfter) > 0);
-    // The same email in another tenant is another account.
-    dataOf(await signIn('globex', 'bob@globex.test', 'bob-password'));
-    assert.ok(seed.bob.user.id);
+    // The same email in another tenant is another account, with its own count.
+    await gql(ctx.stack.graphqlUrl, 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', {
+      variables: { i: { tenant: 'globex', email: 'alice@acme.test', password: 'globex-alice-password' } },
+    });
+    dataOf(await signIn('globex', 'alice@acme.test', 'globex-alice-password'));
+    assert.notEqual(seed.acme.id, seed.globex.id);
   });
 
   it('resets the failure count on a successful sign-in', async () => {

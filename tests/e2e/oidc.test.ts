@@ -160,6 +160,30 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     expectError(await refresh(next.refreshToken), 'UNAUTHENTICATED');
   });
 
+  it('publishes its endpoints at the public URL, whatever X-Forwarded-Host a client sends', async () => {
+    const response = await fetch(`${ctx.stack.routerUrl}/identity/acme/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+    const discovery = (await response.json()) as { issuer: string; authorization_endpoint: string; token_endpoint: string };
+    assert.equal(discovery.issuer, `${ctx.stack.routerUrl}/identity/acme`);
+    assert.ok(discovery.authorization_endpoint.startsWith(`${ctx.stack.routerUrl}/identity/acme/`), discovery.authorization_endpoint);
+    assert.ok(discovery.token_endpoint.startsWith(`${ctx.stack.routerUrl}/identity/acme/`), discovery.token_endpoint);
+  });
+
+  it("refuses acme's refresh token at globex's token endpoint", async () => {
+    const tokens = await signInAtIssuer(await discover('acme', clientId));
+    const globex = await discover('globex', clientId).catch(() => undefined);
+    if (globex !== undefined) {
+      await assert.rejects(oidc.refreshTokenGrant(globex, tokens.refresh_token!), (error: unknown) => ['invalid_client', 'invalid_grant'].includes(String((error as { error?: string }).error)));
+    }
+    const response = await fetch(`${ctx.stack.routerUrl}/identity/globex/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: clientId }).toString(),
+    });
+    // invalid_client (401): acme's client does not exist at globex's issuer.
+    assert.ok([400, 401].includes(response.status), String(response.status));
+    assert.match(await response.text(), /invalid_client|invalid_grant/);
+  });
+
   it("refuses acme's client at globex's issuer", async () => {
     const config = await discover('globex', clientId);
     const verifier = oidc.randomPKCECodeVerifier();

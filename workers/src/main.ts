@@ -10,7 +10,7 @@ import { sendJson } from '@tansu/platform/http/respond';
 import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
 import { createPollLoop } from '@tansu/platform/poll-loop';
-import { purgeDeletedTenants } from '@tansu/platform/tenants/tenant-purge';
+import { createTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { startWorkflowEngine } from './workflow-engine.ts';
@@ -29,7 +29,7 @@ try {
   const notifications = listenForNotifications({ url: config.databaseUrl, handlers: { [CHANNELS.outbox]: relay.nudge, [CHANNELS.steps]: engine.nudge }, logger });
   const purge = createPollLoop({
     name: 'tenant purge',
-    round: async () => ({ full: (await purgeDeletedTenants({ systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000 })).length >= 10 }),
+    round: createTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000 }),
     idleMs: 10_000,
     failureMs: 30_000,
     logger,

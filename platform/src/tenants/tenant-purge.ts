@@ -2,12 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { tenantStreamKey } from '../events/outbox.ts';
-import { BLOCKED_TENANTS_KEY } from './tenant-status.ts';
+import { syncBlockedTenants } from './tenant-status.ts';
 
 /**
  * Removes every trace of tenants deleted longer ago than `delayMs`: their rows (every tenant
  * table references the tenant with ON DELETE CASCADE; the outbox is cleared first), their
- * event stream and their entry in the blocked set. Runs with the owner connection: deleting
+ * event stream. Runs with the owner connection: deleting
  * a tenant is the one thing the application role may not do.
  */
 export async function purgeDeletedTenants(deps: { systemDb: Database; redis: Redis; logger: Logger; delayMs: number }): Promise<string[]> {
@@ -22,8 +22,24 @@ export async function purgeDeletedTenants(deps: { systemDb: Database; redis: Red
       await em.execute(`delete from platform.outbox where tenant_id = ?`, [tenant.id]);
       await em.execute(`delete from platform.tenants where id = ?`, [tenant.id]);
     });
-    await deps.redis.multi().del(tenantStreamKey(tenant.id)).srem(BLOCKED_TENANTS_KEY, tenant.id).exec();
+    // The tenant stays in the blocked set: tokens it issued must keep failing until they expire.
+    await deps.redis.del(tenantStreamKey(tenant.id));
     deps.logger.info({ tenantId: tenant.id, slug: tenant.slug }, 'tenant purged');
   }
   return due.map((t) => t.id);
+}
+
+/**
+ * The workers' tenant housekeeping round: purge what is due, and every half minute re-sync
+ * the blocked set from Postgres (a status change whose publish failed is caught here).
+ */
+export function createTenantHousekeeping(deps: { db: Database; systemDb: Database; redis: Redis; logger: Logger; delayMs: number }) {
+  let lastSync = 0;
+  return async (): Promise<{ full: boolean }> => {
+    if (Date.now() - lastSync > 30_000) {
+      lastSync = Date.now();
+      await syncBlockedTenants(deps.db, deps.redis);
+    }
+    return { full: (await purgeDeletedTenants(deps)).length >= 10 };
+  };
 }

@@ -16,11 +16,21 @@ export async function publishTenantStatus(redis: Redis, tenantId: string, status
   await multi.exec();
 }
 
-/** Rebuilds the blocked set from Postgres, the source of truth (at start-up, and after a lost publish). */
+/**
+ * Brings the blocked set in line with Postgres, the source of truth (at start-up, and
+ * periodically in case a publish was lost). Purged tenants are no longer in Postgres: they
+ * stay blocked, so tokens they issued keep failing.
+ */
 export async function syncBlockedTenants(db: Database, redis: Redis): Promise<void> {
-  const rows = await db.global((em) => em.execute<{ id: string }[]>(`select id from platform.tenants where status <> 'ACTIVE'`));
-  const multi = redis.multi().del(BLOCKED_TENANTS_KEY);
-  if (rows.length > 0) multi.sadd(BLOCKED_TENANTS_KEY, ...rows.map((r) => r.id));
+  const blocked = await db.global((em) => em.execute<{ id: string }[]>(`select id from platform.tenants where status <> 'ACTIVE'`));
+  const members = await redis.smembers(BLOCKED_TENANTS_KEY);
+  const active =
+    members.length === 0
+      ? []
+      : await db.global((em) => em.execute<{ id: string }[]>(`select id::text as id from platform.tenants where status = 'ACTIVE' and id::text in (?)`, [members]));
+  const multi = redis.multi();
+  if (blocked.length > 0) multi.sadd(BLOCKED_TENANTS_KEY, ...blocked.map((r) => r.id));
+  if (active.length > 0) multi.srem(BLOCKED_TENANTS_KEY, ...active.map((r) => r.id));
   await multi.exec();
 }
 

@@ -7,7 +7,8 @@ import { sendJson } from '@tansu/platform/http/respond';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection']);
 
 /** `/identity/*` (JWKS, and the issuer's endpoints) forwarded to the identity service. */
-export function createIdentityProxy(identityUrl: string, maxBodyBytes: number) {
+export function createIdentityProxy(identityUrl: string, maxBodyBytes: number, publicUrl?: string) {
+  const publicOrigin = publicUrl === undefined ? undefined : new URL(publicUrl);
   const target = new URL(identityUrl);
   const pool = new Pool(target.origin, { connections: 16, keepAliveTimeout: 30_000 });
   return {
@@ -16,7 +17,12 @@ export function createIdentityProxy(identityUrl: string, maxBodyBytes: number) {
       if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string' && !HOP_BY_HOP.has(name) && !name.startsWith('x-tansu-')) headers[name] = value;
+        if (typeof value === 'string' && !HOP_BY_HOP.has(name) && !name.startsWith('x-tansu-') && !name.startsWith('x-forwarded-')) headers[name] = value;
+      }
+      // The issuer builds its URLs from these: they say where the public endpoint is, never the client.
+      if (publicOrigin !== undefined) {
+        headers['x-forwarded-host'] = publicOrigin.host;
+        headers['x-forwarded-proto'] = publicOrigin.protocol.replace(':', '');
       }
       // The end user's address, for the issuer's rate limits (clients cannot send x-tansu-* headers).
       if (req.socket.remoteAddress !== undefined) headers[CLIENT_IP_HEADER] = req.socket.remoteAddress;

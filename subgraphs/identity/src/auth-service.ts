@@ -174,7 +174,9 @@ export function createAuthService(deps: {
         if (row === null || row.revokedAt !== null || row.expiresAt.getTime() < Date.now()) return { error: 'invalid' as const };
         const claimed = await em.nativeUpdate(RefreshTokenEntity, { id: row.id, rotatedAt: null }, { rotatedAt: new Date() });
         // Within the grace window a rotated token still works (two tabs refreshing at once).
-        const inGrace = claimed === 0 && row.rotatedAt != null && Date.now() - row.rotatedAt.getTime() < deps.refreshReuseGraceSeconds * 1000;
+        // A concurrent request may have rotated it after it was read: ask again.
+        const rotatedAt = claimed === 0 ? (await em.execute<{ rotated_at: Date | null }[]>(`select rotated_at from identity.refresh_tokens where id = ?`, [row.id]))[0]?.rotated_at : null;
+        const inGrace = claimed === 0 && rotatedAt != null && Date.now() - new Date(rotatedAt).getTime() < deps.refreshReuseGraceSeconds * 1000;
         if (claimed === 0 && !inGrace) {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
           return { error: 'reused' as const };

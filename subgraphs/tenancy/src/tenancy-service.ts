@@ -20,6 +20,8 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
     // In the tenant's own context: its event goes to its own outbox rows.
     const tenant = await db.withTenant(existing.id, async (em) => {
       const found = await em.findOneOrFail(TenantEntity, { id: existing.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      // Checked again under the lock: a deletion that committed meanwhile is final.
+      if (found.status === 'DELETED') throw errors.notFound('Tenant');
       found.status = status;
       found.statusChangedAt = new Date();
       appendEvent(em, { tenantId: found.id, topic: 'tenant.status_changed', payload: { tenantId: found.id, status } });
@@ -83,7 +85,8 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
         if (membership === null) throw errors.notFound('Member');
         if (membership.role === 'OWNER' && role !== 'OWNER') {
           if (!actingAsOwner) throw errors.forbidden('Only owners may change an owner\'s role');
-          const owners = await em.count(MembershipEntity, { tenantId, role: 'OWNER' });
+          // Every owner row locked first: two owners demoting each other cannot both pass.
+          const owners = (await em.find(MembershipEntity, { tenantId, role: 'OWNER' }, { lockMode: LockMode.PESSIMISTIC_WRITE })).length;
           if (owners <= 1) throw errors.conflict('A tenant keeps at least one owner');
         }
         const previous = membership.role;

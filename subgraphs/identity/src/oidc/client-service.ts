@@ -27,6 +27,7 @@ function checkRedirectUri(uri: string, index: number): void {
     throw errors.badInput(`redirectUris[${index}]`, 'is not an absolute URI');
   }
   if (url.hash !== '') throw errors.badInput(`redirectUris[${index}]`, 'must not have a fragment');
+  if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol)) throw errors.badInput(`redirectUris[${index}]`, `the ${url.protocol} scheme is not allowed`);
   // http only for loopback (native apps and development); custom schemes are for mobile apps.
   if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
     throw errors.badInput(`redirectUris[${index}]`, 'must use https (http is allowed for localhost only)');

@@ -14,7 +14,7 @@ function html(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
   });
   res.end(body);
 }
@@ -85,7 +85,19 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
     const rest = match[2] ?? '/';
     const tp = await deps.providers.forSlug(slug);
     // The cached provider outlives a status change: the tenant's state is read per request.
-    const state = tp === null ? 'DELETED' : await deps.auth.tenantBySlug(slug).then(() => 'ACTIVE', (error: { code?: string }) => (error.code === 'FORBIDDEN' ? 'SUSPENDED' : 'DELETED'));
+    let state: 'ACTIVE' | 'SUSPENDED' | 'DELETED' = 'DELETED';
+    if (tp !== null) {
+      try {
+        const current = await deps.auth.tenantBySlug(slug);
+        // A slug purged and provisioned again is another tenant: its provider is rebuilt.
+        state = current.id === tp.tenant.id ? 'ACTIVE' : 'DELETED';
+        if (current.id !== tp.tenant.id) deps.providers.forget(slug);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code !== 'FORBIDDEN' && code !== 'NOT_FOUND') throw error;
+        state = code === 'FORBIDDEN' ? 'SUSPENDED' : 'DELETED';
+      }
+    }
     if (tp === null || state !== 'ACTIVE') {
       res.writeHead(state === 'SUSPENDED' ? 403 : 404, { 'content-type': 'application/json' }).end(state === 'SUSPENDED' ? '{"error":"tenant suspended"}' : '{"error":"unknown tenant"}');
       return true;

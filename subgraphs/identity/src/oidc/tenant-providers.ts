@@ -94,6 +94,9 @@ export function createTenantProviders(deps: {
   }
 
   return {
+    forget(slug: string): void {
+      cache.delete(slug);
+    },
     async forSlug(slug: string): Promise<TenantProvider | null> {
       let entry = cache.get(slug);
       if (entry !== undefined) {
