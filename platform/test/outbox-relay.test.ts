@@ -52,9 +52,7 @@ describe('outbox relay', () => {
   before(async () => {
     const database = await openTestDatabase();
     cleanups.push(database.close);
-    owner = new pg.Client({ connectionString: database.url });
-    await owner.connect();
-    cleanups.push(() => owner.end());
+    owner = await database.owner();
     appDb = await openDatabase({ url: database.appUrl, entities: ENTITIES });
     cleanups.push(() => appDb.close());
     systemDb = await openDatabase({ url: database.url, entities: ENTITIES });

@@ -59,9 +59,7 @@ describe('tenancy and row level security', () => {
   before(async () => {
     const database = await openTestDatabase();
     cleanups.push(database.close);
-    owner = new pg.Client({ connectionString: database.url });
-    await owner.connect();
-    cleanups.push(() => owner.end());
+    owner = await database.owner();
     db = await openDatabase({ url: database.appUrl, entities: [...platformEntities, OutboxEventEntity] });
     cleanups.push(() => db.close());
 

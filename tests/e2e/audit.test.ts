@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 
 const ctx = useTestStack();
@@ -24,7 +24,7 @@ describe('audit log', () => {
   before(async () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
-    dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant: 'acme', userId: seed.alice.user.id, role: 'OWNER' } } }));
+    await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'OWNER');
     await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'wrong-password' } } });
     acmeOwner = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
-import { dataOf, gql, signIn } from '../support/graphql-client.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
+import { signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
 
 // One tenant floods the engine; another tenant's run must not wait behind the flood.
@@ -16,7 +16,7 @@ describe('fair scheduling across tenants', { timeout: 180_000 }, () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
     for (const [tenant, user, email, password] of [['acme', seed.alice, 'alice@acme.test', 'alice-password'], ['globex', seed.bob, 'bob@globex.test', 'bob-password']] as const) {
-      dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant, userId: user.user.id, role: 'DEVELOPER' } } }));
+      await setRole(url, seed.admin.accessToken, tenant, user.user.id, 'DEVELOPER');
       tokens[tenant] = (await signIn(url, tenant, email, password)).accessToken;
       // A queued step (delay 0), so every run goes through the dispatcher and a worker.
       await createWorkflow(url, tokens[tenant]!, 'tick', [{ id: 'only', type: 'delay', with: { ms: 0 } }]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 
 // A real relying party (openid-client) signs a user in at acme's issuer, through the router.
@@ -54,7 +54,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
   before(async () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
-    dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant: 'acme', userId: seed.alice.user.id, role: 'DEVELOPER' } } }));
+    await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'DEVELOPER');
     const dev = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
     const created = dataOf(
       await gql<{ createClient: { client: { clientId: string; type: string }; clientSecret: string | null } }>(

@@ -8,7 +8,7 @@ import { deriveSecrets } from '@tansu/platform/config';
 import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
 import { PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
 
@@ -85,7 +85,7 @@ describe('subscriptions through the router', () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
     for (const [tenant, user] of [['acme', seed.alice], ['globex', seed.bob]] as const) {
-      dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant, userId: user.user.id, role: 'DEVELOPER' } } }));
+      await setRole(url, seed.admin.accessToken, tenant, user.user.id, 'DEVELOPER');
     }
     acmeDev = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
     globexDev = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;

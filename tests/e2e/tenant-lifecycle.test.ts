@@ -5,7 +5,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
 import { useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, type GraphQLResponse } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
 
@@ -59,7 +59,7 @@ describe('tenant lifecycle', () => {
   it('deletes a tenant: refused at once, then no row, key or stream of it is left', async () => {
     const url = ctx.stack.graphqlUrl;
     // Give globex data in every kind of store: a developer, a workflow, runs, events.
-    dataOf(await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', { token: seed.admin.accessToken, variables: { i: { tenant: 'globex', userId: seed.bob.user.id, role: 'DEVELOPER' } } }));
+    await setRole(url, seed.admin.accessToken, 'globex', seed.bob.user.id, 'DEVELOPER');
     const dev = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;
     await createWorkflow(url, dev, 'w', [{ id: 'a', type: 'delay', with: { ms: 0 } }]);
     const run = await startWorkflow(url, dev, { workflow: 'w' });

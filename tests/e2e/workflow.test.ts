@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 import { RUN_FIELDS, createWorkflow, getRun, startWorkflow, waitForRun, type RunView } from '../support/workflows.ts';
 
@@ -50,11 +50,7 @@ describe('durable workflows through the router', () => {
     seed = await seedTwoTenants(url);
     // Signed-up users are viewers; the platform admin makes one developer in each tenant.
     for (const [tenant, user] of [['acme', seed.alice], ['globex', seed.bob]] as const) {
-      const res = await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', {
-        token: seed.admin.accessToken,
-        variables: { i: { tenant, userId: user.user.id, role: 'DEVELOPER' } },
-      });
-      dataOf(res);
+      await setRole(url, seed.admin.accessToken, tenant, user.user.id, 'DEVELOPER');
     }
     acmeDev = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
     globexDev = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;

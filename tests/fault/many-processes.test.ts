@@ -35,9 +35,7 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
   before(async () => {
     const database = await openTestDatabase();
     cleanups.push(database.close);
-    owner = new pg.Client({ connectionString: database.url });
-    await owner.connect();
-    cleanups.push(() => owner.end());
+    owner = await database.owner();
     redis = new Redis(database.redisUrl);
     cleanups.push(async () => redis.disconnect());
 

@@ -1,5 +1,5 @@
 import { ADMIN } from './test-stack.ts';
-import { createTenant, signIn, signUp, type AuthPayload } from './graphql-client.ts';
+import { createTenant, dataOf, gql, signIn, signUp, type AuthPayload } from './graphql-client.ts';
 
 export interface TwoTenants {
   admin: AuthPayload;
@@ -18,4 +18,14 @@ export async function seedTwoTenants(url: string): Promise<TwoTenants> {
   const alice = await signUp(url, 'acme', 'alice@acme.test', 'alice-password');
   const bob = await signUp(url, 'globex', 'bob@globex.test', 'bob-password');
   return { admin, acme, globex, alice, bob };
+}
+
+/** The platform admin gives a member of a tenant a role; it takes effect at the member's next sign-in. */
+export async function setRole(url: string, adminToken: string, tenant: string, userId: string, role: 'OWNER' | 'ADMIN' | 'DEVELOPER' | 'VIEWER'): Promise<void> {
+  dataOf(
+    await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', {
+      token: adminToken,
+      variables: { i: { tenant, userId, role } },
+    }),
+  );
 }

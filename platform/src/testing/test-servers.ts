@@ -101,15 +101,24 @@ export async function createTestDatabase(postgresUrl: string): Promise<{ url: st
 export const TEST_APP_PASSWORD = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).appDbPassword;
 
 /** This file's servers and a database of its own; `close` drops it and stops private servers. */
-export async function openTestDatabase(): Promise<{ url: string; appUrl: string; redisUrl: string; close(): Promise<void> }> {
+export async function openTestDatabase(): Promise<{ url: string; appUrl: string; redisUrl: string; owner(): Promise<pg.Client>; close(): Promise<void> }> {
   const servers = await startTestServers({ appPassword: TEST_APP_PASSWORD });
   try {
     const database = await createTestDatabase(servers.postgresUrl);
+    const clients: pg.Client[] = [];
     return {
       url: database.url,
       appUrl: appDatabaseUrl(database.url, TEST_APP_PASSWORD),
       redisUrl: servers.redisUrl,
+      /** A connection as the owner (row security does not apply), closed with the database. */
+      async owner() {
+        const client = new pg.Client({ connectionString: database.url });
+        await client.connect();
+        clients.push(client);
+        return client;
+      },
       async close() {
+        for (const client of clients) await client.end().catch(() => undefined);
         await database.drop();
         await servers.stop();
       },

@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { Database } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { errors } from '@tansu/platform/errors';
-import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller } from '@tansu/platform/guards';
+import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
 import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
@@ -11,6 +11,21 @@ import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
 export function createTenancyService(deps: { db: Database; kek: Buffer; publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void> }) {
   const { db } = deps;
+
+  /**
+   * The tenant an administrative call acts on: the caller's own (its owners and admins), or
+   * one named by slug (platform administrators only).
+   */
+  async function managedTenant(c: TenantCaller, slug: string | null | undefined, what: string): Promise<string> {
+    if (slug != null && slug !== c.tenantSlug) {
+      requirePlatformAdmin(c);
+      const tenant = await db.global((em) => findTenantBySlug(em, String(slug)));
+      if (tenant === null) throw errors.notFound('Tenant');
+      return tenant.id;
+    }
+    if (!isPlatformAdmin(c) && !c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden(`Only the tenant's owners and admins may ${what}`);
+    return c.tenantId;
+  }
 
   async function setStatus(caller: CallerContext, slug: string, status: TenantStatus): Promise<Tenant> {
     requirePlatformAdmin(caller);
@@ -69,16 +84,8 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
       if (!(ROLES as readonly string[]).includes(input.role)) throw errors.badInput('role', `must be one of ${ROLES.join(', ')}`);
       if (!/^[0-9a-f-]{36}$/i.test(input.userId)) throw errors.notFound('Member');
       const role = input.role as Role;
-      let tenantId = c.tenantId;
-      if (input.tenant != null && input.tenant !== c.tenantSlug) {
-        requirePlatformAdmin(c);
-        const tenant = await db.global((em) => findTenantBySlug(em, String(input.tenant)));
-        if (tenant === null) throw errors.notFound('Tenant');
-        tenantId = tenant.id;
-      } else if (!isPlatformAdmin(c)) {
-        if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only the tenant\'s owners and admins may change roles');
-        if (role === 'OWNER' && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may make owners');
-      }
+      const tenantId = await managedTenant(c, input.tenant, 'change roles');
+      if (tenantId === c.tenantId && !isPlatformAdmin(c) && role === 'OWNER' && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may make owners');
       const actingAsOwner = isPlatformAdmin(c) || c.roles.includes('OWNER');
       return db.withTenant(tenantId, async (em) => {
         const membership = await em.findOne(MembershipEntity, { tenantId, userId: input.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -99,16 +106,7 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
 
     /** The tenant's audit log: its owners and admins (and platform administrators, for any tenant). */
     async auditLog(caller: CallerContext, input: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null }) {
-      const c = requireTenantCaller(caller);
-      let tenantId = c.tenantId;
-      if (input.tenant != null && input.tenant !== c.tenantSlug) {
-        requirePlatformAdmin(c);
-        const tenant = await db.global((em) => findTenantBySlug(em, String(input.tenant)));
-        if (tenant === null) throw errors.notFound('Tenant');
-        tenantId = tenant.id;
-      } else if (!isPlatformAdmin(c) && !c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) {
-        throw errors.forbidden("Only the tenant's owners and admins may read its audit log");
-      }
+      const tenantId = await managedTenant(requireTenantCaller(caller), input.tenant, 'read its audit log');
       const outcome = input.filter?.outcome?.toLowerCase();
       if (outcome != null && outcome !== 'success' && outcome !== 'failure') throw errors.badInput('filter.outcome', 'must be SUCCESS or FAILURE');
       return readAuditLog(db, tenantId, { ...input.filter, outcome }, input.first, input.after);
