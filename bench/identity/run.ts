@@ -9,11 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
-import { loadConfig } from '@tansu/platform/config';
-import { createLogger } from '@tansu/platform/logger';
-import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
 import { createAuthenticator } from '@tansu/router/auth/authenticator';
-import { startStack } from '@tansu/scripts/stack/start-stack';
+import { BENCH_ADMIN, startBenchStack } from '../support/bench-stack.ts';
 import { createTenant, gql, signIn, signUp } from '../../tests/support/graphql-client.ts';
 
 const TENANT_ID = '00000000-0000-4000-8000-0000000000aa';
@@ -65,28 +62,11 @@ async function measureVerification(tokenCount: number, rounds: number) {
 }
 
 async function measureSignIn(seconds: number, concurrency: number): Promise<number> {
-  const database = await openTestDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    PORT: '0',
-    IDENTITY_PORT: '0',
-    TENANCY_PORT: '0',
-    WORKFLOW_PORT: '0',
-    PUBLIC_URL: 'http://tansu.bench',
-    DATABASE_URL: database.url,
-    REDIS_URL: database.redisUrl,
-    TANSU_REDIS_NAMESPACE: `bench-${crypto.randomUUID()}`,
-    TANSU_SECRET: TEST_SECRET,
-    TANSU_ADMIN_EMAIL: 'admin@bench.test',
-    TANSU_ADMIN_PASSWORD: 'admin-password-for-bench',
-    // One load generator from one address: the per-address limit would stop it.
-    TANSU_CREDENTIAL_RATE_PER_MINUTE: '100000',
-  });
-  const stack = await startStack(config, createLogger({ level: 'silent', service: 'bench' }));
+  // One load generator from one address: the per-address limit would stop it.
+  const { stack, stop } = await startBenchStack({ TANSU_CREDENTIAL_RATE_PER_MINUTE: '100000' });
   try {
     const url = stack.graphqlUrl;
-    const admin = await signIn(url, 'platform', 'admin@bench.test', 'admin-password-for-bench');
+    const admin = await signIn(url, 'platform', BENCH_ADMIN.email, BENCH_ADMIN.password);
     await createTenant(url, admin.accessToken, 'bench', 'Bench');
     await signUp(url, 'bench', 'user@bench.test', 'user-password-for-bench');
     const op = 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }';
@@ -105,8 +85,7 @@ async function measureSignIn(seconds: number, concurrency: number): Promise<numb
     );
     return done / ((performance.now() - started) / 1000);
   } finally {
-    await stack.stop();
-    await database.close();
+    await stop();
   }
 }
 

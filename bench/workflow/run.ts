@@ -19,16 +19,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadConfig } from '@tansu/platform/config';
-import { createLogger } from '@tansu/platform/logger';
-import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
-import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
+import { openTestDatabase } from '@tansu/platform/testing/test-servers';
+import type { Stack } from '@tansu/scripts/stack/start-stack';
+import { BENCH_ADMIN, startBenchStack } from '../support/bench-stack.ts';
 import { createTenant, dataOf, gql, signIn, signUp } from '../../tests/support/graphql-client.ts';
 import { BenchError } from '../router/procs.ts';
 import { measurePeer, type PeerResult } from './peer.ts';
 import { percentile, type FromSubscribers, type SubscriberResult, type ToSubscribers } from './subscribers.ts';
 
-const ADMIN = { email: 'admin@bench.test', password: 'admin-password-for-bench' };
 const DEV = { email: 'dev@bench.test', password: 'dev-password-for-bench' };
 const TENANT = 'bench';
 const WORKFLOW = 'noop3';
@@ -169,7 +167,7 @@ async function startRuns(url: string, token: string, workflow: string, count: nu
 
 /** The platform admin creates the tenant; its user signs up, is made DEVELOPER and signs in again. */
 async function seed(url: string): Promise<{ token: string; tenantId: string }> {
-  const admin = await signIn(url, 'platform', ADMIN.email, ADMIN.password);
+  const admin = await signIn(url, 'platform', BENCH_ADMIN.email, BENCH_ADMIN.password);
   const tenant = await createTenant(url, admin.accessToken, TENANT, 'Bench Co');
   const user = await signUp(url, TENANT, DEV.email, DEV.password);
   dataOf(
@@ -570,25 +568,10 @@ async function main(): Promise<number> {
     );
     console.log(`  ${describeCpu(peerCpu)}`);
 
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      PORT: '0',
-      IDENTITY_PORT: '0',
-      TENANCY_PORT: '0',
-      WORKFLOW_PORT: '0',
-      PUBLIC_URL: 'http://tansu.bench',
-      DATABASE_URL: database.url,
-      REDIS_URL: database.redisUrl,
-      TANSU_REDIS_NAMESPACE: `bench-${crypto.randomUUID()}`,
-      TANSU_SECRET: TEST_SECRET,
-      TANSU_ADMIN_EMAIL: ADMIN.email,
-      TANSU_ADMIN_PASSWORD: ADMIN.password,
-      // Above the in-flight step count, so the per-tenant limit never throttles this single tenant.
-      TANSU_WORKFLOW_TENANT_CONCURRENCY: '200',
-    });
-    const stack = await startStack(config, createLogger({ level: config.logLevel, service: 'bench' }));
-    cleanups.push(stack.stop);
+    // Above the in-flight step count, so the per-tenant limit never throttles this single tenant.
+    const bench = await startBenchStack({ TANSU_WORKFLOW_TENANT_CONCURRENCY: '200' }, database);
+    const stack = bench.stack;
+    cleanups.push(bench.stop);
     const { token, tenantId } = await seed(stack.graphqlUrl);
 
     const ours = await measureOurs(stack, tenantId, token, runs, inFlight, batch);
