@@ -193,7 +193,8 @@ describe('tenancy and row level security', () => {
       // The slug is still free.
       const initech = await provisionTenant(db, KEK, { slug: 'initech', name: 'Initech' });
       assert.notEqual(initech.id, tenantId);
-      assert.equal(await ownerCount('platform.signing_keys where tenant_id = $1', [initech.id]), 1);
+      assert.equal(await ownerCount("platform.signing_keys where tenant_id = $1 and status = 'active'", [initech.id]), 1);
+      assert.equal(await ownerCount("platform.signing_keys where tenant_id = $1 and status = 'next'", [initech.id]), 1);
     });
 
     it('refuses a bad or reserved slug and writes nothing', async () => {
@@ -232,7 +233,7 @@ describe('tenancy and row level security', () => {
       hasCode('CONFLICT')((rejected[0] as PromiseRejectedResult).reason);
       const after = await snapshot();
       assert.equal(after['platform.tenants'], before['platform.tenants']! + 1);
-      assert.equal(after['platform.signing_keys'], before['platform.signing_keys']! + 1);
+      assert.equal(after['platform.signing_keys'], before['platform.signing_keys']! + 2, 'one active and one next key');
       assert.equal(after['platform.outbox'], before['platform.outbox']! + 1);
     });
   });

@@ -283,7 +283,7 @@ describe('the spine through the router', () => {
       const res = await fetch(`${ctx.stack.routerUrl}/identity/acme/.well-known/jwks.json`);
       assert.equal(res.status, 200);
       const jwks = (await res.json()) as { keys: { kid: string; kty: string; d?: string }[] };
-      assert.equal(jwks.keys.length, 1);
+      assert.equal(jwks.keys.length, 2, 'the signing key and the next one');
       assert.equal(jwks.keys[0]?.kty, 'RSA');
       assert.equal(jwks.keys[0]?.d, undefined, 'no private part is published');
       assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/nowhere/.well-known/jwks.json`)).status, 404);

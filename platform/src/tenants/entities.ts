@@ -45,7 +45,8 @@ export const SigningKeyEntity = defineEntity({
     alg: p.string(),
     publicJwk: p.json<Record<string, unknown>>(),
     privateKeyEnc: p.text(),
-    status: p.string().$type<'active' | 'retired'>(),
+    status: p.string().$type<'next' | 'active' | 'retired'>(),
+    retiredAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

@@ -2,7 +2,7 @@ import { generateKeyPair, randomUUID, createPrivateKey, type KeyObject } from 'n
 import { promisify } from 'node:util';
 import type { EntityManager } from '../db/database.ts';
 import { decryptSecret, encryptSecret } from '../crypto/key-encryption.ts';
-import { SigningKeyEntity } from './entities.ts';
+import { SigningKeyEntity, type SigningKey } from './entities.ts';
 
 const generateRsa = promisify(generateKeyPair);
 
@@ -38,13 +38,56 @@ export async function generateSigningKey(kek: Buffer, tenantId: string): Promise
   };
 }
 
-export function storeSigningKey(em: EntityManager, tenantId: string, key: NewSigningKey): void {
-  em.create(SigningKeyEntity, { tenantId, ...key, status: 'active' });
+export function storeSigningKey(em: EntityManager, tenantId: string, key: NewSigningKey, status: 'next' | 'active' = 'active'): void {
+  em.create(SigningKeyEntity, { tenantId, ...key, status, retiredAt: null });
+}
+
+/** Retired keys keep verifying this long after they stop signing (longer than any token they signed lives). */
+export const RETIRED_KEY_GRACE_MS = 24 * 3_600_000;
+
+const STATUS_ORDER = { active: 0, next: 1, retired: 2 } as const;
+
+/**
+ * The keys a verifier needs, the signing one first: the active key, the next one (published
+ * before it signs, so cached key sets already hold it) and recently retired ones.
+ */
+export async function verifyingKeys(em: EntityManager): Promise<SigningKey[]> {
+  const keys = await em.find(SigningKeyEntity, {}, { orderBy: { createdAt: 'desc' } });
+  const cutoff = Date.now() - RETIRED_KEY_GRACE_MS;
+  return keys.filter((k) => k.status !== 'retired' || (k.retiredAt?.getTime() ?? 0) > cutoff).sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status]);
 }
 
 export async function publicJwks(em: EntityManager): Promise<{ keys: Record<string, unknown>[] }> {
-  const keys = await em.find(SigningKeyEntity, {}, { orderBy: { createdAt: 'desc' } });
-  return { keys: keys.map((k) => k.publicJwk) };
+  return { keys: (await verifyingKeys(em)).map((k) => k.publicJwk) };
+}
+
+/**
+ * Rotation, in the tenant's transaction: the published `next` key starts signing, the
+ * active one retires (still verifying), and a new `next` key is published for the rotation
+ * after this one. A tenant without a `next` key (made before rotation existed) gets one
+ * that signs at once.
+ */
+export async function rotateSigningKeys(em: EntityManager, tenantId: string, fresh: NewSigningKey, successor: NewSigningKey): Promise<{ activeKid: string; nextKid: string }> {
+  // Two rotations at once would both promote the same key and publish two successors.
+  await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`signing-keys:${tenantId}`]);
+  const keys = await em.find(SigningKeyEntity, { tenantId, status: { $in: ['next', 'active'] } });
+  const next = keys.find((k) => k.status === 'next');
+  for (const key of keys) {
+    if (key.status === 'active') {
+      key.status = 'retired';
+      key.retiredAt = new Date();
+    }
+  }
+  let activeKid: string;
+  if (next !== undefined) {
+    next.status = 'active';
+    activeKid = next.kid;
+  } else {
+    storeSigningKey(em, tenantId, fresh, 'active');
+    activeKid = fresh.kid;
+  }
+  storeSigningKey(em, tenantId, successor, 'next');
+  return { activeKid, nextKid: successor.kid };
 }
 
 /**

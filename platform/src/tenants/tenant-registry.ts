@@ -22,7 +22,8 @@ export async function findTenantBySlug(em: EntityManager, slug: string): Promise
 }
 
 /**
- * Everything a tenant needs, in one transaction: its row, its signing key and the
+ * Everything a tenant needs, in one transaction: its row, its signing key (and the next one,
+ * published from the start so a rotation never names a key verifiers have not seen) and the
  * `tenant.created` event. Any failure leaves nothing behind.
  */
 export async function provisionTenant(
@@ -33,12 +34,13 @@ export async function provisionTenant(
 ): Promise<Tenant> {
   validateTenantInput(input, options);
   const id = crypto.randomUUID();
-  const key = await generateSigningKey(kek, id);
+  const [key, next] = await Promise.all([generateSigningKey(kek, id), generateSigningKey(kek, id)]);
   return db.withTenant(id, async (em) => {
     if ((await findTenantBySlug(em, input.slug)) !== null) throw errors.conflict(`Tenant "${input.slug}" already exists`);
     const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim() });
     await em.flush();
     storeSigningKey(em, id, key);
+    storeSigningKey(em, id, next, 'next');
     appendEvent(em, { tenantId: id, topic: 'tenant.created', payload: { tenantId: id, slug: input.slug, name: tenant.name } });
     return tenant;
   });

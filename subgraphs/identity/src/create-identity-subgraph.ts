@@ -9,6 +9,7 @@ import { createAuthService } from './auth-service.ts';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
 import { createCredentialGuard } from './credential-guard.ts';
 import { createJwksRoute } from './jwks-route.ts';
+import { createKeyRotation } from './key-rotation.ts';
 import { createClientService } from './oidc/client-service.ts';
 import { createOidcRoutes } from './oidc/oidc-routes.ts';
 import { createTenantProviders } from './oidc/tenant-providers.ts';
@@ -30,9 +31,10 @@ export async function createIdentitySubgraph(deps: {
   >;
 }) {
   const { config } = deps;
+  const keys = createSigningKeyCache(deps.kek);
   const auth = createAuthService({
     db: deps.db,
-    keys: createSigningKeyCache(deps.kek),
+    keys,
     publicUrl: config.publicUrl,
     audience: config.jwtAudience,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -56,10 +58,11 @@ export async function createIdentitySubgraph(deps: {
     logger: deps.logger,
   });
   const clients = createClientService({ db: deps.db, kek: deps.kek });
+  const rotation = createKeyRotation({ db: deps.db, kek: deps.kek, keys, providers });
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth, clients),
+    resolvers: createIdentityResolvers(auth, clients, rotation),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,

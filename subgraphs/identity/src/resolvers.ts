@@ -3,6 +3,7 @@ import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { requireTenantCaller } from '@tansu/platform/guards';
 import { errors } from '@tansu/platform/errors';
 import type { AuthService, UserView } from './auth-service.ts';
+import type { KeyRotation } from './key-rotation.ts';
 import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
 
 export interface IdentityContext extends SubgraphContext {
@@ -35,7 +36,7 @@ function clientView(client: ClientRecord) {
   };
 }
 
-export function createIdentityResolvers(auth: AuthService, clients: ClientService) {
+export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation) {
   return {
     Query: {
       clients: async (_: unknown, __: unknown, ctx: IdentityContext) => (await clients.list(ctx.caller)).map(clientView),
@@ -53,6 +54,7 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         const created = await clients.create(ctx.caller, input);
         return { client: clientView(created.client), clientSecret: created.clientSecret };
       },
+      rotateSigningKey: (_: unknown, __: unknown, ctx: IdentityContext) => rotation.rotate(ctx.caller),
       signUp: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       signIn: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>

@@ -3,7 +3,8 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret } from '@tansu/platform/crypto/key-encryption';
 import type { Logger } from '@tansu/platform/logger';
-import { SigningKeyEntity, type Tenant } from '@tansu/platform/tenants/entities';
+import type { Tenant } from '@tansu/platform/tenants/entities';
+import { verifyingKeys } from '@tansu/platform/tenants/signing-keys';
 import { findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
 import type { AuthService } from '../auth-service.ts';
 import { issuerFor } from '../tokens.ts';
@@ -35,14 +36,18 @@ export function createTenantProviders(deps: {
   refreshReuseGraceSeconds: number;
   logger: Logger;
   maxProviders?: number;
+  /** A provider is rebuilt after this long, so a key rotated by another replica reaches it. */
+  providerTtlMs?: number;
 }) {
   const max = deps.maxProviders ?? 200;
-  const cache = new Map<string, Promise<TenantProvider | null>>();
+  const ttlMs = deps.providerTtlMs ?? 60_000;
+  const cache = new Map<string, { built: Promise<TenantProvider | null>; until: number }>();
 
   async function build(slug: string): Promise<TenantProvider | null> {
     const tenant = await deps.db.global((em) => findTenantBySlug(em, slug));
     if (tenant === null) return null;
-    const keys = await deps.db.withTenant(tenant.id, (em) => em.find(SigningKeyEntity, { status: 'active' }, { orderBy: { createdAt: 'desc' } }));
+    // The active key first: the provider signs with the first key of a kind and publishes all.
+    const keys = await deps.db.withTenant(tenant.id, (em) => verifyingKeys(em));
     const jwks = keys.map((key) => ({ ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' }));
     const configuration: Configuration = {
       adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek, refreshReuseGraceSeconds: deps.refreshReuseGraceSeconds }),
@@ -98,21 +103,21 @@ export function createTenantProviders(deps: {
       cache.delete(slug);
     },
     async forSlug(slug: string): Promise<TenantProvider | null> {
-      let entry = cache.get(slug);
-      if (entry !== undefined) {
-        cache.delete(slug);
-        cache.set(slug, entry);
-        return entry;
+      const hit = cache.get(slug);
+      cache.delete(slug);
+      if (hit !== undefined && hit.until > Date.now()) {
+        cache.set(slug, hit);
+        return hit.built;
       }
-      entry = build(slug);
-      cache.set(slug, entry);
+      const built = build(slug);
+      cache.set(slug, { built, until: Date.now() + ttlMs });
       if (cache.size > max) cache.delete(cache.keys().next().value!);
-      const built = await entry.catch((error: unknown) => {
-        cache.delete(slug);
+      const provider = await built.catch((error: unknown) => {
+        if (cache.get(slug)?.built === built) cache.delete(slug);
         throw error;
       });
-      if (built === null) cache.delete(slug);
-      return built;
+      if (provider === null && cache.get(slug)?.built === built) cache.delete(slug);
+      return provider;
     },
   };
 }

@@ -1,0 +1,34 @@
+import type { CallerContext } from '@tansu/platform/context-token';
+import type { Database } from '@tansu/platform/db/database';
+import { recordAudit } from '@tansu/platform/audit/audit-log';
+import { errors } from '@tansu/platform/errors';
+import { requireTenantCaller } from '@tansu/platform/guards';
+import { generateSigningKey, rotateSigningKeys, type SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import type { TenantProviders } from './oidc/tenant-providers.ts';
+
+const ROTATORS = ['OWNER', 'ADMIN'];
+
+/**
+ * Rotating a tenant's signing key: tokens signed before keep verifying (the retired key stays
+ * published for a day), new ones are signed with the key that was already published as next.
+ * This process switches at once; other replicas within their cache lifetime.
+ */
+export function createKeyRotation(deps: { db: Database; kek: Buffer; keys: SigningKeyCache; providers: TenantProviders }) {
+  return {
+    async rotate(caller: CallerContext): Promise<{ activeKid: string; nextKid: string }> {
+      const c = requireTenantCaller(caller);
+      if (!c.roles.some((r) => ROTATORS.includes(r))) throw errors.forbidden('Only owners and admins may rotate signing keys');
+      const [fresh, successor] = await Promise.all([generateSigningKey(deps.kek, c.tenantId), generateSigningKey(deps.kek, c.tenantId)]);
+      const rotated = await deps.db.withTenant(c.tenantId, async (em) => {
+        const result = await rotateSigningKeys(em, c.tenantId, fresh, successor);
+        await em.flush();
+        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'signing_key.rotated', target: result.activeKid, outcome: 'success', detail: { nextKid: result.nextKid } });
+        return result;
+      });
+      deps.keys.forget(c.tenantId);
+      deps.providers.forget(c.tenantSlug);
+      return rotated;
+    },
+  };
+}
+export type KeyRotation = ReturnType<typeof createKeyRotation>;
