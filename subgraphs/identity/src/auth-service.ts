@@ -2,7 +2,8 @@ import type { Database, EntityManager } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { TansuError, errors } from '@tansu/platform/errors';
 import { requireTenantCaller } from '@tansu/platform/guards';
-import { recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
+import { LockMode } from '@mikro-orm/core';
+import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import type { Role, Tenant } from '@tansu/platform/tenants/entities';
 import { addMembership, rolesOf, rolesOfMany } from '@tansu/platform/tenants/memberships';
@@ -25,6 +26,7 @@ export interface UserView {
   tenantId: string;
   email: string;
   roles: Role[];
+  disabled: boolean;
   createdAt: Date;
 }
 
@@ -36,12 +38,23 @@ export interface Credentials {
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const INVALID_CREDENTIALS = 'Invalid email or password';
+export const ACCOUNT_DISABLED = 'This account is disabled';
+
+function userView(user: User, tenantId: string, roles: Role[]): UserView {
+  return { id: user.id, tenantId, email: user.email, roles, disabled: user.disabledAt !== null, createdAt: user.createdAt };
+}
 
 export function normalizeEmail(email: string): string {
   const normalized = email.trim().toLowerCase();
   if (normalized.length > 254 || !EMAIL_PATTERN.test(normalized)) throw errors.badInput('email', 'is not a valid email address');
   return normalized;
 }
+
+const REFRESH_FAILURES = {
+  invalid: { reason: 'invalid or expired', message: 'Invalid or expired refresh token' },
+  reused: { reason: 'reused token: family revoked', message: 'Refresh token was already used; sign in again' },
+  disabled: { reason: 'account disabled', message: ACCOUNT_DISABLED },
+} as const;
 
 /** Sign-up, sign-in, refresh and the current user: identity's domain, free of GraphQL. */
 export function createAuthService(deps: {
@@ -91,7 +104,7 @@ export function createAuthService(deps: {
       accessToken,
       refreshToken: refresh.token,
       expiresIn: deps.accessTokenTtlSeconds,
-      user: { id: user.id, tenantId: tenant.id, email: user.email, roles, createdAt: user.createdAt },
+      user: userView(user, tenant.id, roles),
     };
   }
 
@@ -135,6 +148,10 @@ export function createAuthService(deps: {
       return null;
     }
     await deps.guard?.succeeded(tenant.id, email);
+    if (user.disabledAt !== null) {
+      await recordAuditNow(db, { ...attempt, actorId: user.id, outcome: 'failure', detail: { reason: 'account disabled' } });
+      throw errors.forbidden(ACCOUNT_DISABLED);
+    }
     await recordAuditNow(db, { ...attempt, actorId: user.id, outcome: 'success' });
     return user;
   }
@@ -183,12 +200,17 @@ export function createAuthService(deps: {
         }
         const user = await em.findOne(UserEntity, { id: row.userId });
         if (user === null) return { error: 'invalid' as const };
+        if (user.disabledAt !== null) {
+          await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
+          return { error: 'disabled' as const };
+        }
         return { result: await issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), row.familyId) };
       });
       const audit = { tenantId: tenant.id, action: 'auth.refresh', origin };
-      if ('error' in outcome) {
-        await recordAuditNow(db, { ...audit, outcome: 'failure', detail: { reason: outcome.error === 'reused' ? 'reused token: family revoked' : 'invalid or expired' } });
-        throw errors.unauthenticated(outcome.error === 'reused' ? 'Refresh token was already used; sign in again' : 'Invalid or expired refresh token');
+      if (outcome.error !== undefined) {
+        const failure = REFRESH_FAILURES[outcome.error];
+        await recordAuditNow(db, { ...audit, outcome: 'failure', detail: { reason: failure.reason } });
+        throw errors.unauthenticated(failure.message);
       }
       await recordAuditNow(db, { ...audit, actorId: outcome.result.user.id, outcome: 'success' });
       return outcome.result;
@@ -198,7 +220,7 @@ export function createAuthService(deps: {
       return db.withTenant(tenantId, async (em) => {
         const user = await em.findOne(UserEntity, { id: userId });
         if (user === null) return null;
-        return { id: user.id, tenantId, email: user.email, roles: await rolesOf(em, tenantId, user.id), createdAt: user.createdAt };
+        return userView(user, tenantId, await rolesOf(em, tenantId, user.id));
       });
     },
 
@@ -224,10 +246,32 @@ export function createAuthService(deps: {
         const roles = await rolesOfMany(em, c.tenantId, page.map((u) => u.id));
         const last = page.at(-1);
         return {
-          users: page.map((u) => ({ id: u.id, tenantId: c.tenantId, email: u.email, roles: roles.get(u.id) ?? [], createdAt: u.createdAt })),
+          users: page.map((u) => userView(u, c.tenantId, roles.get(u.id) ?? [])),
           hasMore: rows.length > first,
           endCursor: last === undefined ? null : Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url'),
         };
+      });
+    },
+
+    /**
+     * Owners and admins disable or enable a member; only an owner may disable an owner, and
+     * nobody disables themselves (a tenant could lock out its last administrator).
+     */
+    async setDisabled(caller: CallerContext, userId: string, disabled: boolean): Promise<UserView> {
+      const c = requireTenantCaller(caller);
+      if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only owners and admins may disable users');
+      if (!/^[0-9a-f-]{36}$/i.test(userId)) throw errors.badInput('userId', 'is not a user id');
+      if (userId === c.subject) throw errors.badInput('userId', 'you cannot disable or enable yourself');
+      return db.withTenant(c.tenantId, async (em) => {
+        const user = await em.findOne(UserEntity, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (user === null) throw errors.notFound('User');
+        const roles = await rolesOf(em, c.tenantId, user.id);
+        if (roles.includes('OWNER') && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may disable an owner');
+        user.disabledAt = disabled ? (user.disabledAt ?? new Date()) : null;
+        // Sessions end now, not at the refresh token's expiry.
+        if (disabled) await em.nativeUpdate(RefreshTokenEntity, { userId: user.id, revokedAt: null }, { revokedAt: new Date() });
+        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: disabled ? 'user.disabled' : 'user.enabled', target: user.id, outcome: 'success' });
+        return userView(user, c.tenantId, roles);
       });
     },
 
@@ -238,7 +282,7 @@ export function createAuthService(deps: {
         const roles = await rolesOfMany(em, tenantId, users.map((u) => u.id));
         return ids.map((id) => {
           const user = byId.get(id);
-          return user === undefined ? null : { id, tenantId, email: user.email, roles: roles.get(id) ?? [], createdAt: user.createdAt };
+          return user === undefined ? null : userView(user, tenantId, roles.get(id) ?? []);
         });
       });
     },

@@ -9,6 +9,7 @@ export const UserEntity = defineEntity({
     tenantId: p.uuid(),
     email: p.string(),
     passwordHash: p.text(),
+    disabledAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

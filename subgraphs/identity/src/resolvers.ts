@@ -55,6 +55,7 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         return { client: clientView(created.client), clientSecret: created.clientSecret };
       },
       rotateSigningKey: (_: unknown, __: unknown, ctx: IdentityContext) => rotation.rotate(ctx.caller),
+      setUserDisabled: (_: unknown, args: { userId: string; disabled: boolean }, ctx: IdentityContext) => auth.setDisabled(ctx.caller, args.userId, args.disabled),
       signUp: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       signIn: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>

@@ -7,6 +7,7 @@ import { Migration0006Oidc } from './0006-oidc.ts';
 import { Migration0007TenantStatus } from './0007-tenant-status.ts';
 import { Migration0008AuditLog } from './0008-audit-log.ts';
 import { Migration0009KeyRotation } from './0009-key-rotation.ts';
+import { Migration0010UserDisabled } from './0010-user-disabled.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   { name: '0007-tenant-status', class: Migration0007TenantStatus },
   { name: '0008-audit-log', class: Migration0008AuditLog },
   { name: '0009-key-rotation', class: Migration0009KeyRotation },
+  { name: '0010-user-disabled', class: Migration0010UserDisabled },
 ];

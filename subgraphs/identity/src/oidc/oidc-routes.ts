@@ -52,8 +52,9 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
           userAgent: typeof userAgent === 'string' ? userAgent : undefined,
         });
       } catch (error) {
-        if (error instanceof TansuError && error.code === 'RATE_LIMITED') {
-          return html(res, 429, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }));
+        if (error instanceof TansuError && (error.code === 'RATE_LIMITED' || error.code === 'FORBIDDEN')) {
+          const status = error.code === 'RATE_LIMITED' ? 429 : 403;
+          return html(res, status, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }));
         }
         user = null;
       }

@@ -62,7 +62,8 @@ export function createTenantProviders(deps: {
       interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/identity/${slug}/interaction/${interaction.uid}` },
       findAccount: async (_ctx, sub) => {
         const user = await deps.auth.me(tenant.id, sub);
-        if (user === null) return undefined;
+        // A disabled user's grants stop working: the provider refuses a refresh for no account.
+        if (user === null || user.disabled) return undefined;
         return { accountId: sub, claims: async () => ({ sub, email: user.email, email_verified: false }) };
       },
       extraTokenClaims: async (_ctx, token) => {
