@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { TenantSettings } from './settings.ts';
 
 /** Global: the registry every caller resolves a tenant slug against. */
 export const TenantEntity = defineEntity({
@@ -11,6 +12,7 @@ export const TenantEntity = defineEntity({
     name: p.string(),
     status: p.string().$type<TenantStatus>().default('ACTIVE'),
     statusChangedAt: p.datetime().nullable(),
+    settings: p.json<Partial<TenantSettings>>(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

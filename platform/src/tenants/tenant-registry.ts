@@ -37,7 +37,7 @@ export async function provisionTenant(
   const [key, next] = await Promise.all([generateSigningKey(kek, id), generateSigningKey(kek, id)]);
   return db.withTenant(id, async (em) => {
     if ((await findTenantBySlug(em, input.slug)) !== null) throw errors.conflict(`Tenant "${input.slug}" already exists`);
-    const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim() });
+    const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim(), settings: {} });
     await em.flush();
     storeSigningKey(em, id, key);
     storeSigningKey(em, id, next, 'next');

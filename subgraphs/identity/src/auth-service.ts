@@ -7,6 +7,7 @@ import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform
 import { appendEvent } from '@tansu/platform/events/outbox';
 import type { Role, Tenant } from '@tansu/platform/tenants/entities';
 import { addMembership, rolesOf, rolesOfMany } from '@tansu/platform/tenants/memberships';
+import { settingsOf } from '@tansu/platform/tenants/settings';
 import type { SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
 import { RefreshTokenEntity, UserEntity, type User } from './entities.ts';
@@ -96,7 +97,7 @@ export function createAuthService(deps: {
       userId: user.id,
       familyId,
       tokenHash: refresh.hash,
-      expiresAt: new Date(Date.now() + deps.refreshTokenTtlSeconds * 1000),
+      expiresAt: new Date(Date.now() + (settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds) * 1000),
       rotatedAt: null,
       revokedAt: null,
     });
@@ -111,7 +112,7 @@ export function createAuthService(deps: {
   /** Creates a user in a tenant; `role` is for the platform's own bootstrap, never for clients. */
   async function createUser(tenant: Tenant, input: { email: string; password: string }, role: Role): Promise<AuthResult> {
     const email = normalizeEmail(input.email);
-    validatePassword(input.password);
+    validatePassword(input.password, settingsOf(tenant).passwordMinLength);
     const passwordHash = await hashPassword(input.password);
     try {
       return await db.withTenant(tenant.id, async (em) => {
@@ -163,7 +164,7 @@ export function createAuthService(deps: {
     async signUp(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
       await deps.guard?.throttle(origin?.ip);
       const tenant = await tenantBySlug(input.tenant);
-      if (tenant.slug === PLATFORM_TENANT_SLUG) throw errors.forbidden('Self sign-up is closed for this tenant');
+      if (tenant.slug === PLATFORM_TENANT_SLUG || !settingsOf(tenant).selfSignUp) throw errors.forbidden('Self sign-up is closed for this tenant');
       const result = await createUser(tenant, input, 'VIEWER');
       await recordAuditNow(db, { tenantId: tenant.id, actorId: result.user.id, action: 'auth.sign_up', target: result.user.email, outcome: 'success', origin });
       return result;

@@ -7,9 +7,9 @@ const PARAMS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 256;
 
-export function validatePassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw errors.badInput('password', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+export function validatePassword(password: string, minLength = MIN_PASSWORD_LENGTH): void {
+  if (password.length < minLength) {
+    throw errors.badInput('password', `must be at least ${minLength} characters`);
   }
   if (password.length > MAX_PASSWORD_LENGTH) {
     throw errors.badInput('password', `must be at most ${MAX_PASSWORD_LENGTH} characters`);

@@ -35,6 +35,8 @@ export function createTenancyResolvers(service: TenancyService) {
       suspendTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.suspend(ctx.caller, args.slug),
       resumeTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.resume(ctx.caller, args.slug),
       deleteTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.remove(ctx.caller, args.slug),
+      updateTenantSettings: (_: unknown, args: { tenant?: string | null; input: Record<string, unknown> }, ctx: TenancyContext) =>
+        service.updateSettings(ctx.caller, { tenant: args.tenant, settings: args.input }),
       setMemberRole: (_: unknown, { input }: { input: { tenant?: string | null; userId: string; role: string } }, ctx: TenancyContext) =>
         service.setMemberRole(ctx.caller, input),
     },
@@ -42,6 +44,7 @@ export function createTenancyResolvers(service: TenancyService) {
       __resolveReference: (ref: { id: string }, ctx: TenancyContext) => ctx.tenants.load(ref.id),
       createdAt: (tenant: Tenant) => tenant.createdAt.toISOString(),
       members: (tenant: Tenant, _: unknown, ctx: TenancyContext) => service.members(ctx.caller, tenant.id),
+      settings: (tenant: Tenant, _: unknown, ctx: TenancyContext) => service.settings(ctx.caller, tenant),
     },
     Membership: {
       createdAt: (membership: Membership) => membership.createdAt.toISOString(),

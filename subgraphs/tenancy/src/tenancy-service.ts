@@ -6,6 +6,7 @@ import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller, type Tenant
 import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
+import { settingsOf, validateSettingsPatch, type TenantSettings } from '@tansu/platform/tenants/settings';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
 
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
@@ -102,6 +103,28 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
         await recordAudit(em, { tenantId, actorId: c.subject, action: 'member.role_changed', target: input.userId, outcome: 'success', detail: { from: previous, to: role } });
         return membership;
       });
+    },
+
+    async updateSettings(caller: CallerContext, input: { tenant?: string | null; settings: Record<string, unknown> }): Promise<Tenant> {
+      const c = requireTenantCaller(caller);
+      const patch = validateSettingsPatch(input.settings);
+      const tenantId = await managedTenant(c, input.tenant, 'change its settings');
+      return db.withTenant(tenantId, async (em) => {
+        const tenant = await em.findOneOrFail(TenantEntity, { id: tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        const settings: Record<string, unknown> = { ...tenant.settings, ...patch };
+        // Null means the default: not stored, so a later change of the default applies.
+        for (const [field, value] of Object.entries(settings)) if (value === null) delete settings[field];
+        tenant.settings = settings;
+        await recordAudit(em, { tenantId, actorId: c.subject, action: 'tenant.settings_changed', target: tenant.slug, outcome: 'success', detail: patch });
+        return tenant;
+      });
+    },
+
+    /** A tenant's settings: its own members, and platform administrators. */
+    settings(caller: CallerContext, tenant: Tenant): TenantSettings {
+      const c = requireTenantCaller(caller);
+      if (c.tenantId !== tenant.id && !isPlatformAdmin(c)) throw errors.forbidden("Only the tenant's members may read its settings");
+      return settingsOf(tenant);
     },
 
     /** The tenant's audit log: its owners and admins (and platform administrators, for any tenant). */

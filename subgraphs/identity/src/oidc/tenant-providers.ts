@@ -4,6 +4,7 @@ import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret } from '@tansu/platform/crypto/key-encryption';
 import type { Logger } from '@tansu/platform/logger';
 import type { Tenant } from '@tansu/platform/tenants/entities';
+import { settingsOf } from '@tansu/platform/tenants/settings';
 import { verifyingKeys } from '@tansu/platform/tenants/signing-keys';
 import { findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
 import type { AuthService } from '../auth-service.ts';
@@ -58,7 +59,7 @@ export function createTenantProviders(deps: {
       // Public clients must use PKCE; confidential ones too: there is no reason not to.
       pkce: { required: () => true },
       rotateRefreshToken: true,
-      ttl: { AccessToken: deps.accessTokenTtlSeconds, RefreshToken: deps.refreshTokenTtlSeconds, ClientCredentials: deps.accessTokenTtlSeconds },
+      ttl: { AccessToken: deps.accessTokenTtlSeconds, RefreshToken: settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds, ClientCredentials: deps.accessTokenTtlSeconds },
       interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/identity/${slug}/interaction/${interaction.uid}` },
       findAccount: async (_ctx, sub) => {
         const user = await deps.auth.me(tenant.id, sub);

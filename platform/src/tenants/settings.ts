@@ -1,0 +1,39 @@
+import { errors } from '../errors.ts';
+
+/** What a tenant decides for its own users. Stored sparse: an absent field is the default. */
+export interface TenantSettings {
+  /** Whether anyone may sign up; when off, users come only through an administrator. */
+  selfSignUp: boolean;
+  passwordMinLength: number;
+  /** How long a session (its refresh tokens) lives; null means the platform default. */
+  sessionLifetimeSeconds: number | null;
+}
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = { selfSignUp: true, passwordMinLength: 8, sessionLifetimeSeconds: null };
+
+const PASSWORD_MIN = { low: 8, high: 128 };
+const SESSION = { low: 300, high: 90 * 86_400 };
+
+export function settingsOf(tenant: { settings?: Partial<TenantSettings> | null }): TenantSettings {
+  return { ...DEFAULT_TENANT_SETTINGS, ...(tenant.settings ?? {}) };
+}
+
+/** Checks a change field by field; absent fields stay as they are, null resets to the default. */
+export function validateSettingsPatch(input: Record<string, unknown>): Partial<TenantSettings> {
+  const patch: Partial<TenantSettings> = {};
+  if (input.selfSignUp != null) {
+    if (typeof input.selfSignUp !== 'boolean') throw errors.badInput('selfSignUp', 'must be true or false');
+    patch.selfSignUp = input.selfSignUp;
+  }
+  if (input.passwordMinLength != null) {
+    const n = input.passwordMinLength;
+    if (!Number.isInteger(n) || (n as number) < PASSWORD_MIN.low || (n as number) > PASSWORD_MIN.high) throw errors.badInput('passwordMinLength', `must be between ${PASSWORD_MIN.low} and ${PASSWORD_MIN.high}`);
+    patch.passwordMinLength = n as number;
+  }
+  if (input.sessionLifetimeSeconds !== undefined) {
+    const n = input.sessionLifetimeSeconds;
+    if (n !== null && (!Number.isInteger(n) || (n as number) < SESSION.low || (n as number) > SESSION.high)) throw errors.badInput('sessionLifetimeSeconds', `must be between ${SESSION.low} and ${SESSION.high} seconds`);
+    patch.sessionLifetimeSeconds = n as number | null;
+  }
+  return patch;
+}
