@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
+import { dataOf, expectError, gql, signIn, signUp } from '../support/graphql-client.ts';
 
 // A real relying party (openid-client) signs a user in at acme's issuer, through the router.
 // A one-second grace window for reused refresh tokens, so the test can step past it.
@@ -207,4 +207,33 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const bad = await gql(ctx.stack.graphqlUrl, op, { token: dev.accessToken, variables: { i: { name: 'x', type: 'PUBLIC', redirectUris: ['http://evil.example/cb'] } } });
     assert.equal(expectError(bad, 'BAD_USER_INPUT').extensions?.field, 'redirectUris[0]');
   });
+
+  it("ends a disabled user's grants and refuses them at the login page", async () => {
+    const url = ctx.stack.graphqlUrl;
+    const config = await discover('acme', clientId);
+    const tokens = await signInAtIssuer(config);
+    const owner = await signUpOwner(url);
+    const setDisabled = (disabled: boolean) =>
+      gql(url, 'mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { disabled } }', { token: owner, variables: { u: seed.alice.user.id, d: disabled } });
+    dataOf(await setDisabled(true));
+    try {
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+      const verifier = oidc.randomPKCECodeVerifier();
+      const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+      const browser = new Browser();
+      const login = await browser.follow(authorize.toString());
+      const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
+      const refused = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
+      assert.equal(refused.status, 403);
+      assert.match(await refused.text(), /This account is disabled/);
+    } finally {
+      dataOf(await setDisabled(false));
+    }
+  });
+
+  async function signUpOwner(url: string): Promise<string> {
+    const owner = await signUp(url, 'acme', 'owner@acme.test', 'owner-password');
+    await setRole(url, seed.admin.accessToken, 'acme', owner.user.id, 'OWNER');
+    return (await signIn(url, 'acme', 'owner@acme.test', 'owner-password')).accessToken;
+  }
 });
