@@ -216,7 +216,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const setDisabled = (disabled: boolean) =>
       gql(url, 'mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { disabled } }', { token: owner, variables: { u: seed.alice.user.id, d: disabled } });
     dataOf(await setDisabled(true));
-    try {
+    {
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
       const verifier = oidc.randomPKCECodeVerifier();
       const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
@@ -226,9 +226,10 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
       const refused = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
       assert.equal(refused.status, 403);
       assert.match(await refused.text(), /This account is disabled/);
-    } finally {
-      dataOf(await setDisabled(false));
     }
+    dataOf(await setDisabled(false));
+    // Enabling her again does not revive the grants that were open when she was disabled.
+    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
   });
 
   async function signUpOwner(url: string): Promise<string> {

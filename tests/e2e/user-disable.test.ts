@@ -35,6 +35,8 @@ describe('disabling users', () => {
     expectError(await gql(url, SET_DISABLED, { token: carol.accessToken, variables: { u: admin.user.id, d: true } }), 'FORBIDDEN');
     expectError(await gql(url, SET_DISABLED, { token: admin.accessToken, variables: { u: owner.user.id, d: true } }), 'FORBIDDEN');
     expectError(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: owner.user.id, d: true } }), 'BAD_USER_INPUT');
+    expectError(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: owner.user.id.toUpperCase(), d: true } }), 'BAD_USER_INPUT');
+    expectError(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: '-'.repeat(36), d: true } }), 'BAD_USER_INPUT');
     expectError(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: 'not-a-user', d: true } }), 'BAD_USER_INPUT');
     // globex's owner cannot even see acme's user.
     expectError(await gql(url, SET_DISABLED, { token: globexOwner.accessToken, variables: { u: carol.user.id, d: true } }), 'NOT_FOUND');
@@ -68,5 +70,18 @@ describe('disabling users', () => {
     ).auditLog.entries;
     const changes = audit.filter((e) => e.action === 'user.disabled' || e.action === 'user.enabled').map((e) => `${e.action}:${e.actorId}:${e.target}`);
     assert.deepEqual(changes.sort(), [`user.disabled:${admin.user.id}:${carol.user.id}`, `user.enabled:${owner.user.id}:${carol.user.id}`].sort());
+  });
+
+  it('leaves a disabled owner no power, even with a token issued before', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const erin = await signUp(url, 'acme', 'erin@acme.test', 'erin-password');
+    await setRole(url, seed.admin.accessToken, 'acme', erin.user.id, 'OWNER');
+    const erinToken = (await signIn(url, 'acme', 'erin@acme.test', 'erin-password')).accessToken;
+    expectError(await gql(url, SET_DISABLED, { token: admin.accessToken, variables: { u: erin.user.id, d: true } }), 'FORBIDDEN');
+    dataOf(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: erin.user.id, d: true } }));
+    // Her access token still verifies, but she can no longer disable the owner who disabled her.
+    expectError(await gql(url, SET_DISABLED, { token: erinToken, variables: { u: owner.user.id, d: true } }), 'FORBIDDEN');
+    expectError(await gql(url, SET_DISABLED, { token: erinToken, variables: { u: carol.user.id, d: true } }), 'FORBIDDEN');
+    assert.equal((await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).user.id, owner.user.id);
   });
 });

@@ -2,7 +2,7 @@ import { errors } from '../errors.ts';
 
 /** What a tenant decides for its own users. Stored sparse: an absent field is the default. */
 export interface TenantSettings {
-  /** Whether anyone may sign up; when off, users come only through an administrator. */
+  /** Whether anyone may sign up; when off, sign-up is refused and existing users carry on. */
   selfSignUp: boolean;
   passwordMinLength: number;
   /** How long a session (its refresh tokens) lives; null means the platform default. */
@@ -18,7 +18,7 @@ export function settingsOf(tenant: { settings?: Partial<TenantSettings> | null }
   return { ...DEFAULT_TENANT_SETTINGS, ...(tenant.settings ?? {}) };
 }
 
-/** Checks a change field by field; absent fields stay as they are, null resets to the default. */
+/** Checks a change field by field; absent (or null) fields stay as they are, except a null session lifetime, which returns to the platform default. */
 export function validateSettingsPatch(input: Record<string, unknown>): Partial<TenantSettings> {
   const patch: Partial<TenantSettings> = {};
   if (input.selfSignUp != null) {

@@ -42,8 +42,11 @@ export function storeSigningKey(em: EntityManager, tenantId: string, key: NewSig
   em.create(SigningKeyEntity, { tenantId, ...key, status, retiredAt: null });
 }
 
-/** Retired keys keep verifying this long after they stop signing (longer than any token they signed lives). */
-export const RETIRED_KEY_GRACE_MS = 24 * 3_600_000;
+/**
+ * Retired keys keep verifying this long after they stop signing: longer than the longest
+ * access token (a day) plus the minute other replicas may still sign with them.
+ */
+export const RETIRED_KEY_GRACE_MS = 24 * 3_600_000 + 10 * 60_000;
 
 const STATUS_ORDER = { active: 0, next: 1, retired: 2 } as const;
 

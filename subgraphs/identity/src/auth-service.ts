@@ -39,6 +39,7 @@ export interface Credentials {
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const INVALID_CREDENTIALS = 'Invalid email or password';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ACCOUNT_DISABLED = 'This account is disabled';
 
 function userView(user: User, tenantId: string, roles: Role[]): UserView {
@@ -176,7 +177,13 @@ export function createAuthService(deps: {
       const tenant = await tenantBySlug(input.tenant);
       const user = await verifyCredentials(tenant, input.email, input.password, origin);
       if (user === null) throw errors.unauthenticated(INVALID_CREDENTIALS);
-      return db.withTenant(tenant.id, async (em) => issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), crypto.randomUUID()));
+      return db.withTenant(tenant.id, async (em) => {
+        // Read again under a share lock: a disable that commits meanwhile is not outrun.
+        const current = await em.findOne(UserEntity, { id: user.id }, { lockMode: LockMode.PESSIMISTIC_READ });
+        if (current === null) throw errors.unauthenticated(INVALID_CREDENTIALS);
+        if (current.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
+        return issueTokens(em, tenant, current, await rolesOf(em, tenant.id, current.id), crypto.randomUUID());
+      });
     },
 
     /**
@@ -199,7 +206,7 @@ export function createAuthService(deps: {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
           return { error: 'reused' as const };
         }
-        const user = await em.findOne(UserEntity, { id: row.userId });
+        const user = await em.findOne(UserEntity, { id: row.userId }, { lockMode: LockMode.PESSIMISTIC_READ });
         if (user === null) return { error: 'invalid' as const };
         if (user.disabledAt !== null) {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
@@ -255,22 +262,37 @@ export function createAuthService(deps: {
     },
 
     /**
-     * Owners and admins disable or enable a member; only an owner may disable an owner, and
-     * nobody disables themselves (a tenant could lock out its last administrator).
+     * Owners and admins disable or enable a member; only an owner may change an owner, nobody
+     * changes themselves, a disabled caller changes nobody, and an enabled owner always remains.
      */
     async setDisabled(caller: CallerContext, userId: string, disabled: boolean): Promise<UserView> {
       const c = requireTenantCaller(caller);
       if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only owners and admins may disable users');
-      if (!/^[0-9a-f-]{36}$/i.test(userId)) throw errors.badInput('userId', 'is not a user id');
-      if (userId === c.subject) throw errors.badInput('userId', 'you cannot disable or enable yourself');
+      if (!UUID.test(userId)) throw errors.badInput('userId', 'is not a user id');
       return db.withTenant(c.tenantId, async (em) => {
-        const user = await em.findOne(UserEntity, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (user === null) throw errors.notFound('User');
+        // Both rows locked in one order: two owners disabling each other are serialised, and
+        // the second finds itself disabled. An owner can only be disabled by another, enabled
+        // owner, so an enabled owner always remains.
+        const rows = await em.find(UserEntity, { id: { $in: [userId, c.subject] } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+        const user = rows.find((u) => u.id === userId.toLowerCase());
+        const self = rows.find((u) => u.id === c.subject);
+        if (user === undefined) throw errors.notFound('User');
+        if (user.id === c.subject) throw errors.badInput('userId', 'you cannot disable or enable yourself');
+        // The caller's token may predate their own disabling.
+        if (self === undefined || self.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
         const roles = await rolesOf(em, c.tenantId, user.id);
-        if (roles.includes('OWNER') && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may disable an owner');
-        user.disabledAt = disabled ? (user.disabledAt ?? new Date()) : null;
-        // Sessions end now, not at the refresh token's expiry.
-        if (disabled) await em.nativeUpdate(RefreshTokenEntity, { userId: user.id, revokedAt: null }, { revokedAt: new Date() });
+        if (roles.includes('OWNER') && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may disable or enable an owner');
+        if ((user.disabledAt !== null) === disabled) return userView(user, c.tenantId, roles);
+        user.disabledAt = disabled ? new Date() : null;
+        if (disabled) {
+          // Sessions end now, not at their expiry: password sessions and the issuer's grants.
+          await em.nativeUpdate(RefreshTokenEntity, { userId: user.id, revokedAt: null }, { revokedAt: new Date() });
+          await em.execute(
+            `delete from identity.oidc_payloads where payload->>'accountId' = ?
+               or grant_id in (select grant_id from identity.oidc_payloads where payload->>'accountId' = ? and grant_id is not null)`,
+            [user.id, user.id],
+          );
+        }
         await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: disabled ? 'user.disabled' : 'user.enabled', target: user.id, outcome: 'success' });
         return userView(user, c.tenantId, roles);
       });

@@ -107,8 +107,8 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
 
     async updateSettings(caller: CallerContext, input: { tenant?: string | null; settings: Record<string, unknown> }): Promise<Tenant> {
       const c = requireTenantCaller(caller);
-      const patch = validateSettingsPatch(input.settings);
       const tenantId = await managedTenant(c, input.tenant, 'change its settings');
+      const patch = validateSettingsPatch(input.settings);
       return db.withTenant(tenantId, async (em) => {
         const tenant = await em.findOneOrFail(TenantEntity, { id: tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const settings: Record<string, unknown> = { ...tenant.settings, ...patch };

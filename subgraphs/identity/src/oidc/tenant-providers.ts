@@ -50,6 +50,7 @@ export function createTenantProviders(deps: {
     // The active key first: the provider signs with the first key of a kind and publishes all.
     const keys = await deps.db.withTenant(tenant.id, (em) => verifyingKeys(em));
     const jwks = keys.map((key) => ({ ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' }));
+    const sessionSeconds = settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds;
     const configuration: Configuration = {
       adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek, refreshReuseGraceSeconds: deps.refreshReuseGraceSeconds }),
       jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
@@ -59,7 +60,8 @@ export function createTenantProviders(deps: {
       // Public clients must use PKCE; confidential ones too: there is no reason not to.
       pkce: { required: () => true },
       rotateRefreshToken: true,
-      ttl: { AccessToken: deps.accessTokenTtlSeconds, RefreshToken: settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds, ClientCredentials: deps.accessTokenTtlSeconds },
+      // A grant and the issuer's session live as long as the refresh tokens they back.
+      ttl: { AccessToken: deps.accessTokenTtlSeconds, RefreshToken: sessionSeconds, Grant: sessionSeconds, Session: sessionSeconds, ClientCredentials: deps.accessTokenTtlSeconds },
       interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/identity/${slug}/interaction/${interaction.uid}` },
       findAccount: async (_ctx, sub) => {
         const user = await deps.auth.me(tenant.id, sub);
