@@ -14,8 +14,7 @@ import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import type { Logger } from '@tansu/platform/logger';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
-import { createTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
-import { createPollLoop } from '@tansu/platform/poll-loop';
+import { startTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
 import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
@@ -146,14 +145,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const tenantStatus = createTenantStatusWatcher({ subscriber: statusSubscriber, reader: redis, logger });
     await tenantStatus.start();
     stops.push(() => tenantStatus.stop());
-    const purge = createPollLoop({
-      name: 'tenant purge',
-      round: createTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000 }),
-      idleMs: 1_000,
-      failureMs: 5_000,
-      logger,
-    });
-    purge.start();
+    const purge = startTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000, idleMs: 1_000 });
     stops.push(() => purge.stop());
 
     const urls = {

@@ -73,14 +73,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
 
   it('completes authorization code + PKCE, refreshes, and the access token works at the router', async () => {
     const config = await discover('acme', clientId);
-    const verifier = oidc.randomPKCECodeVerifier();
-    const authorize = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid email offline_access',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      prompt: 'consent',
-    });
+    const { authorize, verifier } = await offlineAuthorization(config);
     const browser = new Browser();
     const loginStep = await browser.follow(authorize.toString());
     assert.equal(loginStep.response.status, 200);
@@ -115,7 +108,8 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     expectError(await gql(ctx.stack.graphqlUrl, '{ me { id } }', { token: tokens.access_token, headers: { 'x-tenant-id': 'globex' } }), 'FORBIDDEN');
   });
 
-  async function signInAtIssuer(config: oidc.Configuration) {
+  /** An authorization request with PKCE that asks for a refresh token. */
+  async function offlineAuthorization(config: oidc.Configuration) {
     const verifier = oidc.randomPKCECodeVerifier();
     const authorize = oidc.buildAuthorizationUrl(config, {
       redirect_uri: REDIRECT,
@@ -125,6 +119,11 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
       // OpenID Connect grants offline_access (a refresh token) only with explicit consent.
       prompt: 'consent',
     });
+    return { authorize, verifier };
+  }
+
+  async function signInAtIssuer(config: oidc.Configuration) {
+    const { authorize, verifier } = await offlineAuthorization(config);
     const browser = new Browser();
     const login = await browser.follow(authorize.toString());
     const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;

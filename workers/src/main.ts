@@ -9,8 +9,7 @@ import { createOutboxRelay } from '@tansu/platform/events/outbox-relay';
 import { sendJson } from '@tansu/platform/http/respond';
 import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
-import { createPollLoop } from '@tansu/platform/poll-loop';
-import { createTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
+import { startTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { startWorkflowEngine } from './workflow-engine.ts';
@@ -27,14 +26,7 @@ try {
   relay.start();
   const engine = await startWorkflowEngine({ db, systemDb, redisUrl: config.redisUrl, logger, config });
   const notifications = listenForNotifications({ url: config.databaseUrl, handlers: { [CHANNELS.outbox]: relay.nudge, [CHANNELS.steps]: engine.nudge }, logger });
-  const purge = createPollLoop({
-    name: 'tenant purge',
-    round: createTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000 }),
-    idleMs: 10_000,
-    failureMs: 30_000,
-    logger,
-  });
-  purge.start();
+  const purge = startTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000, idleMs: 10_000 });
   const health = createServer((_req, res) => sendJson(res, 200, { status: 'ok', service: 'workers' }));
   health.listen(config.port, config.host);
   logger.info({ port: config.port }, 'workers running: outbox relay, workflow engine');

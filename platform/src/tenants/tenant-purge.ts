@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { tenantStreamKey } from '../events/outbox.ts';
+import { createPollLoop, type PollLoop } from '../poll-loop.ts';
 import { syncBlockedTenants } from './tenant-status.ts';
 
 /**
@@ -42,4 +43,11 @@ export function createTenantHousekeeping(deps: { db: Database; systemDb: Databas
     }
     return { full: (await purgeDeletedTenants(deps)).length >= 10 };
   };
+}
+
+/** The housekeeping loop, started: `idleMs` is how soon a due purge is noticed. */
+export function startTenantHousekeeping(deps: { db: Database; systemDb: Database; redis: Redis; logger: Logger; delayMs: number; idleMs: number }): PollLoop {
+  const loop = createPollLoop({ name: 'tenant purge', round: createTenantHousekeeping(deps), idleMs: deps.idleMs, failureMs: deps.idleMs * 3, logger: deps.logger });
+  loop.start();
+  return loop;
 }

@@ -24,7 +24,6 @@ function stringField(input: Record<string, unknown>, field: string): string {
   return value;
 }
 
-/** GraphQL over the auth service; every argument is validated before it reaches the domain. */
 function clientView(client: ClientRecord) {
   return {
     clientId: client.client_id,
@@ -36,6 +35,7 @@ function clientView(client: ClientRecord) {
   };
 }
 
+/** GraphQL over the auth service; every argument is validated before it reaches the domain. */
 export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation) {
   return {
     Query: {
