@@ -57,6 +57,10 @@ export interface TansuConfig {
   credentialRatePerMinute: number;
   /** A rotated refresh token still works this long (two tabs refreshing at once); reuse after it revokes the family. */
   refreshReuseGraceSeconds: number;
+  /** Where account emails go out; unset means they are written to the log (development). */
+  smtpUrl: string | undefined;
+  /** The From header of account emails. */
+  mailFrom: string;
   playground: boolean;
   /** Browser origins allowed to call the endpoint; `*` for any. */
   corsOrigins: string[];
@@ -184,6 +188,8 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     lockoutThreshold: r.int('TANSU_LOCKOUT_THRESHOLD', 5, 1, 1_000),
     lockoutSeconds: r.int('TANSU_LOCKOUT_SECONDS', 900, 1, 86_400),
     credentialRatePerMinute: r.int('TANSU_CREDENTIAL_RATE_PER_MINUTE', 60, 1, 100_000),
+    smtpUrl: r.url('TANSU_SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: r.string('TANSU_MAIL_FROM') ?? 'Tansu <no-reply@localhost>',
     playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
     // Tokens travel in a header, never a cookie, so allowing any origin exposes nothing by default.
     corsOrigins: (r.string('TANSU_CORS_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean),

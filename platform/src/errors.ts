@@ -10,6 +10,12 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_ALREADY_USED'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'MFA_REQUIRED'
+  | 'MAIL_UNAVAILABLE'
   | 'INTERNAL';
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -21,6 +27,12 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'QUOTA_EXCEEDED',
   'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'TOKEN_ALREADY_USED',
+  'EMAIL_NOT_VERIFIED',
+  'MFA_REQUIRED',
+  'MAIL_UNAVAILABLE',
   'INTERNAL',
 ];
 
@@ -33,6 +45,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   QUOTA_EXCEEDED: 429,
   RATE_LIMITED: 429,
   PAYLOAD_TOO_LARGE: 413,
+  TOKEN_INVALID: 400,
+  TOKEN_EXPIRED: 400,
+  TOKEN_ALREADY_USED: 400,
+  EMAIL_NOT_VERIFIED: 403,
+  MFA_REQUIRED: 401,
+  MAIL_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -63,7 +81,7 @@ export class TansuError extends GraphQLError {
     this.name = 'TansuError';
     this.code = code;
     this.status = status;
-    this.expose = status < 500;
+    this.expose = code !== 'INTERNAL';
     if (options.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }

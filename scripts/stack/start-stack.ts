@@ -16,6 +16,7 @@ import { platformEntities } from '@tansu/platform/tenants/entities';
 import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
 import { startTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
+import { createMailer } from '@tansu/platform/mail/mailer';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
 import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
@@ -86,12 +87,15 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     stops.push(async () => redis.disconnect());
 
     const codec = createContextTokenCodec(secrets.contextKey);
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger: logger.child({ service: 'mail' }) });
+    stops.push(async () => mailer.close());
     const identity = await createIdentitySubgraph({
       db,
       codec,
       logger: logger.child({ service: 'identity' }),
       kek: secrets.keyEncryptionKey,
       cookieKey: secrets.cookieKey,
+      mailer,
       limiter: createRateLimiter(redis, config.redisNamespace),
       config,
     });

@@ -7,9 +7,16 @@ export interface TenantSettings {
   passwordMinLength: number;
   /** How long a session (its refresh tokens) lives; null means the platform default. */
   sessionLifetimeSeconds: number | null;
+  /** Whether a user must prove their address before signing in. */
+  emailVerificationRequired: boolean;
 }
 
-export const DEFAULT_TENANT_SETTINGS: TenantSettings = { selfSignUp: true, passwordMinLength: 8, sessionLifetimeSeconds: null };
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
+  selfSignUp: true,
+  passwordMinLength: 8,
+  sessionLifetimeSeconds: null,
+  emailVerificationRequired: false,
+};
 
 const PASSWORD_MIN = { low: 8, high: 128 };
 const SESSION = { low: 300, high: 90 * 86_400 };
@@ -24,6 +31,10 @@ export function validateSettingsPatch(input: Record<string, unknown>): Partial<T
   if (input.selfSignUp != null) {
     if (typeof input.selfSignUp !== 'boolean') throw errors.badInput('selfSignUp', 'must be true or false');
     patch.selfSignUp = input.selfSignUp;
+  }
+  if (input.emailVerificationRequired != null) {
+    if (typeof input.emailVerificationRequired !== 'boolean') throw errors.badInput('emailVerificationRequired', 'must be true or false');
+    patch.emailVerificationRequired = input.emailVerificationRequired;
   }
   if (input.passwordMinLength != null) {
     const n = input.passwordMinLength;

@@ -3,10 +3,10 @@ import { Kind, type FragmentDefinitionNode, type SelectionSetNode } from 'graphq
 import { errors } from '@tansu/platform/errors';
 import type { RouterContext } from '../router-context.ts';
 
-/** Root fields an anonymous caller may use: signing up and in, and nothing else. */
+/** Root fields an anonymous caller may use: signing up and in, and the flows that arrive by email. */
 export const DEFAULT_PUBLIC_FIELDS: Record<string, readonly string[]> = {
   query: ['__typename'],
-  mutation: ['signUp', 'signIn', 'refreshToken', '__typename'],
+  mutation: ['signUp', 'signIn', 'refreshToken', 'verifyEmail', 'requestPasswordReset', 'resetPassword', 'acceptInvitation', '__typename'],
   subscription: [],
 };
 

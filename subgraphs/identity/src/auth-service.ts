@@ -28,6 +28,7 @@ export interface UserView {
   email: string;
   roles: Role[];
   disabled: boolean;
+  emailVerified: boolean;
   createdAt: Date;
 }
 
@@ -43,7 +44,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ACCOUNT_DISABLED = 'This account is disabled';
 
 function userView(user: User, tenantId: string, roles: Role[]): UserView {
-  return { id: user.id, tenantId, email: user.email, roles, disabled: user.disabledAt !== null, createdAt: user.createdAt };
+  return { id: user.id, tenantId, email: user.email, roles, disabled: user.disabledAt !== null, emailVerified: user.emailVerifiedAt != null, createdAt: user.createdAt };
 }
 
 export function normalizeEmail(email: string): string {
@@ -57,6 +58,16 @@ const REFRESH_FAILURES = {
   reused: { reason: 'reused token: family revoked', message: 'Refresh token was already used; sign in again' },
   disabled: { reason: 'account disabled', message: ACCOUNT_DISABLED },
 } as const;
+
+/** Ends every session of a user now, not at its expiry: password sessions and the issuer's grants. */
+export async function endSessions(em: EntityManager, userId: string): Promise<void> {
+  await em.nativeUpdate(RefreshTokenEntity, { userId, revokedAt: null }, { revokedAt: new Date() });
+  await em.execute(
+    `delete from identity.oidc_payloads where payload->>'accountId' = ?
+       or grant_id in (select grant_id from identity.oidc_payloads where payload->>'accountId' = ? and grant_id is not null)`,
+    [userId, userId],
+  );
+}
 
 /** Sign-up, sign-in, refresh and the current user: identity's domain, free of GraphQL. */
 export function createAuthService(deps: {
@@ -110,6 +121,22 @@ export function createAuthService(deps: {
     };
   }
 
+  /** Adds a user and their membership in the caller's transaction; a taken address is CONFLICT. */
+  async function insertUser(em: EntityManager, tenant: Tenant, fields: { email: string; passwordHash: string; role: Role; emailVerified: boolean }): Promise<User> {
+    if ((await em.count(UserEntity, { email: fields.email })) > 0) throw errors.conflict('An account with that email already exists in this tenant');
+    const user = em.create(UserEntity, {
+      id: crypto.randomUUID(),
+      tenantId: tenant.id,
+      email: fields.email,
+      passwordHash: fields.passwordHash,
+      emailVerifiedAt: fields.emailVerified ? new Date() : null,
+    });
+    addMembership(em, tenant.id, user.id, fields.role);
+    appendEvent(em, { tenantId: tenant.id, topic: 'user.signed_up', payload: { userId: user.id, email: fields.email } });
+    await em.flush();
+    return user;
+  }
+
   /** Creates a user in a tenant; `role` is for the platform's own bootstrap, never for clients. */
   async function createUser(tenant: Tenant, input: { email: string; password: string }, role: Role): Promise<AuthResult> {
     const email = normalizeEmail(input.email);
@@ -117,10 +144,7 @@ export function createAuthService(deps: {
     const passwordHash = await hashPassword(input.password);
     try {
       return await db.withTenant(tenant.id, async (em) => {
-        const user = em.create(UserEntity, { id: crypto.randomUUID(), tenantId: tenant.id, email, passwordHash });
-        addMembership(em, tenant.id, user.id, role);
-        appendEvent(em, { tenantId: tenant.id, topic: 'user.signed_up', payload: { userId: user.id, email } });
-        await em.flush();
+        const user = await insertUser(em, tenant, { email, passwordHash, role, emailVerified: false });
         return issueTokens(em, tenant, user, [role], crypto.randomUUID());
       });
     } catch (error) {
@@ -154,6 +178,10 @@ export function createAuthService(deps: {
       await recordAuditNow(db, { ...attempt, actorId: user.id, outcome: 'failure', detail: { reason: 'account disabled' } });
       throw errors.forbidden(ACCOUNT_DISABLED);
     }
+    if (settingsOf(tenant).emailVerificationRequired && user.emailVerifiedAt == null) {
+      await recordAuditNow(db, { ...attempt, actorId: user.id, outcome: 'failure', detail: { reason: 'email not verified' } });
+      throw new TansuError('EMAIL_NOT_VERIFIED', 'Verify your email address before signing in; the link is in your inbox');
+    }
     await recordAuditNow(db, { ...attempt, actorId: user.id, outcome: 'success' });
     return user;
   }
@@ -161,6 +189,9 @@ export function createAuthService(deps: {
   return {
     tenantBySlug,
     createUser,
+    insertUser,
+    /** A new session (access and refresh token) for a user, in the caller's transaction. */
+    startSession: (em: EntityManager, tenant: Tenant, user: User, roles: Role[]) => issueTokens(em, tenant, user, roles, crypto.randomUUID()),
 
     async signUp(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
       await deps.guard?.throttle(origin?.ip);
@@ -285,13 +316,7 @@ export function createAuthService(deps: {
         if ((user.disabledAt !== null) === disabled) return userView(user, c.tenantId, roles);
         user.disabledAt = disabled ? new Date() : null;
         if (disabled) {
-          // Sessions end now, not at their expiry: password sessions and the issuer's grants.
-          await em.nativeUpdate(RefreshTokenEntity, { userId: user.id, revokedAt: null }, { revokedAt: new Date() });
-          await em.execute(
-            `delete from identity.oidc_payloads where payload->>'accountId' = ?
-               or grant_id in (select grant_id from identity.oidc_payloads where payload->>'accountId' = ? and grant_id is not null)`,
-            [user.id, user.id],
-          );
+          await endSessions(em, user.id);
         }
         await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: disabled ? 'user.disabled' : 'user.enabled', target: user.id, outcome: 'success' });
         return userView(user, c.tenantId, roles);

@@ -5,7 +5,9 @@ import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
 import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import type { Mailer } from '@tansu/platform/mail/mailer';
 import { createAuthService } from './auth-service.ts';
+import { createAccountFlows } from './email/account-flows.ts';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
 import { createCredentialGuard } from './credential-guard.ts';
 import { createJwksRoute } from './jwks-route.ts';
@@ -23,6 +25,7 @@ export async function createIdentitySubgraph(deps: {
   logger: Logger;
   kek: Buffer;
   cookieKey: string;
+  mailer: Mailer;
   /** Shared counters for rate limits and lockout (Redis); without it credentials are not throttled. */
   limiter?: RateLimiter;
   config: Pick<
@@ -32,6 +35,10 @@ export async function createIdentitySubgraph(deps: {
 }) {
   const { config } = deps;
   const keys = createSigningKeyCache(deps.kek);
+  const guard =
+    deps.limiter === undefined
+      ? undefined
+      : createCredentialGuard({ limiter: deps.limiter, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, ratePerMinute: config.credentialRatePerMinute });
   const auth = createAuthService({
     db: deps.db,
     keys,
@@ -40,11 +47,9 @@ export async function createIdentitySubgraph(deps: {
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
-    guard:
-      deps.limiter === undefined
-        ? undefined
-        : createCredentialGuard({ limiter: deps.limiter, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, ratePerMinute: config.credentialRatePerMinute }),
+    guard,
   });
+  const flows = createAccountFlows({ db: deps.db, auth, mailer: deps.mailer, publicUrl: config.publicUrl, logger: deps.logger, guard });
   const providers = createTenantProviders({
     db: deps.db,
     kek: deps.kek,
@@ -62,7 +67,7 @@ export async function createIdentitySubgraph(deps: {
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth, clients, rotation),
+    resolvers: createIdentityResolvers(auth, clients, rotation, flows),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,

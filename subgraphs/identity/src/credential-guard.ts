@@ -1,6 +1,8 @@
 import { TansuError } from '@tansu/platform/errors';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
 
+const MAILS_PER_ADDRESS_PER_HOUR = 5;
+
 /**
  * Brakes on credential guessing: a limit per client address on every credential endpoint,
  * and an account lock after repeated failed sign-ins (a correct password does not open a
@@ -30,6 +32,18 @@ export function createCredentialGuard(deps: { limiter: RateLimiter; lockoutThres
     },
     async succeeded(tenantId: string, email: string): Promise<void> {
       await deps.limiter.reset(`fail:${account(tenantId, email)}`);
+    },
+    /** A password reset proves the owner: the lock and the failure count end. */
+    async unlock(tenantId: string, email: string): Promise<void> {
+      await deps.limiter.reset(`fail:${account(tenantId, email)}`);
+      await deps.limiter.reset(`lock:${account(tenantId, email)}`);
+    },
+    /** Counts one account email to an address, so nobody can flood an inbox through us. */
+    async mailAllowed(tenantId: string, email: string): Promise<void> {
+      const result = await deps.limiter.hit(`mail:${account(tenantId, email)}`, MAILS_PER_ADDRESS_PER_HOUR, 3_600);
+      if (!result.allowed) {
+        throw new TansuError('RATE_LIMITED', `Too many emails to this address; retry in ${result.retryAfter} s`, { extensions: { retryAfter: result.retryAfter } });
+      }
     },
   };
 }

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { Role } from '@tansu/platform/tenants/entities';
 
 export const UserEntity = defineEntity({
   name: 'User',
@@ -10,6 +11,7 @@ export const UserEntity = defineEntity({
     email: p.string(),
     passwordHash: p.text(),
     disabledAt: p.datetime().nullable(),
+    emailVerifiedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });
@@ -33,4 +35,26 @@ export const RefreshTokenEntity = defineEntity({
 });
 export type RefreshToken = InferEntity<typeof RefreshTokenEntity>;
 
-export const identityEntities = [UserEntity, RefreshTokenEntity];
+export type EmailTokenPurpose = 'verify_email' | 'reset_password' | 'invitation';
+
+export const EmailTokenEntity = defineEntity({
+  name: 'EmailToken',
+  tableName: 'email_tokens',
+  schema: 'identity',
+  properties: {
+    id: p.uuid().primary(),
+    tenantId: p.uuid(),
+    purpose: p.string().$type<EmailTokenPurpose>(),
+    tokenHash: p.string().unique(),
+    userId: p.uuid().nullable(),
+    email: p.string(),
+    role: p.string().$type<Role>().nullable(),
+    createdBy: p.uuid().nullable(),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type EmailToken = InferEntity<typeof EmailTokenEntity>;
+
+export const identityEntities = [UserEntity, RefreshTokenEntity, EmailTokenEntity];

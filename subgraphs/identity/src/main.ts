@@ -6,6 +6,7 @@ import { failStartup, serveUntilSignalled } from '@tansu/platform/lifecycle';
 import { Redis } from 'ioredis';
 import { createLogger } from '@tansu/platform/logger';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
+import { createMailer } from '@tansu/platform/mail/mailer';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { bootstrapPlatformAdmin } from './bootstrap-admin.ts';
@@ -19,17 +20,20 @@ try {
   const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...platformEntities, OutboxEventEntity, ...identityEntities] });
   if (config.redisUrl === undefined) throw new Error('REDIS_URL is required (rate limits and lockout)');
   const redis: Redis | undefined = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  if (config.smtpUrl === undefined && config.mode === 'production') logger.warn('TANSU_SMTP_URL is unset: account emails are written to the log, not sent');
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger });
   const { server, auth } = await createIdentitySubgraph({
     db,
     codec: createContextTokenCodec(secrets.contextKey),
     logger,
     kek: secrets.keyEncryptionKey,
     cookieKey: secrets.cookieKey,
+    mailer,
     limiter: redis === undefined ? undefined : createRateLimiter(redis, config.redisNamespace),
     config,
   });
   await bootstrapPlatformAdmin({ db, kek: secrets.keyEncryptionKey, auth, logger, email: config.adminEmail, password: config.adminPassword, allowGeneratedPassword: false });
-  await serveUntilSignalled({ name: 'identity subgraph', server, port: config.identityPort, host: config.host, logger, alsoClose: [async () => redis.disconnect(), () => db.close()] });
+  await serveUntilSignalled({ name: 'identity subgraph', server, port: config.identityPort, host: config.host, logger, alsoClose: [async () => redis.disconnect(), async () => mailer.close(), () => db.close()] });
 } catch (error) {
   failStartup(error);
 }

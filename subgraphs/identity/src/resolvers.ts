@@ -2,7 +2,9 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { requireTenantCaller } from '@tansu/platform/guards';
 import { errors } from '@tansu/platform/errors';
+import type { Role } from '@tansu/platform/tenants/entities';
 import type { AuthService, UserView } from './auth-service.ts';
+import type { AccountFlows, InvitationView } from './email/account-flows.ts';
 import type { KeyRotation } from './key-rotation.ts';
 import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
 
@@ -36,7 +38,7 @@ function clientView(client: ClientRecord) {
 }
 
 /** GraphQL over the auth service; every argument is validated before it reaches the domain. */
-export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation) {
+export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation, flows: AccountFlows) {
   return {
     Query: {
       clients: async (_: unknown, __: unknown, ctx: IdentityContext) => (await clients.list(ctx.caller)).map(clientView),
@@ -44,6 +46,7 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         const page = await auth.listUsers(ctx.caller, args.first, args.after);
         return { nodes: page.users, endCursor: page.endCursor, hasMore: page.hasMore };
       },
+      invitations: (_: unknown, __: unknown, ctx: IdentityContext) => flows.invitations(ctx.caller),
       me: (_: unknown, __: unknown, ctx: IdentityContext) => {
         const caller = requireTenantCaller(ctx.caller);
         return ctx.users.load(caller.subject);
@@ -57,11 +60,27 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
       rotateSigningKey: (_: unknown, __: unknown, ctx: IdentityContext) => rotation.rotate(ctx.caller),
       setUserDisabled: (_: unknown, args: { userId: string; disabled: boolean }, ctx: IdentityContext) => auth.setDisabled(ctx.caller, args.userId, args.disabled),
       signUp: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
-        auth.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
+        flows.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       signIn: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       refreshToken: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }, ctx.client),
+      sendVerificationEmail: (_: unknown, __: unknown, ctx: IdentityContext) => flows.sendVerificationEmail(ctx.caller),
+      verifyEmail: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        flows.verifyEmail({ tenant: stringField(input, 'tenant'), token: stringField(input, 'token') }, ctx.client),
+      requestPasswordReset: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        flows.requestPasswordReset({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email') }, ctx.client),
+      resetPassword: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        flows.resetPassword({ tenant: stringField(input, 'tenant'), token: stringField(input, 'token'), password: stringField(input, 'password') }, ctx.client),
+      inviteUser: (_: unknown, { input }: { input: { email: string; role: Role } }, ctx: IdentityContext) => flows.invite(ctx.caller, input, ctx.client),
+      revokeInvitation: (_: unknown, args: { id: string }, ctx: IdentityContext) => flows.revokeInvitation(ctx.caller, args.id, ctx.client),
+      acceptInvitation: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        flows.acceptInvitation({ tenant: stringField(input, 'tenant'), token: stringField(input, 'token'), password: stringField(input, 'password') }, ctx.client),
+    },
+    Invitation: {
+      invitedBy: (invitation: InvitationView, _: unknown, ctx: IdentityContext) => (invitation.invitedBy === null ? null : ctx.users.load(invitation.invitedBy)),
+      expiresAt: (invitation: InvitationView) => invitation.expiresAt.toISOString(),
+      createdAt: (invitation: InvitationView) => invitation.createdAt.toISOString(),
     },
     User: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.users.load(ref.id),

@@ -9,6 +9,7 @@ import { Migration0008AuditLog } from './0008-audit-log.ts';
 import { Migration0009KeyRotation } from './0009-key-rotation.ts';
 import { Migration0010UserDisabled } from './0010-user-disabled.ts';
 import { Migration0011TenantSettings } from './0011-tenant-settings.ts';
+import { Migration0012EmailTokens } from './0012-email-tokens.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   { name: '0009-key-rotation', class: Migration0009KeyRotation },
   { name: '0010-user-disabled', class: Migration0010UserDisabled },
   { name: '0011-tenant-settings', class: Migration0011TenantSettings },
+  { name: '0012-email-tokens', class: Migration0012EmailTokens },
 ];

@@ -67,7 +67,7 @@ export function createTenantProviders(deps: {
         const user = await deps.auth.me(tenant.id, sub);
         // A disabled user's grants stop working: the provider refuses a refresh for no account.
         if (user === null || user.disabled) return undefined;
-        return { accountId: sub, claims: async () => ({ sub, email: user.email, email_verified: false }) };
+        return { accountId: sub, claims: async () => ({ sub, email: user.email, email_verified: user.emailVerified }) };
       },
       extraTokenClaims: async (_ctx, token) => {
         // The router reads the tenant and roles from these, as from a password sign-in's token.

@@ -1,0 +1,214 @@
+import { LockMode } from '@mikro-orm/core';
+import type { CallerContext } from '@tansu/platform/context-token';
+import type { Database, EntityManager } from '@tansu/platform/db/database';
+import { TansuError, errors } from '@tansu/platform/errors';
+import { requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
+import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
+import type { Logger } from '@tansu/platform/logger';
+import type { Mailer } from '@tansu/platform/mail/mailer';
+import { TenantEntity, type Role, type Tenant } from '@tansu/platform/tenants/entities';
+import { settingsOf } from '@tansu/platform/tenants/settings';
+import { ACCOUNT_DISABLED, endSessions, normalizeEmail, type AuthResult, type AuthService, type Credentials, type UserView } from '../auth-service.ts';
+import type { CredentialGuard } from '../credential-guard.ts';
+import { EmailTokenEntity, UserEntity, type EmailToken, type EmailTokenPurpose, type User } from '../entities.ts';
+import { hashPassword, validatePassword } from '../passwords.ts';
+import { accountEmail, accountLink } from './account-emails.ts';
+import { consumeEmailToken, issueEmailToken, retireEmailTokens } from './email-tokens.ts';
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  role: Role;
+  invitedBy: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+const invitationView = (row: EmailToken): InvitationView => ({
+  id: row.id,
+  email: row.email,
+  role: row.role ?? 'VIEWER',
+  invitedBy: row.createdBy ?? null,
+  expiresAt: row.expiresAt,
+  createdAt: row.createdAt,
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What arrives by email: address verification, password reset and invitations. Each link
+ * carries a single-use token; the email is sent inside the transaction that stores it, so a
+ * mail server that refuses leaves no token behind.
+ */
+export function createAccountFlows(deps: { db: Database; auth: AuthService; mailer: Mailer; publicUrl: string; logger: Logger; guard?: CredentialGuard }) {
+  const { db, auth } = deps;
+
+  async function tenantOf(caller: TenantCaller): Promise<Tenant> {
+    const tenant = await db.global((em) => em.findOne(TenantEntity, { id: caller.tenantId }));
+    if (tenant === null) throw errors.notFound('Tenant');
+    return tenant;
+  }
+
+  async function mail(em: EntityManager, tenant: Tenant, purpose: EmailTokenPurpose, fields: { email: string; userId?: string; role?: Role; createdBy?: string }): Promise<EmailToken> {
+    const { token, row } = issueEmailToken(em, { tenantId: tenant.id, purpose, ...fields });
+    await em.flush();
+    await deps.mailer.send(accountEmail({ purpose, to: fields.email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, purpose, token), role: fields.role }));
+    return row;
+  }
+
+  async function sendVerification(em: EntityManager, tenant: Tenant, user: User): Promise<void> {
+    await retireEmailTokens(em, { purpose: 'verify_email', userId: user.id });
+    await mail(em, tenant, 'verify_email', { email: user.email, userId: user.id });
+  }
+
+  /** Only owners and admins manage invitations; a caller disabled since their token was issued manages nothing. */
+  async function requireManager(em: EntityManager, c: TenantCaller): Promise<void> {
+    if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only owners and admins may manage invitations');
+    const self = await em.findOne(UserEntity, { id: c.subject });
+    if (self === null || self.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
+  }
+
+  return {
+    /** Sign-up, then the verification email; a mail failure does not undo the account (the user can ask again). */
+    async signUp(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
+      const result = await auth.signUp(input, origin);
+      const tenant = await auth.tenantBySlug(input.tenant);
+      try {
+        await db.withTenant(tenant.id, async (em) => {
+          const user = await em.findOneOrFail(UserEntity, { id: result.user.id });
+          await deps.guard?.mailAllowed(tenant.id, user.email);
+          await sendVerification(em, tenant, user);
+        });
+      } catch (error) {
+        deps.logger.warn({ err: error, tenant: tenant.slug }, 'verification email not sent at sign-up');
+      }
+      return result;
+    },
+
+    async sendVerificationEmail(caller: CallerContext): Promise<boolean> {
+      const c = requireTenantCaller(caller);
+      const tenant = await tenantOf(c);
+      await db.withTenant(tenant.id, async (em) => {
+        const user = await em.findOne(UserEntity, { id: c.subject });
+        if (user === null) throw errors.notFound('User');
+        if (user.emailVerifiedAt !== null) throw errors.badInput('email', 'is already verified');
+        await deps.guard?.mailAllowed(tenant.id, user.email);
+        await sendVerification(em, tenant, user);
+      });
+      return true;
+    },
+
+    async verifyEmail(input: { tenant: string; token: string }, origin?: RequestOrigin): Promise<UserView> {
+      await deps.guard?.throttle(origin?.ip);
+      const tenant = await auth.tenantBySlug(input.tenant);
+      const userId = await db.withTenant(tenant.id, async (em) => {
+        const token = await consumeEmailToken(em, 'verify_email', input.token);
+        const user = token.userId === null ? null : await em.findOne(UserEntity, { id: token.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        // The address changed since the link was sent: it proves nothing about the new one.
+        if (user === null || user.email !== token.email) throw new TansuError('TOKEN_INVALID', 'This link is not valid; check that you copied all of it');
+        user.emailVerifiedAt ??= new Date();
+        await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'user.email_verified', target: user.email, outcome: 'success', origin });
+        return user.id;
+      });
+      const user = await auth.me(tenant.id, userId);
+      if (user === null) throw errors.notFound('User');
+      return user;
+    },
+
+    /** Always true: the answer never tells whether the address has an account. */
+    async requestPasswordReset(input: { tenant: string; email: string }, origin?: RequestOrigin): Promise<boolean> {
+      await deps.guard?.throttle(origin?.ip);
+      const tenant = await auth.tenantBySlug(input.tenant);
+      const email = normalizeEmail(input.email);
+      await deps.guard?.mailAllowed(tenant.id, email);
+      const sent = await db.withTenant(tenant.id, async (em) => {
+        const user = await em.findOne(UserEntity, { email });
+        if (user === null || user.disabledAt !== null) return false;
+        await retireEmailTokens(em, { purpose: 'reset_password', userId: user.id });
+        await mail(em, tenant, 'reset_password', { email, userId: user.id });
+        return true;
+      });
+      await recordAuditNow(db, { tenantId: tenant.id, action: 'auth.password_reset_requested', target: email, outcome: sent ? 'success' : 'failure', detail: sent ? undefined : { reason: 'no active account' }, origin });
+      return true;
+    },
+
+    /** Sets a new password with a reset link; every session of the account ends and a lockout lifts. */
+    async resetPassword(input: { tenant: string; token: string; password: string }, origin?: RequestOrigin): Promise<boolean> {
+      await deps.guard?.throttle(origin?.ip);
+      const tenant = await auth.tenantBySlug(input.tenant);
+      validatePassword(input.password, settingsOf(tenant).passwordMinLength);
+      const passwordHash = await hashPassword(input.password);
+      const user = await db.withTenant(tenant.id, async (em) => {
+        const token = await consumeEmailToken(em, 'reset_password', input.token);
+        const row = token.userId === null ? null : await em.findOne(UserEntity, { id: token.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (row === null || row.email !== token.email) throw new TansuError('TOKEN_INVALID', 'This link is not valid; check that you copied all of it');
+        if (row.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
+        row.passwordHash = passwordHash;
+        // Following the link proved the address.
+        row.emailVerifiedAt ??= new Date();
+        await endSessions(em, row.id);
+        await retireEmailTokens(em, { purpose: 'reset_password', userId: row.id });
+        await recordAudit(em, { tenantId: tenant.id, actorId: row.id, action: 'auth.password_reset', target: row.email, outcome: 'success', origin });
+        return row;
+      });
+      await deps.guard?.unlock(tenant.id, user.email);
+      return true;
+    },
+
+    /** Invites an address with a role (owners, admins; only owners invite owners); a newer invitation replaces an older one. */
+    async invite(caller: CallerContext, input: { email: string; role: Role }, origin?: RequestOrigin): Promise<InvitationView> {
+      const c = requireTenantCaller(caller);
+      if (input.role === 'OWNER' && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may invite owners');
+      const email = normalizeEmail(input.email);
+      const tenant = await tenantOf(c);
+      return db.withTenant(tenant.id, async (em) => {
+        await requireManager(em, c);
+        if ((await em.count(UserEntity, { email })) > 0) throw errors.conflict('An account with that email already exists in this tenant');
+        await deps.guard?.mailAllowed(tenant.id, email);
+        await retireEmailTokens(em, { purpose: 'invitation', email });
+        const row = await mail(em, tenant, 'invitation', { email, role: input.role, createdBy: c.subject });
+        await recordAudit(em, { tenantId: tenant.id, actorId: c.subject, action: 'user.invited', target: email, outcome: 'success', detail: { role: input.role }, origin });
+        return invitationView(row);
+      });
+    },
+
+    async invitations(caller: CallerContext): Promise<InvitationView[]> {
+      const c = requireTenantCaller(caller);
+      return db.withTenant(c.tenantId, async (em) => {
+        await requireManager(em, c);
+        const rows = await em.find(EmailTokenEntity, { purpose: 'invitation', usedAt: null, expiresAt: { $gt: new Date() } }, { orderBy: { createdAt: 'desc' }, limit: 500 });
+        return rows.map(invitationView);
+      });
+    },
+
+    async revokeInvitation(caller: CallerContext, id: string, origin?: RequestOrigin): Promise<boolean> {
+      const c = requireTenantCaller(caller);
+      if (!UUID.test(id)) throw errors.badInput('id', 'is not an invitation id');
+      return db.withTenant(c.tenantId, async (em) => {
+        await requireManager(em, c);
+        const row = await em.findOne(EmailTokenEntity, { id: id.toLowerCase(), purpose: 'invitation' });
+        if (row === null) throw errors.notFound('Invitation');
+        if (row.usedAt !== null) return false;
+        row.usedAt = new Date();
+        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'user.invitation_revoked', target: row.email, outcome: 'success', origin });
+        return true;
+      });
+    },
+
+    /** Creates the invited account with the invitation's role (even when self sign-up is closed) and signs it in. */
+    async acceptInvitation(input: { tenant: string; token: string; password: string }, origin?: RequestOrigin): Promise<AuthResult> {
+      await deps.guard?.throttle(origin?.ip);
+      const tenant = await auth.tenantBySlug(input.tenant);
+      validatePassword(input.password, settingsOf(tenant).passwordMinLength);
+      const passwordHash = await hashPassword(input.password);
+      return db.withTenant(tenant.id, async (em) => {
+        const token = await consumeEmailToken(em, 'invitation', input.token);
+        const role = token.role ?? 'VIEWER';
+        const user = await auth.insertUser(em, tenant, { email: token.email, passwordHash, role, emailVerified: true });
+        await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'user.invitation_accepted', target: user.email, outcome: 'success', detail: { role, invitedBy: token.createdBy ?? null }, origin });
+        return auth.startSession(em, tenant, user, [role]);
+      });
+    },
+  };
+}
+export type AccountFlows = ReturnType<typeof createAccountFlows>;
