@@ -167,6 +167,47 @@ describe('account emails over SMTP', () => {
     expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'jo@acme.test', password: 'jo-password' } } }), 'UNAUTHENTICATED');
   });
 
+  it("opens the emailed links as pages of the tenant's issuer, through the router", async () => {
+    const url = ctx.stack.graphqlUrl;
+    const viaRouter = (link: string) => link.replace('http://tansu.test', ctx.stack.routerUrl);
+    const linkIn = (to: string) => /http:\/\/tansu\.test\S+/.exec(catcher.mails.filter((m) => m.to.includes(to)).at(-1)!.text)![0];
+
+    dataOf(await gql(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'kim@acme.test', role: 'VIEWER' } } }));
+    await catcher.waitFor('kim@acme.test', /invited/);
+    const link = viaRouter(linkIn('kim@acme.test'));
+    const form = await fetch(link);
+    assert.equal(form.status, 200);
+    const page = await form.text();
+    assert.match(page, /<h1>Join Acme Corp<\/h1>/);
+    assert.match(page, /name="password"/);
+    const token = new URL(link).searchParams.get('token')!;
+    assert.ok(page.includes(`value="${token}"`), 'the form carries the token');
+    const post = (target: string, fields: Record<string, string>) =>
+      fetch(target, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+
+    const weak = await post(link, { token, password: 'short' });
+    assert.equal(weak.status, 400);
+    assert.match(await weak.text(), /password: must be at least 8 characters/);
+    const done = await post(link, { token, password: 'kim-password' });
+    assert.equal(done.status, 200);
+    assert.match(await done.text(), /Your account is ready/);
+    assert.ok(await signIn(url, 'acme', 'kim@acme.test', 'kim-password'));
+    const again = await post(link, { token, password: 'kim-password' });
+    assert.equal(again.status, 400);
+    assert.match(await again.text(), /already used/);
+
+    dataOf(await gql(url, REQUEST_RESET, { variables: { i: { tenant: 'acme', email: 'kim@acme.test' } } }));
+    await catcher.waitFor('kim@acme.test', /Reset your/);
+    const reset = viaRouter(linkIn('kim@acme.test'));
+    assert.match(reset, /\/account\/reset-password\?/);
+    const changed = await post(reset, { token: new URL(reset).searchParams.get('token')!, password: 'kim-new-password' });
+    assert.equal(changed.status, 200);
+    assert.ok(await signIn(url, 'acme', 'kim@acme.test', 'kim-new-password'));
+
+    assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/acme/account/verify-email`)).status, 400, 'a link without its token');
+    assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/nowhere/account/verify-email?token=x`)).status, 404);
+  });
+
   it('leaves no invitation behind when the mail server refuses the message', async () => {
     const url = ctx.stack.graphqlUrl;
     const failed = expectError(await gql(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'refused@acme.test', role: 'VIEWER' } } }), 'MAIL_UNAVAILABLE');

@@ -72,7 +72,7 @@ export async function createIdentitySubgraph(deps: {
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, logger: deps.logger })],
+    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, logger: deps.logger })],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return { server, auth };

@@ -3,12 +3,23 @@ import { CLIENT_IP_HEADER } from '@tansu/platform/context-token';
 import { TansuError } from '@tansu/platform/errors';
 import { readBody } from '@tansu/platform/http/read-body';
 import type { Logger } from '@tansu/platform/logger';
+import type { RequestOrigin } from '@tansu/platform/audit/audit-log';
+import type { Tenant } from '@tansu/platform/tenants/entities';
 import type { AuthService } from '../auth-service.ts';
+import type { AccountFlows } from '../email/account-flows.ts';
+import { accountDonePage, accountFormPage, type AccountPage } from '../email/account-pages.ts';
 import { consentPage, loginPage } from './interaction-pages.ts';
 import { API_RESOURCE, type TenantProviders } from './tenant-providers.ts';
 
 const ISSUER_PATH = /^\/identity\/([a-z0-9-]{1,64})(\/.*)?$/;
 const INTERACTION = /^\/interaction\/([\w-]{1,100})(\/login|\/consent)?$/;
+const ACCOUNT = /^\/account\/(verify-email|reset-password|accept-invitation)$/;
+
+const DONE: Record<AccountPage, string> = {
+  'verify-email': 'Your email address is confirmed. You can close this page.',
+  'reset-password': 'Your password is changed, and every other session is signed out. Sign in with the new password.',
+  'accept-invitation': 'Your account is ready. Sign in with your email address and the password you chose.',
+};
 
 function html(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, {
@@ -17,6 +28,12 @@ function html(res: ServerResponse, status: number, body: string): void {
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
   });
   res.end(body);
+}
+
+function originOf(req: IncomingMessage): RequestOrigin {
+  const ip = req.headers[CLIENT_IP_HEADER];
+  const userAgent = req.headers['user-agent'];
+  return { ip: typeof ip === 'string' ? ip : undefined, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
 }
 
 async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
@@ -28,7 +45,30 @@ async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
  * token, JWKS, userinfo, revocation, introspection, end-session) and its sign-in and consent
  * pages. Unknown tenants are 404.
  */
-export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthService; logger: Logger }) {
+export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthService; flows: AccountFlows; logger: Logger }) {
+  /** The pages emailed links open: GET shows the form, POST spends the token. */
+  async function accountPage(req: IncomingMessage, res: ServerResponse, kind: AccountPage, tenant: Tenant) {
+    if (req.method === 'GET') {
+      const token = new URL(req.url ?? '/', 'http://local').searchParams.get('token') ?? '';
+      if (token === '') return html(res, 400, accountFormPage({ kind, tenantName: tenant.name, token, error: 'This link is incomplete; open the whole link from the email.' }));
+      return html(res, 200, accountFormPage({ kind, tenantName: tenant.name, token }));
+    }
+    if (req.method !== 'POST') return html(res, 405, accountDonePage({ tenantName: tenant.name, message: 'Open the link from the email.' }));
+    const form = await formOf(req);
+    const token = form.get('token') ?? '';
+    const password = form.get('password') ?? '';
+    const origin = originOf(req);
+    try {
+      if (kind === 'verify-email') await deps.flows.verifyEmail({ tenant: tenant.slug, token }, origin);
+      else if (kind === 'reset-password') await deps.flows.resetPassword({ tenant: tenant.slug, token, password }, origin);
+      else await deps.flows.acceptInvitation({ tenant: tenant.slug, token, password }, origin);
+    } catch (error) {
+      if (!(error instanceof TansuError) || !error.expose) throw error;
+      return html(res, error.status, accountFormPage({ kind, tenantName: tenant.name, token, error: error.message }));
+    }
+    return html(res, 200, accountDonePage({ tenantName: tenant.name, message: DONE[kind] }));
+  }
+
   async function interaction(req: IncomingMessage, res: ServerResponse, slug: string, uid: string, action: string | undefined, tp: NonNullable<Awaited<ReturnType<TenantProviders['forSlug']>>>) {
     const { provider, tenant } = tp;
     const details = await provider.interactionDetails(req, res);
@@ -45,12 +85,7 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
       const form = await formOf(req);
       let user = null;
       try {
-        const ip = req.headers[CLIENT_IP_HEADER];
-        const userAgent = req.headers['user-agent'];
-        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', {
-          ip: typeof ip === 'string' ? ip : undefined,
-          userAgent: typeof userAgent === 'string' ? userAgent : undefined,
-        });
+        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', originOf(req));
       } catch (error) {
         if (error instanceof TansuError && (error.code === 'RATE_LIMITED' || error.code === 'FORBIDDEN')) {
           const status = error.code === 'RATE_LIMITED' ? 429 : 403;
@@ -101,6 +136,16 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
     }
     if (tp === null || state !== 'ACTIVE') {
       res.writeHead(state === 'SUSPENDED' ? 403 : 404, { 'content-type': 'application/json' }).end(state === 'SUSPENDED' ? '{"error":"tenant suspended"}' : '{"error":"unknown tenant"}');
+      return true;
+    }
+    const account = ACCOUNT.exec(rest);
+    if (account !== null) {
+      try {
+        await accountPage(req, res, account[1] as AccountPage, tp.tenant);
+      } catch (error) {
+        deps.logger.error({ err: error, tenant: slug }, 'account page failed');
+        if (!res.headersSent) html(res, 500, accountDonePage({ tenantName: tp.tenant.name, message: 'Something went wrong; try again in a moment.' }));
+      }
       return true;
     }
     const step = INTERACTION.exec(rest);
