@@ -29,6 +29,8 @@ export async function startBenchStack(env: Env = {}, given?: BenchDatabase): Pro
       TANSU_SECRET: TEST_SECRET,
       TANSU_ADMIN_EMAIL: BENCH_ADMIN.email,
       TANSU_ADMIN_PASSWORD: BENCH_ADMIN.password,
+      // Quotas are counted (a real plan) but generous enough not to cap the measurement.
+      TANSU_DEFAULT_PLAN: 'pro',
       ...env,
     });
     const stack = await startStack(config, createLogger({ level: config.logLevel, service: 'bench' }));

@@ -54,6 +54,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** Extensions a client may see besides the code: which field, which quota, and when to retry. */
+export const PUBLIC_EXTENSIONS = ['field', 'quota', 'limit', 'used', 'requested', 'plan', 'retryAfter'] as const;
+
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code];
 }

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       tenancyPort: 4102,
       workflowPort: 4103,
       workflowTenantConcurrency: 20,
+      defaultPlan: 'free',
       tenantPurgeDelaySeconds: 3_600,
       egressAllowPrivate: false,
       adminEmail: undefined,
@@ -40,6 +41,8 @@ describe('loadConfig', () => {
       lockoutThreshold: 5,
       lockoutSeconds: 900,
       credentialRatePerMinute: 60,
+      smtpUrl: undefined,
+      mailFrom: 'Tansu <no-reply@localhost>',
       playground: true,
       corsOrigins: ['*'],
       limits: { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxCost: 100_000 },
@@ -85,14 +88,16 @@ describe('loadConfig', () => {
         DATABASE_URL: 'http://db:5432/tansu',
         TANSU_JWKS_URL: 'http://identity/jwks.json',
         TANSU_ADMIN_EMAIL: 'admin@example.com',
+        TANSU_SMTP_URL: 'http://mail.example.com',
+        TANSU_DEFAULT_PLAN: 'Gold Plan',
       });
     } catch (error) {
       caught = error;
     }
     assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
     const { problems } = caught;
-    assert.equal(problems.length, 5, problems.join('\n'));
-    for (const name of ['PORT', 'TANSU_SECRET', 'DATABASE_URL', 'TANSU_JWKS_URL', 'TANSU_ADMIN_EMAIL']) {
+    assert.equal(problems.length, 7, problems.join('\n'));
+    for (const name of ['PORT', 'TANSU_SECRET', 'DATABASE_URL', 'TANSU_JWKS_URL', 'TANSU_ADMIN_EMAIL', 'TANSU_SMTP_URL', 'TANSU_DEFAULT_PLAN']) {
       assert.ok(problems.some((p) => p.includes(name)), `no problem names ${name}: ${problems.join('\n')}`);
     }
     for (const problem of problems) assert.ok(caught.message.includes(problem));

@@ -11,6 +11,7 @@ import { createErrorFormatter, errorReportingPlugin } from '@tansu/platform/grap
 import { executeGraphQLOverHttp } from '@tansu/platform/http/graphql-http';
 import { sendGraphQLError, sendJson } from '@tansu/platform/http/respond';
 import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
+import type { RequestQuota } from '@tansu/platform/quotas/request-quota';
 import type { Authenticator } from './auth/authenticator.ts';
 import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
@@ -43,6 +44,8 @@ export interface RouterOptions {
   publicUrl?: string;
   /** Suspended and deleted tenants; their tokens are refused. */
   tenantStatus?: TenantStatusWatcher;
+  /** Each tenant's requests per minute under its plan; without it requests are not counted. */
+  requestQuota?: RequestQuota;
   readinessChecks?: Record<string, () => Promise<boolean>>;
   logger: Logger;
 }
@@ -116,6 +119,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw errors.unauthenticated('Send one Authorization header');
       caller = (await options.authenticator.authenticate(req.headers.authorization)) ?? ANONYMOUS;
       if (options.tenantStatus?.isBlocked(caller.tenantId) === true) throw errors.forbidden('This tenant is suspended');
+      await options.requestQuota?.admit(caller.tenantId);
       const tenantHeader = req.headers[TENANT_HEADER];
       if (typeof tenantHeader === 'string' && caller.tenantId !== undefined && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
         throw errors.forbidden(`Token belongs to another tenant than "${tenantHeader.slice(0, 64)}"`);

@@ -6,6 +6,7 @@ import { createContextTokenCodec } from '@tansu/platform/context-token';
 import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
 import { createTenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
+import { createRequestQuota } from '@tansu/platform/quotas/request-quota';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createRouter } from './create-router.ts';
 import { platformSubgraphUrls, httpReadyCheck } from './platform-wiring.ts';
@@ -57,6 +58,8 @@ try {
   const statusSubscriber = redis === undefined || config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const tenantStatus = redis === undefined || statusSubscriber === undefined ? undefined : createTenantStatusWatcher({ subscriber: statusSubscriber, reader: redis, logger });
   await tenantStatus?.start();
+  const requestQuota = redis === undefined || statusSubscriber === undefined ? undefined : createRequestQuota({ subscriber: statusSubscriber, redis, logger });
+  await requestQuota?.start();
   const router = await createRouter({
     supergraphSdl,
     subgraphUrls: standalone ? undefined : platformSubgraphUrls(config),
@@ -68,6 +71,7 @@ try {
     publicUrl: config.publicUrl,
     identityUrl: standalone ? undefined : config.identityUrl,
     tenantStatus,
+    requestQuota,
     readinessChecks: standalone
       ? {}
       : {
@@ -83,6 +87,7 @@ try {
   stopOnSignals(async () => {
     await router.close();
     await tenantStatus?.stop();
+    await requestQuota?.stop();
     statusSubscriber?.disconnect();
     redis?.disconnect();
   }, logger);

@@ -15,6 +15,7 @@ import type { Logger } from '@tansu/platform/logger';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
 import { startTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
+import { createRequestQuota, publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/platform/quotas/request-quota';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { createMailer } from '@tansu/platform/mail/mailer';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
@@ -109,6 +110,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       kek: secrets.keyEncryptionKey,
       config,
       publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
+      quotaStore: { publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, tenantId, limit), requestsThisMinute: (tenantId) => requestsThisMinute(redis, tenantId) },
     });
     const tenancyPort = await tenancy.server.listen(config.tenancyPort, config.host);
     stops.push(() => tenancy.server.close());
@@ -149,6 +151,10 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const tenantStatus = createTenantStatusWatcher({ subscriber: statusSubscriber, reader: redis, logger });
     await tenantStatus.start();
     stops.push(() => tenantStatus.stop());
+    await syncRequestLimits(db, redis);
+    const requestQuota = createRequestQuota({ subscriber: statusSubscriber, redis, logger });
+    await requestQuota.start();
+    stops.push(() => requestQuota.stop());
     const purge = startTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000, idleMs: 1_000 });
     stops.push(() => purge.stop());
 
@@ -172,6 +178,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       publicUrl: config.publicUrl,
       identityUrl: urls.identityUrl,
       tenantStatus,
+      requestQuota,
       readinessChecks: {
         postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,
         redis: async () => (await redis.ping()) === 'PONG',

@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
+import { REQUEST_LIMITS_KEY } from '@tansu/platform/quotas/request-quota';
+import { consumeQuota } from '@tansu/platform/quotas/usage-counters';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, type GraphQLResponse } from '../support/graphql-client.ts';
@@ -65,6 +67,11 @@ describe('tenant lifecycle', () => {
     const run = await startWorkflow(url, dev, { workflow: 'w' });
     await waitForRun(url, dev, run.id, ['SUCCEEDED']);
     dataOf(await gql(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', { token: dev, variables: { i: { name: 'app', type: 'PUBLIC', redirectUris: ['http://localhost/cb'] } } }));
+    // A plan with a request limit, usage counted against it, an emailed link.
+    dataOf(await gql(url, 'mutation { setTenantPlan(tenant: "globex", plan: "free") { slug } }', { token: seed.admin.accessToken }));
+    await ctx.stack.db.withTenant(seed.globex.id, (em) => consumeQuota(em, seed.globex.id, 'storageBytes', 10));
+    dataOf(await gql(url, 'mutation { requestPasswordReset(input: { tenant: "globex", email: "bob@globex.test" }) }'));
+    assert.equal(await ctx.stack.redis.hexists(REQUEST_LIMITS_KEY, seed.globex.id), 1);
 
     assert.equal(dataOf(await status('globex', 'deleteTenant')).deleteTenant!.status, 'DELETED');
     expectError(await eventually(() => gql(url, '{ me { id } }', { token: dev }), (res) => res.status !== 200), 'FORBIDDEN');
@@ -87,6 +94,7 @@ describe('tenant lifecycle', () => {
       assert.equal(row!.n, 0, `${table} kept rows of the deleted tenant`);
     }
     assert.equal(await ctx.stack.redis.exists(tenantStreamKey(seed.globex.id)), 0, 'the event stream is left');
+    assert.equal(await ctx.stack.redis.hexists(REQUEST_LIMITS_KEY, seed.globex.id), 0, 'the request limit is left');
     assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/globex/.well-known/jwks.json`)).status, 404);
     // acme lives on.
     dataOf(await gql(url, '{ me { id } }', { token: seed.alice.accessToken }));

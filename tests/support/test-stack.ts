@@ -35,6 +35,8 @@ export function useTestStack(env: Env = {}, options: { publicRouter?: boolean } 
       TANSU_SECRET: TEST_SECRET,
       TANSU_ADMIN_EMAIL: ADMIN.email,
       TANSU_ADMIN_PASSWORD: ADMIN.password,
+      // Unlimited unless a test is about quotas: load in one file must not trip another's limits.
+      TANSU_DEFAULT_PLAN: 'enterprise',
       ...env,
     });
     holder.stack = await startStack(config, createLogger({ level: config.logLevel, service: 'test' }));

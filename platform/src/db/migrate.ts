@@ -59,8 +59,10 @@ export async function migrate(options: { ownerUrl: string; appPassword: string; 
     // The tenant registry has no row security: the application may add tenants, never rename
     // or remove one (a delete would cascade through every tenant's rows, RLS or not).
     await conn.execute(`revoke update, delete, truncate on platform.tenants from ${quotedRole}`);
-    // Its status (suspend, resume, mark deleted) and settings alone may change; the purge is the owner's.
-    await conn.execute(`grant update (status, status_changed_at, settings) on platform.tenants to ${quotedRole}`);
+    // Its status (suspend, resume, mark deleted), settings and plan alone may change; the purge is the owner's.
+    await conn.execute(`grant update (status, status_changed_at, settings, plan) on platform.tenants to ${quotedRole}`);
+    // Plans are the operator's: the application reads them.
+    await conn.execute(`revoke insert, update, delete, truncate on platform.plans from ${quotedRole}`);
     return { applied: applied.map((m) => m.name) };
   } finally {
     await orm.close(true);

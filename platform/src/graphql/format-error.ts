@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { TansuError, isErrorCode } from '../errors.ts';
+import { PUBLIC_EXTENSIONS, TansuError, isErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /** Apollo's own codes for a request the client got wrong. */
@@ -18,7 +18,6 @@ const CLIENT_FAULT_CODES = new Set([
 const INTERNAL_MESSAGE = 'Internal server error';
 
 /** Extensions a client may see besides the code: which field, which limit, when to retry. */
-const PUBLIC_EXTENSIONS = ['field', 'limit', 'retryAfter'] as const;
 
 /**
  * One formatter per server. Exposed catalogue errors pass through; Apollo's client-fault

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { TansuError } from '../errors.ts';
+import { PUBLIC_EXTENSIONS, TansuError } from '../errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
@@ -11,6 +11,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendGraphQLError(res: ServerResponse, error: TansuError, requestId?: string): void {
   const extensions: Record<string, unknown> = { code: error.code };
   if (requestId !== undefined) extensions.requestId = requestId;
-  if (error.extensions.field !== undefined) extensions.field = error.extensions.field;
-  sendJson(res, error.status, { errors: [{ message: error.message, extensions }] });
+  for (const key of PUBLIC_EXTENSIONS) if (error.extensions[key] !== undefined) extensions[key] = error.extensions[key];
+  const retryAfter = error.extensions.retryAfter;
+  sendJson(res, error.status, { errors: [{ message: error.message, extensions }] }, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
 }

@@ -13,6 +13,7 @@ export const TenantEntity = defineEntity({
     status: p.string().$type<TenantStatus>().default('ACTIVE'),
     statusChangedAt: p.datetime().nullable(),
     settings: p.json<Partial<TenantSettings>>(),
+    plan: p.string().default('free'),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

@@ -3,12 +3,13 @@ import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { tenantStreamKey } from '../events/outbox.ts';
 import { createPollLoop, type PollLoop } from '../poll-loop.ts';
+import { REQUEST_LIMITS_KEY } from '../quotas/request-quota.ts';
 import { syncBlockedTenants } from './tenant-status.ts';
 
 /**
  * Removes every trace of tenants deleted longer ago than `delayMs`: their rows (every tenant
  * table references the tenant with ON DELETE CASCADE; the outbox is cleared first), their
- * event stream. Runs with the owner connection: deleting
+ * event stream and request limit. Runs with the owner connection: deleting
  * a tenant is the one thing the application role may not do.
  */
 export async function purgeDeletedTenants(deps: { systemDb: Database; redis: Redis; logger: Logger; delayMs: number }): Promise<string[]> {
@@ -24,7 +25,7 @@ export async function purgeDeletedTenants(deps: { systemDb: Database; redis: Red
       await em.execute(`delete from platform.tenants where id = ?`, [tenant.id]);
     });
     // The tenant stays in the blocked set: tokens it issued must keep failing until they expire.
-    await deps.redis.del(tenantStreamKey(tenant.id));
+    await deps.redis.multi().del(tenantStreamKey(tenant.id)).hdel(REQUEST_LIMITS_KEY, tenant.id).exec();
     deps.logger.info({ tenantId: tenant.id, slug: tenant.slug }, 'tenant purged');
   }
   return due.map((t) => t.id);

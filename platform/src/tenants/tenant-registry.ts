@@ -1,6 +1,7 @@
 import type { Database, EntityManager } from '../db/database.ts';
 import { errors } from '../errors.ts';
 import { appendEvent } from '../events/outbox.ts';
+import { findPlan } from '../quotas/plans.ts';
 import { generateSigningKey, storeSigningKey } from './signing-keys.ts';
 import { TenantEntity, type Tenant } from './entities.ts';
 
@@ -29,7 +30,7 @@ export async function findTenantBySlug(em: EntityManager, slug: string): Promise
 export async function provisionTenant(
   db: Database,
   kek: Buffer,
-  input: { slug: string; name: string },
+  input: { slug: string; name: string; plan?: string },
   options: { allowReserved?: boolean } = {},
 ): Promise<Tenant> {
   validateTenantInput(input, options);
@@ -37,7 +38,9 @@ export async function provisionTenant(
   const [key, next] = await Promise.all([generateSigningKey(kek, id), generateSigningKey(kek, id)]);
   return db.withTenant(id, async (em) => {
     if ((await findTenantBySlug(em, input.slug)) !== null) throw errors.conflict(`Tenant "${input.slug}" already exists`);
-    const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim(), settings: {} });
+    const plan = input.plan ?? 'free';
+    if ((await findPlan(em, plan)) === null) throw errors.badInput('plan', `"${plan.slice(0, 40)}" is not a plan`);
+    const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim(), settings: {}, plan });
     await em.flush();
     storeSigningKey(em, id, key);
     storeSigningKey(em, id, next, 'next');

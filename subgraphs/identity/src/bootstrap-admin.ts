@@ -22,7 +22,7 @@ export async function bootstrapPlatformAdmin(deps: {
 }): Promise<{ created: boolean; email?: string; generatedPassword?: string }> {
   let tenant = await deps.db.global((em) => findTenantBySlug(em, PLATFORM_TENANT_SLUG));
   if (tenant === null) {
-    tenant = await provisionTenant(deps.db, deps.kek, { slug: PLATFORM_TENANT_SLUG, name: 'Tansu platform' }, { allowReserved: true }).catch(
+    tenant = await provisionTenant(deps.db, deps.kek, { slug: PLATFORM_TENANT_SLUG, name: 'Tansu platform', plan: 'enterprise' }, { allowReserved: true }).catch(
       async (error: unknown) => {
         if (error instanceof TansuError && error.code === 'CONFLICT') return deps.db.global((em) => findTenantBySlug(em, PLATFORM_TENANT_SLUG));
         throw error;

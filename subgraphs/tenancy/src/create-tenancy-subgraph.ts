@@ -5,7 +5,7 @@ import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import type { TenantStatus } from '@tansu/platform/tenants/entities';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
-import { createTenancyService } from './tenancy-service.ts';
+import { createTenancyService, type QuotaStore } from './tenancy-service.ts';
 import { createTenancyResolvers, createTenantLoader, type TenancyContext } from './resolvers.ts';
 
 export const TENANCY_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
@@ -15,11 +15,13 @@ export async function createTenancySubgraph(deps: {
   codec: ContextTokenCodec;
   logger: Logger;
   kek: Buffer;
-  config: Pick<TansuConfig, 'limits'>;
+  config: Pick<TansuConfig, 'limits' | 'defaultPlan'>;
   /** Announces status changes to the routers (Redis); without it they learn at their next resync. */
   publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void>;
+  /** Request limits and counts (Redis); without it request usage is unknown and routers learn limits at start-up. */
+  quotaStore?: QuotaStore;
 }) {
-  const service = createTenancyService({ db: deps.db, kek: deps.kek, publishStatus: deps.publishStatus });
+  const service = createTenancyService({ db: deps.db, kek: deps.kek, defaultPlan: deps.config.defaultPlan, publishStatus: deps.publishStatus, quotaStore: deps.quotaStore });
   const server = await createSubgraphServer<TenancyContext>({
     name: 'tenancy',
     typeDefs: await readFile(TENANCY_SCHEMA_PATH, 'utf8'),

@@ -8,6 +8,7 @@ import { createLogger } from '@tansu/platform/logger';
 import { Redis } from 'ioredis';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
+import { publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/platform/quotas/request-quota';
 import { createTenancySubgraph } from './create-tenancy-subgraph.ts';
 
 try {
@@ -18,6 +19,7 @@ try {
   if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   await syncBlockedTenants(db, redis);
+  await syncRequestLimits(db, redis);
   const { server } = await createTenancySubgraph({
     db,
     codec: createContextTokenCodec(secrets.contextKey),
@@ -25,6 +27,7 @@ try {
     kek: secrets.keyEncryptionKey,
     config,
     publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
+    quotaStore: { publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, tenantId, limit), requestsThisMinute: (tenantId) => requestsThisMinute(redis, tenantId) },
   });
   await serveUntilSignalled({ name: 'tenancy subgraph', server, port: config.tenancyPort, host: config.host, logger, alsoClose: [async () => redis.disconnect(), () => db.close()] });
 } catch (error) {

@@ -3,6 +3,7 @@ import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { errors } from '@tansu/platform/errors';
 import type { Membership, Tenant } from '@tansu/platform/tenants/entities';
 import type { AuditFilter } from '@tansu/platform/audit/audit-log';
+import type { Plan, QuotaName } from '@tansu/platform/quotas/plans';
 import type { TenancyService } from './tenancy-service.ts';
 
 export interface TenancyContext extends SubgraphContext {
@@ -12,6 +13,16 @@ export interface TenancyContext extends SubgraphContext {
 export function createTenantLoader(service: TenancyService): DataLoader<string, Tenant | null> {
   return new DataLoader((ids) => service.byIds(ids));
 }
+
+const QUOTA_ENUM: Record<QuotaName, string> = {
+  requestsPerMinute: 'REQUESTS_PER_MINUTE',
+  storageBytes: 'STORAGE_BYTES',
+  vectors: 'VECTORS',
+  functionInvocationsPerMonth: 'FUNCTION_INVOCATIONS_PER_MONTH',
+  concurrentRuns: 'CONCURRENT_RUNS',
+};
+
+const planView = (plan: Plan) => ({ id: plan.id, name: plan.name, ...plan.quotas });
 
 export function createTenancyResolvers(service: TenancyService) {
   return {
@@ -24,14 +35,16 @@ export function createTenancyResolvers(service: TenancyService) {
         };
       },
       tenant: (_: unknown, __: unknown, ctx: TenancyContext) => service.current(ctx.caller),
+      plans: async (_: unknown, __: unknown, ctx: TenancyContext) => (await service.plans(ctx.caller)).map(planView),
       tenants: (_: unknown, args: { first: number; offset: number }, ctx: TenancyContext) => service.list(ctx.caller, args.first, args.offset),
     },
     Mutation: {
-      createTenant: (_: unknown, { input }: { input: { slug: unknown; name: unknown } }, ctx: TenancyContext) => {
+      createTenant: (_: unknown, { input }: { input: { slug: unknown; name: unknown; plan?: string | null } }, ctx: TenancyContext) => {
         if (typeof input.slug !== 'string') throw errors.badInput('slug', 'is required');
         if (typeof input.name !== 'string') throw errors.badInput('name', 'is required');
-        return service.createTenant(ctx.caller, { slug: input.slug, name: input.name });
+        return service.createTenant(ctx.caller, { slug: input.slug, name: input.name, plan: input.plan });
       },
+      setTenantPlan: (_: unknown, args: { tenant: string; plan: string }, ctx: TenancyContext) => service.setPlan(ctx.caller, args.tenant, args.plan),
       suspendTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.suspend(ctx.caller, args.slug),
       resumeTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.resume(ctx.caller, args.slug),
       deleteTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.remove(ctx.caller, args.slug),
@@ -45,6 +58,9 @@ export function createTenancyResolvers(service: TenancyService) {
       createdAt: (tenant: Tenant) => tenant.createdAt.toISOString(),
       members: (tenant: Tenant, _: unknown, ctx: TenancyContext) => service.members(ctx.caller, tenant.id),
       settings: (tenant: Tenant, _: unknown, ctx: TenancyContext) => service.settings(ctx.caller, tenant),
+      plan: async (tenant: Tenant) => planView(await service.planOf(tenant)),
+      usage: async (tenant: Tenant, _: unknown, ctx: TenancyContext) =>
+        (await service.usage(ctx.caller, tenant)).map((u) => ({ ...u, quota: QUOTA_ENUM[u.quota] })),
     },
     Membership: {
       createdAt: (membership: Membership) => membership.createdAt.toISOString(),

@@ -8,9 +8,30 @@ import { appendEvent } from '@tansu/platform/events/outbox';
 import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
 import { settingsOf, validateSettingsPatch, type TenantSettings } from '@tansu/platform/tenants/settings';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
+import { findPlan, listPlans, type Plan, type QuotaName } from '@tansu/platform/quotas/plans';
+import { countedUsage, periodOf } from '@tansu/platform/quotas/usage-counters';
+
+/** Where request counts live (Redis): the router counts, tenancy reads and announces limits. */
+export interface QuotaStore {
+  publishRequestLimit(tenantId: string, limit: number | null): Promise<void>;
+  requestsThisMinute(tenantId: string): Promise<number>;
+}
+
+export interface QuotaUsageView {
+  quota: QuotaName;
+  limit: number | null;
+  used: number | null;
+  period: string | null;
+}
 
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
-export function createTenancyService(deps: { db: Database; kek: Buffer; publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void> }) {
+export function createTenancyService(deps: {
+  db: Database;
+  kek: Buffer;
+  defaultPlan: string;
+  publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void>;
+  quotaStore?: QuotaStore;
+}) {
   const { db } = deps;
 
   /**
@@ -48,14 +69,68 @@ export function createTenancyService(deps: { db: Database; kek: Buffer; publishS
     return tenant;
   }
 
+  async function planOf(tenant: Tenant): Promise<Plan> {
+    const plan = await db.global((em) => findPlan(em, tenant.plan));
+    if (plan === null) throw errors.notFound('Plan');
+    return plan;
+  }
+
   return {
     suspend: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'SUSPENDED'),
     resume: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'ACTIVE'),
     remove: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'DELETED'),
 
-    async createTenant(caller: CallerContext, input: { slug: string; name: string }): Promise<Tenant> {
+    async createTenant(caller: CallerContext, input: { slug: string; name: string; plan?: string | null }): Promise<Tenant> {
       requirePlatformAdmin(caller);
-      return provisionTenant(db, deps.kek, input);
+      const tenant = await provisionTenant(db, deps.kek, { slug: input.slug, name: input.name, plan: input.plan ?? deps.defaultPlan });
+      const plan = await db.global((em) => findPlan(em, tenant.plan));
+      await deps.quotaStore?.publishRequestLimit(tenant.id, plan?.quotas.requestsPerMinute ?? null);
+      return tenant;
+    },
+
+    plans: (caller: CallerContext): Promise<Plan[]> => {
+      requireTenantCaller(caller);
+      return db.global((em) => listPlans(em));
+    },
+
+    planOf,
+
+    /** Moves a tenant to another plan (platform administrators); routers apply the new request limit at once. */
+    async setPlan(caller: CallerContext, slug: string, planId: string): Promise<Tenant> {
+      const c = requirePlatformAdmin(caller);
+      const plan = await db.global((em) => findPlan(em, String(planId)));
+      if (plan === null) throw errors.notFound('Plan');
+      const existing = await db.global((em) => findTenantBySlug(em, String(slug)));
+      if (existing === null || existing.status === 'DELETED') throw errors.notFound('Tenant');
+      const tenant = await db.withTenant(existing.id, async (em) => {
+        const found = await em.findOneOrFail(TenantEntity, { id: existing.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        const previous = found.plan;
+        found.plan = plan.id;
+        await recordAudit(em, { tenantId: found.id, actorId: c.subject, action: 'tenant.plan_changed', target: found.slug, outcome: 'success', detail: { from: previous, to: plan.id, by: 'platform administrator' } });
+        return found;
+      });
+      await deps.quotaStore?.publishRequestLimit(tenant.id, plan.quotas.requestsPerMinute);
+      return tenant;
+    },
+
+    /** Each quota of the tenant with what is used of it now: its members, and platform administrators. */
+    async usage(caller: CallerContext, tenant: Tenant): Promise<QuotaUsageView[]> {
+      const c = requireTenantCaller(caller);
+      if (c.tenantId !== tenant.id && !isPlatformAdmin(c)) throw errors.forbidden("Only the tenant's members may read its usage");
+      const now = new Date();
+      const [plan, counted, requests] = await Promise.all([
+        planOf(tenant),
+        db.withTenant(tenant.id, (em) => countedUsage(em, tenant.id, now)),
+        deps.quotaStore?.requestsThisMinute(tenant.id) ?? Promise.resolve(null),
+      ]);
+      return [
+        { quota: 'requestsPerMinute', limit: plan.quotas.requestsPerMinute, used: requests, period: now.toISOString().slice(0, 16) },
+        { quota: 'storageBytes', limit: counted.storageBytes.limit, used: counted.storageBytes.used, period: null },
+        { quota: 'vectors', limit: counted.vectors.limit, used: counted.vectors.used, period: null },
+        { quota: 'functionInvocationsPerMonth', limit: counted.functionInvocations.limit, used: counted.functionInvocations.used, period: periodOf('functionInvocations', now) },
+        // Steps in flight are the workflow engine's to count; the limit paces its dispatcher.
+        { quota: 'concurrentRuns', limit: plan.quotas.concurrentRuns, used: null, period: null },
+      ];
     },
 
     async current(caller: CallerContext): Promise<Tenant | null> {

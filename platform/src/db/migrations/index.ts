@@ -10,6 +10,7 @@ import { Migration0009KeyRotation } from './0009-key-rotation.ts';
 import { Migration0010UserDisabled } from './0010-user-disabled.ts';
 import { Migration0011TenantSettings } from './0011-tenant-settings.ts';
 import { Migration0012EmailTokens } from './0012-email-tokens.ts';
+import { Migration0013PlansAndUsage } from './0013-plans-and-usage.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   { name: '0010-user-disabled', class: Migration0010UserDisabled },
   { name: '0011-tenant-settings', class: Migration0011TenantSettings },
   { name: '0012-email-tokens', class: Migration0012EmailTokens },
+  { name: '0013-plans-and-usage', class: Migration0013PlansAndUsage },
 ];

@@ -73,14 +73,16 @@ export function createDispatcher(options: DispatcherOptions) {
                   row_number() over (partition by s.tenant_id order by s.ready_at, s.run_id, s.step_id) as rank
            from workflow.steps s where s.status = 'READY' and s.ready_at <= now()
          ), chosen as (
+           -- The tenant's plan may allow fewer in flight than the engine's own cap, never more.
            select r.tenant_id, r.run_id, r.step_id, r.rank from ranked r left join inflight i using (tenant_id)
-           where r.rank <= ? - coalesce(i.n, 0)
+           join platform.tenants t on t.id = r.tenant_id join platform.plans p on p.id = t.plan
+           where r.rank <= least(coalesce(p.concurrent_runs, ?::int), ?::int) - coalesce(i.n, 0)
            order by r.rank, r.tenant_id limit ?
          )
          update workflow.steps s set status = 'DISPATCHED', attempt = s.attempt + 1, lease_until = now() + interval '60 seconds'
          from chosen c where s.run_id = c.run_id and s.step_id = c.step_id and s.status = 'READY'
          returning s.tenant_id, s.run_id, s.step_id, s.attempt`,
-        [options.tenantConcurrency, batchSize],
+        [options.tenantConcurrency, options.tenantConcurrency, batchSize],
       );
       resendCount = resend.length;
       return [...resend, ...fresh];

@@ -1,0 +1,93 @@
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/database.ts';
+import { TansuError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+/** Each tenant's requests-per-minute limit (tenants without one are absent), and the channel announcing changes. */
+export const REQUEST_LIMITS_KEY = 'tansu:tenants:rpm';
+export const REQUEST_LIMITS_CHANNEL = 'tansu:tenants:rpm-changed';
+
+const counterKey = (tenantId: string, minute: number) => `tansu:rpm:{${tenantId}}:${minute}`;
+
+/** After a plan change commits: every router reloads the limits. */
+export async function publishRequestLimit(redis: Redis, tenantId: string, limit: number | null): Promise<void> {
+  const multi = redis.multi();
+  if (limit === null) multi.hdel(REQUEST_LIMITS_KEY, tenantId);
+  else multi.hset(REQUEST_LIMITS_KEY, tenantId, String(limit));
+  multi.publish(REQUEST_LIMITS_CHANNEL, tenantId);
+  await multi.exec();
+}
+
+/**
+ * Brings the limits in Redis in line with the plans in Postgres (at start-up). Entries of
+ * tenants this database does not know are left alone: installations may share a Redis.
+ */
+export async function syncRequestLimits(db: Database, redis: Redis): Promise<void> {
+  const rows = await db.global((em) =>
+    em.execute<{ id: string; limit: number | null }[]>(
+      `select t.id::text as id, p.requests_per_minute as limit from platform.tenants t join platform.plans p on p.id = t.plan`,
+    ),
+  );
+  const limited = rows.filter((r) => r.limit !== null);
+  const unlimited = rows.filter((r) => r.limit === null);
+  const multi = redis.multi();
+  if (limited.length > 0) multi.hset(REQUEST_LIMITS_KEY, Object.fromEntries(limited.map((r) => [r.id, String(r.limit)])));
+  if (unlimited.length > 0) multi.hdel(REQUEST_LIMITS_KEY, ...unlimited.map((r) => r.id));
+  await multi.exec();
+}
+
+/** Requests a tenant made in the current minute (all routers together). */
+export async function requestsThisMinute(redis: Redis, tenantId: string, now = Date.now()): Promise<number> {
+  return Number((await redis.get(counterKey(tenantId, Math.floor(now / 60_000)))) ?? 0);
+}
+
+export interface RequestQuota {
+  /** Counts one request of the tenant; QUOTA_EXCEEDED past its plan's requests per minute. */
+  admit(tenantId: string | undefined): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The router's side: limits held in memory (reloaded on each announced change and every few
+ * seconds), one counter per tenant and minute in Redis, shared by every router.
+ */
+export function createRequestQuota(deps: { subscriber: Redis; redis: Redis; logger: Logger; resyncMs?: number }): RequestQuota {
+  let limits = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  const reload = async () => {
+    limits = new Map(Object.entries(await deps.redis.hgetall(REQUEST_LIMITS_KEY)).map(([id, limit]) => [id, Number(limit)]));
+  };
+  const reloadLogged = () => void reload().catch((error: unknown) => deps.logger.warn({ err: error }, 'request limits reload failed'));
+  const onMessage = (channel: string) => {
+    if (channel === REQUEST_LIMITS_CHANNEL) reloadLogged();
+  };
+  return {
+    async admit(tenantId) {
+      const limit = tenantId === undefined ? undefined : limits.get(tenantId);
+      if (tenantId === undefined || limit === undefined) return;
+      const now = Date.now();
+      const key = counterKey(tenantId, Math.floor(now / 60_000));
+      const results = await deps.redis.multi().incr(key).expire(key, 120).exec();
+      const used = Number(results?.[0]?.[1] ?? 0);
+      if (used > limit) {
+        const retryAfter = Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
+        throw new TansuError('QUOTA_EXCEEDED', `Quota exceeded: the plan allows ${limit} requests per minute; ${used} made this minute`, {
+          extensions: { quota: 'requestsPerMinute', limit, used, retryAfter },
+        });
+      }
+    },
+    async start() {
+      deps.subscriber.on('message', onMessage);
+      await deps.subscriber.subscribe(REQUEST_LIMITS_CHANNEL);
+      await reload();
+      timer = setInterval(reloadLogged, deps.resyncMs ?? 5_000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer !== undefined) clearInterval(timer);
+      deps.subscriber.off('message', onMessage);
+      await deps.subscriber.unsubscribe(REQUEST_LIMITS_CHANNEL).catch(() => undefined);
+    },
+  };
+}
