@@ -18,6 +18,10 @@ export interface CallerContext {
   roles: string[];
   scopes: string[];
   clientId?: string;
+  /** How the token's session was authenticated (`pwd`, `mfa`). */
+  amr?: string[];
+  /** When a factor last proved the user, in seconds since the epoch. */
+  authTime?: number;
 }
 
 interface Payload extends CallerContext {

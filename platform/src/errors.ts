@@ -54,8 +54,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** Extensions a client may see besides the code: which field, which quota, and when to retry. */
-export const PUBLIC_EXTENSIONS = ['field', 'quota', 'limit', 'used', 'requested', 'plan', 'retryAfter'] as const;
+/** Extensions a client may see besides the code: which field, which quota, when to retry, how to finish signing in. */
+export const PUBLIC_EXTENSIONS = ['field', 'quota', 'limit', 'used', 'requested', 'plan', 'retryAfter', 'mfaToken', 'enroll', 'stepUp'] as const;
 
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code];

@@ -59,8 +59,10 @@ export interface Router {
 const ANONYMOUS: CallerContext = Object.freeze({ roles: [], scopes: [] }) as CallerContext;
 const TENANT_HEADER = 'x-tenant-id';
 
+/** Callers who may share an in-flight subgraph fetch: same identity, same rights, same proof of it. */
 function shareKeyOf(caller: CallerContext): string {
-  return caller.tenantId === undefined ? 'anonymous' : `${caller.tenantId}|${caller.subject}|${caller.roles.join(',')}|${caller.scopes.join(',')}`;
+  if (caller.tenantId === undefined) return 'anonymous';
+  return `${caller.tenantId}|${caller.subject}|${caller.roles.join(',')}|${caller.scopes.join(',')}|${caller.amr?.join(',') ?? ''}|${caller.authTime ?? ''}`;
 }
 
 /** The one endpoint: authentication, tenant context, limits, and the federated gateway. */

@@ -10,6 +10,7 @@ import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, type GraphQLResponse } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
+import { enrollTotp } from '../support/mfa.ts';
 
 // Deleted tenants are purged at once here, so the test can look for what is left.
 const ctx = useTestStack({ TANSU_TENANT_PURGE_DELAY: '0' });
@@ -26,11 +27,14 @@ async function eventually(request: () => Promise<GraphQLResponse>, accept: (res:
 
 describe('tenant lifecycle', () => {
   let seed: TwoTenants;
-  const status = (slug: string, op: 'suspendTenant' | 'resumeTenant' | 'deleteTenant') =>
-    gql<Record<string, { status: string }>>(ctx.stack.graphqlUrl, `mutation($s: String!) { ${op}(slug: $s) { status } }`, { token: seed.admin.accessToken, variables: { s: slug } });
+  /** The administrator's token after a second factor: deleting a tenant asks for one. */
+  let adminMfa: string;
+  const status = (slug: string, op: 'suspendTenant' | 'resumeTenant' | 'deleteTenant', token = op === 'deleteTenant' ? adminMfa : seed.admin.accessToken) =>
+    gql<Record<string, { status: string }>>(ctx.stack.graphqlUrl, `mutation($s: String!) { ${op}(slug: $s) { status } }`, { token, variables: { s: slug } });
 
   before(async () => {
     seed = await seedTwoTenants(ctx.stack.graphqlUrl);
+    adminMfa = (await enrollTotp(ctx.stack.graphqlUrl, seed.admin.accessToken)).session.accessToken;
   });
 
   it('refuses a suspended tenant\'s valid tokens, closes its live connections, and lets it back on resume', async () => {
@@ -55,6 +59,7 @@ describe('tenant lifecycle', () => {
   it('only platform administrators change a tenant\'s status, and the platform tenant stays', async () => {
     expectError(await gql(ctx.stack.graphqlUrl, 'mutation { suspendTenant(slug: "globex") { status } }', { token: seed.alice.accessToken }), 'FORBIDDEN');
     expectError(await status('platform', 'deleteTenant'), 'FORBIDDEN');
+    expectError(await status('globex', 'deleteTenant', seed.admin.accessToken), 'MFA_REQUIRED');
     expectError(await status('nowhere', 'suspendTenant'), 'NOT_FOUND');
   });
 

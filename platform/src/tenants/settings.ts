@@ -9,6 +9,8 @@ export interface TenantSettings {
   sessionLifetimeSeconds: number | null;
   /** Whether a user must prove their address before signing in. */
   emailVerificationRequired: boolean;
+  /** Whether every user must sign in with a second factor (those without one set it up at sign-in). */
+  mfaRequired: boolean;
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -16,6 +18,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   passwordMinLength: 8,
   sessionLifetimeSeconds: null,
   emailVerificationRequired: false,
+  mfaRequired: false,
 };
 
 const PASSWORD_MIN = { low: 8, high: 128 };
@@ -35,6 +38,10 @@ export function validateSettingsPatch(input: Record<string, unknown>): Partial<T
   if (input.emailVerificationRequired != null) {
     if (typeof input.emailVerificationRequired !== 'boolean') throw errors.badInput('emailVerificationRequired', 'must be true or false');
     patch.emailVerificationRequired = input.emailVerificationRequired;
+  }
+  if (input.mfaRequired != null) {
+    if (typeof input.mfaRequired !== 'boolean') throw errors.badInput('mfaRequired', 'must be true or false');
+    patch.mfaRequired = input.mfaRequired;
   }
   if (input.passwordMinLength != null) {
     const n = input.passwordMinLength;

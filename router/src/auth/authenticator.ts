@@ -38,7 +38,18 @@ function callerFrom(payload: JWTPayload, slug: string): CallerContext {
   const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
   const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
-  return { tenantId: tid, tenantSlug: slug, subject: payload.sub, roles, scopes, ...(clientId === undefined ? {} : { clientId }) };
+  const amr = Array.isArray(payload.amr) ? payload.amr.filter((m): m is string => typeof m === 'string') : undefined;
+  const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : undefined;
+  return {
+    tenantId: tid,
+    tenantSlug: slug,
+    subject: payload.sub,
+    roles,
+    scopes,
+    ...(clientId === undefined ? {} : { clientId }),
+    ...(amr === undefined ? {} : { amr }),
+    ...(authTime === undefined ? {} : { authTime }),
+  };
 }
 
 class UnknownIssuerError extends Error {}

@@ -6,7 +6,7 @@ import type { RouterContext } from '../router-context.ts';
 /** Root fields an anonymous caller may use: signing up and in, and the flows that arrive by email. */
 export const DEFAULT_PUBLIC_FIELDS: Record<string, readonly string[]> = {
   query: ['__typename'],
-  mutation: ['signUp', 'signIn', 'refreshToken', 'verifyEmail', 'requestPasswordReset', 'resetPassword', 'acceptInvitation', '__typename'],
+  mutation: ['signUp', 'signIn', 'refreshToken', 'verifyEmail', 'requestPasswordReset', 'resetPassword', 'acceptInvitation', 'verifyMfa', 'enrollTotp', 'confirmTotp', '__typename'],
   subscription: [],
 };
 

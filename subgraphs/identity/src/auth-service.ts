@@ -12,6 +12,8 @@ import type { SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
 import { RefreshTokenEntity, UserEntity, type User } from './entities.ts';
 import type { CredentialGuard } from './credential-guard.ts';
+import { openChallenge } from './mfa/mfa-challenges.ts';
+import { hasSecondFactor } from './mfa/second-factor.ts';
 import { hashPassword, validatePassword, verifyPassword } from './passwords.ts';
 import { hashRefreshToken, issuerFor, newRefreshToken, signAccessToken } from './tokens.ts';
 
@@ -30,6 +32,12 @@ export interface UserView {
   disabled: boolean;
   emailVerified: boolean;
   createdAt: Date;
+}
+
+/** How a session was authenticated: carried into every access token and kept across refreshes. */
+export interface SessionAuth {
+  amr: string[];
+  authTime: Date;
 }
 
 export interface Credentials {
@@ -90,7 +98,7 @@ export function createAuthService(deps: {
     return tenant;
   }
 
-  async function issueTokens(em: EntityManager, tenant: Tenant, user: User, roles: Role[], familyId: string): Promise<AuthResult> {
+  async function issueTokens(em: EntityManager, tenant: Tenant, user: User, roles: Role[], familyId: string, auth: SessionAuth = { amr: ['pwd'], authTime: new Date() }): Promise<AuthResult> {
     const key = await deps.keys.active(em, tenant.id);
     const accessToken = await signAccessToken(key, {
       issuer: issuerFor(deps.publicUrl, tenant.slug),
@@ -101,6 +109,8 @@ export function createAuthService(deps: {
       roles,
       scope: 'openid',
       ttlSeconds: deps.accessTokenTtlSeconds,
+      amr: auth.amr,
+      authTime: auth.authTime,
     });
     const refresh = newRefreshToken();
     em.create(RefreshTokenEntity, {
@@ -112,6 +122,8 @@ export function createAuthService(deps: {
       expiresAt: new Date(Date.now() + (settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds) * 1000),
       rotatedAt: null,
       revokedAt: null,
+      amr: auth.amr,
+      authTime: auth.authTime,
     });
     return {
       accessToken,
@@ -191,7 +203,7 @@ export function createAuthService(deps: {
     createUser,
     insertUser,
     /** A new session (access and refresh token) for a user, in the caller's transaction. */
-    startSession: (em: EntityManager, tenant: Tenant, user: User, roles: Role[]) => issueTokens(em, tenant, user, roles, crypto.randomUUID()),
+    startSession: (em: EntityManager, tenant: Tenant, user: User, roles: Role[], auth?: SessionAuth) => issueTokens(em, tenant, user, roles, crypto.randomUUID(), auth),
 
     async signUp(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
       await deps.guard?.throttle(origin?.ip);
@@ -204,17 +216,30 @@ export function createAuthService(deps: {
 
     verifyCredentials,
 
+    /**
+     * Password sign-in. A user with a second factor (or in a tenant that requires one) gets no
+     * tokens yet: MFA_REQUIRED carries a single-use `mfaToken` for `verifyMfa` (or, with
+     * `enroll`, for setting a factor up first).
+     */
     async signIn(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
       const tenant = await tenantBySlug(input.tenant);
       const user = await verifyCredentials(tenant, input.email, input.password, origin);
       if (user === null) throw errors.unauthenticated(INVALID_CREDENTIALS);
-      return db.withTenant(tenant.id, async (em) => {
+      const outcome = await db.withTenant(tenant.id, async (em) => {
         // Read again under a share lock: a disable that commits meanwhile is not outrun.
         const current = await em.findOne(UserEntity, { id: user.id }, { lockMode: LockMode.PESSIMISTIC_READ });
         if (current === null) throw errors.unauthenticated(INVALID_CREDENTIALS);
         if (current.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
-        return issueTokens(em, tenant, current, await rolesOf(em, tenant.id, current.id), crypto.randomUUID());
+        const hasFactor = await hasSecondFactor(em, current.id);
+        if (hasFactor || settingsOf(tenant).mfaRequired) return { mfaToken: openChallenge(em, tenant.id, current.id), enroll: !hasFactor };
+        return { result: await issueTokens(em, tenant, current, await rolesOf(em, tenant.id, current.id), crypto.randomUUID()) };
       });
+      if (outcome.result !== undefined) return outcome.result;
+      throw new TansuError(
+        'MFA_REQUIRED',
+        outcome.enroll ? 'This tenant requires a second factor: set one up with enrollTotp and confirmTotp, passing mfaToken' : 'Enter a code from your authenticator (or a recovery code) with verifyMfa, passing mfaToken',
+        { extensions: { mfaToken: outcome.mfaToken, enroll: outcome.enroll } },
+      );
     },
 
     /**
@@ -243,7 +268,9 @@ export function createAuthService(deps: {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
           return { error: 'disabled' as const };
         }
-        return { result: await issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), row.familyId) };
+        // The new pair is as strong as the session it continues.
+        const auth = { amr: row.amr ?? ['pwd'], authTime: row.authTime ?? row.createdAt };
+        return { result: await issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), row.familyId, auth) };
       });
       const audit = { tenantId: tenant.id, action: 'auth.refresh', origin };
       if (outcome.error !== undefined) {

@@ -8,6 +8,7 @@ import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import type { Mailer } from '@tansu/platform/mail/mailer';
 import { createAuthService } from './auth-service.ts';
 import { createAccountFlows } from './email/account-flows.ts';
+import { createMfaService } from './mfa/mfa-service.ts';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
 import { createCredentialGuard } from './credential-guard.ts';
 import { createJwksRoute } from './jwks-route.ts';
@@ -67,7 +68,7 @@ export async function createIdentitySubgraph(deps: {
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth, clients, rotation, flows),
+    resolvers: createIdentityResolvers(auth, clients, rotation, flows, createMfaService({ db: deps.db, kek: deps.kek, auth, guard })),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,

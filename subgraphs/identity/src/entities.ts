@@ -1,5 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { Role } from '@tansu/platform/tenants/entities';
+import { mfaEntities } from './mfa/entities.ts';
 
 export const UserEntity = defineEntity({
   name: 'User',
@@ -30,6 +31,9 @@ export const RefreshTokenEntity = defineEntity({
     expiresAt: p.datetime(),
     rotatedAt: p.datetime().nullable(),
     revokedAt: p.datetime().nullable(),
+    /** How the session was authenticated (`pwd`, `mfa`), and when a factor last proved the user. */
+    amr: p.array().default(['pwd']),
+    authTime: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });
@@ -57,4 +61,4 @@ export const EmailTokenEntity = defineEntity({
 });
 export type EmailToken = InferEntity<typeof EmailTokenEntity>;
 
-export const identityEntities = [UserEntity, RefreshTokenEntity, EmailTokenEntity];
+export const identityEntities = [UserEntity, RefreshTokenEntity, EmailTokenEntity, ...mfaEntities];

@@ -2,7 +2,7 @@ import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import { recordAudit } from '@tansu/platform/audit/audit-log';
 import { errors } from '@tansu/platform/errors';
-import { requireTenantCaller } from '@tansu/platform/guards';
+import { requireRecentMfa, requireTenantCaller } from '@tansu/platform/guards';
 import { generateSigningKey, rotateSigningKeys, type SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import type { TenantProviders } from './oidc/tenant-providers.ts';
 
@@ -18,6 +18,7 @@ export function createKeyRotation(deps: { db: Database; kek: Buffer; keys: Signi
     async rotate(caller: CallerContext): Promise<{ activeKid: string; nextKid: string }> {
       const c = requireTenantCaller(caller);
       if (!c.roles.some((r) => ROTATORS.includes(r))) throw errors.forbidden('Only owners and admins may rotate signing keys');
+      requireRecentMfa(c);
       const [fresh, successor] = await Promise.all([generateSigningKey(deps.kek, c.tenantId), generateSigningKey(deps.kek, c.tenantId)]);
       const rotated = await deps.db.withTenant(c.tenantId, async (em) => {
         const result = await rotateSigningKeys(em, c.tenantId, fresh, successor);

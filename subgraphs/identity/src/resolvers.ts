@@ -6,6 +6,7 @@ import type { Role } from '@tansu/platform/tenants/entities';
 import type { AuthService, UserView } from './auth-service.ts';
 import type { AccountFlows, InvitationView } from './email/account-flows.ts';
 import type { KeyRotation } from './key-rotation.ts';
+import type { FactorView, MfaService } from './mfa/mfa-service.ts';
 import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
 
 export interface IdentityContext extends SubgraphContext {
@@ -26,6 +27,10 @@ function stringField(input: Record<string, unknown>, field: string): string {
   return value;
 }
 
+function factorView(factor: FactorView) {
+  return { ...factor, kind: factor.kind.toUpperCase(), createdAt: factor.createdAt.toISOString(), lastUsedAt: factor.lastUsedAt?.toISOString() ?? null };
+}
+
 function clientView(client: ClientRecord) {
   return {
     clientId: client.client_id,
@@ -38,7 +43,7 @@ function clientView(client: ClientRecord) {
 }
 
 /** GraphQL over the auth service; every argument is validated before it reaches the domain. */
-export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation, flows: AccountFlows) {
+export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation, flows: AccountFlows, mfa: MfaService) {
   return {
     Query: {
       clients: async (_: unknown, __: unknown, ctx: IdentityContext) => (await clients.list(ctx.caller)).map(clientView),
@@ -47,6 +52,7 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         return { nodes: page.users, endCursor: page.endCursor, hasMore: page.hasMore };
       },
       invitations: (_: unknown, __: unknown, ctx: IdentityContext) => flows.invitations(ctx.caller),
+      mfaFactors: async (_: unknown, __: unknown, ctx: IdentityContext) => (await mfa.factors(ctx.caller)).map(factorView),
       me: (_: unknown, __: unknown, ctx: IdentityContext) => {
         const caller = requireTenantCaller(ctx.caller);
         return ctx.users.load(caller.subject);
@@ -76,6 +82,16 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
       revokeInvitation: (_: unknown, args: { id: string }, ctx: IdentityContext) => flows.revokeInvitation(ctx.caller, args.id, ctx.client),
       acceptInvitation: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         flows.acceptInvitation({ tenant: stringField(input, 'tenant'), token: stringField(input, 'token'), password: stringField(input, 'password') }, ctx.client),
+      enrollTotp: (_: unknown, { input }: { input?: { tenant?: string | null; mfaToken?: string | null; name?: string | null } | null }, ctx: IdentityContext) =>
+        mfa.enrollTotp(ctx.caller, input ?? {}),
+      confirmTotp: (_: unknown, { input }: { input: { tenant?: string | null; mfaToken?: string | null; factorId: string; code: string } }, ctx: IdentityContext) =>
+        mfa.confirmTotp(ctx.caller, input, ctx.client),
+      verifyMfa: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
+        mfa.verifyMfa({ tenant: stringField(input, 'tenant'), mfaToken: stringField(input, 'mfaToken'), code: stringField(input, 'code') }, ctx.client),
+      stepUp: (_: unknown, args: { code: string }, ctx: IdentityContext) => mfa.stepUp(ctx.caller, args.code, ctx.client),
+      removeMfaFactor: (_: unknown, args: { id: string }, ctx: IdentityContext) => mfa.removeFactor(ctx.caller, args.id, ctx.client),
+      regenerateRecoveryCodes: (_: unknown, __: unknown, ctx: IdentityContext) => mfa.regenerateRecoveryCodes(ctx.caller, ctx.client),
+      revealClientSecret: (_: unknown, args: { clientId: string }, ctx: IdentityContext) => clients.revealSecret(ctx.caller, args.clientId),
     },
     Invitation: {
       invitedBy: (invitation: InvitationView, _: unknown, ctx: IdentityContext) => (invitation.invitedBy === null ? null : ctx.users.load(invitation.invitedBy)),

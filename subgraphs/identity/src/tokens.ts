@@ -11,6 +11,10 @@ export interface AccessTokenClaims {
   roles: string[];
   scope: string;
   ttlSeconds: number;
+  /** How the session was authenticated: `pwd`, plus `mfa` once a second factor proved the user. */
+  amr: string[];
+  /** When a factor last proved the user (sign-in or step-up); step-up checks its age. */
+  authTime: Date;
 }
 
 /** The issuer URL of a tenant: the router checks tokens against exactly this. */
@@ -19,7 +23,7 @@ export function issuerFor(publicUrl: string, tenantSlug: string): string {
 }
 
 export function signAccessToken(key: ActiveSigningKey, claims: AccessTokenClaims): Promise<string> {
-  return new SignJWT({ tid: claims.tenantId, tenant: claims.tenantSlug, roles: claims.roles, scope: claims.scope })
+  return new SignJWT({ tid: claims.tenantId, tenant: claims.tenantSlug, roles: claims.roles, scope: claims.scope, amr: claims.amr, auth_time: Math.floor(claims.authTime.getTime() / 1000) })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(claims.issuer)
     .setAudience(claims.audience)

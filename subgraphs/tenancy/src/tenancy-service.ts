@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { Database } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { errors } from '@tansu/platform/errors';
-import { isPlatformAdmin, requirePlatformAdmin, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
+import { isPlatformAdmin, requirePlatformAdmin, requireRecentMfa, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
 import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
@@ -78,7 +78,12 @@ export function createTenancyService(deps: {
   return {
     suspend: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'SUSPENDED'),
     resume: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'ACTIVE'),
-    remove: (caller: CallerContext, slug: string) => setStatus(caller, slug, 'DELETED'),
+    /** Deleting is final: a platform administrator who just proved a second factor. */
+    remove: (caller: CallerContext, slug: string) => {
+      requirePlatformAdmin(caller);
+      requireRecentMfa(caller);
+      return setStatus(caller, slug, 'DELETED');
+    },
 
     async createTenant(caller: CallerContext, input: { slug: string; name: string; plan?: string | null }): Promise<Tenant> {
       requirePlatformAdmin(caller);

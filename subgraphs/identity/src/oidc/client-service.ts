@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
-import { encryptSecret } from '@tansu/platform/crypto/key-encryption';
+import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
 import { recordAudit } from '@tansu/platform/audit/audit-log';
 import { errors } from '@tansu/platform/errors';
-import { requireTenantCaller } from '@tansu/platform/guards';
+import { requireRecentMfa, requireTenantCaller } from '@tansu/platform/guards';
 
 export type ClientType = 'PUBLIC' | 'CONFIDENTIAL';
 
@@ -36,7 +36,8 @@ function checkRedirectUri(uri: string, index: number): void {
 
 /**
  * The applications of a tenant that sign users in through its issuer. A confidential client's
- * secret is shown once; it is kept sealed (the provider must compare it) and never returned.
+ * secret is shown at creation; it is kept sealed (the provider must compare it) and shown
+ * again only to owners and admins who just proved a second factor.
  */
 export function createClientService(deps: { db: Database; kek: Buffer }) {
   return {
@@ -71,6 +72,20 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
         return created;
       });
       return { client: rows[0]!, clientSecret: secret };
+    },
+
+    /** A confidential client's secret, shown again to its owners and admins after a fresh second factor. */
+    async revealSecret(caller: CallerContext, clientId: string): Promise<string> {
+      const c = requireTenantCaller(caller);
+      if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only owners and admins may reveal client secrets');
+      requireRecentMfa(c);
+      return deps.db.withTenant(c.tenantId, async (em) => {
+        const [row] = await em.execute<{ secret_enc: string | null }[]>(`select secret_enc from identity.clients where client_id = ?`, [String(clientId).slice(0, 100)]);
+        if (row === undefined) throw errors.notFound('Client');
+        if (row.secret_enc === null) throw errors.badInput('clientId', 'is a public client: it has no secret');
+        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'client.secret_revealed', target: clientId, outcome: 'success' });
+        return decryptSecret(deps.kek, row.secret_enc);
+      });
     },
 
     async list(caller: CallerContext): Promise<ClientRecord[]> {
