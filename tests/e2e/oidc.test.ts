@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, signUp } from '../support/graphql-client.ts';
+import { enrollTotp, nextTotp } from '../support/mfa.ts';
 
 // A real relying party (openid-client) signs a user in at acme's issuer, through the router.
 // A one-second grace window for reused refresh tokens, so the test can step past it.
@@ -229,6 +230,44 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     dataOf(await setDisabled(false));
     // Enabling her again does not revive the grants that were open when she was disabled.
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+  });
+
+  it('asks a user with an authenticator for a code at the login page before any grant', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const user = await signUp(url, 'acme', 'totp@acme.test', 'totp-password');
+    const { secret } = await enrollTotp(url, user.accessToken);
+    const config = await discover('acme', clientId);
+    const { authorize, verifier } = await offlineAuthorization(config);
+    const browser = new Browser();
+    const login = await browser.follow(authorize.toString());
+    const action = new URL(/action="([^"]+)"/.exec(await login.response.text())![1]!, ctx.stack.routerUrl).toString();
+    const codePage = await browser.request(action, { method: 'POST', form: { email: 'totp@acme.test', password: 'totp-password' } });
+    assert.equal(codePage.status, 200);
+    const codeHtml = await codePage.text();
+    assert.match(codeHtml, /Two-step verification/);
+    const codeAction = new URL(/action="([^"]+)"/.exec(codeHtml)![1]!, ctx.stack.routerUrl).toString();
+    assert.match(codeAction, /\/mfa$/);
+
+    const wrong = await browser.request(codeAction, { method: 'POST', form: { code: '000000' } });
+    assert.equal(wrong.status, 401);
+    assert.match(await wrong.text(), /4 attempts left/);
+    let step = await browser.follow(codeAction, { method: 'POST', form: { code: await nextTotp(secret) } });
+    if (!step.url.startsWith(REDIRECT)) {
+      const consent = /action="([^"]+)"/.exec(await step.response.text())![1]!;
+      step = await browser.follow(new URL(consent, ctx.stack.routerUrl).toString(), { method: 'POST', form: {} });
+    }
+    assert.ok(step.url.startsWith(REDIRECT), `ended at ${step.url}`);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: verifier });
+    assert.deepEqual(tokens.claims()?.amr, ['pwd', 'mfa']);
+    assert.equal(tokens.claims()?.email, 'totp@acme.test');
+
+    // Skipping the code page is not a way in: the code step is the only one that finishes.
+    const other = new Browser();
+    const again = await other.follow(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).toString());
+    const againAction = new URL(/action="([^"]+)"/.exec(await again.response.text())![1]!, ctx.stack.routerUrl).toString();
+    await other.request(againAction, { method: 'POST', form: { email: 'totp@acme.test', password: 'totp-password' } });
+    const consentWithoutCode = await other.request(againAction.replace(/\/login$/, '/consent'), { method: 'POST', form: {} });
+    assert.equal(consentWithoutCode.status, 400);
   });
 
   async function signUpOwner(url: string): Promise<string> {

@@ -63,17 +63,18 @@ export async function createIdentitySubgraph(deps: {
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     logger: deps.logger,
   });
+  const mfa = createMfaService({ db: deps.db, kek: deps.kek, auth, guard });
   const clients = createClientService({ db: deps.db, kek: deps.kek });
   const rotation = createKeyRotation({ db: deps.db, kek: deps.kek, keys, providers });
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth, clients, rotation, flows, createMfaService({ db: deps.db, kek: deps.kek, auth, guard })),
+    resolvers: createIdentityResolvers(auth, clients, rotation, flows, mfa),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, logger: deps.logger })],
+    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, mfa, logger: deps.logger })],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return { server, auth };

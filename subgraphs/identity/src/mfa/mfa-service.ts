@@ -7,6 +7,7 @@ import { requireRecentMfa, requireTenantCaller } from '@tansu/platform/guards';
 import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import { TenantEntity, type Tenant } from '@tansu/platform/tenants/entities';
 import { rolesOf } from '@tansu/platform/tenants/memberships';
+import { settingsOf } from '@tansu/platform/tenants/settings';
 import { ACCOUNT_DISABLED, type AuthResult, type AuthService } from '../auth-service.ts';
 import type { CredentialGuard } from '../credential-guard.ts';
 import { UserEntity, type User } from '../entities.ts';
@@ -172,6 +173,24 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
       await deps.guard?.failed(tenant.id, outcome.failedFor);
       await recordAuditNow(db, { tenantId: tenant.id, actorId: c.subject, action: 'auth.step_up', outcome: 'failure', detail: { reason: 'wrong code' }, origin });
       throw errors.badInput('code', 'is not valid');
+    },
+
+    /** What a password sign-in of this user still needs: nothing, a code, or setting a factor up. */
+    async secondStep(tenant: Tenant, userId: string): Promise<'none' | 'verify' | 'enroll'> {
+      const has = await db.withTenant(tenant.id, (em) => hasSecondFactor(em, userId));
+      if (has) return 'verify';
+      return settingsOf(tenant).mfaRequired ? 'enroll' : 'none';
+    },
+
+    /** Checks a code for a user between password and second factor (the issuer's sign-in page). */
+    async proveCode(tenant: Tenant, userId: string, code: string, origin?: RequestOrigin): Promise<boolean> {
+      const proof = await db.withTenant(tenant.id, async (em) => {
+        const result = await proveSecondFactor(em, deps.kek, userId, code);
+        if (result !== null) await recordAudit(em, { tenantId: tenant.id, actorId: userId, action: 'auth.mfa_verified', outcome: 'success', detail: { factor: result, via: 'issuer' }, origin });
+        return result;
+      });
+      if (proof === null) await recordAuditNow(db, { tenantId: tenant.id, actorId: userId, action: 'auth.mfa_verified', outcome: 'failure', detail: { reason: 'wrong code', via: 'issuer' }, origin });
+      return proof !== null;
     },
 
     async factors(caller: CallerContext): Promise<FactorView[]> {

@@ -30,3 +30,14 @@ export function consentPage(options: { action: string; clientName: string; scope
 <form method="post" action="${escapeHtml(options.action)}"><button type="submit">Allow</button></form>`,
   );
 }
+
+export function secondFactorPage(options: { action: string; tenantName: string; error?: string }): string {
+  return page(
+    `Two-step verification (${options.tenantName})`,
+    `<p>Enter the code from your authenticator app, or one of your recovery codes.</p>
+${options.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(options.error)}</p>`}
+<form method="post" action="${escapeHtml(options.action)}">
+<label for="code">Code</label><input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" required maxlength="32">
+<button type="submit">Verify</button></form>`,
+  );
+}

@@ -8,11 +8,14 @@ import type { Tenant } from '@tansu/platform/tenants/entities';
 import type { AuthService } from '../auth-service.ts';
 import type { AccountFlows } from '../email/account-flows.ts';
 import { accountDonePage, accountFormPage, type AccountPage } from '../email/account-pages.ts';
-import { consentPage, loginPage } from './interaction-pages.ts';
+import type { MfaService } from '../mfa/mfa-service.ts';
+import { consentPage, loginPage, secondFactorPage } from './interaction-pages.ts';
 import { API_RESOURCE, type TenantProviders } from './tenant-providers.ts';
 
 const ISSUER_PATH = /^\/identity\/([a-z0-9-]{1,64})(\/.*)?$/;
-const INTERACTION = /^\/interaction\/([\w-]{1,100})(\/login|\/consent)?$/;
+const INTERACTION = /^\/interaction\/([\w-]{1,100})(\/login|\/mfa|\/consent)?$/;
+/** Wrong codes allowed on the issuer's second-factor page before the sign-in starts over. */
+const MAX_PAGE_CODE_FAILURES = 5;
 const ACCOUNT = /^\/account\/(verify-email|reset-password|accept-invitation)$/;
 
 const DONE: Record<AccountPage, string> = {
@@ -45,7 +48,7 @@ async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
  * token, JWKS, userinfo, revocation, introspection, end-session) and its sign-in and consent
  * pages. Unknown tenants are 404.
  */
-export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthService; flows: AccountFlows; logger: Logger }) {
+export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthService; flows: AccountFlows; mfa: MfaService; logger: Logger }) {
   /** The pages emailed links open: GET shows the form, POST spends the token. */
   async function accountPage(req: IncomingMessage, res: ServerResponse, kind: AccountPage, tenant: Tenant) {
     if (req.method === 'GET') {
@@ -87,8 +90,8 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
       try {
         user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', originOf(req));
       } catch (error) {
-        if (error instanceof TansuError && (error.code === 'RATE_LIMITED' || error.code === 'FORBIDDEN')) {
-          const status = error.code === 'RATE_LIMITED' ? 429 : 403;
+        if (error instanceof TansuError && (error.code === 'RATE_LIMITED' || error.code === 'FORBIDDEN' || error.code === 'EMAIL_NOT_VERIFIED')) {
+          const status = error.status;
           return html(res, status, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }));
         }
         user = null;
@@ -96,7 +99,33 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
       if (user === null) {
         return html(res, 401, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: 'Invalid email or password' }));
       }
-      return provider.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
+      const step = await deps.mfa.secondStep(tenant, user.id);
+      if (step === 'enroll') {
+        return html(res, 403, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.` }));
+      }
+      if (step === 'verify') {
+        // The password was right: remember whose it was, on the server, until a code proves the rest.
+        details.result = { pendingSecondFactor: { accountId: user.id, failures: 0 } };
+        await details.persist();
+        return html(res, 200, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name }));
+      }
+      return provider.interactionFinished(req, res, { login: { accountId: user.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
+    }
+    if (action === '/mfa' && prompt === 'login') {
+      const pending = (details.result as { pendingSecondFactor?: { accountId: string; failures: number } } | undefined)?.pendingSecondFactor;
+      if (pending === undefined) return html(res, 400, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Sign in with your password first.' }));
+      const form = await formOf(req);
+      if (await deps.mfa.proveCode(tenant, pending.accountId, (form.get('code') ?? '').slice(0, 32), originOf(req))) {
+        return provider.interactionFinished(req, res, { login: { accountId: pending.accountId, amr: ['pwd', 'mfa'] } }, { mergeWithLastSubmission: false });
+      }
+      pending.failures += 1;
+      if (pending.failures >= MAX_PAGE_CODE_FAILURES) {
+        details.result = {};
+        await details.persist();
+        return html(res, 401, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Too many wrong codes; sign in again.' }));
+      }
+      await details.persist();
+      return html(res, 401, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: `That code is not valid (${MAX_PAGE_CODE_FAILURES - pending.failures} attempts left).` }));
     }
     if (action === '/consent' && prompt === 'consent') {
       const accountId = details.session?.accountId;

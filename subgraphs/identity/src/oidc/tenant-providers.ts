@@ -56,7 +56,8 @@ export function createTenantProviders(deps: {
       jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
       cookies: { keys: deps.cookieKeys },
       scopes: SCOPES,
-      claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+      // amr tells relying parties whether a second factor was used.
+      claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'] },
       // Public clients must use PKCE; confidential ones too: there is no reason not to.
       pkce: { required: () => true },
       rotateRefreshToken: true,
