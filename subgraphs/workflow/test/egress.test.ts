@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Json, MappingScope } from '@tansu/subgraph-workflow/definitions/mapping';
 import type { StepDefinition } from '@tansu/subgraph-workflow/definitions/workflow-definition';
-import { isBlockedAddress } from '@tansu/subgraph-workflow/engine/egress';
+import { isBlockedAddress } from '@tansu/platform/http/egress';
 import { createStepRunners, StepError, type StepContext } from '@tansu/subgraph-workflow/engine/step-runners';
 
 describe('isBlockedAddress', () => {

@@ -1,7 +1,7 @@
 import { Agent, fetch } from 'undici';
 import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import type { StepDefinition } from '../definitions/workflow-definition.ts';
-import { EgressDeniedError, guardedConnector } from './egress.ts';
+import { EgressDeniedError, guardedConnector } from '@tansu/platform/http/egress';
 import type { StepFailure } from './run-engine.ts';
 
 export interface StepContext {
