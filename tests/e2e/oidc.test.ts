@@ -5,48 +5,12 @@ import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, signUp } from '../support/graphql-client.ts';
 import { enrollTotp, nextTotp } from '../support/mfa.ts';
+import { Browser } from '../support/browser.ts';
 
 // A real relying party (openid-client) signs a user in at acme's issuer, through the router.
 // A one-second grace window for reused refresh tokens, so the test can step past it.
 const ctx = useTestStack({ TANSU_REFRESH_REUSE_GRACE: '1' }, { publicRouter: true });
 const REDIRECT = 'http://localhost:8080/callback';
-
-/** A browser's cookie jar and redirect-following, reduced to what the flow needs. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    let body: string | undefined;
-    if (init.form !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(init.form).toString();
-    }
-    const response = await fetch(url, { method: init.method ?? 'GET', headers, body, redirect: 'manual' });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      if (/expires=Thu, 01 Jan 1970/i.test(cookie) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-
-  /** Follows redirects until one leaves the server (the app's callback) or a page is shown. */
-  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ url: string; response: Response }> {
-    let current = url;
-    let response = await this.request(current, init);
-    for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops++) {
-      current = new URL(response.headers.get('location')!, current).toString();
-      if (current.startsWith(REDIRECT)) return { url: current, response };
-      response = await this.request(current);
-    }
-    return { url: current, response };
-  }
-}
 
 describe('OpenID Connect at a tenant issuer, through the router', () => {
   let seed: TwoTenants;
@@ -75,7 +39,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
   it('completes authorization code + PKCE, refreshes, and the access token works at the router', async () => {
     const config = await discover('acme', clientId);
     const { authorize, verifier } = await offlineAuthorization(config);
-    const browser = new Browser();
+    const browser = new Browser(REDIRECT);
     const loginStep = await browser.follow(authorize.toString());
     assert.equal(loginStep.response.status, 200);
     const loginHtml = await loginStep.response.text();
@@ -125,7 +89,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
 
   async function signInAtIssuer(config: oidc.Configuration) {
     const { authorize, verifier } = await offlineAuthorization(config);
-    const browser = new Browser();
+    const browser = new Browser(REDIRECT);
     const login = await browser.follow(authorize.toString());
     const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
     let step = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
@@ -188,7 +152,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const config = await discover('globex', clientId);
     const verifier = oidc.randomPKCECodeVerifier();
     const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
-    const result = await new Browser().follow(authorize.toString());
+    const result = await new Browser(REDIRECT).follow(authorize.toString());
     assert.equal(result.response.status, 400);
     assert.match(await result.response.text(), /invalid_client/);
   });
@@ -196,7 +160,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
   it('requires PKCE', async () => {
     const config = await discover('acme', clientId);
     const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid' });
-    const result = await new Browser().follow(authorize.toString());
+    const result = await new Browser(REDIRECT).follow(authorize.toString());
     assert.ok(result.url.startsWith(REDIRECT) ? /error=invalid_request/.test(result.url) : result.response.status === 400, result.url);
   });
 
@@ -220,7 +184,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
       const verifier = oidc.randomPKCECodeVerifier();
       const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
-      const browser = new Browser();
+      const browser = new Browser(REDIRECT);
       const login = await browser.follow(authorize.toString());
       const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
       const refused = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
@@ -238,7 +202,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const { secret } = await enrollTotp(url, user.accessToken);
     const config = await discover('acme', clientId);
     const { authorize, verifier } = await offlineAuthorization(config);
-    const browser = new Browser();
+    const browser = new Browser(REDIRECT);
     const login = await browser.follow(authorize.toString());
     const action = new URL(/action="([^"]+)"/.exec(await login.response.text())![1]!, ctx.stack.routerUrl).toString();
     const codePage = await browser.request(action, { method: 'POST', form: { email: 'totp@acme.test', password: 'totp-password' } });
@@ -262,7 +226,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     assert.equal(tokens.claims()?.email, 'totp@acme.test');
 
     // Skipping the code page is not a way in: the code step is the only one that finishes.
-    const other = new Browser();
+    const other = new Browser(REDIRECT);
     const again = await other.follow(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).toString());
     const againAction = new URL(/action="([^"]+)"/.exec(await again.response.text())![1]!, ctx.stack.routerUrl).toString();
     await other.request(againAction, { method: 'POST', form: { email: 'totp@acme.test', password: 'totp-password' } });

@@ -9,12 +9,16 @@ import type { Mailer } from '@tansu/platform/mail/mailer';
 import { createAuthService } from './auth-service.ts';
 import { createAccountFlows } from './email/account-flows.ts';
 import { createMfaService } from './mfa/mfa-service.ts';
+import { createFederationRoutes } from './federation/federation-routes.ts';
+import { createIdentityProviders } from './federation/identity-providers.ts';
+import { createUpstreamClients } from './federation/upstream-clients.ts';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
 import { createCredentialGuard } from './credential-guard.ts';
 import { createJwksRoute } from './jwks-route.ts';
 import { createKeyRotation } from './key-rotation.ts';
 import { createClientService } from './oidc/client-service.ts';
 import { createOidcRoutes } from './oidc/oidc-routes.ts';
+import { sendHtml } from './oidc/interaction-pages.ts';
 import { createTenantProviders } from './oidc/tenant-providers.ts';
 import { createIdentityResolvers, createUserLoader, type IdentityContext } from './resolvers.ts';
 
@@ -31,7 +35,7 @@ export async function createIdentitySubgraph(deps: {
   limiter?: RateLimiter;
   config: Pick<
     TansuConfig,
-    'publicUrl' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshReuseGraceSeconds' | 'limits' | 'lockoutThreshold' | 'lockoutSeconds' | 'credentialRatePerMinute'
+    'publicUrl' | 'egressAllowPrivate' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshReuseGraceSeconds' | 'limits' | 'lockoutThreshold' | 'lockoutSeconds' | 'credentialRatePerMinute'
   >;
 }) {
   const { config } = deps;
@@ -64,18 +68,27 @@ export async function createIdentitySubgraph(deps: {
     logger: deps.logger,
   });
   const mfa = createMfaService({ db: deps.db, kek: deps.kek, auth, guard });
+  const upstream = createUpstreamClients({ allowPrivate: config.egressAllowPrivate });
+  const identityProviders = createIdentityProviders({ db: deps.db, kek: deps.kek, publicUrl: config.publicUrl, upstream });
+  const federation = createFederationRoutes({ db: deps.db, auth, mfa, identityProviders, upstream, publicUrl: config.publicUrl, logger: deps.logger, html: sendHtml });
   const clients = createClientService({ db: deps.db, kek: deps.kek });
   const rotation = createKeyRotation({ db: deps.db, kek: deps.kek, keys, providers });
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth, clients, rotation, flows, mfa),
+    resolvers: createIdentityResolvers(auth, clients, rotation, flows, mfa, identityProviders),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, mfa, logger: deps.logger })],
+    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, federation, logger: deps.logger })],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
-  return { server, auth };
+  return {
+    server: { server: server.server, listen: server.listen, close: async () => {
+      await server.close();
+      await upstream.close();
+    } },
+    auth,
+  };
 }

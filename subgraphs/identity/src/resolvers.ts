@@ -7,6 +7,7 @@ import type { AuthService, UserView } from './auth-service.ts';
 import type { AccountFlows, InvitationView } from './email/account-flows.ts';
 import type { KeyRotation } from './key-rotation.ts';
 import type { FactorView, MfaService } from './mfa/mfa-service.ts';
+import type { IdentityProviders } from './federation/identity-providers.ts';
 import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
 
 export interface IdentityContext extends SubgraphContext {
@@ -43,7 +44,7 @@ function clientView(client: ClientRecord) {
 }
 
 /** GraphQL over the auth service; every argument is validated before it reaches the domain. */
-export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation, flows: AccountFlows, mfa: MfaService) {
+export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation, flows: AccountFlows, mfa: MfaService, identityProviders: IdentityProviders) {
   return {
     Query: {
       clients: async (_: unknown, __: unknown, ctx: IdentityContext) => (await clients.list(ctx.caller)).map(clientView),
@@ -52,6 +53,8 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         return { nodes: page.users, endCursor: page.endCursor, hasMore: page.hasMore };
       },
       invitations: (_: unknown, __: unknown, ctx: IdentityContext) => flows.invitations(ctx.caller),
+      identityProviders: async (_: unknown, __: unknown, ctx: IdentityContext) =>
+        (await identityProviders.list(ctx.caller)).map((p) => ({ ...p, createdAt: p.createdAt.toISOString() })),
       mfaFactors: async (_: unknown, __: unknown, ctx: IdentityContext) => (await mfa.factors(ctx.caller)).map(factorView),
       me: (_: unknown, __: unknown, ctx: IdentityContext) => {
         const caller = requireTenantCaller(ctx.caller);
@@ -91,6 +94,11 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
       stepUp: (_: unknown, args: { code: string }, ctx: IdentityContext) => mfa.stepUp(ctx.caller, args.code, ctx.client),
       removeMfaFactor: (_: unknown, args: { id: string }, ctx: IdentityContext) => mfa.removeFactor(ctx.caller, args.id, ctx.client),
       regenerateRecoveryCodes: (_: unknown, __: unknown, ctx: IdentityContext) => mfa.regenerateRecoveryCodes(ctx.caller, ctx.client),
+      addIdentityProvider: async (_: unknown, { input }: { input: { slug: string; name: string; issuer: string; clientId: string; clientSecret: string; scopes?: string | null } }, ctx: IdentityContext) => {
+        const added = await identityProviders.add(ctx.caller, input);
+        return { ...added, createdAt: added.createdAt.toISOString() };
+      },
+      removeIdentityProvider: (_: unknown, args: { slug: string }, ctx: IdentityContext) => identityProviders.remove(ctx.caller, args.slug),
       revealClientSecret: (_: unknown, args: { clientId: string }, ctx: IdentityContext) => clients.revealSecret(ctx.caller, args.clientId),
     },
     Invitation: {

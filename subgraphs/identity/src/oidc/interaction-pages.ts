@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /** Server-rendered sign-in and consent pages: plain forms, no scripts, no outside assets. */
 export const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -11,7 +13,8 @@ export function page(title: string, body: string): string {
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
-export function loginPage(options: { action: string; tenantName: string; clientName: string; email?: string; error?: string }): string {
+export function loginPage(options: { action: string; tenantName: string; clientName: string; email?: string; error?: string; providers?: { href: string; name: string }[] }): string {
+  const providers = options.providers ?? [];
   return page(
     `Sign in to ${options.tenantName}`,
     `<p>${escapeHtml(options.clientName)} asks you to sign in.</p>
@@ -19,8 +22,14 @@ ${options.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml
 <form method="post" action="${escapeHtml(options.action)}">
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(options.email ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>`,
+<button type="submit">Sign in</button></form>${
+      providers.length === 0 ? '' : `\n<p>Or:</p><ul>${providers.map((p) => `<li><a href="${escapeHtml(p.href)}">Continue with ${escapeHtml(p.name)}</a></li>`).join('')}</ul>`
+    }`,
   );
+}
+
+export function federatedErrorPage(options: { tenantName: string; message: string }): string {
+  return page(`Sign in to ${options.tenantName}`, `<p class="error" role="alert">${escapeHtml(options.message)}</p>`);
 }
 
 export function consentPage(options: { action: string; clientName: string; scopes: string[] }): string {
@@ -40,4 +49,14 @@ ${options.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml
 <label for="code">Code</label><input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" required maxlength="32">
 <button type="submit">Verify</button></form>`,
   );
+}
+
+/** Our pages load nothing from anywhere and run no script. */
+export function sendHtml(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  });
+  res.end(body);
 }

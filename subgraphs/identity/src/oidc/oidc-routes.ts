@@ -8,12 +8,15 @@ import type { Tenant } from '@tansu/platform/tenants/entities';
 import type { AuthService } from '../auth-service.ts';
 import type { AccountFlows } from '../email/account-flows.ts';
 import { accountDonePage, accountFormPage, type AccountPage } from '../email/account-pages.ts';
+import type { FederationRoutes } from '../federation/federation-routes.ts';
+import type { IdentityProviders } from '../federation/identity-providers.ts';
 import type { MfaService } from '../mfa/mfa-service.ts';
-import { consentPage, loginPage, secondFactorPage } from './interaction-pages.ts';
+import { consentPage, loginPage, secondFactorPage, sendHtml } from './interaction-pages.ts';
 import { API_RESOURCE, type TenantProviders } from './tenant-providers.ts';
 
 const ISSUER_PATH = /^\/identity\/([a-z0-9-]{1,64})(\/.*)?$/;
-const INTERACTION = /^\/interaction\/([\w-]{1,100})(\/login|\/mfa|\/consent)?$/;
+const INTERACTION = /^\/interaction\/([\w-]{1,100})(\/login|\/mfa|\/consent|\/federated\/[a-z][a-z0-9-]{1,39})?$/;
+const FEDERATION_CALLBACK = /^\/federation\/([a-z][a-z0-9-]{1,39})\/callback$/;
 /** Wrong codes allowed on the issuer's second-factor page before the sign-in starts over. */
 const MAX_PAGE_CODE_FAILURES = 5;
 const ACCOUNT = /^\/account\/(verify-email|reset-password|accept-invitation)$/;
@@ -24,14 +27,7 @@ const DONE: Record<AccountPage, string> = {
   'accept-invitation': 'Your account is ready. Sign in with your email address and the password you chose.',
 };
 
-function html(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-  });
-  res.end(body);
-}
+const html = sendHtml;
 
 function originOf(req: IncomingMessage): RequestOrigin {
   const ip = req.headers[CLIENT_IP_HEADER];
@@ -48,7 +44,15 @@ async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
  * token, JWKS, userinfo, revocation, introspection, end-session) and its sign-in and consent
  * pages. Unknown tenants are 404.
  */
-export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthService; flows: AccountFlows; mfa: MfaService; logger: Logger }) {
+export function createOidcRoutes(deps: {
+  providers: TenantProviders;
+  auth: AuthService;
+  flows: AccountFlows;
+  mfa: MfaService;
+  identityProviders: IdentityProviders;
+  federation: FederationRoutes;
+  logger: Logger;
+}) {
   /** The pages emailed links open: GET shows the form, POST spends the token. */
   async function accountPage(req: IncomingMessage, res: ServerResponse, kind: AccountPage, tenant: Tenant) {
     if (req.method === 'GET') {
@@ -80,8 +84,14 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
     const clientName = (client?.clientName as string | undefined) ?? String(details.params.client_id);
     const base = `/identity/${slug}/interaction/${uid}`;
     const prompt = details.prompt.name;
+    if (req.method === 'GET' && prompt === 'login' && action?.startsWith('/federated/') === true) {
+      return deps.federation.start(res, provider, tenant, details, action.slice('/federated/'.length));
+    }
     if (req.method === 'GET') {
-      if (prompt === 'login') return html(res, 200, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName }));
+      if (prompt === 'login') {
+        const providers = (await deps.identityProviders.forSignIn(tenant.id)).map((p) => ({ href: `${base}/federated/${p.slug}`, name: p.name }));
+        return html(res, 200, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, providers }));
+      }
       return html(res, 200, consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean) }));
     }
     if (action === '/login' && prompt === 'login') {
@@ -148,15 +158,18 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
     if (match === null) return false;
     const slug = match[1]!;
     const rest = match[2] ?? '/';
-    const tp = await deps.providers.forSlug(slug);
+    const cached = await deps.providers.forSlug(slug);
     // The cached provider outlives a status change: the tenant's state is read per request.
     let state: 'ACTIVE' | 'SUSPENDED' | 'DELETED' = 'DELETED';
-    if (tp !== null) {
+    let tp = cached;
+    if (cached !== null) {
       try {
         const current = await deps.auth.tenantBySlug(slug);
         // A slug purged and provisioned again is another tenant: its provider is rebuilt.
-        state = current.id === tp.tenant.id ? 'ACTIVE' : 'DELETED';
-        if (current.id !== tp.tenant.id) deps.providers.forget(slug);
+        state = current.id === cached.tenant.id ? 'ACTIVE' : 'DELETED';
+        if (current.id !== cached.tenant.id) deps.providers.forget(slug);
+        // The pages act on the tenant as it is now (settings included), not as it was cached.
+        tp = { provider: cached.provider, tenant: current };
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code !== 'FORBIDDEN' && code !== 'NOT_FOUND') throw error;
@@ -173,6 +186,16 @@ export function createOidcRoutes(deps: { providers: TenantProviders; auth: AuthS
         await accountPage(req, res, account[1] as AccountPage, tp.tenant);
       } catch (error) {
         deps.logger.error({ err: error, tenant: slug }, 'account page failed');
+        if (!res.headersSent) html(res, 500, accountDonePage({ tenantName: tp.tenant.name, message: 'Something went wrong; try again in a moment.' }));
+      }
+      return true;
+    }
+    const upstream = FEDERATION_CALLBACK.exec(rest);
+    if (upstream !== null && req.method === 'GET') {
+      try {
+        await deps.federation.callback(req, res, tp.provider, tp.tenant, upstream[1]!, originOf(req));
+      } catch (error) {
+        deps.logger.error({ err: error, tenant: slug }, 'upstream sign-in failed');
         if (!res.headersSent) html(res, 500, accountDonePage({ tenantName: tp.tenant.name, message: 'Something went wrong; try again in a moment.' }));
       }
       return true;

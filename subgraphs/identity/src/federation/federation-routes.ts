@@ -1,0 +1,112 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as client from 'openid-client';
+import type Provider from 'oidc-provider';
+import type { RequestOrigin } from '@tansu/platform/audit/audit-log';
+import type { Database } from '@tansu/platform/db/database';
+import { TansuError } from '@tansu/platform/errors';
+import type { Logger } from '@tansu/platform/logger';
+import type { Tenant } from '@tansu/platform/tenants/entities';
+import type { AuthService } from '../auth-service.ts';
+import type { MfaService } from '../mfa/mfa-service.ts';
+import { federatedErrorPage, secondFactorPage } from '../oidc/interaction-pages.ts';
+import { userForUpstream } from './federated-accounts.ts';
+import { federationCallbackUrl, type IdentityProviders } from './identity-providers.ts';
+import type { UpstreamClients } from './upstream-clients.ts';
+
+/** What the sign-in remembers (server-side, in its interaction) while the browser is upstream. */
+interface PendingUpstream {
+  idp: string;
+  state: string;
+  nonce: string;
+  verifier: string;
+}
+
+type Html = (res: ServerResponse, status: number, body: string) => void;
+
+/**
+ * "Continue with …" on a tenant's sign-in page: the browser goes to the upstream provider
+ * (code flow with PKCE, state and nonce) and comes back to our callback, where the upstream
+ * account is linked to one of the tenant's users and the sign-in resumes.
+ */
+export function createFederationRoutes(deps: {
+  db: Database;
+  auth: AuthService;
+  mfa: MfaService;
+  identityProviders: IdentityProviders;
+  upstream: UpstreamClients;
+  publicUrl: string;
+  logger: Logger;
+  html: Html;
+}) {
+  const { html } = deps;
+
+  /** GET /identity/{slug}/interaction/{uid}/federated/{idp}: leave for the upstream provider. */
+  async function start(res: ServerResponse, provider: Provider, tenant: Tenant, details: Awaited<ReturnType<Provider['interactionDetails']>>, idp: string): Promise<void> {
+    const record = await deps.identityProviders.find(tenant.id, idp);
+    if (record === null) return html(res, 404, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in option does not exist.' }));
+    let config: client.Configuration;
+    try {
+      config = await deps.upstream.config(record);
+    } catch (error) {
+      deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream discovery failed');
+      return html(res, 502, federatedErrorPage({ tenantName: tenant.name, message: `${record.name} cannot be reached; try again later or sign in with your password.` }));
+    }
+    const pending: PendingUpstream = { idp, state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier() };
+    details.result = { upstream: pending };
+    await details.persist();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: federationCallbackUrl(deps.publicUrl, tenant.slug, idp),
+      scope: record.scopes,
+      code_challenge: await client.calculatePKCECodeChallenge(pending.verifier),
+      code_challenge_method: 'S256',
+      // The interaction id rides in the state: the callback finds the sign-in it belongs to.
+      state: `${details.uid}.${pending.state}`,
+      nonce: pending.nonce,
+    });
+    res.writeHead(303, { location: url.toString(), 'cache-control': 'no-store' }).end();
+  }
+
+  /** GET /identity/{slug}/federation/{idp}/callback: back from upstream; link the account and resume. */
+  async function callback(req: IncomingMessage, res: ServerResponse, provider: Provider, tenant: Tenant, idp: string, origin: RequestOrigin): Promise<void> {
+    const current = new URL(`${deps.publicUrl}${(req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'}`);
+    const [uid, state] = (current.searchParams.get('state') ?? '').split('.');
+    const interaction = uid === undefined || uid === '' ? undefined : await provider.Interaction.find(uid);
+    const pending = (interaction?.result as { upstream?: PendingUpstream } | undefined)?.upstream;
+    if (interaction === undefined || pending === undefined || pending.idp !== idp || pending.state !== state) {
+      return html(res, 400, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in expired or did not start here; start again.' }));
+    }
+    const upstreamError = current.searchParams.get('error');
+    if (upstreamError !== null) return html(res, 401, federatedErrorPage({ tenantName: tenant.name, message: `The other provider did not sign you in (${upstreamError.slice(0, 60)}).` }));
+    const record = await deps.identityProviders.find(tenant.id, idp);
+    if (record === null) return html(res, 404, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in option was removed; start again.' }));
+    let claims: client.IDToken | undefined;
+    try {
+      const config = await deps.upstream.config(record);
+      const tokens = await client.authorizationCodeGrant(config, current, { pkceCodeVerifier: pending.verifier, expectedState: `${uid}.${state}`, expectedNonce: pending.nonce, idTokenExpected: true });
+      claims = tokens.claims();
+    } catch (error) {
+      deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream code exchange failed');
+    }
+    if (claims === undefined) return html(res, 401, federatedErrorPage({ tenantName: tenant.name, message: `${record.name} did not confirm the sign-in; start again.` }));
+    let userId: string;
+    try {
+      userId = (await userForUpstream(deps, tenant, record, claims, origin)).id;
+    } catch (error) {
+      if (error instanceof TansuError && error.expose) return html(res, error.status, federatedErrorPage({ tenantName: tenant.name, message: error.message }));
+      throw error;
+    }
+    const ttl = Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
+    // An account with a second factor still proves it here.
+    if ((await deps.mfa.secondStep(tenant, userId)) === 'verify') {
+      interaction.result = { pendingSecondFactor: { accountId: userId, failures: 0 } };
+      await interaction.save(ttl);
+      return html(res, 200, secondFactorPage({ action: `/identity/${tenant.slug}/interaction/${uid}/mfa`, tenantName: tenant.name }));
+    }
+    interaction.result = { login: { accountId: userId, amr: ['fed'] } };
+    await interaction.save(ttl);
+    res.writeHead(303, { location: interaction.returnTo, 'cache-control': 'no-store' }).end();
+  }
+
+  return { start, callback };
+}
+export type FederationRoutes = ReturnType<typeof createFederationRoutes>;

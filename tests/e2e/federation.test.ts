@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { useTestStack } from '../support/test-stack.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
+import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
+import { Browser } from '../support/browser.ts';
+import { startUpstreamIdp } from '../support/upstream-idp.ts';
+
+// Our issuer must reach the upstream provider on loopback, and the browser must reach our router.
+const ctx = useTestStack({ TANSU_EGRESS_ALLOW_PRIVATE: 'true' }, { publicRouter: true });
+const REDIRECT = 'http://localhost:8080/callback';
+const ADD = 'mutation($i: AddIdentityProviderInput!) { addIdentityProvider(input: $i) { slug name issuer redirectUri } }';
+
+describe('signing in with an external OpenID provider', () => {
+  let seed: TwoTenants;
+  let owner: string;
+  let clientId: string;
+  let upstream: Awaited<ReturnType<typeof startUpstreamIdp>>;
+
+  before(async () => {
+    const url = ctx.stack.graphqlUrl;
+    seed = await seedTwoTenants(url);
+    await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'OWNER');
+    owner = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
+    upstream = await startUpstreamIdp({
+      clientId: 'acme-at-corp',
+      clientSecret: 'corp-client-secret',
+      redirectUri: `${ctx.stack.routerUrl}/identity/acme/federation/corp/callback`,
+      accounts: {
+        'corp-newbie': { email: 'newbie@corp.test', email_verified: true },
+        'corp-alice': { email: 'alice@acme.test', email_verified: true },
+        'corp-mallory': { email: 'bob@acme.test', email_verified: false },
+        'corp-stranger': { email: 'stranger@corp.test', email_verified: true },
+      },
+    });
+    clientId = dataOf(
+      await gql<{ createClient: { client: { clientId: string } } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', {
+        token: owner,
+        variables: { i: { name: 'Acme SPA', type: 'PUBLIC', redirectUris: [REDIRECT] } },
+      }),
+    ).createClient.client.clientId;
+  });
+
+  after(() => upstream.stop());
+
+  it("is configured by the tenant's owners and admins, checked by discovery, and invisible to other tenants", async () => {
+    const url = ctx.stack.graphqlUrl;
+    const input = { slug: 'corp', name: 'Corp SSO', issuer: upstream.issuer, clientId: 'acme-at-corp', clientSecret: 'corp-client-secret' };
+    expectError(await gql(url, ADD, { token: seed.bob.accessToken, variables: { i: input } }), 'FORBIDDEN');
+    const unreachable = expectError(await gql(url, ADD, { token: owner, variables: { i: { ...input, issuer: 'http://127.0.0.1:1' } } }), 'BAD_USER_INPUT');
+    assert.match(unreachable.message, /discovery failed/);
+    expectError(await gql(url, ADD, { token: owner, variables: { i: { ...input, scopes: 'email' } } }), 'BAD_USER_INPUT');
+    const added = dataOf(await gql<{ addIdentityProvider: { slug: string; redirectUri: string } }>(url, ADD, { token: owner, variables: { i: input } })).addIdentityProvider;
+    assert.equal(added.redirectUri, `${ctx.stack.routerUrl}/identity/acme/federation/corp/callback`);
+    expectError(await gql(url, ADD, { token: owner, variables: { i: input } }), 'CONFLICT');
+
+    await setRole(url, seed.admin.accessToken, 'globex', seed.bob.user.id, 'OWNER');
+    const globexOwner = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;
+    assert.deepEqual(dataOf(await gql<{ identityProviders: unknown[] }>(url, '{ identityProviders { slug } }', { token: globexOwner })).identityProviders, []);
+    const stored = await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute<{ client_secret_sealed: string }[]>(`select client_secret_sealed from identity.identity_providers`));
+    assert.ok(!stored[0]!.client_secret_sealed.includes('corp-client-secret'), 'the client secret is sealed at rest');
+  });
+
+  /** The whole round trip a user makes: our sign-in page, the upstream's, and back to the app. */
+  async function signInUpstream(login: string): Promise<{ status: number; text: string; tokens?: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers }> {
+    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    const verifier = oidc.randomPKCECodeVerifier();
+    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const browser = new Browser(REDIRECT);
+    const page = await (await browser.follow(authorize.toString())).response.text();
+    const link = /<a href="([^"]+)">Continue with Corp SSO<\/a>/.exec(page)?.[1];
+    assert.ok(link, 'the sign-in page offers the provider');
+    // To the upstream provider's sign-in page, and through its login and consent.
+    let step = await browser.follow(new URL(link, ctx.stack.routerUrl).toString());
+    assert.ok(step.url.startsWith(upstream.issuer), `went to ${step.url}`);
+    for (const prompt of ['login', 'consent']) {
+      const form = /action="([^"]+)"/.exec(await step.response.text())?.[1];
+      if (form === undefined || step.url.startsWith(REDIRECT)) break;
+      step = await browser.follow(new URL(form, step.url).toString(), { method: 'POST', form: prompt === 'login' ? { prompt, login, password: 'anything' } : { prompt } });
+      if (!step.url.startsWith(upstream.issuer)) break;
+    }
+    // Back at our issuer: consent for the app, then the app's callback.
+    if (!step.url.startsWith(REDIRECT) && step.response.status === 200) {
+      const text = await step.response.text();
+      const consent = /action="([^"]+\/consent)"/.exec(text)?.[1];
+      if (consent === undefined) return { status: step.response.status, text };
+      step = await browser.follow(new URL(consent, ctx.stack.routerUrl).toString(), { method: 'POST', form: {} });
+    }
+    if (!step.url.startsWith(REDIRECT)) return { status: step.response.status, text: await step.response.text() };
+    return { status: 200, text: '', tokens: await oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: verifier }) };
+  }
+
+  it('creates an account for a new address the provider confirmed, and finds it again by the provider account', async () => {
+    const first = await signInUpstream('corp-newbie');
+    assert.ok(first.tokens, first.text);
+    assert.equal(first.tokens.claims()?.email, 'newbie@corp.test');
+    assert.deepEqual(first.tokens.claims()?.amr, ['fed']);
+    const me = dataOf(await gql<{ me: { email: string; roles: string[]; emailVerified: boolean } }>(ctx.stack.graphqlUrl, '{ me { email roles emailVerified } }', { token: first.tokens.access_token })).me;
+    assert.deepEqual(me, { email: 'newbie@corp.test', roles: ['VIEWER'], emailVerified: true });
+    const again = await signInUpstream('corp-newbie');
+    assert.equal(again.tokens?.claims()?.sub, first.tokens.claims()?.sub);
+    // The account has no password: only the provider signs it in.
+    expectError(await gql(ctx.stack.graphqlUrl, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'newbie@corp.test', password: '!federated' } } }), 'UNAUTHENTICATED');
+  });
+
+  it('links an existing account by a confirmed address, never by an unconfirmed one', async () => {
+    const linked = await signInUpstream('corp-alice');
+    assert.equal(linked.tokens?.claims()?.sub, seed.alice.user.id);
+    const refused = await signInUpstream('corp-mallory');
+    assert.equal(refused.status, 403);
+    assert.match(refused.text, /did not confirm an email address/);
+    const links = await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute<{ subject: string }[]>(`select subject from identity.user_identities order by subject`));
+    assert.deepEqual(links.map((l) => l.subject), ['corp-alice', 'corp-newbie']);
+  });
+
+  it('creates no account when the tenant is closed to sign-up', async () => {
+    dataOf(await gql(ctx.stack.graphqlUrl, 'mutation { updateTenantSettings(input: { selfSignUp: false }) { slug } }', { token: owner }));
+    const refused = await signInUpstream('corp-stranger');
+    assert.equal(refused.status, 403);
+    assert.match(refused.text, /ask for an invitation/);
+  });
+
+  it('refuses a callback that did not start here', async () => {
+    const forged = await fetch(`${ctx.stack.routerUrl}/identity/acme/federation/corp/callback?code=abc&state=nope.nope`);
+    assert.equal(forged.status, 400);
+    assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/globex/federation/corp/callback?code=abc&state=x.y`)).status, 400);
+  });
+});
