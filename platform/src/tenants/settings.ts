@@ -11,6 +11,12 @@ export interface TenantSettings {
   emailVerificationRequired: boolean;
   /** Whether every user must sign in with a second factor (those without one set it up at sign-in). */
   mfaRequired: boolean;
+  /**
+   * Where the tenant's apps call WebAuthn: the relying-party id (a domain, e.g. acme.com) and
+   * the exact origins (https://app.acme.com). Null and empty mean the platform's public URL.
+   */
+  passkeyRpId: string | null;
+  passkeyOrigins: string[];
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -19,9 +25,12 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   sessionLifetimeSeconds: null,
   emailVerificationRequired: false,
   mfaRequired: false,
+  passkeyRpId: null,
+  passkeyOrigins: [],
 };
 
 const PASSWORD_MIN = { low: 8, high: 128 };
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const SESSION = { low: 300, high: 90 * 86_400 };
 
 export function settingsOf(tenant: { settings?: Partial<TenantSettings> | null }): TenantSettings {
@@ -42,6 +51,26 @@ export function validateSettingsPatch(input: Record<string, unknown>): Partial<T
   if (input.mfaRequired != null) {
     if (typeof input.mfaRequired !== 'boolean') throw errors.badInput('mfaRequired', 'must be true or false');
     patch.mfaRequired = input.mfaRequired;
+  }
+  if (input.passkeyRpId !== undefined) {
+    const rpId = input.passkeyRpId;
+    if (rpId !== null && (typeof rpId !== 'string' || !DOMAIN.test(rpId))) throw errors.badInput('passkeyRpId', 'must be a domain name such as acme.com');
+    patch.passkeyRpId = rpId as string | null;
+  }
+  if (input.passkeyOrigins != null) {
+    const origins = input.passkeyOrigins;
+    if (!Array.isArray(origins) || origins.length > 10) throw errors.badInput('passkeyOrigins', 'must be a list of at most 10 origins');
+    patch.passkeyOrigins = origins.map((origin, i) => {
+      let url: URL;
+      try {
+        url = new URL(String(origin));
+      } catch {
+        throw errors.badInput(`passkeyOrigins[${i}]`, 'is not an origin');
+      }
+      const local = url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
+      if ((url.protocol !== 'https:' && !local) || url.origin !== String(origin).replace(/\/$/, '')) throw errors.badInput(`passkeyOrigins[${i}]`, 'must be an https origin (scheme, host and port only)');
+      return url.origin;
+    });
   }
   if (input.passwordMinLength != null) {
     const n = input.passwordMinLength;

@@ -3,10 +3,24 @@ import { Kind, type FragmentDefinitionNode, type SelectionSetNode } from 'graphq
 import { errors } from '@tansu/platform/errors';
 import type { RouterContext } from '../router-context.ts';
 
-/** Root fields an anonymous caller may use: signing up and in, and the flows that arrive by email. */
+/** Root fields an anonymous caller may use: signing up and in (every step of it), and the flows that arrive by email. */
 export const DEFAULT_PUBLIC_FIELDS: Record<string, readonly string[]> = {
   query: ['__typename'],
-  mutation: ['signUp', 'signIn', 'refreshToken', 'verifyEmail', 'requestPasswordReset', 'resetPassword', 'acceptInvitation', 'verifyMfa', 'enrollTotp', 'confirmTotp', '__typename'],
+  mutation: [
+    'signUp',
+    'signIn',
+    'refreshToken',
+    'verifyEmail',
+    'requestPasswordReset',
+    'resetPassword',
+    'acceptInvitation',
+    'verifyMfa',
+    'enrollTotp',
+    'confirmTotp',
+    'startPasskeySignIn',
+    'finishPasskeySignIn',
+    '__typename',
+  ],
   subscription: [],
 };
 

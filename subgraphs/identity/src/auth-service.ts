@@ -237,7 +237,7 @@ export function createAuthService(deps: {
       if (outcome.result !== undefined) return outcome.result;
       throw new TansuError(
         'MFA_REQUIRED',
-        outcome.enroll ? 'This tenant requires a second factor: set one up with enrollTotp and confirmTotp, passing mfaToken' : 'Enter a code from your authenticator (or a recovery code) with verifyMfa, passing mfaToken',
+        outcome.enroll ? 'This tenant requires a second factor: set one up with enrollTotp and confirmTotp, passing mfaToken' : 'Finish signing in with verifyMfa (a code from your authenticator, or a recovery code) or with a passkey (startPasskeySignIn), passing mfaToken',
         { extensions: { mfaToken: outcome.mfaToken, enroll: outcome.enroll } },
       );
     },

@@ -9,6 +9,7 @@ import type { Mailer } from '@tansu/platform/mail/mailer';
 import { createAuthService } from './auth-service.ts';
 import { createAccountFlows } from './email/account-flows.ts';
 import { createMfaService } from './mfa/mfa-service.ts';
+import { createPasskeys } from './mfa/passkeys.ts';
 import { createFederationRoutes } from './federation/federation-routes.ts';
 import { createIdentityProviders } from './federation/identity-providers.ts';
 import { createUpstreamClients } from './federation/upstream-clients.ts';
@@ -76,7 +77,7 @@ export async function createIdentitySubgraph(deps: {
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth, clients, rotation, flows, mfa, identityProviders),
+    resolvers: createIdentityResolvers(auth, clients, rotation, flows, mfa, identityProviders, createPasskeys({ db: deps.db, auth, publicUrl: config.publicUrl, guard })),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,

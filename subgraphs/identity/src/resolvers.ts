@@ -8,6 +8,7 @@ import type { AccountFlows, InvitationView } from './email/account-flows.ts';
 import type { KeyRotation } from './key-rotation.ts';
 import type { FactorView, MfaService } from './mfa/mfa-service.ts';
 import type { IdentityProviders } from './federation/identity-providers.ts';
+import type { Passkeys } from './mfa/passkeys.ts';
 import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
 
 export interface IdentityContext extends SubgraphContext {
@@ -44,7 +45,15 @@ function clientView(client: ClientRecord) {
 }
 
 /** GraphQL over the auth service; every argument is validated before it reaches the domain. */
-export function createIdentityResolvers(auth: AuthService, clients: ClientService, rotation: KeyRotation, flows: AccountFlows, mfa: MfaService, identityProviders: IdentityProviders) {
+export function createIdentityResolvers(
+  auth: AuthService,
+  clients: ClientService,
+  rotation: KeyRotation,
+  flows: AccountFlows,
+  mfa: MfaService,
+  identityProviders: IdentityProviders,
+  passkeys: Passkeys,
+) {
   return {
     Query: {
       clients: async (_: unknown, __: unknown, ctx: IdentityContext) => (await clients.list(ctx.caller)).map(clientView),
@@ -98,6 +107,14 @@ export function createIdentityResolvers(auth: AuthService, clients: ClientServic
         const added = await identityProviders.add(ctx.caller, input);
         return { ...added, createdAt: added.createdAt.toISOString() };
       },
+      startPasskeyRegistration: (_: unknown, __: unknown, ctx: IdentityContext) => passkeys.startRegistration(ctx.caller),
+      finishPasskeyRegistration: async (_: unknown, { input }: { input: { challengeId: string; response: string; name?: string | null } }, ctx: IdentityContext) => {
+        const done = await passkeys.finishRegistration(ctx.caller, input, ctx.client);
+        return { factor: factorView({ id: done.factor.id, kind: 'webauthn', name: done.factor.name, createdAt: done.factor.createdAt, lastUsedAt: null }), recoveryCodes: done.recoveryCodes };
+      },
+      startPasskeySignIn: (_: unknown, { input }: { input: { tenant: string; mfaToken?: string | null } }, ctx: IdentityContext) => passkeys.startSignIn(input, ctx.client),
+      finishPasskeySignIn: (_: unknown, { input }: { input: { tenant: string; challengeId: string; response: string; mfaToken?: string | null } }, ctx: IdentityContext) =>
+        passkeys.finishSignIn(input, ctx.client),
       removeIdentityProvider: (_: unknown, args: { slug: string }, ctx: IdentityContext) => identityProviders.remove(ctx.caller, args.slug),
       revealClientSecret: (_: unknown, args: { clientId: string }, ctx: IdentityContext) => clients.revealSecret(ctx.caller, args.clientId),
     },

@@ -13,6 +13,7 @@ import { Migration0012EmailTokens } from './0012-email-tokens.ts';
 import { Migration0013PlansAndUsage } from './0013-plans-and-usage.ts';
 import { Migration0014Mfa } from './0014-mfa.ts';
 import { Migration0015IdentityProviders } from './0015-identity-providers.ts';
+import { Migration0016Passkeys } from './0016-passkeys.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   { name: '0013-plans-and-usage', class: Migration0013PlansAndUsage },
   { name: '0014-mfa', class: Migration0014Mfa },
   { name: '0015-identity-providers', class: Migration0015IdentityProviders },
+  { name: '0016-passkeys', class: Migration0016Passkeys },
 ];

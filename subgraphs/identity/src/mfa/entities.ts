@@ -14,6 +14,7 @@ export const MfaFactorEntity = defineEntity({
     credentialId: p.string().nullable(),
     publicKey: p.text().nullable(),
     signCount: p.bigint('number').default(0),
+    transports: p.array().nullable(),
     lastUsedStep: p.bigint('number').nullable(),
     confirmedAt: p.datetime().nullable(),
     lastUsedAt: p.datetime().nullable(),
@@ -53,4 +54,20 @@ export const MfaChallengeEntity = defineEntity({
 });
 export type MfaChallenge = InferEntity<typeof MfaChallengeEntity>;
 
-export const mfaEntities = [MfaFactorEntity, RecoveryCodeEntity, MfaChallengeEntity];
+export const WebAuthnChallengeEntity = defineEntity({
+  name: 'WebAuthnChallenge',
+  tableName: 'webauthn_challenges',
+  schema: 'identity',
+  properties: {
+    id: p.uuid().primary(),
+    tenantId: p.uuid(),
+    userId: p.uuid().nullable(),
+    purpose: p.string().$type<'register' | 'authenticate'>(),
+    challenge: p.string(),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+
+export const mfaEntities = [MfaFactorEntity, RecoveryCodeEntity, MfaChallengeEntity, WebAuthnChallengeEntity];
