@@ -55,7 +55,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 };
 
 /** Extensions a client may see besides the code: which field, which quota, when to retry, how to finish signing in. */
-export const PUBLIC_EXTENSIONS = ['field', 'quota', 'limit', 'used', 'requested', 'plan', 'retryAfter', 'mfaToken', 'enroll', 'stepUp'] as const;
+export const PUBLIC_EXTENSIONS = ['field', 'quota', 'limit', 'used', 'requested', 'plan', 'retryAfter', 'mfaToken', 'enroll', 'stepUp', 'scope'] as const;
 
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code];

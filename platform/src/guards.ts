@@ -1,6 +1,7 @@
 import type { CallerContext } from './context-token.ts';
 import { TansuError, errors } from './errors.ts';
 import { PLATFORM_TENANT_SLUG } from './tenants/tenant-registry.ts';
+import type { Role } from './tenants/entities.ts';
 
 export interface TenantCaller extends CallerContext {
   tenantId: string;
@@ -16,6 +17,29 @@ export function requireTenantCaller(caller: CallerContext): TenantCaller {
   return caller as TenantCaller;
 }
 
+/** What an application acting for a user (a token issued to an OAuth client) may be granted. */
+export const API_SCOPES = ['tansu:read', 'tansu:write', 'tansu:admin'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Each role can do what the roles below it can. */
+const RANK: Record<string, number> = { VIEWER: 1, DEVELOPER: 2, ADMIN: 3, OWNER: 4 };
+const WHO: Record<Role, string> = { VIEWER: 'members', DEVELOPER: 'owners, admins and developers', ADMIN: 'owners and admins', OWNER: 'owners' };
+
+/**
+ * The one authorization check every subgraph makes: the caller holds at least `role` in their
+ * tenant, and when an application acts for them (a token issued to an OAuth client) it was
+ * granted `scope`. A user's own session is limited by their roles alone.
+ */
+export function authorize(caller: CallerContext, need: { role: Role; scope: ApiScope; action: string }): TenantCaller {
+  const c = requireTenantCaller(caller);
+  const rank = Math.max(0, ...c.roles.map((r) => RANK[r] ?? 0));
+  if (rank < RANK[need.role]!) throw errors.forbidden(`Only ${WHO[need.role]} may ${need.action}`);
+  if (c.clientId !== undefined && !c.scopes.includes(need.scope)) {
+    throw new TansuError('FORBIDDEN', `This application was not granted ${need.scope}, which it needs to ${need.action}`, { extensions: { scope: need.scope } });
+  }
+  return c;
+}
+
 export function isPlatformAdmin(caller: CallerContext): boolean {
   return caller.tenantSlug === PLATFORM_TENANT_SLUG && caller.roles.some((role) => role === 'OWNER' || role === 'ADMIN');
 }
@@ -23,7 +47,7 @@ export function isPlatformAdmin(caller: CallerContext): boolean {
 export function requirePlatformAdmin(caller: CallerContext): TenantCaller {
   const tenantCaller = requireTenantCaller(caller);
   if (!isPlatformAdmin(tenantCaller)) throw errors.forbidden('Only platform administrators may do this');
-  return tenantCaller;
+  return authorize(tenantCaller, { role: 'ADMIN', scope: 'tansu:admin', action: 'administer the platform' });
 }
 
 /** How recent a second factor must be for a sensitive operation (deleting a tenant, rotating keys, revealing a secret). */

@@ -69,16 +69,20 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const again = await gql<{ me: { id: string } }>(ctx.stack.graphqlUrl, '{ me { id } }', { token: refreshed.access_token });
     assert.equal(dataOf(again).me.id, seed.alice.user.id);
 
+    // The application was granted no API scope: it may not act in the API for alice.
+    const refused = expectError(await gql(ctx.stack.graphqlUrl, '{ tenant { slug } }', { token: tokens.access_token }), 'FORBIDDEN');
+    assert.equal(refused.extensions?.scope, 'tansu:read');
+
     // The access token of acme's issuer is refused with globex's tenant header.
     expectError(await gql(ctx.stack.graphqlUrl, '{ me { id } }', { token: tokens.access_token, headers: { 'x-tenant-id': 'globex' } }), 'FORBIDDEN');
   });
 
   /** An authorization request with PKCE that asks for a refresh token. */
-  async function offlineAuthorization(config: oidc.Configuration) {
+  async function offlineAuthorization(config: oidc.Configuration, scope = 'openid email offline_access') {
     const verifier = oidc.randomPKCECodeVerifier();
     const authorize = oidc.buildAuthorizationUrl(config, {
       redirect_uri: REDIRECT,
-      scope: 'openid email offline_access',
+      scope,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       // OpenID Connect grants offline_access (a refresh token) only with explicit consent.
@@ -87,8 +91,8 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     return { authorize, verifier };
   }
 
-  async function signInAtIssuer(config: oidc.Configuration) {
-    const { authorize, verifier } = await offlineAuthorization(config);
+  async function signInAtIssuer(config: oidc.Configuration, scope?: string) {
+    const { authorize, verifier } = await offlineAuthorization(config, scope);
     const browser = new Browser(REDIRECT);
     const login = await browser.follow(authorize.toString());
     const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
@@ -232,6 +236,21 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     await other.request(againAction, { method: 'POST', form: { email: 'totp@acme.test', password: 'totp-password' } });
     const consentWithoutCode = await other.request(againAction.replace(/\/login$/, '/consent'), { method: 'POST', form: {} });
     assert.equal(consentWithoutCode.status, 400);
+  });
+
+  it('lets an application act in the API only within the scopes the user granted it, and the user\'s role', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const tokens = await signInAtIssuer(await discover('acme', clientId), 'openid tansu:read');
+    assert.match(String(tokens.scope), /tansu:read/);
+    assert.equal(dataOf(await gql<{ tenant: { slug: string } }>(url, '{ tenant { slug } }', { token: tokens.access_token })).tenant.slug, 'acme');
+    const write = 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }';
+    const variables = { i: { name: 'from-app', steps: [{ id: 'a', type: 'log', with: { message: 'hi' } }] } };
+    const refused = expectError(await gql(url, write, { token: tokens.access_token, variables }), 'FORBIDDEN');
+    assert.equal(refused.extensions?.scope, 'tansu:write');
+    // With tansu:write granted, alice's own role (developer) is what allows it.
+    const writer = await signInAtIssuer(await discover('acme', clientId), 'openid tansu:read tansu:write');
+    dataOf(await gql(url, write, { token: writer.access_token, variables }));
+    expectError(await gql(url, '{ users { nodes { id } } }', { token: writer.access_token }), 'FORBIDDEN');
   });
 
   async function signUpOwner(url: string): Promise<string> {

@@ -1,7 +1,7 @@
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { TansuError, errors } from '@tansu/platform/errors';
-import { requireTenantCaller } from '@tansu/platform/guards';
+import { authorize } from '@tansu/platform/guards';
 import { LockMode } from '@mikro-orm/core';
 import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import { appendEvent } from '@tansu/platform/events/outbox';
@@ -292,8 +292,7 @@ export function createAuthService(deps: {
 
     /** A page of the caller's tenant's users, oldest first (owners and admins). */
     async listUsers(caller: CallerContext, first: number, after: string | null | undefined): Promise<{ users: UserView[]; endCursor: string | null; hasMore: boolean }> {
-      const c = requireTenantCaller(caller);
-      if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden("Only the tenant's owners and admins may list its users");
+      const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: "list the tenant's users" });
       if (!Number.isInteger(first) || first < 1 || first > 200) throw errors.badInput('first', 'must be between 1 and 200');
       let cursor: { createdAt: Date; id: string } | undefined;
       if (after != null) {
@@ -324,8 +323,7 @@ export function createAuthService(deps: {
      * changes themselves, a disabled caller changes nobody, and an enabled owner always remains.
      */
     async setDisabled(caller: CallerContext, userId: string, disabled: boolean): Promise<UserView> {
-      const c = requireTenantCaller(caller);
-      if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only owners and admins may disable users');
+      const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'disable users' });
       if (!UUID.test(userId)) throw errors.badInput('userId', 'is not a user id');
       return db.withTenant(c.tenantId, async (em) => {
         // Both rows locked in one order: two owners disabling each other are serialised, and

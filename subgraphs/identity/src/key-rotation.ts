@@ -1,12 +1,9 @@
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import { recordAudit } from '@tansu/platform/audit/audit-log';
-import { errors } from '@tansu/platform/errors';
-import { requireRecentMfa, requireTenantCaller } from '@tansu/platform/guards';
+import { authorize, requireRecentMfa } from '@tansu/platform/guards';
 import { generateSigningKey, rotateSigningKeys, type SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
 import type { TenantProviders } from './oidc/tenant-providers.ts';
-
-const ROTATORS = ['OWNER', 'ADMIN'];
 
 /**
  * Rotating a tenant's signing key: tokens signed before keep verifying (the retired key stays
@@ -16,8 +13,7 @@ const ROTATORS = ['OWNER', 'ADMIN'];
 export function createKeyRotation(deps: { db: Database; kek: Buffer; keys: SigningKeyCache; providers: TenantProviders }) {
   return {
     async rotate(caller: CallerContext): Promise<{ activeKid: string; nextKid: string }> {
-      const c = requireTenantCaller(caller);
-      if (!c.roles.some((r) => ROTATORS.includes(r))) throw errors.forbidden('Only owners and admins may rotate signing keys');
+      const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'rotate signing keys' });
       requireRecentMfa(c);
       const [fresh, successor] = await Promise.all([generateSigningKey(deps.kek, c.tenantId), generateSigningKey(deps.kek, c.tenantId)]);
       const rotated = await deps.db.withTenant(c.tenantId, async (em) => {

@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { Database } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { errors } from '@tansu/platform/errors';
-import { isPlatformAdmin, requirePlatformAdmin, requireRecentMfa, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
+import { authorize, isPlatformAdmin, requirePlatformAdmin, requireRecentMfa, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
 import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
@@ -10,6 +10,8 @@ import { settingsOf, validateSettingsPatch, type TenantSettings } from '@tansu/p
 import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
 import { findPlan, listPlans, type Plan, type QuotaName } from '@tansu/platform/quotas/plans';
 import { countedUsage, periodOf } from '@tansu/platform/quotas/usage-counters';
+
+const READ_TENANT = { role: 'VIEWER', scope: 'tansu:read', action: 'read the tenant' } as const;
 
 /** Where request counts live (Redis): the router counts, tenancy reads and announces limits. */
 export interface QuotaStore {
@@ -45,7 +47,7 @@ export function createTenancyService(deps: {
       if (tenant === null) throw errors.notFound('Tenant');
       return tenant.id;
     }
-    if (!isPlatformAdmin(c) && !c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden(`Only the tenant's owners and admins may ${what}`);
+    if (!isPlatformAdmin(c)) authorize(c, { role: 'ADMIN', scope: 'tansu:admin', action: what });
     return c.tenantId;
   }
 
@@ -120,7 +122,7 @@ export function createTenancyService(deps: {
 
     /** Each quota of the tenant with what is used of it now: its members, and platform administrators. */
     async usage(caller: CallerContext, tenant: Tenant): Promise<QuotaUsageView[]> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, READ_TENANT);
       if (c.tenantId !== tenant.id && !isPlatformAdmin(c)) throw errors.forbidden("Only the tenant's members may read its usage");
       const now = new Date();
       const [plan, counted, requests] = await Promise.all([
@@ -139,7 +141,7 @@ export function createTenancyService(deps: {
     },
 
     async current(caller: CallerContext): Promise<Tenant | null> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, READ_TENANT);
       return db.global((em) => em.findOne(TenantEntity, { id: c.tenantId }));
     },
 
@@ -202,7 +204,7 @@ export function createTenancyService(deps: {
 
     /** A tenant's settings: its own members, and platform administrators. */
     settings(caller: CallerContext, tenant: Tenant): TenantSettings {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, READ_TENANT);
       if (c.tenantId !== tenant.id && !isPlatformAdmin(c)) throw errors.forbidden("Only the tenant's members may read its settings");
       return settingsOf(tenant);
     },
@@ -217,8 +219,10 @@ export function createTenancyService(deps: {
 
     async members(caller: CallerContext, tenantId: string): Promise<Membership[]> {
       const c = requireTenantCaller(caller);
-      const own = c.tenantId === tenantId && c.roles.some((r) => r === 'OWNER' || r === 'ADMIN');
-      if (!own && !isPlatformAdmin(c)) throw errors.forbidden('Only the tenant\'s owners and admins may list its members');
+      if (!isPlatformAdmin(c)) {
+        authorize(c, { role: 'ADMIN', scope: 'tansu:admin', action: "list the tenant's members" });
+        if (c.tenantId !== tenantId) throw errors.forbidden("Only the tenant's owners and admins may list its members");
+      }
       return db.withTenant(tenantId, (em) => em.find(MembershipEntity, { tenantId }, { orderBy: { createdAt: 'asc' } }));
     },
   };

@@ -1,7 +1,9 @@
 import { errors } from '@tansu/platform/errors';
 import { eventIterator } from '@tansu/platform/events/event-iterator';
 import { isStreamId, type StreamEvent, type StreamHub } from '@tansu/platform/events/stream-hub';
-import { requireTenantCaller } from '@tansu/platform/guards';
+import { authorize } from '@tansu/platform/guards';
+
+const READ = { role: 'VIEWER', scope: 'tansu:read', action: 'follow runs' } as const;
 import { TOPICS } from './engine/run-engine.ts';
 import type { RunFilter, WorkflowService } from './workflow-service.ts';
 import type { WorkflowContext } from './resolvers.ts';
@@ -42,7 +44,7 @@ function checkAfter(after: string | null | undefined): string | undefined {
 export function createSubscriptionResolvers(service: WorkflowService, hub: StreamHub) {
   /** Events of one run of the caller's tenant; a run the caller cannot see is NOT_FOUND. */
   async function runEvents<T>(ctx: WorkflowContext, args: { runId: string; after?: string | null }, select: (event: StreamEvent) => T | undefined) {
-    const caller = requireTenantCaller(ctx.caller);
+    const caller = authorize(ctx.caller, READ);
     if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
     // Events carry the id as stored (lowercase); the argument may be spelled otherwise.
     args.runId = args.runId.toLowerCase();
@@ -61,7 +63,7 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
       },
       runs: {
         subscribe: async (_: unknown, args: { filter?: RunFilter | null; after?: string | null }, ctx: WorkflowContext) => {
-          const caller = requireTenantCaller(ctx.caller);
+          const caller = authorize(ctx.caller, READ);
           const statuses = args.filter?.status ?? [];
           return eventIterator({
             hub,

@@ -1,22 +1,23 @@
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
-import { requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
+import { authorize, type TenantCaller } from '@tansu/platform/guards';
 import type { Json } from './definitions/mapping.ts';
 import { validateWorkflowName, validateWorkflowSpec } from './definitions/workflow-definition.ts';
 import { RUN_STATUSES, type RunStatus } from './entities.ts';
 import { cancelRun, createRuns, deliverEvent, retryRun, type NewRun } from './engine/run-engine.ts';
 
-const WRITERS = ['OWNER', 'ADMIN', 'DEVELOPER'];
 export const MAX_INPUT_BYTES = 64 * 1024;
 /** Runs one startWorkflows call may start. */
 export const MAX_BATCH = 100;
 const MAX_PAGE = 100;
 
 function requireWriter(caller: CallerContext): TenantCaller {
-  const c = requireTenantCaller(caller);
-  if (!c.roles.some((role) => WRITERS.includes(role))) throw errors.forbidden('Only owners, admins and developers may change workflows and runs');
-  return c;
+  return authorize(caller, { role: 'DEVELOPER', scope: 'tansu:write', action: 'change workflows and runs' });
+}
+
+function requireReader(caller: CallerContext): TenantCaller {
+  return authorize(caller, { role: 'VIEWER', scope: 'tansu:read', action: 'read workflows and runs' });
 }
 
 function checkSize(field: string, value: unknown, max: number): void {
@@ -201,14 +202,14 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
     },
 
     async definitions(caller: CallerContext, first: number | undefined) {
-      const c = requireTenantCaller(caller);
+      const c = requireReader(caller);
       return db.withTenant(c.tenantId, (em) =>
         em.execute(`select id, name, version, spec, created_by, created_at from workflow.definitions order by name, version desc limit ?`, [pageSize(first)]),
       );
     },
 
     async definition(caller: CallerContext, name: string, version: number | null | undefined) {
-      const c = requireTenantCaller(caller);
+      const c = requireReader(caller);
       const rows = await db.withTenant(c.tenantId, (em) =>
         em.execute(
           `select id, name, version, spec, created_by, created_at from workflow.definitions where name = ?${version == null ? '' : ' and version = ?'} order by version desc limit 1`,
@@ -253,12 +254,12 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
     },
 
     async run(caller: CallerContext, id: string): Promise<RunRecord | null> {
-      const c = requireTenantCaller(caller);
+      const c = requireReader(caller);
       return UUID.test(id) ? loadRun(c.tenantId, id) : null;
     },
 
     async runs(caller: CallerContext, filter: RunFilter | null | undefined, first: number | undefined, after: string | null | undefined, deadLetterOnly = false) {
-      const c = requireTenantCaller(caller);
+      const c = requireReader(caller);
       const limit = pageSize(first);
       const where: string[] = [];
       const params: unknown[] = [];
@@ -319,7 +320,7 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
     },
 
     async logs(caller: CallerContext, id: string, first: number | undefined, after: string | null | undefined) {
-      const c = requireTenantCaller(caller);
+      const c = requireReader(caller);
       const limit = pageSize(first);
       const cursor = after == null ? '0' : decodeLogCursor(after);
       const rows = await db.withTenant(c.tenantId, (em) =>

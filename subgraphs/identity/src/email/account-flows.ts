@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
-import { requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
+import { authorize, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
 import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import type { Logger } from '@tansu/platform/logger';
 import type { Mailer } from '@tansu/platform/mail/mailer';
@@ -63,7 +63,7 @@ export function createAccountFlows(deps: { db: Database; auth: AuthService; mail
 
   /** Only owners and admins manage invitations; a caller disabled since their token was issued manages nothing. */
   async function requireManager(em: EntityManager, c: TenantCaller): Promise<void> {
-    if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only owners and admins may manage invitations');
+    authorize(c, { role: 'ADMIN', scope: 'tansu:admin', action: 'manage invitations' });
     const self = await em.findOne(UserEntity, { id: c.subject });
     if (self === null || self.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
   }

@@ -3,7 +3,7 @@ import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
 import { recordAudit } from '@tansu/platform/audit/audit-log';
 import { errors } from '@tansu/platform/errors';
-import { requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
+import { authorize, type TenantCaller } from '@tansu/platform/guards';
 import type { UpstreamClients, UpstreamProvider } from './upstream-clients.ts';
 
 export interface IdentityProviderView {
@@ -41,9 +41,7 @@ export function federationCallbackUrl(publicUrl: string, tenantSlug: string, pro
 }
 
 function requireAdmin(caller: CallerContext): TenantCaller {
-  const c = requireTenantCaller(caller);
-  if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden("Only the tenant's owners and admins may manage identity providers");
-  return c;
+  return authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'manage identity providers' });
 }
 
 /** A tenant's external OpenID providers ("Sign in with …"): client secrets sealed at rest, checked by discovery when added. */

@@ -3,7 +3,7 @@ import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
 import { TansuError, errors } from '@tansu/platform/errors';
-import { requireRecentMfa, requireTenantCaller } from '@tansu/platform/guards';
+import { authorize, requireRecentMfa } from '@tansu/platform/guards';
 import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import { TenantEntity, type Tenant } from '@tansu/platform/tenants/entities';
 import { rolesOf } from '@tansu/platform/tenants/memberships';
@@ -29,6 +29,9 @@ export interface ChallengeInput {
   tenant?: string | null;
   mfaToken?: string | null;
 }
+
+/** A user's own factors: any member; an application acting for them needs tansu:admin. */
+const SELF_SERVICE = { role: 'VIEWER', scope: 'tansu:admin', action: 'manage second factors' } as const;
 
 const factorView = (f: MfaFactor): FactorView => ({ id: f.id, kind: f.kind, name: f.name, createdAt: f.createdAt, lastUsedAt: f.lastUsedAt ?? null });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -63,7 +66,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
       const user = await em.findOneOrFail(UserEntity, { id: challenge.userId });
       return { user, challenge };
     }
-    const c = requireTenantCaller(caller);
+    const c = authorize(caller, SELF_SERVICE);
     const user = await em.findOne(UserEntity, { id: c.subject }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (user === null || user.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
     // Adding a factor beside an existing one is as sensitive as removing one.
@@ -77,7 +80,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
       if (input.tenant == null) throw errors.badInput('tenant', 'is required with mfaToken');
       return auth.tenantBySlug(input.tenant);
     }
-    return tenantById(requireTenantCaller(caller).tenantId);
+    return tenantById(authorize(caller, SELF_SERVICE).tenantId);
   }
 
   return {
@@ -155,7 +158,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
 
     /** A fresh proof of the second factor for a signed-in user: a new session whose tokens pass step-up for ten minutes. */
     async stepUp(caller: CallerContext, code: string, origin?: RequestOrigin): Promise<AuthResult> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, SELF_SERVICE);
       await deps.guard?.throttle(origin?.ip);
       const tenant = await tenantById(c.tenantId);
       const outcome = await db.withTenant(tenant.id, async (em) => {
@@ -194,7 +197,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
     },
 
     async factors(caller: CallerContext): Promise<FactorView[]> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, SELF_SERVICE);
       return db.withTenant(c.tenantId, async (em) =>
         (await em.find(MfaFactorEntity, { userId: c.subject, confirmedAt: { $ne: null } }, { orderBy: { createdAt: 'asc' } })).map(factorView),
       );
@@ -202,7 +205,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
 
     /** Removes one of the caller's factors (step-up); the last one takes the recovery codes with it. */
     async removeFactor(caller: CallerContext, id: string, origin?: RequestOrigin): Promise<boolean> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, SELF_SERVICE);
       requireRecentMfa(caller);
       if (!UUID.test(id)) throw errors.badInput('id', 'is not a factor id');
       return db.withTenant(c.tenantId, async (em) => {
@@ -216,7 +219,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
 
     /** Ten new recovery codes replacing the old ones (step-up). */
     async regenerateRecoveryCodes(caller: CallerContext, origin?: RequestOrigin): Promise<string[]> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, SELF_SERVICE);
       requireRecentMfa(caller);
       return db.withTenant(c.tenantId, async (em) => {
         if (!(await hasSecondFactor(em, c.subject))) throw errors.badInput('factors', 'set up a second factor first');

@@ -11,7 +11,7 @@ import {
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
-import { requireRecentMfa, requireTenantCaller } from '@tansu/platform/guards';
+import { authorize, requireRecentMfa } from '@tansu/platform/guards';
 import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import { TenantEntity, type Tenant } from '@tansu/platform/tenants/entities';
 import { rolesOf } from '@tansu/platform/tenants/memberships';
@@ -81,7 +81,7 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
 
   return {
     async startRegistration(caller: CallerContext): Promise<PasskeyOptions> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, { role: 'VIEWER', scope: 'tansu:admin', action: 'manage second factors' });
       const tenant = await tenantById(c.tenantId);
       const { rpId } = relyingParty(tenant);
       return db.withTenant(tenant.id, async (em) => {
@@ -105,7 +105,7 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
 
     /** Stores the new passkey; the first factor of an account comes with ten recovery codes. */
     async finishRegistration(caller: CallerContext, input: { challengeId: string; response: string; name?: string | null }, origin?: RequestOrigin): Promise<{ factor: MfaFactor; recoveryCodes: string[] }> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, { role: 'VIEWER', scope: 'tansu:admin', action: 'manage second factors' });
       const tenant = await tenantById(c.tenantId);
       const { rpId, origins } = relyingParty(tenant);
       const name = (input.name ?? 'Passkey').trim();

@@ -4,7 +4,7 @@ import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
 import { recordAudit } from '@tansu/platform/audit/audit-log';
 import { errors } from '@tansu/platform/errors';
-import { requireRecentMfa, requireTenantCaller } from '@tansu/platform/guards';
+import { authorize, requireRecentMfa } from '@tansu/platform/guards';
 
 export type ClientType = 'PUBLIC' | 'CONFIDENTIAL';
 
@@ -16,7 +16,6 @@ export interface ClientRecord {
   created_at: Date;
 }
 
-const MANAGERS = ['OWNER', 'ADMIN', 'DEVELOPER'];
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'];
 
 function checkRedirectUri(uri: string, index: number): void {
@@ -42,8 +41,7 @@ function checkRedirectUri(uri: string, index: number): void {
 export function createClientService(deps: { db: Database; kek: Buffer }) {
   return {
     async create(caller: CallerContext, input: { name: string; type: ClientType; redirectUris: string[]; grantTypes?: string[] | null }) {
-      const c = requireTenantCaller(caller);
-      if (!c.roles.some((r) => MANAGERS.includes(r))) throw errors.forbidden('Only owners, admins and developers may register clients');
+      const c = authorize(caller, { role: 'DEVELOPER', scope: 'tansu:admin', action: 'register clients' });
       const name = input.name.trim();
       if (name.length === 0 || name.length > 200) throw errors.badInput('name', 'must be 1-200 characters');
       if (input.redirectUris.length > 20) throw errors.badInput('redirectUris', 'at most 20');
@@ -76,8 +74,7 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
 
     /** A confidential client's secret, shown again to its owners and admins after a fresh second factor. */
     async revealSecret(caller: CallerContext, clientId: string): Promise<string> {
-      const c = requireTenantCaller(caller);
-      if (!c.roles.some((r) => r === 'OWNER' || r === 'ADMIN')) throw errors.forbidden('Only owners and admins may reveal client secrets');
+      const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'reveal client secrets' });
       requireRecentMfa(c);
       return deps.db.withTenant(c.tenantId, async (em) => {
         const [row] = await em.execute<{ secret_enc: string | null }[]>(`select secret_enc from identity.clients where client_id = ?`, [String(clientId).slice(0, 100)]);
@@ -89,7 +86,7 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
     },
 
     async list(caller: CallerContext): Promise<ClientRecord[]> {
-      const c = requireTenantCaller(caller);
+      const c = authorize(caller, { role: 'VIEWER', scope: 'tansu:read', action: 'list clients' });
       return deps.db.withTenant(c.tenantId, (em) => em.execute<ClientRecord[]>(`select client_id, name, kind, metadata, created_at from identity.clients order by created_at`));
     },
   };

@@ -4,6 +4,7 @@ import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret } from '@tansu/platform/crypto/key-encryption';
 import type { Logger } from '@tansu/platform/logger';
 import type { Tenant } from '@tansu/platform/tenants/entities';
+import { API_SCOPES } from '@tansu/platform/guards';
 import { settingsOf } from '@tansu/platform/tenants/settings';
 import { verifyingKeys } from '@tansu/platform/tenants/signing-keys';
 import { findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
@@ -13,7 +14,8 @@ import { createOidcAdapterClass } from './oidc-adapter.ts';
 
 /** Access tokens are issued for the Tansu API: JWTs the router verifies like any other. */
 export const API_RESOURCE = 'urn:tansu:api';
-const SCOPES = ['openid', 'offline_access', 'email', 'profile'];
+/** What an application may ask for: identity, plus what it may do in the API for the user (see `authorize`). */
+const SCOPES = ['openid', 'offline_access', 'email', 'profile', ...API_SCOPES];
 
 export interface TenantProvider {
   tenant: Tenant;
