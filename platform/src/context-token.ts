@@ -22,6 +22,8 @@ export interface CallerContext {
   amr?: string[];
   /** When a factor last proved the user, in seconds since the epoch. */
   authTime?: number;
+  /** When the token was issued, in seconds since the epoch (sessions ended later refuse it). */
+  issuedAt?: number;
 }
 
 interface Payload extends CallerContext {

@@ -12,6 +12,7 @@ import { executeGraphQLOverHttp } from '@tansu/platform/http/graphql-http';
 import { sendGraphQLError, sendJson } from '@tansu/platform/http/respond';
 import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import type { RequestQuota } from '@tansu/platform/quotas/request-quota';
+import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import type { Authenticator } from './auth/authenticator.ts';
 import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
@@ -46,6 +47,8 @@ export interface RouterOptions {
   tenantStatus?: TenantStatusWatcher;
   /** Each tenant's requests per minute under its plan; without it requests are not counted. */
   requestQuota?: RequestQuota;
+  /** Users whose earlier tokens were ended (disabled, password reset). */
+  sessionRevocations?: SessionRevocations;
   readinessChecks?: Record<string, () => Promise<boolean>>;
   logger: Logger;
 }
@@ -121,6 +124,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw errors.unauthenticated('Send one Authorization header');
       caller = (await options.authenticator.authenticate(req.headers.authorization)) ?? ANONYMOUS;
       if (options.tenantStatus?.isBlocked(caller.tenantId) === true) throw errors.forbidden('This tenant is suspended');
+      if (options.sessionRevocations?.isRevoked(caller) === true) throw errors.unauthenticated('This session was ended; sign in again');
       await options.requestQuota?.admit(caller.tenantId);
       const tenantHeader = req.headers[TENANT_HEADER];
       if (typeof tenantHeader === 'string' && caller.tenantId !== undefined && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
@@ -196,6 +200,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     authenticator: options.authenticator,
     codec: options.codec,
     tenantStatus: options.tenantStatus,
+    sessionRevocations: options.sessionRevocations,
     limits,
     logger,
   });

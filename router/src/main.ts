@@ -7,6 +7,7 @@ import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
 import { createTenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import { createRequestQuota } from '@tansu/platform/quotas/request-quota';
+import { createSessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createRouter } from './create-router.ts';
 import { platformSubgraphUrls, httpReadyCheck } from './platform-wiring.ts';
@@ -60,6 +61,9 @@ try {
   await tenantStatus?.start();
   const requestQuota = redis === undefined || statusSubscriber === undefined ? undefined : createRequestQuota({ subscriber: statusSubscriber, redis, logger });
   await requestQuota?.start();
+  const sessionRevocations =
+    redis === undefined || statusSubscriber === undefined ? undefined : createSessionRevocations({ subscriber: statusSubscriber, redis, logger, maxTokenAgeSeconds: config.accessTokenTtlSeconds });
+  await sessionRevocations?.start();
   const router = await createRouter({
     supergraphSdl,
     subgraphUrls: standalone ? undefined : platformSubgraphUrls(config),
@@ -72,6 +76,7 @@ try {
     identityUrl: standalone ? undefined : config.identityUrl,
     tenantStatus,
     requestQuota,
+    sessionRevocations,
     readinessChecks: standalone
       ? {}
       : {
@@ -88,6 +93,7 @@ try {
     await router.close();
     await tenantStatus?.stop();
     await requestQuota?.stop();
+    await sessionRevocations?.stop();
     statusSubscriber?.disconnect();
     redis?.disconnect();
   }, logger);

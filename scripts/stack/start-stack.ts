@@ -18,6 +18,7 @@ import { startTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
 import { createRequestQuota, publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/platform/quotas/request-quota';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { createMailer } from '@tansu/platform/mail/mailer';
+import { createSessionRevocations, publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
 import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
@@ -98,6 +99,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       cookieKey: secrets.cookieKey,
       mailer,
       limiter: createRateLimiter(redis, config.redisNamespace),
+      revokeSessions: (tenantId, userId) => publishSessionRevocation(redis, tenantId, userId),
       config,
     });
     const identityPort = await identity.server.listen(config.identityPort, config.host);
@@ -155,6 +157,9 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const requestQuota = createRequestQuota({ subscriber: statusSubscriber, redis, logger });
     await requestQuota.start();
     stops.push(() => requestQuota.stop());
+    const sessionRevocations = createSessionRevocations({ subscriber: statusSubscriber, redis, logger, maxTokenAgeSeconds: config.accessTokenTtlSeconds });
+    await sessionRevocations.start();
+    stops.push(() => sessionRevocations.stop());
     const purge = startTenantHousekeeping({ db, systemDb, redis, logger, delayMs: config.tenantPurgeDelaySeconds * 1000, idleMs: 1_000 });
     stops.push(() => purge.stop());
 
@@ -179,6 +184,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       identityUrl: urls.identityUrl,
       tenantStatus,
       requestQuota,
+      sessionRevocations,
       readinessChecks: {
         postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,
         redis: async () => (await redis.ping()) === 'PONG',

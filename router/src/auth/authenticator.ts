@@ -40,6 +40,7 @@ function callerFrom(payload: JWTPayload, slug: string): CallerContext {
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
   const amr = Array.isArray(payload.amr) ? payload.amr.filter((m): m is string => typeof m === 'string') : undefined;
   const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : undefined;
+  const issuedAt = typeof payload.iat === 'number' ? payload.iat : undefined;
   return {
     tenantId: tid,
     tenantSlug: slug,
@@ -49,6 +50,7 @@ function callerFrom(payload: JWTPayload, slug: string): CallerContext {
     ...(clientId === undefined ? {} : { clientId }),
     ...(amr === undefined ? {} : { amr }),
     ...(authTime === undefined ? {} : { authTime }),
+    ...(issuedAt === undefined ? {} : { issuedAt }),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Limits } from '@tansu/platform/config';
 import { createErrorFormatter } from '@tansu/platform/graphql/format-error';
 import type { Logger } from '@tansu/platform/logger';
 import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
+import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { traceFrom } from '@tansu/platform/trace-context';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { operationLimitsRule } from '../limits/operation-limits.ts';
@@ -51,6 +52,7 @@ export function serveGraphQLOverWebSocket(deps: {
   authenticator: Authenticator | undefined;
   codec: ContextTokenCodec | undefined;
   tenantStatus?: TenantStatusWatcher;
+  sessionRevocations?: SessionRevocations;
   limits: Limits;
   logger: Logger;
 }): () => Promise<void> {
@@ -113,6 +115,10 @@ export function serveGraphQLOverWebSocket(deps: {
             socket.close(CLOSE_FORBIDDEN, 'Tenant suspended');
             return false;
           }
+          if (deps.sessionRevocations?.isRevoked(caller) === true) {
+            socket.close(CLOSE_UNAUTHORIZED, 'Session ended');
+            return false;
+          }
           const tenantHeader = ctx.connectionParams?.['x-tenant-id'] ?? ctx.extra.request.headers['x-tenant-id'];
           if (typeof tenantHeader === 'string' && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
             socket.close(CLOSE_FORBIDDEN, 'Token belongs to another tenant');
@@ -140,6 +146,10 @@ export function serveGraphQLOverWebSocket(deps: {
             ctx.extra.socket.close(CLOSE_FORBIDDEN, 'A refreshed token must belong to the same user');
             return;
           }
+          if (deps.sessionRevocations?.isRevoked(caller) === true) {
+            ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Session ended');
+            return;
+          }
           connection.caller = caller;
           scheduleExpiry(ctx.extra.socket, connection, token);
         } catch {
@@ -149,6 +159,10 @@ export function serveGraphQLOverWebSocket(deps: {
       onSubscribe: (ctx, _id, payload) => {
         const connection = connections.get(ctx.extra.socket);
         if (connection === undefined) return errorResult(new TansuError('UNAUTHENTICATED', 'Not connected'));
+        if (deps.sessionRevocations?.isRevoked(connection.caller) === true) {
+          ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Session ended');
+          return errorResult(new TansuError('UNAUTHENTICATED', 'This session was ended; sign in again'));
+        }
         let document: DocumentNode;
         try {
           document = parse(payload.query, { maxTokens: 20_000 });

@@ -88,6 +88,8 @@ export function createAuthService(deps: {
   refreshReuseGraceSeconds: number;
   /** Rate limits and account lockout; without it (unit use) credentials are not throttled. */
   guard?: CredentialGuard;
+  /** Voids a user's access tokens at the routers once their sessions end. */
+  revokeSessions?: (tenantId: string, userId: string) => Promise<void>;
 }) {
   const { db } = deps;
 
@@ -325,7 +327,7 @@ export function createAuthService(deps: {
     async setDisabled(caller: CallerContext, userId: string, disabled: boolean): Promise<UserView> {
       const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'disable users' });
       if (!UUID.test(userId)) throw errors.badInput('userId', 'is not a user id');
-      return db.withTenant(c.tenantId, async (em) => {
+      const view = await db.withTenant(c.tenantId, async (em) => {
         // Both rows locked in one order: two owners disabling each other are serialised, and
         // the second finds itself disabled. An owner can only be disabled by another, enabled
         // owner, so an enabled owner always remains.
@@ -346,6 +348,9 @@ export function createAuthService(deps: {
         await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: disabled ? 'user.disabled' : 'user.enabled', target: user.id, outcome: 'success' });
         return userView(user, c.tenantId, roles);
       });
+      // Access tokens already issued stop at the routers now, not at their expiry.
+      if (disabled) await deps.revokeSessions?.(c.tenantId, view.id);
+      return view;
     },
 
     async usersByIds(tenantId: string, ids: readonly string[]): Promise<(UserView | null)[]> {

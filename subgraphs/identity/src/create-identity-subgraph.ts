@@ -32,6 +32,8 @@ export async function createIdentitySubgraph(deps: {
   kek: Buffer;
   cookieKey: string;
   mailer: Mailer;
+  /** Announces to the routers that a user's earlier tokens are void (Redis); without it they live out their lifetime. */
+  revokeSessions?: (tenantId: string, userId: string) => Promise<void>;
   /** Shared counters for rate limits and lockout (Redis); without it credentials are not throttled. */
   limiter?: RateLimiter;
   config: Pick<
@@ -54,8 +56,9 @@ export async function createIdentitySubgraph(deps: {
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     guard,
+    revokeSessions: deps.revokeSessions,
   });
-  const flows = createAccountFlows({ db: deps.db, auth, mailer: deps.mailer, publicUrl: config.publicUrl, logger: deps.logger, guard });
+  const flows = createAccountFlows({ db: deps.db, auth, mailer: deps.mailer, publicUrl: config.publicUrl, logger: deps.logger, guard, revokeSessions: deps.revokeSessions });
   const providers = createTenantProviders({
     db: deps.db,
     kek: deps.kek,

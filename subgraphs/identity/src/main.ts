@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '@tansu/platform/logger';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { createMailer } from '@tansu/platform/mail/mailer';
+import { publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { bootstrapPlatformAdmin } from './bootstrap-admin.ts';
@@ -29,6 +30,7 @@ try {
     kek: secrets.keyEncryptionKey,
     cookieKey: secrets.cookieKey,
     mailer,
+    revokeSessions: (tenantId, userId) => publishSessionRevocation(redis, tenantId, userId),
     limiter: redis === undefined ? undefined : createRateLimiter(redis, config.redisNamespace),
     config,
   });

@@ -40,7 +40,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * carries a single-use token; the email is sent inside the transaction that stores it, so a
  * mail server that refuses leaves no token behind.
  */
-export function createAccountFlows(deps: { db: Database; auth: AuthService; mailer: Mailer; publicUrl: string; logger: Logger; guard?: CredentialGuard }) {
+export function createAccountFlows(deps: {
+  db: Database;
+  auth: AuthService;
+  mailer: Mailer;
+  publicUrl: string;
+  logger: Logger;
+  guard?: CredentialGuard;
+  revokeSessions?: (tenantId: string, userId: string) => Promise<void>;
+}) {
   const { db, auth } = deps;
 
   async function tenantOf(caller: TenantCaller): Promise<Tenant> {
@@ -152,6 +160,7 @@ export function createAccountFlows(deps: { db: Database; auth: AuthService; mail
         return row;
       });
       await deps.guard?.unlock(tenant.id, user.email);
+      await deps.revokeSessions?.(tenant.id, user.id);
       return true;
     },
 
