@@ -64,6 +64,8 @@ export interface TansuConfig {
   /** The From header of account emails. */
   mailFrom: string;
   playground: boolean;
+  /** Proxies in front of the router that append to X-Forwarded-For; the client address is read past them. */
+  trustedProxyHops: number;
   /** Browser origins allowed to call the endpoint; `*` for any. */
   corsOrigins: string[];
   limits: Limits;
@@ -194,6 +196,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     smtpUrl: r.url('TANSU_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: r.string('TANSU_MAIL_FROM') ?? 'Tansu <no-reply@localhost>',
     playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
+    trustedProxyHops: r.int('TANSU_TRUSTED_PROXY_HOPS', 0, 0, 10),
     // Tokens travel in a header, never a cookie, so allowing any origin exposes nothing by default.
     corsOrigins: (r.string('TANSU_CORS_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
     limits: {

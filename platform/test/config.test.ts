@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       smtpUrl: undefined,
       mailFrom: 'Tansu <no-reply@localhost>',
       playground: true,
+      trustedProxyHops: 0,
       corsOrigins: ['*'],
       limits: { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxCost: 100_000 },
     });

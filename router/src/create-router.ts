@@ -13,6 +13,7 @@ import { sendGraphQLError, sendJson } from '@tansu/platform/http/respond';
 import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import type { RequestQuota } from '@tansu/platform/quotas/request-quota';
 import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
+import { clientAddress } from './http/client-address.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
@@ -47,6 +48,8 @@ export interface RouterOptions {
   tenantStatus?: TenantStatusWatcher;
   /** Each tenant's requests per minute under its plan; without it requests are not counted. */
   requestQuota?: RequestQuota;
+  /** Proxies in front that append to X-Forwarded-For (0: the socket's address is the client's). */
+  trustedProxyHops?: number;
   /** Users whose earlier tokens were ended (disabled, password reset). */
   sessionRevocations?: SessionRevocations;
   readinessChecks?: Record<string, () => Promise<boolean>>;
@@ -109,7 +112,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);
   const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
-  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy(options.identityUrl, limits.maxBodyBytes, options.publicUrl);
+  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy(options.identityUrl, limits.maxBodyBytes, options.publicUrl, options.trustedProxyHops ?? 0);
 
   async function ready(): Promise<Record<string, boolean>> {
     const checks = Object.entries(options.readinessChecks ?? {});
@@ -135,7 +138,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     const context: RouterContext = {
       caller,
       requestId,
-      clientIp: req.socket.remoteAddress,
+      clientIp: clientAddress(req, options.trustedProxyHops ?? 0),
       userAgent: req.headers['user-agent'],
       traceparent: trace.traceparent,
       logger: logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),

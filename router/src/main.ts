@@ -77,6 +77,7 @@ try {
     tenantStatus,
     requestQuota,
     sessionRevocations,
+    trustedProxyHops: config.trustedProxyHops,
     readinessChecks: standalone
       ? {}
       : {

@@ -111,14 +111,19 @@ describe('authenticator', () => {
   });
 
   it('turns a valid token into the caller', async () => {
-    const token = await issue(first, { claims: { sub: 'alice', client_id: 'console' } });
-    assert.deepEqual(await authenticator.authenticate(bearer(token)), {
+    const token = await issue(first, { claims: { sub: 'alice', client_id: 'console', amr: ['pwd', 'mfa'], auth_time: 1_700_000_000 } });
+    const caller = await authenticator.authenticate(bearer(token));
+    assert.equal(typeof caller?.issuedAt, 'number');
+    assert.deepEqual(caller, {
       tenantId: TENANT_ID,
       tenantSlug: 'acme',
       subject: 'alice',
       roles: ['ADMIN', 'DEVELOPER'],
       scopes: ['read', 'write'],
       clientId: 'console',
+      amr: ['pwd', 'mfa'],
+      authTime: 1_700_000_000,
+      issuedAt: caller?.issuedAt,
     });
   });
 

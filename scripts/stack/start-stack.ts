@@ -185,6 +185,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       tenantStatus,
       requestQuota,
       sessionRevocations,
+      trustedProxyHops: config.trustedProxyHops,
       readinessChecks: {
         postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,
         redis: async () => (await redis.ping()) === 'PONG',

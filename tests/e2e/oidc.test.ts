@@ -57,6 +57,7 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
 
     const tokens = await oidc.authorizationCodeGrant(config, new URL(callback.url), { pkceCodeVerifier: verifier });
     assert.ok(tokens.access_token);
+    assert.deepEqual(browser.cookiesNamed('_session').map((c) => c.path), ['/identity/acme'], "the issuer's session cookie stays on its path");
     assert.ok(tokens.refresh_token);
     assert.equal(tokens.claims()?.email, 'alice@acme.test');
 

@@ -12,10 +12,16 @@ export class Browser {
     this.stopAt = stopAt;
   }
 
+  /** The cookies of that name this browser holds, with their paths. */
+  cookiesNamed(name: string): { host: string; path: string }[] {
+    return [...this.cookies.values()].filter((c) => c.name === name).map(({ host, path }) => ({ host, path }));
+  }
+
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
     const target = new URL(url);
     const headers: Record<string, string> = {};
-    const sent = [...this.cookies.values()].filter((c) => c.host === target.hostname && target.pathname.startsWith(c.path));
+    // Longer paths first, as browsers send them (RFC 6265 5.4).
+    const sent = [...this.cookies.values()].filter((c) => c.host === target.hostname && target.pathname.startsWith(c.path)).sort((a, b) => b.path.length - a.path.length);
     if (sent.length > 0) headers.cookie = sent.map((c) => `${c.name}=${c.value}`).join('; ');
     let body: string | undefined;
     if (init.form !== undefined) {

@@ -3,11 +3,12 @@ import { Pool } from 'undici';
 import { CLIENT_IP_HEADER } from '@tansu/platform/context-token';
 import { readBody } from '@tansu/platform/http/read-body';
 import { sendJson } from '@tansu/platform/http/respond';
+import { clientAddress } from './client-address.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection']);
 
 /** `/identity/*` (JWKS, and the issuer's endpoints) forwarded to the identity service. */
-export function createIdentityProxy(identityUrl: string, maxBodyBytes: number, publicUrl?: string) {
+export function createIdentityProxy(identityUrl: string, maxBodyBytes: number, publicUrl?: string, trustedProxyHops = 0) {
   const publicOrigin = publicUrl === undefined ? undefined : new URL(publicUrl);
   const target = new URL(identityUrl);
   const pool = new Pool(target.origin, { connections: 16, keepAliveTimeout: 30_000 });
@@ -25,7 +26,8 @@ export function createIdentityProxy(identityUrl: string, maxBodyBytes: number, p
         headers['x-forwarded-proto'] = publicOrigin.protocol.replace(':', '');
       }
       // The end user's address, for the issuer's rate limits (clients cannot send x-tansu-* headers).
-      if (req.socket.remoteAddress !== undefined) headers[CLIENT_IP_HEADER] = req.socket.remoteAddress;
+      const client = clientAddress(req, trustedProxyHops);
+      if (client !== undefined) headers[CLIENT_IP_HEADER] = client;
       const body = method === 'POST' ? await readBody(req, maxBodyBytes) : null;
       const upstream = await pool.request({ path: req.url ?? '/', method, headers, body });
       const out: Record<string, string | string[]> = {};

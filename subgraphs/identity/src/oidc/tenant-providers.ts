@@ -56,7 +56,9 @@ export function createTenantProviders(deps: {
     const configuration: Configuration = {
       adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek, refreshReuseGraceSeconds: deps.refreshReuseGraceSeconds }),
       jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
-      cookies: { keys: deps.cookieKeys },
+      // Each issuer's session cookie stays on its own path: signing in at one tenant's issuer
+      // does not replace the session held at another's.
+      cookies: { keys: deps.cookieKeys, long: { httpOnly: true, sameSite: 'lax', path: `/identity/${slug}` } },
       scopes: SCOPES,
       // amr tells relying parties whether a second factor was used.
       claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'] },
