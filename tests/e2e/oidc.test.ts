@@ -162,6 +162,33 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     assert.match(await result.response.text(), /invalid_client/);
   });
 
+  it('serves a confidential client: client credentials, introspection and revocation', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const dev = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
+    const created = dataOf(
+      await gql<{ createClient: { client: { clientId: string }; clientSecret: string } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } clientSecret } }', {
+        token: dev.accessToken,
+        variables: { i: { name: 'Acme backend', type: 'CONFIDENTIAL', redirectUris: [REDIRECT], grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'] } },
+      }),
+    ).createClient;
+    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), created.client.clientId, created.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const machine = await oidc.clientCredentialsGrant(config, { scope: 'tansu:read' });
+    assert.ok(machine.access_token);
+    const claims = JSON.parse(Buffer.from(machine.access_token.split('.')[1]!, 'base64url').toString()) as { client_id: string; aud: string; tid: string };
+    assert.deepEqual({ client: claims.client_id, aud: claims.aud, tid: claims.tid }, { client: created.client.clientId, aud: 'tansu', tid: seed.acme.id });
+    await assert.rejects(
+      oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), created.client.clientId, 'not-the-secret', undefined, { execute: [oidc.allowInsecureRequests] }).then((c) => oidc.clientCredentialsGrant(c)),
+      (error: unknown) => (error as { error?: string }).error === 'invalid_client',
+    );
+
+    // A user's refresh token at this client: active until revoked, then refused.
+    const tokens = await signInAtIssuer(config);
+    assert.equal((await oidc.tokenIntrospection(config, tokens.refresh_token!)).active, true);
+    await oidc.tokenRevocation(config, tokens.refresh_token!);
+    assert.equal((await oidc.tokenIntrospection(config, tokens.refresh_token!)).active, false);
+    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+  });
+
   it('requires PKCE', async () => {
     const config = await discover('acme', clientId);
     const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid' });
