@@ -46,7 +46,8 @@ describe('clientAddress', () => {
     assert.equal(await from(['6.6.6.6', '198.51.100.7'], 1), '198.51.100.7');
   });
 
-  it('falls back to the socket when a proxy that should be there sent nothing', async () => {
+  it('falls back to the socket when a proxy that should be there added nothing', async () => {
     assert.equal(await from([], 1), '127.0.0.1');
+    assert.equal(await from(['6.6.6.6'], 2), '127.0.0.1');
   });
 });

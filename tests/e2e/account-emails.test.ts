@@ -14,7 +14,7 @@ const VERIFY = 'mutation($i: EmailLinkInput!) { verifyEmail(input: $i) { id emai
 const REQUEST_RESET = 'mutation($i: PasswordResetRequestInput!) { requestPasswordReset(input: $i) }';
 const RESET = 'mutation($i: ResetPasswordInput!) { resetPassword(input: $i) }';
 const INVITE = 'mutation($i: InviteUserInput!) { inviteUser(input: $i) { id email role expiresAt invitedBy { email } } }';
-const ACCEPT = 'mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken user { id email roles } } }';
+const ACCEPT = 'mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken user { id email roles disabled } } }';
 const INVITATIONS = '{ invitations { id email role } }';
 const SETTINGS = 'mutation($t: String, $i: TenantSettingsInput!) { updateTenantSettings(tenant: $t, input: $i) { slug } }';
 
@@ -150,8 +150,9 @@ describe('account emails over SMTP', () => {
 
     const token = tokenIn(mail);
     expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'globex', token, password: 'gina-password' } } }), 'TOKEN_INVALID');
-    const gina = dataOf(await gql<{ acceptInvitation: { accessToken: string; user: { email: string; roles: string[] } } }>(url, ACCEPT, { variables: { i: { tenant: 'acme', token, password: 'gina-password' } } })).acceptInvitation;
+    const gina = dataOf(await gql<{ acceptInvitation: { accessToken: string; user: { email: string; roles: string[]; disabled: boolean } } }>(url, ACCEPT, { variables: { i: { tenant: 'acme', token, password: 'gina-password' } } })).acceptInvitation;
     assert.deepEqual(gina.user.roles, ['DEVELOPER']);
+    assert.equal(gina.user.disabled, false, 'a new account is enabled');
     assert.equal(dataOf(await gql<{ me: { emailVerified: boolean } }>(url, '{ me { emailVerified } }', { token: gina.accessToken })).me.emailVerified, true);
     expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'acme', token, password: 'gina-password' } } }), 'TOKEN_ALREADY_USED');
     assert.deepEqual(dataOf(await gql<{ invitations: unknown[] }>(url, INVITATIONS, { token: owner.accessToken })).invitations, []);

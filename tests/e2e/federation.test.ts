@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
+import { dataOf, expectError, gql, signIn, signUp } from '../support/graphql-client.ts';
+import { enrollTotp } from '../support/mfa.ts';
 import { Browser } from '../support/browser.ts';
 import { startUpstreamIdp } from '../support/upstream-idp.ts';
 
@@ -15,6 +16,8 @@ const ADD = 'mutation($i: AddIdentityProviderInput!) { addIdentityProvider(input
 describe('signing in with an external OpenID provider', () => {
   let seed: TwoTenants;
   let owner: string;
+  /** Olivia, an owner who just proved a second factor: adding a provider asks for both. */
+  let ownerMfa: string;
   let clientId: string;
   let upstream: Awaited<ReturnType<typeof startUpstreamIdp>>;
 
@@ -23,6 +26,9 @@ describe('signing in with an external OpenID provider', () => {
     seed = await seedTwoTenants(url);
     await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'OWNER');
     owner = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
+    const olivia = await signUp(url, 'acme', 'olivia@acme.test', 'olivia-password');
+    await setRole(url, seed.admin.accessToken, 'acme', olivia.user.id, 'OWNER');
+    ownerMfa = (await enrollTotp(url, (await signIn(url, 'acme', 'olivia@acme.test', 'olivia-password')).accessToken)).session.accessToken;
     upstream = await startUpstreamIdp({
       clientId: 'acme-at-corp',
       clientSecret: 'corp-client-secret',
@@ -32,6 +38,7 @@ describe('signing in with an external OpenID provider', () => {
         'corp-alice': { email: 'alice@acme.test', email_verified: true },
         'corp-mallory': { email: 'bob@acme.test', email_verified: false },
         'corp-stranger': { email: 'stranger@corp.test', email_verified: true },
+        'corp-carol': { email: 'carol@acme.test', email_verified: true },
       },
     });
     clientId = dataOf(
@@ -48,12 +55,14 @@ describe('signing in with an external OpenID provider', () => {
     const url = ctx.stack.graphqlUrl;
     const input = { slug: 'corp', name: 'Corp SSO', issuer: upstream.issuer, clientId: 'acme-at-corp', clientSecret: 'corp-client-secret' };
     expectError(await gql(url, ADD, { token: seed.bob.accessToken, variables: { i: input } }), 'FORBIDDEN');
-    const unreachable = expectError(await gql(url, ADD, { token: owner, variables: { i: { ...input, issuer: 'http://127.0.0.1:1' } } }), 'BAD_USER_INPUT');
+    // A provider vouches for addresses: an owner's password session alone may not add one.
+    expectError(await gql(url, ADD, { token: owner, variables: { i: input } }), 'MFA_REQUIRED');
+    const unreachable = expectError(await gql(url, ADD, { token: ownerMfa, variables: { i: { ...input, issuer: 'http://127.0.0.1:1' } } }), 'BAD_USER_INPUT');
     assert.match(unreachable.message, /discovery failed/);
-    expectError(await gql(url, ADD, { token: owner, variables: { i: { ...input, scopes: 'email' } } }), 'BAD_USER_INPUT');
-    const added = dataOf(await gql<{ addIdentityProvider: { slug: string; redirectUri: string } }>(url, ADD, { token: owner, variables: { i: input } })).addIdentityProvider;
+    expectError(await gql(url, ADD, { token: ownerMfa, variables: { i: { ...input, scopes: 'email' } } }), 'BAD_USER_INPUT');
+    const added = dataOf(await gql<{ addIdentityProvider: { slug: string; redirectUri: string } }>(url, ADD, { token: ownerMfa, variables: { i: input } })).addIdentityProvider;
     assert.equal(added.redirectUri, `${ctx.stack.routerUrl}/identity/acme/federation/corp/callback`);
-    expectError(await gql(url, ADD, { token: owner, variables: { i: input } }), 'CONFLICT');
+    expectError(await gql(url, ADD, { token: ownerMfa, variables: { i: input } }), 'CONFLICT');
 
     await setRole(url, seed.admin.accessToken, 'globex', seed.bob.user.id, 'OWNER');
     const globexOwner = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;
@@ -104,7 +113,14 @@ describe('signing in with an external OpenID provider', () => {
     expectError(await gql(ctx.stack.graphqlUrl, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'newbie@corp.test', password: '!federated' } } }), 'UNAUTHENTICATED');
   });
 
-  it('links an existing account by a confirmed address, never by an unconfirmed one', async () => {
+  it('links an existing account by an address both sides confirmed, never otherwise', async () => {
+    // Carol signed up with a password but never proved her address: no link.
+    await signUp(ctx.stack.graphqlUrl, 'acme', 'carol@acme.test', 'carol-password');
+    const unproven = await signInUpstream('corp-carol');
+    assert.equal(unproven.status, 403);
+    assert.match(unproven.text, /address is not verified/);
+    // Alice proved hers (set directly here; the email flow has its own tests).
+    await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute(`update identity.users set email_verified_at = now() where email = 'alice@acme.test'`));
     const linked = await signInUpstream('corp-alice');
     assert.equal(linked.tokens?.claims()?.sub, seed.alice.user.id);
     const refused = await signInUpstream('corp-mallory');
@@ -119,6 +135,31 @@ describe('signing in with an external OpenID provider', () => {
     const refused = await signInUpstream('corp-stranger');
     assert.equal(refused.status, 403);
     assert.match(refused.text, /ask for an invitation/);
+  });
+
+  it('finishes a sign-in only in the browser that started it', async () => {
+    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    const attacker = new Browser(REDIRECT);
+    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const page = await (await attacker.follow(authorize.toString())).response.text();
+    const link = /<a href="([^"]+)">Continue with Corp SSO<\/a>/.exec(page)![1]!;
+    const toUpstream = await attacker.request(new URL(link, ctx.stack.routerUrl).toString());
+    const upstreamUrl = toUpstream.headers.get('location')!;
+    // The victim is sent the upstream link and signs in there in their own browser.
+    const victim = new Browser(REDIRECT);
+    let step = await victim.follow(upstreamUrl);
+    for (const prompt of ['login', 'consent']) {
+      const form = /action="([^"]+)"/.exec(await step.response.text())?.[1];
+      if (form === undefined || !step.url.startsWith(upstream.issuer)) break;
+      step = await victim.follow(new URL(form, step.url).toString(), { method: 'POST', form: prompt === 'login' ? { prompt, login: 'corp-newbie', password: 'x' } : { prompt } });
+    }
+    assert.ok(step.url.includes('/federation/corp/callback'), `ended at ${step.url}`);
+    assert.equal(step.response.status, 400, 'the callback refuses a browser that did not start the sign-in');
+    assert.match(await step.response.text(), /did not start here/);
+    // And the attacker, resuming their own sign-in, is not signed in as the victim.
+    const uid = new URL(upstreamUrl).searchParams.get('state')!.split('.')[0]!;
+    const resumed = await attacker.follow(`${ctx.stack.routerUrl}/identity/acme/auth/${uid}`);
+    assert.ok(!resumed.url.startsWith(REDIRECT), `the attacker got a code: ${resumed.url}`);
   });
 
   it('refuses a callback that did not start here', async () => {

@@ -52,7 +52,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ACCOUNT_DISABLED = 'This account is disabled';
 
 function userView(user: User, tenantId: string, roles: Role[]): UserView {
-  return { id: user.id, tenantId, email: user.email, roles, disabled: user.disabledAt !== null, emailVerified: user.emailVerifiedAt != null, createdAt: user.createdAt };
+  return { id: user.id, tenantId, email: user.email, roles, disabled: user.disabledAt != null, emailVerified: user.emailVerifiedAt != null, createdAt: user.createdAt };
 }
 
 export function normalizeEmail(email: string): string {
@@ -144,6 +144,7 @@ export function createAuthService(deps: {
       email: fields.email,
       passwordHash: fields.passwordHash,
       emailVerifiedAt: fields.emailVerified ? new Date() : null,
+      disabledAt: null,
     });
     addMembership(em, tenant.id, user.id, fields.role);
     appendEvent(em, { tenantId: tenant.id, topic: 'user.signed_up', payload: { userId: user.id, email: fields.email } });

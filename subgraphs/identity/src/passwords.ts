@@ -24,7 +24,8 @@ export function hashPassword(password: string): Promise<string> {
 let decoyHash: Promise<string> | undefined;
 
 export async function verifyPassword(storedHash: string | undefined, password: string): Promise<boolean> {
-  if (storedHash === undefined) {
+  // No account, or one without a password (it signs in through another provider): the same work.
+  if (storedHash === undefined || !storedHash.startsWith('$argon2')) {
     decoyHash ??= hashPassword('decoy password never used');
     await verify(await decoyHash, password).catch(() => false);
     return false;

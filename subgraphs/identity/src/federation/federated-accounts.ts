@@ -20,8 +20,9 @@ export interface UpstreamClaims {
 /**
  * The user an upstream sign-in stands for: the account already linked to that upstream
  * subject; else the account with the same address, linked now, if the provider confirmed
- * the address; else a new account, if the tenant is open to sign-up. An unconfirmed
- * address never links: it would hand the account to whoever controls the upstream account.
+ * the address and the account had verified it too; else a new account, if the tenant is open
+ * to sign-up. An unconfirmed address never links: it would hand the account to whoever
+ * controls the other side.
  */
 export async function userForUpstream(deps: { db: Database; auth: AuthService }, tenant: Tenant, provider: IdentityProviderRecord, claims: UpstreamClaims, origin?: RequestOrigin): Promise<User> {
   return deps.db.withTenant(tenant.id, async (em) => {
@@ -34,6 +35,11 @@ export async function userForUpstream(deps: { db: Database; auth: AuthService },
       const email = normalizeEmail(claims.email as string);
       user = await em.findOne(UserEntity, { email });
       how = 'linked by verified email';
+      // Both sides must have proven the address: otherwise whoever signed up with it first
+      // (without owning the mailbox) would share the account with its real owner.
+      if (user !== null && user.emailVerifiedAt == null) {
+        throw errors.forbidden(`An account for ${email} exists but its address is not verified: sign in with its password and verify the address first`);
+      }
       if (user === null) {
         if (!settingsOf(tenant).selfSignUp) throw errors.forbidden(`There is no ${tenant.name} account for ${email}; ask for an invitation`);
         user = await deps.auth.insertUser(em, tenant, { email, passwordHash: NO_PASSWORD, role: 'VIEWER', emailVerified: true });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import type Provider from 'oidc-provider';
 import type { RequestOrigin } from '@tansu/platform/audit/audit-log';
@@ -19,9 +20,24 @@ interface PendingUpstream {
   state: string;
   nonce: string;
   verifier: string;
+  /** Hash of a cookie only the browser that started holds: the sign-in finishes in that browser or not at all. */
+  binding: string;
+}
+
+const BINDING_COOKIE = '_tansu_upstream';
+const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+function cookieValue(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 type Html = (res: ServerResponse, status: number, body: string) => void;
+
+const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
  * "Continue with …" on a tenant's sign-in page: the browser goes to the upstream provider
@@ -51,7 +67,8 @@ export function createFederationRoutes(deps: {
       deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream discovery failed');
       return html(res, 502, federatedErrorPage({ tenantName: tenant.name, message: `${record.name} cannot be reached; try again later or sign in with your password.` }));
     }
-    const pending: PendingUpstream = { idp, state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier() };
+    const binding = randomBytes(24).toString('base64url');
+    const pending: PendingUpstream = { idp, state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), binding: hash(binding) };
     details.result = { upstream: pending };
     await details.persist();
     const url = client.buildAuthorizationUrl(config, {
@@ -63,8 +80,13 @@ export function createFederationRoutes(deps: {
       state: `${details.uid}.${pending.state}`,
       nonce: pending.nonce,
     });
-    res.writeHead(303, { location: url.toString(), 'cache-control': 'no-store' }).end();
+    // Lax still travels on the top-level redirect back from the upstream provider.
+    const secure = deps.publicUrl.startsWith('https:') ? '; Secure' : '';
+    const cookie = `${BINDING_COOKIE}=${binding}; Path=${callbackPath(tenant.slug, idp)}; Max-Age=600; HttpOnly; SameSite=Lax${secure}`;
+    res.writeHead(303, { location: url.toString(), 'cache-control': 'no-store', 'set-cookie': cookie }).end();
   }
+
+  const callbackPath = (tenantSlug: string, idp: string) => new URL(federationCallbackUrl(deps.publicUrl, tenantSlug, idp)).pathname;
 
   /** GET /identity/{slug}/federation/{idp}/callback: back from upstream; link the account and resume. */
   async function callback(req: IncomingMessage, res: ServerResponse, provider: Provider, tenant: Tenant, idp: string, origin: RequestOrigin): Promise<void> {
@@ -72,9 +94,13 @@ export function createFederationRoutes(deps: {
     const [uid, state] = (current.searchParams.get('state') ?? '').split('.');
     const interaction = uid === undefined || uid === '' ? undefined : await provider.Interaction.find(uid);
     const pending = (interaction?.result as { upstream?: PendingUpstream } | undefined)?.upstream;
-    if (interaction === undefined || pending === undefined || pending.idp !== idp || pending.state !== state) {
+    const binding = cookieValue(req, BINDING_COOKIE);
+    const sameBrowser = binding !== undefined && pending !== undefined && safeEqual(hash(binding), pending.binding);
+    if (interaction === undefined || pending === undefined || pending.idp !== idp || pending.state !== state || !sameBrowser) {
       return html(res, 400, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in expired or did not start here; start again.' }));
     }
+    // The binding is spent whatever happens next.
+    res.setHeader('set-cookie', `${BINDING_COOKIE}=; Path=${callbackPath(tenant.slug, idp)}; Max-Age=0; HttpOnly; SameSite=Lax`);
     const upstreamError = current.searchParams.get('error');
     if (upstreamError !== null) return html(res, 401, federatedErrorPage({ tenantName: tenant.name, message: `The other provider did not sign you in (${upstreamError.slice(0, 60)}).` }));
     const record = await deps.identityProviders.find(tenant.id, idp);

@@ -3,7 +3,7 @@ import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
 import { recordAudit } from '@tansu/platform/audit/audit-log';
 import { errors } from '@tansu/platform/errors';
-import { authorize, type TenantCaller } from '@tansu/platform/guards';
+import { authorize, requireRecentMfa, type TenantCaller } from '@tansu/platform/guards';
 import type { UpstreamClients, UpstreamProvider } from './upstream-clients.ts';
 
 export interface IdentityProviderView {
@@ -41,7 +41,14 @@ export function federationCallbackUrl(publicUrl: string, tenantSlug: string, pro
 }
 
 function requireAdmin(caller: CallerContext): TenantCaller {
-  return authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'manage identity providers' });
+  return authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'see identity providers' });
+}
+
+/** A provider can vouch for any address of the tenant: only an owner, with a fresh second factor, adds or removes one. */
+function requireOwner(caller: CallerContext): TenantCaller {
+  const c = authorize(caller, { role: 'OWNER', scope: 'tansu:admin', action: 'add or remove identity providers' });
+  requireRecentMfa(c);
+  return c;
 }
 
 /** A tenant's external OpenID providers ("Sign in with …"): client secrets sealed at rest, checked by discovery when added. */
@@ -58,7 +65,7 @@ export function createIdentityProviders(deps: { db: Database; kek: Buffer; publi
 
   return {
     async add(caller: CallerContext, input: { slug: string; name: string; issuer: string; clientId: string; clientSecret: string; scopes?: string | null }): Promise<IdentityProviderView> {
-      const c = requireAdmin(caller);
+      const c = requireOwner(caller);
       if (!SLUG.test(input.slug)) throw errors.badInput('slug', 'must be 2-40 lowercase letters, digits and dashes, starting with a letter');
       const name = input.name.trim();
       if (name.length === 0 || name.length > 100) throw errors.badInput('name', 'must be 1-100 characters');
@@ -99,7 +106,7 @@ export function createIdentityProviders(deps: { db: Database; kek: Buffer; publi
     },
 
     async remove(caller: CallerContext, slug: string): Promise<boolean> {
-      const c = requireAdmin(caller);
+      const c = requireOwner(caller);
       return deps.db.withTenant(c.tenantId, async (em) => {
         const rows = await em.execute<{ id: string }[]>(`delete from identity.identity_providers where slug = ? returning id`, [String(slug).slice(0, 40)]);
         if (rows.length === 0) throw errors.notFound('Identity provider');
