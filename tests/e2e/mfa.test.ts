@@ -18,6 +18,7 @@ describe('second factors and step-up', () => {
   let secret: string;
   let recoveryCodes: string[];
   let factorId: string;
+  let bobSecret: string;
 
   /** A full sign-in with a recovery code (an authenticator gives only three usable codes per half minute). */
   async function signInWithRecovery(index: number): Promise<AuthPayload> {
@@ -143,6 +144,19 @@ describe('second factors and step-up', () => {
     const next = await mfaToken('globex', 'bob@globex.test', 'bob-password');
     expectError(await gql(url, 'mutation($i: EnrollTotpInput) { enrollTotp(input: $i) { factorId } }', { variables: { i: { tenant: 'globex', mfaToken: next } } }), 'FORBIDDEN');
     assert.ok(await signInWithTotp(url, 'globex', 'bob@globex.test', 'bob-password', enrollment.secret));
+    bobSecret = enrollment.secret;
+  });
+
+  it("locks an account's codes after ten wrong ones, across sign-in attempts", async () => {
+    const url = ctx.stack.graphqlUrl;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const token = await mfaToken('globex', 'bob@globex.test', 'bob-password');
+      for (let i = 0; i < 5; i++) expectError(await gql(url, VERIFY, { variables: { i: { tenant: 'globex', mfaToken: token, code: '000002' } } }), 'BAD_USER_INPUT');
+    }
+    const token = await mfaToken('globex', 'bob@globex.test', 'bob-password');
+    const locked = expectError(await gql(url, VERIFY, { variables: { i: { tenant: 'globex', mfaToken: token, code: await nextTotp(bobSecret) } } }), 'RATE_LIMITED');
+    assert.match(locked.message, /Too many wrong codes/);
+    assert.ok(Number(locked.extensions?.retryAfter) > 0);
   });
 
   it('removes a factor only after a fresh proof; without one, sign-in needs the password alone again', async () => {

@@ -2,6 +2,8 @@ import { TansuError } from '@tansu/platform/errors';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
 
 const MAILS_PER_ADDRESS_PER_HOUR = 5;
+/** Wrong second-factor codes one account may see per lockout window (a code is one of a million; three are valid at a time). */
+const CODE_FAILURES_PER_WINDOW = 10;
 
 /**
  * Brakes on credential guessing: a limit per client address on every credential endpoint,
@@ -32,6 +34,18 @@ export function createCredentialGuard(deps: { limiter: RateLimiter; lockoutThres
     },
     async succeeded(tenantId: string, email: string): Promise<void> {
       await deps.limiter.reset(`fail:${account(tenantId, email)}`);
+    },
+    /** Second-factor codes: wrong ones are counted per account, whichever path they came by. */
+    async assertCodesAllowed(tenantId: string, userId: string): Promise<void> {
+      if ((await deps.limiter.peek(`code:${tenantId}:${userId}`)) < CODE_FAILURES_PER_WINDOW) return;
+      const ttl = Math.max(1, await deps.limiter.ttl(`code:${tenantId}:${userId}`));
+      throw new TansuError('RATE_LIMITED', `Too many wrong codes for this account; retry in ${ttl} s`, { extensions: { retryAfter: ttl } });
+    },
+    async codeFailed(tenantId: string, userId: string): Promise<void> {
+      await deps.limiter.hit(`code:${tenantId}:${userId}`, CODE_FAILURES_PER_WINDOW, deps.lockoutSeconds);
+    },
+    async codeSucceeded(tenantId: string, userId: string): Promise<void> {
+      await deps.limiter.reset(`code:${tenantId}:${userId}`);
     },
     /** A password reset proves the owner: the lock and the failure count end. */
     async unlock(tenantId: string, email: string): Promise<void> {

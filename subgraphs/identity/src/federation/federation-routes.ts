@@ -124,7 +124,7 @@ export function createFederationRoutes(deps: {
     const ttl = Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
     // An account with a second factor still proves it here.
     if ((await deps.mfa.secondStep(tenant, userId)) === 'verify') {
-      interaction.result = { pendingSecondFactor: { accountId: userId, failures: 0 } };
+      interaction.result = { pendingSecondFactor: { accountId: userId, failures: 0, method: 'fed' } };
       await interaction.save(ttl);
       return html(res, 200, secondFactorPage({ action: `/identity/${tenant.slug}/interaction/${uid}/mfa`, tenantName: tenant.name }));
     }

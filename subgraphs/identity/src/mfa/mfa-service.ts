@@ -140,6 +140,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
         const challenge = await lockChallenge(em, input.mfaToken);
         const user = await em.findOneOrFail(UserEntity, { id: challenge.userId }, { lockMode: LockMode.PESSIMISTIC_READ });
         if (!(await hasSecondFactor(em, user.id))) throw new TansuError('MFA_REQUIRED', 'Set up a second factor first (enrollTotp, confirmTotp)', { extensions: { enroll: true } });
+        await deps.guard?.assertCodesAllowed(tenant.id, user.id);
         const proof = await proveSecondFactor(em, deps.kek, user.id, input.code);
         if (proof === null) {
           // The failure is kept (this transaction commits); enough of them spend the challenge.
@@ -151,7 +152,11 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
         await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'auth.mfa_verified', target: user.email, outcome: 'success', detail: { factor: proof }, origin });
         return { result: await session(em, tenant, user) };
       });
-      if (outcome.result !== undefined) return outcome.result;
+      if (outcome.result !== undefined) {
+        await deps.guard?.codeSucceeded(tenant.id, outcome.result.user.id);
+        return outcome.result;
+      }
+      await deps.guard?.codeFailed(tenant.id, outcome.userId);
       await recordAuditNow(db, { tenantId: tenant.id, actorId: outcome.userId, action: 'auth.mfa_verified', outcome: 'failure', detail: { reason: 'wrong code' }, origin });
       throw errors.badInput('code', outcome.failed > 0 ? `is not valid (${outcome.failed} attempts left)` : 'is not valid; sign in again');
     },
@@ -164,16 +169,18 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
       const outcome = await db.withTenant(tenant.id, async (em) => {
         const user = await em.findOne(UserEntity, { id: c.subject }, { lockMode: LockMode.PESSIMISTIC_READ });
         if (user === null || user.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
-        await deps.guard?.assertUnlocked(tenant.id, user.email);
+        await deps.guard?.assertCodesAllowed(tenant.id, user.id);
         if (!(await hasSecondFactor(em, user.id))) throw new TansuError('MFA_REQUIRED', 'Set up a second factor first (enrollTotp, confirmTotp)', { extensions: { enroll: true } });
         const proof = await proveSecondFactor(em, deps.kek, user.id, code);
-        if (proof === null) return { failedFor: user.email };
+        if (proof === null) return { failed: true as const };
         await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'auth.step_up', target: user.email, outcome: 'success', detail: { factor: proof }, origin });
         return { result: await session(em, tenant, user) };
       });
-      if (outcome.result !== undefined) return outcome.result;
-      // Wrong codes count towards the account lock, like wrong passwords.
-      await deps.guard?.failed(tenant.id, outcome.failedFor);
+      if (outcome.result !== undefined) {
+        await deps.guard?.codeSucceeded(tenant.id, c.subject);
+        return outcome.result;
+      }
+      await deps.guard?.codeFailed(tenant.id, c.subject);
       await recordAuditNow(db, { tenantId: tenant.id, actorId: c.subject, action: 'auth.step_up', outcome: 'failure', detail: { reason: 'wrong code' }, origin });
       throw errors.badInput('code', 'is not valid');
     },
@@ -187,12 +194,17 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
 
     /** Checks a code for a user between password and second factor (the issuer's sign-in page). */
     async proveCode(tenant: Tenant, userId: string, code: string, origin?: RequestOrigin): Promise<boolean> {
+      await deps.guard?.throttle(origin?.ip);
+      await deps.guard?.assertCodesAllowed(tenant.id, userId);
       const proof = await db.withTenant(tenant.id, async (em) => {
         const result = await proveSecondFactor(em, deps.kek, userId, code);
         if (result !== null) await recordAudit(em, { tenantId: tenant.id, actorId: userId, action: 'auth.mfa_verified', outcome: 'success', detail: { factor: result, via: 'issuer' }, origin });
         return result;
       });
-      if (proof === null) await recordAuditNow(db, { tenantId: tenant.id, actorId: userId, action: 'auth.mfa_verified', outcome: 'failure', detail: { reason: 'wrong code', via: 'issuer' }, origin });
+      if (proof === null) {
+        await deps.guard?.codeFailed(tenant.id, userId);
+        await recordAuditNow(db, { tenantId: tenant.id, actorId: userId, action: 'auth.mfa_verified', outcome: 'failure', detail: { reason: 'wrong code', via: 'issuer' }, origin });
+      } else await deps.guard?.codeSucceeded(tenant.id, userId);
       return proof !== null;
     },
 

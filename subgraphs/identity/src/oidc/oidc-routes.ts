@@ -115,18 +115,26 @@ export function createOidcRoutes(deps: {
       }
       if (step === 'verify') {
         // The password was right: remember whose it was, on the server, until a code proves the rest.
-        details.result = { pendingSecondFactor: { accountId: user.id, failures: 0 } };
+        details.result = { pendingSecondFactor: { accountId: user.id, failures: 0, method: 'pwd' } };
         await details.persist();
         return html(res, 200, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name }));
       }
       return provider.interactionFinished(req, res, { login: { accountId: user.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
     }
     if (action === '/mfa' && prompt === 'login') {
-      const pending = (details.result as { pendingSecondFactor?: { accountId: string; failures: number } } | undefined)?.pendingSecondFactor;
+      const pending = (details.result as { pendingSecondFactor?: { accountId: string; failures: number; method?: string } } | undefined)?.pendingSecondFactor;
       if (pending === undefined) return html(res, 400, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Sign in with your password first.' }));
       const form = await formOf(req);
-      if (await deps.mfa.proveCode(tenant, pending.accountId, (form.get('code') ?? '').slice(0, 32), originOf(req))) {
-        return provider.interactionFinished(req, res, { login: { accountId: pending.accountId, amr: ['pwd', 'mfa'] } }, { mergeWithLastSubmission: false });
+      let proven: boolean;
+      try {
+        proven = await deps.mfa.proveCode(tenant, pending.accountId, (form.get('code') ?? '').slice(0, 32), originOf(req));
+      } catch (error) {
+        if (error instanceof TansuError && error.code === 'RATE_LIMITED') return html(res, 429, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: error.message }));
+        throw error;
+      }
+      if (proven) {
+        // The first factor was a password here, or another provider (federated sign-in).
+        return provider.interactionFinished(req, res, { login: { accountId: pending.accountId, amr: [pending.method ?? 'pwd', 'mfa'] } }, { mergeWithLastSubmission: false });
       }
       pending.failures += 1;
       if (pending.failures >= MAX_PAGE_CODE_FAILURES) {
