@@ -55,22 +55,30 @@ describe('account emails over SMTP', () => {
 
   it('holds sign-in until the address is verified when the tenant requires it', async () => {
     const url = ctx.stack.graphqlUrl;
+    const eve = await signUp(url, 'acme', 'eve@acme.test', 'eve-password');
     dataOf(await gql(url, SETTINGS, { token: owner.accessToken, variables: { i: { emailVerificationRequired: true } } }));
-    const dan = await signUp(url, 'acme', 'dan@acme.test', 'dan-password');
+    // A session of an address never verified does not outlive the new rule.
+    expectError(await gql(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', refreshToken: eve.refreshToken } } }), 'EMAIL_NOT_VERIFIED');
+    // The account is created, but no session until the address is proven.
+    const created = expectError(await gql(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'dan@acme.test', password: 'dan-password' } } }), 'EMAIL_NOT_VERIFIED');
+    assert.match(created.message, /Account created/);
     const first = tokenIn(await catcher.waitFor('dan@acme.test', /Confirm your email/));
     const refused = expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'dan@acme.test', password: 'dan-password' } } }), 'EMAIL_NOT_VERIFIED');
     assert.match(refused.message, /Verify your email/);
 
-    // Asking again replaces the first link; an expired link is refused as such.
+    // Asking again (signed out, by address) replaces the first link; an expired link is refused as such.
     catcher.mails.length = 0;
-    assert.equal(dataOf(await gql<{ sendVerificationEmail: boolean }>(url, 'mutation { sendVerificationEmail }', { token: dan.accessToken })).sendVerificationEmail, true);
+    const resend = 'mutation($i: VerificationEmailInput) { sendVerificationEmail(input: $i) }';
+    assert.equal(dataOf(await gql<{ sendVerificationEmail: boolean }>(url, resend, { variables: { i: { tenant: 'acme', email: 'dan@acme.test' } } })).sendVerificationEmail, true);
+    assert.equal(dataOf(await gql<{ sendVerificationEmail: boolean }>(url, resend, { variables: { i: { tenant: 'acme', email: 'nobody@acme.test' } } })).sendVerificationEmail, true, 'the same answer for no account');
     const second = tokenIn(await catcher.waitFor('dan@acme.test', /Confirm your email/));
     assert.notEqual(second, first);
+    assert.equal(catcher.mails.filter((m) => m.to.includes('nobody@acme.test')).length, 0);
     expectError(await gql(url, VERIFY, { variables: { i: { tenant: 'acme', token: first } } }), 'TOKEN_ALREADY_USED');
     await expire(seed.acme.id, 'dan@acme.test', 'verify_email');
     expectError(await gql(url, VERIFY, { variables: { i: { tenant: 'acme', token: second } } }), 'TOKEN_EXPIRED');
 
-    dataOf(await gql(url, 'mutation { sendVerificationEmail }', { token: dan.accessToken }));
+    dataOf(await gql(url, resend, { variables: { i: { tenant: 'acme', email: 'dan@acme.test' } } }));
     const third = tokenIn(catcher.mails.filter((m) => m.to.includes('dan@acme.test')).at(-1)!);
     dataOf(await gql(url, VERIFY, { variables: { i: { tenant: 'acme', token: third } } }));
     assert.ok(await signIn(url, 'acme', 'dan@acme.test', 'dan-password'));
@@ -112,8 +120,9 @@ describe('account emails over SMTP', () => {
     expectError(old, 'UNAUTHENTICATED');
     assert.equal(dataOf(await gql<{ me: { emailVerified: boolean } }>(url, '{ me { emailVerified } }', { token: fresh.accessToken })).me.emailVerified, true);
 
+    catcher.mails.length = 0;
     await gql(url, REQUEST_RESET, { variables: { i: { tenant: 'acme', email: 'erin@acme.test' } } });
-    const late = tokenIn(catcher.mails.filter((m) => m.to.includes('erin@acme.test')).at(-1)!);
+    const late = tokenIn(await catcher.waitFor('erin@acme.test', /Reset your/));
     await expire(seed.acme.id, 'erin@acme.test', 'reset_password');
     expectError(await gql(url, RESET, { variables: { i: { tenant: 'acme', token: late, password: 'yet-another-password' } } }), 'TOKEN_EXPIRED');
   });

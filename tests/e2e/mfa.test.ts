@@ -145,6 +145,12 @@ describe('second factors and step-up', () => {
     expectError(await gql(url, 'mutation($i: EnrollTotpInput) { enrollTotp(input: $i) { factorId } }', { variables: { i: { tenant: 'globex', mfaToken: next } } }), 'FORBIDDEN');
     assert.ok(await signInWithTotp(url, 'globex', 'bob@globex.test', 'bob-password', enrollment.secret));
     bobSecret = enrollment.secret;
+
+    // A new account in such a tenant gets no session before it has a factor either.
+    const joined = expectError(await gql(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', { variables: { i: { tenant: 'globex', email: 'new@globex.test', password: 'new-password' } } }), 'MFA_REQUIRED');
+    assert.equal(joined.extensions?.enroll, true);
+    const newcomer = dataOf(await gql<{ enrollTotp: { factorId: string } }>(url, 'mutation($i: EnrollTotpInput) { enrollTotp(input: $i) { factorId } }', { variables: { i: { tenant: 'globex', mfaToken: String(joined.extensions?.mfaToken) } } })).enrollTotp;
+    assert.ok(newcomer.factorId);
   });
 
   it("locks an account's codes after ten wrong ones, across sign-in attempts", async () => {

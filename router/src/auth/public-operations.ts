@@ -11,6 +11,7 @@ export const DEFAULT_PUBLIC_FIELDS: Record<string, readonly string[]> = {
     'signIn',
     'refreshToken',
     'verifyEmail',
+    'sendVerificationEmail',
     'requestPasswordReset',
     'resetPassword',
     'acceptInvitation',

@@ -65,7 +65,19 @@ const REFRESH_FAILURES = {
   invalid: { reason: 'invalid or expired', message: 'Invalid or expired refresh token' },
   reused: { reason: 'reused token: family revoked', message: 'Refresh token was already used; sign in again' },
   disabled: { reason: 'account disabled', message: ACCOUNT_DISABLED },
+  unverified: { reason: 'email not verified', message: 'Verify your email address before signing in; the link is in your inbox' },
 } as const;
+
+/** The answer to a password that was right when a second factor is still due (or must be set up first). */
+function secondFactorGate(mfaToken: string, enroll: boolean): TansuError {
+  return new TansuError(
+    'MFA_REQUIRED',
+    enroll
+      ? 'This tenant requires a second factor: set one up with enrollTotp and confirmTotp (or a passkey), passing mfaToken'
+      : 'Finish signing in with verifyMfa (a code from your authenticator, or a recovery code) or with a passkey (startPasskeySignIn), passing mfaToken',
+    { extensions: { mfaToken, enroll } },
+  );
+}
 
 /** Ends every session of a user now, not at its expiry: password sessions and the issuer's grants. */
 export async function endSessions(em: EntityManager, userId: string): Promise<void> {
@@ -208,13 +220,35 @@ export function createAuthService(deps: {
     /** A new session (access and refresh token) for a user, in the caller's transaction. */
     startSession: (em: EntityManager, tenant: Tenant, user: User, roles: Role[], auth?: SessionAuth) => issueTokens(em, tenant, user, roles, crypto.randomUUID(), auth),
 
-    async signUp(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
+    /**
+     * Creates the account. Its first session comes at once, unless the tenant wants a second
+     * factor set up first (`gate` is MFA_REQUIRED with an enrolment mfaToken) or the address
+     * verified first (`gate` is EMAIL_NOT_VERIFIED): the account exists either way.
+     */
+    async signUp(input: Credentials, origin?: RequestOrigin): Promise<{ user: UserView; session?: AuthResult; gate?: TansuError }> {
       await deps.guard?.throttle(origin?.ip);
       const tenant = await tenantBySlug(input.tenant);
       if (tenant.slug === PLATFORM_TENANT_SLUG || !settingsOf(tenant).selfSignUp) throw errors.forbidden('Self sign-up is closed for this tenant');
-      const result = await createUser(tenant, input, 'VIEWER');
-      await recordAuditNow(db, { tenantId: tenant.id, actorId: result.user.id, action: 'auth.sign_up', target: result.user.email, outcome: 'success', origin });
-      return result;
+      const email = normalizeEmail(input.email);
+      validatePassword(input.password, settingsOf(tenant).passwordMinLength);
+      const passwordHash = await hashPassword(input.password);
+      const outcome = await db.withTenant(tenant.id, async (em) => {
+        const user = await insertUser(em, tenant, { email, passwordHash, role: 'VIEWER', emailVerified: false });
+        const view = userView(user, tenant.id, ['VIEWER']);
+        if (settingsOf(tenant).mfaRequired) return { user: view, gate: secondFactorGate(openChallenge(em, tenant.id, user.id), true) };
+        if (settingsOf(tenant).emailVerificationRequired) {
+          return { user: view, gate: new TansuError('EMAIL_NOT_VERIFIED', 'Account created: confirm your address with the link we sent, then sign in') };
+        }
+        return { user: view, session: await issueTokens(em, tenant, user, ['VIEWER'], crypto.randomUUID()) };
+      });
+      await recordAuditNow(db, { tenantId: tenant.id, actorId: outcome.user.id, action: 'auth.sign_up', target: email, outcome: 'success', origin });
+      return outcome;
+    },
+
+    /** In the caller's transaction: a session for a new account, or MFA_REQUIRED (enrolment) when the tenant wants a factor first. */
+    async firstSession(em: EntityManager, tenant: Tenant, user: User, roles: Role[]): Promise<{ session?: AuthResult; gate?: TansuError }> {
+      if (settingsOf(tenant).mfaRequired) return { gate: secondFactorGate(openChallenge(em, tenant.id, user.id), true) };
+      return { session: await issueTokens(em, tenant, user, roles, crypto.randomUUID()) };
     },
 
     verifyCredentials,
@@ -238,11 +272,7 @@ export function createAuthService(deps: {
         return { result: await issueTokens(em, tenant, current, await rolesOf(em, tenant.id, current.id), crypto.randomUUID()) };
       });
       if (outcome.result !== undefined) return outcome.result;
-      throw new TansuError(
-        'MFA_REQUIRED',
-        outcome.enroll ? 'This tenant requires a second factor: set one up with enrollTotp and confirmTotp, passing mfaToken' : 'Finish signing in with verifyMfa (a code from your authenticator, or a recovery code) or with a passkey (startPasskeySignIn), passing mfaToken',
-        { extensions: { mfaToken: outcome.mfaToken, enroll: outcome.enroll } },
-      );
+      throw secondFactorGate(outcome.mfaToken, outcome.enroll);
     },
 
     /**
@@ -271,6 +301,8 @@ export function createAuthService(deps: {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
           return { error: 'disabled' as const };
         }
+        // A tenant that requires verified addresses does not let an unverified one keep a session.
+        if (settingsOf(tenant).emailVerificationRequired && user.emailVerifiedAt == null) return { error: 'unverified' as const };
         // The new pair is as strong as the session it continues.
         const auth = { amr: row.amr ?? ['pwd'], authTime: row.authTime ?? row.createdAt };
         return { result: await issueTokens(em, tenant, user, await rolesOf(em, tenant.id, user.id), row.familyId, auth) };
@@ -279,7 +311,7 @@ export function createAuthService(deps: {
       if (outcome.error !== undefined) {
         const failure = REFRESH_FAILURES[outcome.error];
         await recordAuditNow(db, { ...audit, outcome: 'failure', detail: { reason: failure.reason } });
-        throw errors.unauthenticated(failure.message);
+        throw outcome.error === 'unverified' ? new TansuError('EMAIL_NOT_VERIFIED', failure.message) : errors.unauthenticated(failure.message);
       }
       await recordAuditNow(db, { ...audit, actorId: outcome.result.user.id, outcome: 'success' });
       return outcome.result;

@@ -83,7 +83,7 @@ export function createIdentityResolvers(
         auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       refreshToken: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }, ctx.client),
-      sendVerificationEmail: (_: unknown, __: unknown, ctx: IdentityContext) => flows.sendVerificationEmail(ctx.caller),
+      sendVerificationEmail: (_: unknown, { input }: { input?: { tenant: string; email: string } | null }, ctx: IdentityContext) => flows.sendVerificationEmail(ctx.caller, input, ctx.client),
       verifyEmail: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         flows.verifyEmail({ tenant: stringField(input, 'tenant'), token: stringField(input, 'token') }, ctx.client),
       requestPasswordReset: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>

@@ -77,7 +77,11 @@ export function createAccountFlows(deps: {
   }
 
   return {
-    /** Sign-up, then the verification email; a mail failure does not undo the account (the user can ask again). */
+    /**
+     * Sign-up, then the verification email; a mail failure does not undo the account (the user
+     * can ask again). When the tenant wants a factor or a verified address first, the account
+     * exists and the answer is that error.
+     */
     async signUp(input: Credentials, origin?: RequestOrigin): Promise<AuthResult> {
       const result = await auth.signUp(input, origin);
       const tenant = await auth.tenantBySlug(input.tenant);
@@ -90,16 +94,33 @@ export function createAccountFlows(deps: {
       } catch (error) {
         deps.logger.warn({ err: error, tenant: tenant.slug }, 'verification email not sent at sign-up');
       }
-      return result;
+      if (result.gate !== undefined) throw result.gate;
+      return result.session!;
     },
 
-    async sendVerificationEmail(caller: CallerContext): Promise<boolean> {
+    /**
+     * A new verification link: for the signed-in user, or (for someone who cannot sign in
+     * before verifying) for a tenant and address, answered `true` whether or not it has an
+     * unverified account.
+     */
+    async sendVerificationEmail(caller: CallerContext, input?: { tenant: string; email: string } | null, origin?: RequestOrigin): Promise<boolean> {
+      if (caller.tenantId === undefined && input != null) {
+        await deps.guard?.throttle(origin?.ip);
+        const tenant = await auth.tenantBySlug(input.tenant);
+        const email = normalizeEmail(input.email);
+        await deps.guard?.mailAllowed(tenant.id, email);
+        await db.withTenant(tenant.id, async (em) => {
+          const user = await em.findOne(UserEntity, { email });
+          if (user !== null && user.emailVerifiedAt == null && user.disabledAt == null) await sendVerification(em, tenant, user);
+        });
+        return true;
+      }
       const c = requireTenantCaller(caller);
       const tenant = await tenantOf(c);
       await db.withTenant(tenant.id, async (em) => {
         const user = await em.findOne(UserEntity, { id: c.subject });
         if (user === null) throw errors.notFound('User');
-        if (user.emailVerifiedAt !== null) throw errors.badInput('email', 'is already verified');
+        if (user.emailVerifiedAt != null) throw errors.badInput('email', 'is already verified');
         await deps.guard?.mailAllowed(tenant.id, user.email);
         await sendVerification(em, tenant, user);
       });
@@ -123,20 +144,27 @@ export function createAccountFlows(deps: {
       return user;
     },
 
-    /** Always true: the answer never tells whether the address has an account. */
+    /**
+     * Always true: the answer never tells whether the address has an account. The mail goes
+     * out after the answer, so neither its timing nor a mail server's failure tells either
+     * (and a slow mail server holds no database connection); a lost mail means asking again.
+     */
     async requestPasswordReset(input: { tenant: string; email: string }, origin?: RequestOrigin): Promise<boolean> {
       await deps.guard?.throttle(origin?.ip);
       const tenant = await auth.tenantBySlug(input.tenant);
       const email = normalizeEmail(input.email);
       await deps.guard?.mailAllowed(tenant.id, email);
-      const sent = await db.withTenant(tenant.id, async (em) => {
+      const token = await db.withTenant(tenant.id, async (em) => {
         const user = await em.findOne(UserEntity, { email });
-        if (user === null || user.disabledAt !== null) return false;
+        if (user === null || user.disabledAt != null) return null;
         await retireEmailTokens(em, { purpose: 'reset_password', userId: user.id });
-        await mail(em, tenant, 'reset_password', { email, userId: user.id });
-        return true;
+        return issueEmailToken(em, { tenantId: tenant.id, purpose: 'reset_password', email, userId: user.id }).token;
       });
-      await recordAuditNow(db, { tenantId: tenant.id, action: 'auth.password_reset_requested', target: email, outcome: sent ? 'success' : 'failure', detail: sent ? undefined : { reason: 'no active account' }, origin });
+      await recordAuditNow(db, { tenantId: tenant.id, action: 'auth.password_reset_requested', target: email, outcome: token !== null ? 'success' : 'failure', detail: token !== null ? undefined : { reason: 'no active account' }, origin });
+      if (token !== null) {
+        const message = accountEmail({ purpose: 'reset_password', to: email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, 'reset_password', token) });
+        void deps.mailer.send(message).catch((error: unknown) => deps.logger.warn({ err: error, tenant: tenant.slug }, 'password reset email not sent'));
+      }
       return true;
     },
 
@@ -210,13 +238,16 @@ export function createAccountFlows(deps: {
       const tenant = await auth.tenantBySlug(input.tenant);
       validatePassword(input.password, settingsOf(tenant).passwordMinLength);
       const passwordHash = await hashPassword(input.password);
-      return db.withTenant(tenant.id, async (em) => {
+      const outcome = await db.withTenant(tenant.id, async (em) => {
         const token = await consumeEmailToken(em, 'invitation', input.token);
         const role = token.role ?? 'VIEWER';
         const user = await auth.insertUser(em, tenant, { email: token.email, passwordHash, role, emailVerified: true });
         await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'user.invitation_accepted', target: user.email, outcome: 'success', detail: { role, invitedBy: token.createdBy ?? null }, origin });
-        return auth.startSession(em, tenant, user, [role]);
+        return auth.firstSession(em, tenant, user, [role]);
       });
+      // The account exists now; in a tenant that requires a factor, setting one up comes next.
+      if (outcome.gate !== undefined) throw outcome.gate;
+      return outcome.session!;
     },
   };
 }

@@ -122,8 +122,12 @@ export function createFederationRoutes(deps: {
       throw error;
     }
     const ttl = Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
-    // An account with a second factor still proves it here.
-    if ((await deps.mfa.secondStep(tenant, userId)) === 'verify') {
+    // An account with a second factor still proves it here; one that needs a factor first is sent to set one up.
+    const step = await deps.mfa.secondStep(tenant, userId);
+    if (step === 'enroll') {
+      return html(res, 403, federatedErrorPage({ tenantName: tenant.name, message: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.` }));
+    }
+    if (step === 'verify') {
       interaction.result = { pendingSecondFactor: { accountId: userId, failures: 0, method: 'fed' } };
       await interaction.save(ttl);
       return html(res, 200, secondFactorPage({ action: `/identity/${tenant.slug}/interaction/${uid}/mfa`, tenantName: tenant.name }));
