@@ -128,6 +128,10 @@ describe('signing in with an external OpenID provider', () => {
     assert.match(refused.text, /did not confirm an email address/);
     const links = await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute<{ subject: string }[]>(`select subject from identity.user_identities order by subject`));
     assert.deepEqual(links.map((l) => l.subject), ['corp-alice', 'corp-newbie']);
+    const refusals = await ctx.stack.db.withTenant(seed.acme.id, (em) =>
+      em.execute<{ target: string }[]>(`select target from platform.audit_log where action = 'auth.sign_in' and outcome = 'failure' and detail->>'via' = 'corp' order by id`),
+    );
+    assert.deepEqual(refusals.map((r) => r.target), ['carol@acme.test', 'bob@acme.test'], 'refused upstream sign-ins are audited');
   });
 
   it('creates no account when the tenant is closed to sign-up', async () => {

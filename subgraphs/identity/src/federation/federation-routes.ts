@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import type Provider from 'oidc-provider';
-import type { RequestOrigin } from '@tansu/platform/audit/audit-log';
+import { recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
 import type { Database } from '@tansu/platform/db/database';
 import { TansuError } from '@tansu/platform/errors';
 import type { Logger } from '@tansu/platform/logger';
@@ -118,8 +118,10 @@ export function createFederationRoutes(deps: {
     try {
       userId = (await userForUpstream(deps, tenant, record, claims, origin)).id;
     } catch (error) {
-      if (error instanceof TansuError && error.expose) return html(res, error.status, federatedErrorPage({ tenantName: tenant.name, message: error.message }));
-      throw error;
+      if (!(error instanceof TansuError) || !error.expose) throw error;
+      const target = typeof claims.email === 'string' ? claims.email : claims.sub;
+      await recordAuditNow(deps.db, { tenantId: tenant.id, action: 'auth.sign_in', target, outcome: 'failure', detail: { via: idp, reason: error.message }, origin });
+      return html(res, error.status, federatedErrorPage({ tenantName: tenant.name, message: error.message }));
     }
     const ttl = Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
     // An account with a second factor still proves it here; one that needs a factor first is sent to set one up.
