@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Database } from '../db/database.ts';
 import { TansuError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { createHashMirror } from '../redis/hash-mirror.ts';
 
 /** Each tenant's requests-per-minute limit (tenants without one are absent), and the channel announcing changes. */
 export const REQUEST_LIMITS_KEY = 'tansu:tenants:rpm';
@@ -53,15 +54,7 @@ export interface RequestQuota {
  * seconds), one counter per tenant and minute in Redis, shared by every router.
  */
 export function createRequestQuota(deps: { subscriber: Redis; redis: Redis; logger: Logger; resyncMs?: number }): RequestQuota {
-  let limits = new Map<string, number>();
-  let timer: NodeJS.Timeout | undefined;
-  const reload = async () => {
-    limits = new Map(Object.entries(await deps.redis.hgetall(REQUEST_LIMITS_KEY)).map(([id, limit]) => [id, Number(limit)]));
-  };
-  const reloadLogged = () => void reload().catch((error: unknown) => deps.logger.warn({ err: error }, 'request limits reload failed'));
-  const onMessage = (channel: string) => {
-    if (channel === REQUEST_LIMITS_CHANNEL) reloadLogged();
-  };
+  const limits = createHashMirror({ ...deps, key: REQUEST_LIMITS_KEY, channel: REQUEST_LIMITS_CHANNEL });
   return {
     async admit(tenantId) {
       const limit = tenantId === undefined ? undefined : limits.get(tenantId);
@@ -70,24 +63,14 @@ export function createRequestQuota(deps: { subscriber: Redis; redis: Redis; logg
       const key = counterKey(tenantId, Math.floor(now / 60_000));
       const results = await deps.redis.multi().incr(key).expire(key, 120).exec();
       const used = Number(results?.[0]?.[1] ?? 0);
-      if (used > limit) {
+      if (used > Number(limit)) {
         const retryAfter = Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
         throw new TansuError('QUOTA_EXCEEDED', `Quota exceeded: the plan allows ${limit} requests per minute; ${used} made this minute`, {
-          extensions: { quota: 'requestsPerMinute', limit, used, retryAfter },
+          extensions: { quota: 'requestsPerMinute', limit: Number(limit), used, retryAfter },
         });
       }
     },
-    async start() {
-      deps.subscriber.on('message', onMessage);
-      await deps.subscriber.subscribe(REQUEST_LIMITS_CHANNEL);
-      await reload();
-      timer = setInterval(reloadLogged, deps.resyncMs ?? 5_000);
-      timer.unref();
-    },
-    async stop() {
-      if (timer !== undefined) clearInterval(timer);
-      deps.subscriber.off('message', onMessage);
-      await deps.subscriber.unsubscribe(REQUEST_LIMITS_CHANNEL).catch(() => undefined);
-    },
+    start: limits.start,
+    stop: limits.stop,
   };
 }
