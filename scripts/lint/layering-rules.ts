@@ -1,6 +1,6 @@
 import type { ImportGraph, Problem, ResolvedImport } from './types.ts';
 
-export type LayerKind = 'platform' | 'router' | 'subgraph' | 'workers' | 'scripts' | 'tests' | 'bench' | 'supergraph' | 'other';
+export type LayerKind = 'platform' | 'router' | 'subgraph' | 'workers' | 'scripts' | 'tests' | 'bench' | 'supergraph' | 'schema' | 'other';
 
 export interface Layer {
   kind: LayerKind;
@@ -16,6 +16,7 @@ const TOP_LEVEL: Record<string, LayerKind> = {
   tests: 'tests',
   bench: 'bench',
   supergraph: 'supergraph',
+  schema: 'schema',
 };
 
 export function layerOf(path: string): Layer {
@@ -38,9 +39,11 @@ const FORBIDDEN: Partial<Record<LayerKind, (to: Layer, from: Layer) => boolean>>
   subgraph: (to, from) => (to.kind === 'subgraph' && to.name !== from.name) || ['router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   router: (to) => ['subgraph', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   workers: (to) => ['router', 'scripts', 'tests', 'bench'].includes(to.kind),
+  // The registry reads subgraph SDL files, never subgraph code.
+  schema: (to) => ['subgraph', 'router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
 };
 
-const PRODUCTION = /^(?:platform|router|workers)\/src\/|^subgraphs\/[^/]+\/src\//;
+const PRODUCTION = /^(?:platform|router|workers|schema)\/src\/|^subgraphs\/[^/]+\/src\//;
 const TEST_OR_BENCH = /^(?:tests|bench)\/|(?:^|\/)test\//;
 const DOMAIN_FILE = /^subgraphs\/[^/]+\/src\/(?:.*\/)?(?:[^/]+-service|entities|passwords|tokens)\.ts$/;
 const TRANSPORT_MODULE = /^(?:@apollo\/|graphql(?:\/|$)|(?:node:)?https?(?:\/|$)|(?:node:)?http2(?:\/|$)|undici(?:\/|$))/;
