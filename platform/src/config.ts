@@ -40,6 +40,8 @@ export interface TansuConfig {
   identityPort: number;
   tenancyPort: number;
   workflowPort: number;
+  /** Which published schema variant this installation's routers serve (the registry's dev, prod, …). */
+  schemaVariant: string;
   /** The plan a new tenant gets unless its creator names another. */
   defaultPlan: string;
   /** How long a deleted tenant's data is kept before it is purged. */
@@ -183,6 +185,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     workflowPort,
     workflowTenantConcurrency: r.int('TANSU_WORKFLOW_TENANT_CONCURRENCY', 20, 1, 10_000),
     defaultPlan: r.string('TANSU_DEFAULT_PLAN') ?? 'free',
+    schemaVariant: r.string('TANSU_SCHEMA_VARIANT') ?? 'main',
     tenantPurgeDelaySeconds: r.int('TANSU_TENANT_PURGE_DELAY', 3_600, 0, 90 * 86_400),
     egressAllowPrivate: r.bool('TANSU_EGRESS_ALLOW_PRIVATE', false),
     adminEmail,
@@ -207,6 +210,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     },
   };
 
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(config.schemaVariant)) r.problems.push(`TANSU_SCHEMA_VARIANT must be lowercase letters, digits and dashes (got "${config.schemaVariant}")`);
   if (!/^[a-z][a-z0-9-]{1,39}$/.test(config.defaultPlan)) r.problems.push(`TANSU_DEFAULT_PLAN must be a plan id such as free, pro or enterprise (got "${config.defaultPlan}")`);
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     r.problems.push('TANSU_ADMIN_EMAIL and TANSU_ADMIN_PASSWORD must be set together');

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       workflowPort: 4103,
       workflowTenantConcurrency: 20,
       defaultPlan: 'free',
+      schemaVariant: 'main',
       tenantPurgeDelaySeconds: 3_600,
       egressAllowPrivate: false,
       adminEmail: undefined,

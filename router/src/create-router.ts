@@ -58,6 +58,11 @@ export interface RouterOptions {
 
 export interface Router {
   readonly server: Server;
+  /**
+   * Switches to a newly published supergraph: requests already running finish on the one they
+   * started with, open subscriptions keep their plans, new ones use the new supergraph.
+   */
+  updateSupergraph(supergraphSdl: string): void;
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -76,8 +81,13 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const { logger, limits } = options;
   const dataSources = new Map<string, SubgraphDataSource>();
   const subgraphUrls = new Map<string, string>();
+  let pushSupergraph: ((sdl: string) => void) | undefined;
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+    // The hook form lets a published supergraph replace this one while the router runs.
+    supergraphSdl: async ({ update }) => {
+      pushSupergraph = update;
+      return { supergraphSdl: options.supergraphSdl };
+    },
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls?.[name] ?? url ?? '';
       const source = new SubgraphDataSource({ url: target });
@@ -102,12 +112,23 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   await apollo.start();
 
   const codec = options.codec;
-  const subscriptions = createFederatedSubscriptions({
-    supergraphSdl: options.supergraphSdl,
-    dataSources: () => Object.fromEntries(dataSources),
-    // A subgraph serves subscriptions over graphql-ws at its GraphQL URL.
-    subgraphWsUrls: Object.fromEntries([...subgraphUrls].map(([name, url]) => [name, url.replace(/^http/, 'ws')])),
-    signContext: codec === undefined ? undefined : (caller) => codec.sign(caller),
+  const subscriptionsFor = (supergraphSdl: string) =>
+    createFederatedSubscriptions({
+      supergraphSdl,
+      dataSources: () => Object.fromEntries(dataSources),
+      // A subgraph serves subscriptions over graphql-ws at its GraphQL URL.
+      subgraphWsUrls: Object.fromEntries([...subgraphUrls].map(([name, url]) => [name, url.replace(/^http/, 'ws')])),
+      signContext: codec === undefined ? undefined : (caller) => codec.sign(caller),
+    });
+  let subscriptions = subscriptionsFor(options.supergraphSdl);
+  // Subscriptions follow the gateway: once it has loaded a new supergraph, new subscriptions plan against it.
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    if (coreSupergraphSdl === undefined) return;
+    try {
+      subscriptions = subscriptionsFor(coreSupergraphSdl);
+    } catch (error) {
+      logger.error({ err: error }, 'subscriptions could not follow the new supergraph');
+    }
   });
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);
@@ -198,8 +219,12 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const stopWebSockets = serveGraphQLOverWebSocket({
     server,
     apollo,
-    schema: subscriptions.apiSchema,
-    subscriptions,
+    get schema() {
+      return subscriptions.apiSchema;
+    },
+    get subscriptions() {
+      return subscriptions;
+    },
     authenticator: options.authenticator,
     codec: options.codec,
     tenantStatus: options.tenantStatus,
@@ -210,6 +235,10 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
 
   return {
     server,
+    updateSupergraph(supergraphSdl) {
+      if (pushSupergraph === undefined) throw new Error('the gateway has not started');
+      pushSupergraph(supergraphSdl);
+    },
     listen: (port, host) => listen(server, port, host),
     async close() {
       await stopWebSockets();

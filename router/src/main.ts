@@ -7,6 +7,7 @@ import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
 import { createTenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import { createRequestQuota } from '@tansu/platform/quotas/request-quota';
+import { publishedSupergraph, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
 import { createSessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createRouter } from './create-router.ts';
@@ -64,8 +65,11 @@ try {
   const sessionRevocations =
     redis === undefined || statusSubscriber === undefined ? undefined : createSessionRevocations({ subscriber: statusSubscriber, redis, logger, maxTokenAgeSeconds: config.accessTokenTtlSeconds });
   await sessionRevocations?.start();
+  // In production the registry's variant is the truth: the last published supergraph, if any.
+  const published = redis === undefined ? null : await publishedSupergraph(redis, config.redisNamespace, config.schemaVariant);
+  if (published !== null) logger.info({ variant: config.schemaVariant }, 'serving the published supergraph');
   const router = await createRouter({
-    supergraphSdl,
+    supergraphSdl: published ?? supergraphSdl,
     subgraphUrls: standalone ? undefined : platformSubgraphUrls(config),
     authenticator,
     codec,
@@ -88,9 +92,17 @@ try {
         },
     logger,
   });
+  const unwatch =
+    redis === undefined || statusSubscriber === undefined
+      ? undefined
+      : await watchSupergraph(statusSubscriber, redis, config.redisNamespace, config.schemaVariant, (sdl) => {
+          logger.info({ variant: config.schemaVariant }, 'switching to a newly published supergraph');
+          router.updateSupergraph(sdl);
+        });
   const port = await router.listen(config.port, config.host);
   logger.info({ port }, `GraphQL endpoint: http://${config.host}:${port}/graphql`);
   stopOnSignals(async () => {
+    await unwatch?.();
     await router.close();
     await tenantStatus?.stop();
     await requestQuota?.stop();

@@ -1,19 +1,31 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSubgraph, UnknownSubgraphError, type RegisteredDocument } from './check/check-subgraph.ts';
+import { Redis } from 'ioredis';
+import { ConfigError, loadConfig } from '@tansu/platform/config';
+import { openDatabase } from '@tansu/platform/db/database';
+import { checkSubgraph, UnknownSubgraphError, type CheckReport, type RegisteredDocument } from './check/check-subgraph.ts';
 import { subgraphsOf } from './check/compose-variant.ts';
 import { formatReport } from './check/format-report.ts';
+import { PublishInputError, publishSubgraph } from './registry/publish-subgraph.ts';
+import { createRegistry } from './registry/registry.ts';
 
-const USAGE = `Usage: npm run tansu -- schema check --subgraph NAME --schema FILE [options]
+const USAGE = `Usage: npm run tansu -- schema check   --subgraph NAME --schema FILE [options]
+       npm run tansu -- schema publish --subgraph NAME --schema FILE [--url URL] [options]
 
-Checks a subgraph's proposed SDL: composition with the other subgraphs, breaking changes
-against the published graph, and registered client operations.
+check    composes the proposal with the other subgraphs, finds breaking changes against the
+         published graph and validates registered client operations.
+publish  checks the same way against the registry's variant and, when it passes, stores the
+         version and pushes the new supergraph to the running routers.
 
 Options:
-  --against FILE      the published supergraph (default supergraph/supergraph.graphql)
-  --documents PATH    registered operations: a .graphql file or a folder of them
+  --variant NAME      the registry's variant (default TANSU_SCHEMA_VARIANT, else main); check
+                      uses the registry when DATABASE_URL is set, publish always does
+  --against FILE      the published supergraph when there is no registry, or before a
+                      variant's first publish (default supergraph/supergraph.graphql)
+  --documents PATH    more registered operations: a .graphql file or a folder of them
   --json              print the report as JSON
+Environment for the registry: DATABASE_URL (the schema owner), REDIS_URL, TANSU_REDIS_NAMESPACE.
 Exit status: 0 passed, 1 the check failed, 2 the command could not run.`;
 
 /** A problem with how the command was called or what it was given: reported in one line, exit 2. */
@@ -27,7 +39,7 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-/** Each operation of a .graphql file (or of every .graphql file in a folder) is one registered document. */
+/** Each .graphql file (or every .graphql file in a folder) is one registered document. */
 async function readDocuments(path: string): Promise<RegisteredDocument[]> {
   const info = await stat(path).catch(() => null);
   if (info === null) throw new InputError(`Cannot read documents ${path}`);
@@ -35,45 +47,103 @@ async function readDocuments(path: string): Promise<RegisteredDocument[]> {
   return Promise.all(files.map(async (file) => ({ name: file, document: await readText(file, 'document') })));
 }
 
+function parse(rest: string[]) {
+  try {
+    return parseArgs({
+      args: rest,
+      options: {
+        subgraph: { type: 'string' },
+        schema: { type: 'string' },
+        url: { type: 'string' },
+        variant: { type: 'string' },
+        against: { type: 'string' },
+        documents: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new InputError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The registry's connections, from the environment; publish cannot work without them. */
+function registryConfig(required: boolean) {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    throw new InputError(error instanceof ConfigError ? error.problems.join('; ') : String(error));
+  }
+  if (config.databaseUrl === undefined || config.redisUrl === undefined) {
+    if (required) throw new InputError('publish needs the registry: set DATABASE_URL (the schema owner) and REDIS_URL');
+    return null;
+  }
+  return config;
+}
+
 export async function runCli(argv: string[], out: (text: string) => void = console.log): Promise<number> {
   const [area, command, ...rest] = argv;
-  if (area !== 'schema' || command !== 'check') {
+  if (area !== 'schema' || (command !== 'check' && command !== 'publish')) {
     out(USAGE);
     return area === '--help' || area === undefined ? 0 : 2;
   }
+  const closers: (() => Promise<unknown>)[] = [];
   try {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: rest,
-        options: { subgraph: { type: 'string' }, schema: { type: 'string' }, against: { type: 'string' }, documents: { type: 'string' }, json: { type: 'boolean', default: false } },
-      }));
-    } catch (error) {
-      throw new InputError(error instanceof Error ? error.message : String(error));
-    }
+    const values = parse(rest);
     if (values.subgraph === undefined || values.schema === undefined) throw new InputError('--subgraph and --schema are required');
     const against = values.against ?? new URL('../../supergraph/supergraph.graphql', import.meta.url).pathname;
-    let published;
+    const startingSupergraph = await readText(against, 'supergraph');
     try {
-      published = subgraphsOf(await readText(against, 'supergraph'));
+      subgraphsOf(startingSupergraph);
     } catch (error) {
-      throw error instanceof InputError ? error : new InputError(`${against} is not a supergraph: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      throw new InputError(`${against} is not a supergraph: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
-    const report = await checkSubgraph({
-      published,
-      subgraph: values.subgraph,
-      proposedSdl: await readText(values.schema, 'schema'),
-      documents: values.documents === undefined ? [] : await readDocuments(values.documents),
-    });
+    const proposedSdl = await readText(values.schema, 'schema');
+    const extraDocuments = values.documents === undefined ? [] : await readDocuments(values.documents);
+    const config = registryConfig(command === 'publish');
+    const variant = values.variant ?? config?.schemaVariant ?? 'main';
+
+    let report: CheckReport;
+    let published: string | undefined;
+    if (config === null) {
+      report = await checkSubgraph({ published: subgraphsOf(startingSupergraph), subgraph: values.subgraph, proposedSdl, documents: extraDocuments });
+    } else {
+      const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
+      closers.push(() => db.close());
+      const registry = createRegistry(db);
+      if (command === 'publish') {
+        const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
+        closers.push(async () => redis.disconnect());
+        const outcome = await publishSubgraph({ registry, redis, namespace: config.redisNamespace, startingSupergraph }, { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER });
+        report = outcome.report;
+        published = outcome.unchanged === true ? 'unchanged: nothing new to publish' : outcome.supergraphId === undefined ? undefined : `published to variant ${variant} as supergraph ${outcome.supergraphId}`;
+      } else {
+        report = await registry.transaction(async (r) => {
+          const current = await r.current(variant);
+          const checked = await checkSubgraph({
+            published: current?.subgraphs ?? subgraphsOf(startingSupergraph),
+            subgraph: values.subgraph!,
+            proposedSdl,
+            documents: [...(await r.documents(variant)), ...extraDocuments],
+            url: values.url,
+            allowNew: values.url !== undefined,
+          });
+          await r.recordCheck(variant, checked, proposedSdl);
+          return checked;
+        });
+      }
+    }
     const { supergraphSdl: _sdl, ...shown } = report;
-    out(values.json ? JSON.stringify(shown, null, 2) : formatReport(report));
+    out(values.json ? JSON.stringify({ ...shown, variant, published: published ?? null }, null, 2) : `${formatReport(report)}${published === undefined ? '' : `\n\n${published}`}`);
     return report.passed ? 0 : 1;
   } catch (error) {
-    if (error instanceof InputError || error instanceof UnknownSubgraphError) {
+    if (error instanceof InputError || error instanceof UnknownSubgraphError || error instanceof PublishInputError) {
       out(`error: ${error.message}`);
       return 2;
     }
     throw error;
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
   }
 }
 

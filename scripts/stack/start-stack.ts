@@ -28,6 +28,7 @@ import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { startWorkflowEngine, type WorkflowEngine } from '@tansu/workers/workflow-engine';
 import { createAuthenticator } from '@tansu/router/auth/authenticator';
 import { createRouter } from '@tansu/router/create-router';
+import { watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
 import { platformSubgraphUrls, httpReadyCheck } from '@tansu/router/platform-wiring';
 import { readFile } from 'node:fs/promises';
 
@@ -38,6 +39,8 @@ export interface Stack {
   engine: WorkflowEngine;
   databaseUrl: string;
   redisUrl: string;
+  /** Prefix of this installation's Redis keys. */
+  redisNamespace: string;
   db: Database;
   systemDb: Database;
   redis: Redis;
@@ -197,9 +200,13 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     });
     const routerPort = await router.listen(config.port, config.host);
     stops.push(() => router.close());
+    // The committed supergraph starts the stack (it matches the code being run); a schema
+    // published to this variant afterwards replaces it live.
+    const unwatch = await watchSupergraph(statusSubscriber, redis, config.redisNamespace, config.schemaVariant, (sdl) => router.updateSupergraph(sdl));
+    stops.push(unwatch);
     const routerUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${routerPort}`;
     return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, subgraphUrls: platformSubgraphUrls(urls) as Stack['subgraphUrls'],
-      engine, databaseUrl, redisUrl, db, systemDb, redis, relay, admin, stop };
+      engine, databaseUrl, redisUrl, redisNamespace: config.redisNamespace, db, systemDb, redis, relay, admin, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -45,13 +45,15 @@ export async function checkSubgraph(input: {
   documents?: readonly RegisteredDocument[];
   /** A new subgraph joins the graph instead of replacing one. */
   allowNew?: boolean;
+  /** Where the subgraph is served, if not where it was published. */
+  url?: string;
 }): Promise<CheckReport> {
   const current = input.published.find((s) => s.name === input.subgraph);
   if (current === undefined && input.allowNew !== true) {
     throw new UnknownSubgraphError(`Unknown subgraph "${input.subgraph}"; known: ${input.published.map((s) => s.name).join(', ') || 'none'}`);
   }
   const report: CheckReport = { subgraph: input.subgraph, passed: false, compositionErrors: [], changes: [], documentErrors: [], usageAware: false };
-  const proposed = [...input.published.filter((s) => s.name !== input.subgraph), { name: input.subgraph, url: current?.url ?? `http://${input.subgraph}/graphql`, sdl: input.proposedSdl }];
+  const proposed = [...input.published.filter((s) => s.name !== input.subgraph), { name: input.subgraph, url: input.url ?? current?.url ?? `http://${input.subgraph}/graphql`, sdl: input.proposedSdl }];
   const composed = compose(proposed);
   if (composed.supergraphSdl === undefined) {
     report.compositionErrors = composed.errors;

@@ -14,6 +14,7 @@ import { Migration0013PlansAndUsage } from './0013-plans-and-usage.ts';
 import { Migration0014Mfa } from './0014-mfa.ts';
 import { Migration0015IdentityProviders } from './0015-identity-providers.ts';
 import { Migration0016Passkeys } from './0016-passkeys.ts';
+import { Migration0017SchemaRegistry } from './0017-schema-registry.ts';
 
 /** Applied in this order; a name once released never changes. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   { name: '0014-mfa', class: Migration0014Mfa },
   { name: '0015-identity-providers', class: Migration0015IdentityProviders },
   { name: '0016-passkeys', class: Migration0016Passkeys },
+  { name: '0017-schema-registry', class: Migration0017SchemaRegistry },
 ];
