@@ -14,6 +14,7 @@ import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status'
 import type { RequestQuota } from '@tansu/platform/quotas/request-quota';
 import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { clientAddress } from './http/client-address.ts';
+import type { UsageRecorder } from './usage/usage-recorder.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
@@ -48,6 +49,8 @@ export interface RouterOptions {
   tenantStatus?: TenantStatusWatcher;
   /** Each tenant's requests per minute under its plan; without it requests are not counted. */
   requestQuota?: RequestQuota;
+  /** Records which schema coordinates operations use, for usage-aware schema checks. */
+  usage?: UsageRecorder;
   /** Proxies in front that append to X-Forwarded-For (0: the socket's address is the client's). */
   trustedProxyHops?: number;
   /** Users whose earlier tokens were ended (disabled, password reset). */
@@ -98,6 +101,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   });
   const plugins = [errorReportingPlugin<RouterContext>(), ApolloServerPluginLandingPageDisabled(), useVariableCostLimit<RouterContext>(limits.maxCost)];
   if (options.authenticator !== undefined) plugins.push(usePublicOperations({ allowIntrospection: options.playground }));
+  if (options.usage !== undefined) plugins.push(options.usage.plugin);
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     formatError: createErrorFormatter({ trustUpstream: true }),
@@ -229,6 +233,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     codec: options.codec,
     tenantStatus: options.tenantStatus,
     sessionRevocations: options.sessionRevocations,
+    usage: options.usage,
     limits,
     logger,
   });

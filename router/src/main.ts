@@ -11,6 +11,7 @@ import { publishedSupergraph, watchSupergraph } from '@tansu/schema/registry/sup
 import { createSessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createRouter } from './create-router.ts';
+import { createUsageRecorder } from './usage/usage-recorder.ts';
 import { platformSubgraphUrls, httpReadyCheck } from './platform-wiring.ts';
 
 const USAGE = `Usage: node router/src/main.ts [--supergraph PATH] [--port N] [--host H] [--no-auth]
@@ -65,6 +66,8 @@ try {
   const sessionRevocations =
     redis === undefined || statusSubscriber === undefined ? undefined : createSessionRevocations({ subscriber: statusSubscriber, redis, logger, maxTokenAgeSeconds: config.accessTokenTtlSeconds });
   await sessionRevocations?.start();
+  const usage = redis === undefined ? undefined : createUsageRecorder({ redis, namespace: config.redisNamespace, variant: config.schemaVariant, logger });
+  usage?.start();
   // In production the registry's variant is the truth: the last published supergraph, if any.
   const published = redis === undefined ? null : await publishedSupergraph(redis, config.redisNamespace, config.schemaVariant);
   if (published !== null) logger.info({ variant: config.schemaVariant }, 'serving the published supergraph');
@@ -81,6 +84,7 @@ try {
     tenantStatus,
     requestQuota,
     sessionRevocations,
+    usage,
     trustedProxyHops: config.trustedProxyHops,
     readinessChecks: standalone
       ? {}
@@ -104,6 +108,7 @@ try {
   stopOnSignals(async () => {
     await unwatch?.();
     await router.close();
+    await usage?.stop();
     await tenantStatus?.stop();
     await requestQuota?.stop();
     await sessionRevocations?.stop();

@@ -9,6 +9,7 @@ import { subgraphsOf } from './check/compose-variant.ts';
 import { formatReport } from './check/format-report.ts';
 import { PublishInputError, publishSubgraph } from './registry/publish-subgraph.ts';
 import { createRegistry } from './registry/registry.ts';
+import { usageFromRedis } from './registry/usage-store.ts';
 
 const USAGE = `Usage: npm run tansu -- schema check   --subgraph NAME --schema FILE [options]
        npm run tansu -- schema publish --subgraph NAME --schema FILE [--url URL] [options]
@@ -111,10 +112,12 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
       const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
       closers.push(() => db.close());
       const registry = createRegistry(db);
+      const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
+      closers.push(async () => redis.disconnect());
+      // What routers recorded over the last 30 days decides which breaking changes matter.
+      const usage = usageFromRedis(redis, config.redisNamespace, variant);
       if (command === 'publish') {
-        const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
-        closers.push(async () => redis.disconnect());
-        const outcome = await publishSubgraph({ registry, redis, namespace: config.redisNamespace, startingSupergraph }, { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER });
+        const outcome = await publishSubgraph({ registry, redis, namespace: config.redisNamespace, startingSupergraph, usage }, { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER });
         report = outcome.report;
         published = outcome.unchanged === true ? 'unchanged: nothing new to publish' : outcome.supergraphId === undefined ? undefined : `published to variant ${variant} as supergraph ${outcome.supergraphId}`;
       } else {
@@ -125,6 +128,7 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
             subgraph: values.subgraph!,
             proposedSdl,
             documents: [...(await r.documents(variant)), ...extraDocuments],
+            usage,
             url: values.url,
             allowNew: values.url !== undefined,
           });

@@ -29,6 +29,7 @@ import { startWorkflowEngine, type WorkflowEngine } from '@tansu/workers/workflo
 import { createAuthenticator } from '@tansu/router/auth/authenticator';
 import { createRouter } from '@tansu/router/create-router';
 import { watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
+import { createUsageRecorder, type UsageRecorder } from '@tansu/router/usage/usage-recorder';
 import { platformSubgraphUrls, httpReadyCheck } from '@tansu/router/platform-wiring';
 import { readFile } from 'node:fs/promises';
 
@@ -41,6 +42,8 @@ export interface Stack {
   redisUrl: string;
   /** Prefix of this installation's Redis keys. */
   redisNamespace: string;
+  /** The router's record of which schema coordinates operations use. */
+  usage: UsageRecorder;
   db: Database;
   systemDb: Database;
   redis: Redis;
@@ -160,6 +163,9 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const requestQuota = createRequestQuota({ subscriber: statusSubscriber, redis, logger });
     await requestQuota.start();
     stops.push(() => requestQuota.stop());
+    const usage = createUsageRecorder({ redis, namespace: config.redisNamespace, variant: config.schemaVariant, logger });
+    usage.start();
+    stops.push(() => usage.stop());
     const sessionRevocations = createSessionRevocations({ subscriber: statusSubscriber, redis, logger, maxTokenAgeSeconds: config.accessTokenTtlSeconds });
     await sessionRevocations.start();
     stops.push(() => sessionRevocations.stop());
@@ -188,6 +194,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       tenantStatus,
       requestQuota,
       sessionRevocations,
+      usage,
       trustedProxyHops: config.trustedProxyHops,
       readinessChecks: {
         postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,
@@ -206,7 +213,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     stops.push(unwatch);
     const routerUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${routerPort}`;
     return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, subgraphUrls: platformSubgraphUrls(urls) as Stack['subgraphUrls'],
-      engine, databaseUrl, redisUrl, redisNamespace: config.redisNamespace, db, systemDb, redis, relay, admin, stop };
+      engine, databaseUrl, redisUrl, redisNamespace: config.redisNamespace, usage, db, systemDb, redis, relay, admin, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { publishSubgraph } from '@tansu/schema/registry/publish-subgraph';
 import { createRegistry } from '@tansu/schema/registry/registry';
+import { usageFromRedis } from '@tansu/schema/registry/usage-store';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
@@ -22,8 +23,17 @@ describe('publishing a schema to running routers', () => {
   let identitySdl: string;
   let committed: string;
 
-  const publish = (sdl: string) =>
-    publishSubgraph({ registry: createRegistry(owner), redis: ctx.stack.redis, namespace: ctx.stack.redisNamespace, startingSupergraph: committed }, { variant: 'main', subgraph: 'identity', sdl, by: 'test' });
+  const publish = (sdl: string, usageAware = false) =>
+    publishSubgraph(
+      {
+        registry: createRegistry(owner),
+        redis: ctx.stack.redis,
+        namespace: ctx.stack.redisNamespace,
+        startingSupergraph: committed,
+        usage: usageAware ? usageFromRedis(ctx.stack.redis, ctx.stack.redisNamespace, 'main') : undefined,
+      },
+      { variant: 'main', subgraph: 'identity', sdl, by: 'test' },
+    );
 
   async function disabledDeprecated(): Promise<boolean> {
     const fields = dataOf(await gql<{ __type: { fields: { name: string; isDeprecated: boolean }[] } }>(ctx.stack.graphqlUrl, DEPRECATED, { token })).__type.fields;
@@ -111,5 +121,22 @@ describe('publishing a schema to running routers', () => {
     assert.deepEqual(rows.map((r) => `${r.subgraph}:${r.published_by}`), ['tenancy:baseline', 'workflow:baseline', 'identity:test']);
     const checks = await owner.global((em) => em.execute<{ passed: boolean }[]>(`select passed from registry.checks where variant = 'main' order by id`));
     assert.deepEqual(checks.map((c) => c.passed), [true, false, true]);
+  });
+
+  it('lets a breaking change through on a field no client used, and stops one on a field clients use', async () => {
+    // What the routers saw: the load above read User.disabled, nobody read User.emailVerified.
+    await ctx.stack.usage.flush();
+    const deprecated = identitySdl.replace('  disabled: Boolean!', '  disabled: Boolean! @deprecated(reason: "use status")');
+    const used = await publish(deprecated.replace('  "A disabled user cannot sign in or refresh a session."\n  disabled: Boolean! @deprecated(reason: "use status")\n', ''), true);
+    assert.equal(used.report.passed, false);
+    const removal = used.report.changes.find((c) => c.coordinate === 'User.disabled')!;
+    assert.ok((removal.uses ?? 0) > 20, `counted ${removal.uses} uses`);
+
+    const unusedField = '  "Whether the user followed a link sent to their address (or joined by invitation)."\n  emailVerified: Boolean!\n';
+    assert.ok(deprecated.includes(unusedField));
+    const unused = await publish(deprecated.replace(unusedField, ''), true);
+    assert.equal(unused.report.passed, true, JSON.stringify(unused.report.changes));
+    assert.deepEqual(unused.report.changes.map((c) => ({ coordinate: c.coordinate, level: c.level, unused: c.unused })), [{ coordinate: 'User.emailVerified', level: 'breaking', unused: true }]);
+    assert.ok(unused.supergraphId, 'published with a warning');
   });
 });

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import { decodeJwt } from 'jose';
 import { GraphQLError, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
@@ -12,6 +12,7 @@ import { createErrorFormatter } from '@tansu/platform/graphql/format-error';
 import type { Logger } from '@tansu/platform/logger';
 import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
+import type { UsageRecorder } from '../usage/usage-recorder.ts';
 import { traceFrom } from '@tansu/platform/trace-context';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { operationLimitsRule } from '../limits/operation-limits.ts';
@@ -53,6 +54,7 @@ export function serveGraphQLOverWebSocket(deps: {
   codec: ContextTokenCodec | undefined;
   tenantStatus?: TenantStatusWatcher;
   sessionRevocations?: SessionRevocations;
+  usage?: UsageRecorder;
   limits: Limits;
   logger: Logger;
 }): () => Promise<void> {
@@ -173,6 +175,7 @@ export function serveGraphQLOverWebSocket(deps: {
         if (errors.length > 0) return errors.map((error) => errorResult(error)[0]!);
         const operation = getOperationAST(document, payload.operationName);
         if (operation === null) return errorResult(new TansuError('BAD_USER_INPUT', 'Name the operation to run'));
+        deps.usage?.record(deps.schema, createHash('sha256').update(payload.query).digest('hex'), document);
         const context = contextFor(connection.caller, randomUUID(), connection.traceparent);
         return { schema: deps.schema, document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? {}, contextValue: context };
       },

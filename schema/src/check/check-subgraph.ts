@@ -12,7 +12,7 @@ export interface RegisteredDocument {
 export type UsageLookup = (coordinates: string[]) => Promise<Map<string, number> | undefined>;
 
 export interface CheckedChange extends SchemaChange {
-  /** Operations within the window that used what changed; absent without usage data. */
+  /** How often operations used what changed within the window; absent without usage data. */
   uses?: number;
   /** A breaking change no recorded operation used: reported, but it does not fail the check. */
   unused?: boolean;

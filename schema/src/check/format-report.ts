@@ -14,7 +14,7 @@ export function formatReport(report: CheckReport): string {
     lines.push('', report.usageAware ? 'Changes (usage-aware):' : 'Changes (no usage data: every breaking change counts):');
     const order = { breaking: 0, dangerous: 1, safe: 2 };
     for (const change of [...report.changes].sort((a, b) => order[a.level] - order[b.level] || a.coordinate.localeCompare(b.coordinate))) {
-      const usage = change.uses === undefined ? '' : change.unused ? '  (unused in the window: warning only)' : `  (used by ${change.uses} operation${change.uses === 1 ? '' : 's'})`;
+      const usage = change.uses === undefined ? '' : change.unused ? '  (unused in the last 30 days: warning only)' : `  (used ${change.uses} time${change.uses === 1 ? '' : 's'} in the last 30 days)`;
       lines.push(`  ${LABEL[change.level].padEnd(9)} ${change.message}${usage}`);
     }
   } else if (report.compositionErrors.length === 0) {
