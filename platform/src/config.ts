@@ -40,6 +40,8 @@ export interface TansuConfig {
   identityPort: number;
   tenancyPort: number;
   workflowPort: number;
+  /** Routers run only operations clients registered (by id, or by their exact text). */
+  persistedDocumentsOnly: boolean;
   /** Which published schema variant this installation's routers serve (the registry's dev, prod, …). */
   schemaVariant: string;
   /** The plan a new tenant gets unless its creator names another. */
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     workflowTenantConcurrency: r.int('TANSU_WORKFLOW_TENANT_CONCURRENCY', 20, 1, 10_000),
     defaultPlan: r.string('TANSU_DEFAULT_PLAN') ?? 'free',
     schemaVariant: r.string('TANSU_SCHEMA_VARIANT') ?? 'main',
+    persistedDocumentsOnly: r.bool('TANSU_PERSISTED_DOCUMENTS_ONLY', false),
     tenantPurgeDelaySeconds: r.int('TANSU_TENANT_PURGE_DELAY', 3_600, 0, 90 * 86_400),
     egressAllowPrivate: r.bool('TANSU_EGRESS_ALLOW_PRIVATE', false),
     adminEmail,

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       workflowTenantConcurrency: 20,
       defaultPlan: 'free',
       schemaVariant: 'main',
+      persistedDocumentsOnly: false,
       tenantPurgeDelaySeconds: 3_600,
       egressAllowPrivate: false,
       adminEmail: undefined,

@@ -15,6 +15,7 @@ import type { RequestQuota } from '@tansu/platform/quotas/request-quota';
 import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { clientAddress } from './http/client-address.ts';
 import type { UsageRecorder } from './usage/usage-recorder.ts';
+import type { PersistedDocuments } from './http/persisted-documents.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
@@ -49,6 +50,8 @@ export interface RouterOptions {
   tenantStatus?: TenantStatusWatcher;
   /** Each tenant's requests per minute under its plan; without it requests are not counted. */
   requestQuota?: RequestQuota;
+  /** Registered operations, served by id (and, in persisted-only mode, the only ones that run). */
+  persistedDocuments?: PersistedDocuments;
   /** Records which schema coordinates operations use, for usage-aware schema checks. */
   usage?: UsageRecorder;
   /** Proxies in front that append to X-Forwarded-For (0: the socket's address is the client's). */
@@ -112,6 +115,8 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     introspection: options.playground,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // Operations are registered through the schema registry, never on the fly by whoever calls.
+    persistedQueries: false,
   });
   await apollo.start();
 
@@ -170,7 +175,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       contextToken: options.codec?.sign(caller),
       shareKey: shareKeyOf(caller),
     };
-    await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context });
+    await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context, prepareBody: options.persistedDocuments?.prepare });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {
@@ -234,6 +239,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     tenantStatus: options.tenantStatus,
     sessionRevocations: options.sessionRevocations,
     usage: options.usage,
+    persistedDocuments: options.persistedDocuments,
     limits,
     logger,
   });

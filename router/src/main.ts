@@ -7,7 +7,9 @@ import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
 import { createTenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import { createRequestQuota } from '@tansu/platform/quotas/request-quota';
-import { publishedSupergraph, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
+import { documentsChannel, documentsKey, publishedSupergraph, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
+import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
+import { createPersistedDocuments } from './http/persisted-documents.ts';
 import { createSessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { createAuthenticator } from './auth/authenticator.ts';
 import { createRouter } from './create-router.ts';
@@ -66,6 +68,12 @@ try {
   const sessionRevocations =
     redis === undefined || statusSubscriber === undefined ? undefined : createSessionRevocations({ subscriber: statusSubscriber, redis, logger, maxTokenAgeSeconds: config.accessTokenTtlSeconds });
   await sessionRevocations?.start();
+  const registered =
+    redis === undefined || statusSubscriber === undefined
+      ? undefined
+      : createHashMirror({ subscriber: statusSubscriber, redis, key: documentsKey(config.redisNamespace, config.schemaVariant), channel: documentsChannel(config.redisNamespace, config.schemaVariant), logger });
+  await registered?.start();
+  if (config.persistedDocumentsOnly && registered === undefined) throw new Error('TANSU_PERSISTED_DOCUMENTS_ONLY needs REDIS_URL (registered operations come from the registry)');
   const usage = redis === undefined ? undefined : createUsageRecorder({ redis, namespace: config.redisNamespace, variant: config.schemaVariant, logger });
   usage?.start();
   // In production the registry's variant is the truth: the last published supergraph, if any.
@@ -85,6 +93,7 @@ try {
     requestQuota,
     sessionRevocations,
     usage,
+    persistedDocuments: registered === undefined ? undefined : createPersistedDocuments({ lookup: registered.get, only: config.persistedDocumentsOnly }),
     trustedProxyHops: config.trustedProxyHops,
     readinessChecks: standalone
       ? {}
@@ -109,6 +118,7 @@ try {
     await unwatch?.();
     await router.close();
     await usage?.stop();
+    await registered?.stop();
     await tenantStatus?.stop();
     await requestQuota?.stop();
     await sessionRevocations?.stop();

@@ -9,15 +9,20 @@ import { subgraphsOf } from './check/compose-variant.ts';
 import { formatReport } from './check/format-report.ts';
 import { PublishInputError, publishSubgraph } from './registry/publish-subgraph.ts';
 import { createRegistry } from './registry/registry.ts';
+import { ManifestError, readManifest, registerDocuments } from './registry/register-documents.ts';
 import { usageFromRedis } from './registry/usage-store.ts';
 
-const USAGE = `Usage: npm run tansu -- schema check   --subgraph NAME --schema FILE [options]
-       npm run tansu -- schema publish --subgraph NAME --schema FILE [--url URL] [options]
+const USAGE = `Usage: npm run tansu -- schema check     --subgraph NAME --schema FILE [options]
+       npm run tansu -- schema publish   --subgraph NAME --schema FILE [--url URL] [options]
+       npm run tansu -- schema documents --client NAME --manifest FILE [--variant NAME]
 
 check    composes the proposal with the other subgraphs, finds breaking changes against the
          published graph and validates registered client operations.
 publish  checks the same way against the registry's variant and, when it passes, stores the
          version and pushes the new supergraph to the running routers.
+documents registers a client's operations (Apollo's persisted-query manifest, or a JSON
+         object of sha256 id → document); routers serve them by id, and in persisted-only
+         mode (TANSU_PERSISTED_DOCUMENTS_ONLY) run nothing else.
 
 Options:
   --variant NAME      the registry's variant (default TANSU_SCHEMA_VARIANT, else main); check
@@ -56,6 +61,8 @@ function parse(rest: string[]) {
         subgraph: { type: 'string' },
         schema: { type: 'string' },
         url: { type: 'string' },
+        client: { type: 'string' },
+        manifest: { type: 'string' },
         variant: { type: 'string' },
         against: { type: 'string' },
         documents: { type: 'string' },
@@ -82,15 +89,36 @@ function registryConfig(required: boolean) {
   return config;
 }
 
+/** `schema documents`: registers a client's operations, all or none. */
+async function documents(values: ReturnType<typeof parse>, out: (text: string) => void, closers: (() => Promise<unknown>)[]): Promise<number> {
+  if (values.client === undefined || values.manifest === undefined) throw new InputError('--client and --manifest are required');
+  const manifest = readManifest(await readText(values.manifest, 'manifest'));
+  const config = registryConfig(true)!;
+  const variant = values.variant ?? config.schemaVariant;
+  const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
+  closers.push(() => db.close());
+  const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
+  closers.push(async () => redis.disconnect());
+  const startingSupergraph = await readText(values.against ?? new URL('../../supergraph/supergraph.graphql', import.meta.url).pathname, 'supergraph');
+  const result = await registerDocuments({ registry: createRegistry(db), redis, namespace: config.redisNamespace, startingSupergraph }, { variant, client: values.client, documents: manifest });
+  if (values.json) out(JSON.stringify({ variant, ...result }, null, 2));
+  else if (result.errors.length > 0) {
+    out(`FAIL  ${result.errors.length} of ${manifest.length} operations do not validate against variant ${variant}; nothing was registered:`);
+    for (const e of result.errors) out(`  - ${e.id.slice(0, 16)}…: ${e.errors.join('; ')}`);
+  } else out(`Registered ${result.registered} operations of ${values.client} for variant ${variant}.`);
+  return result.errors.length === 0 ? 0 : 1;
+}
+
 export async function runCli(argv: string[], out: (text: string) => void = console.log): Promise<number> {
   const [area, command, ...rest] = argv;
-  if (area !== 'schema' || (command !== 'check' && command !== 'publish')) {
+  if (area !== 'schema' || (command !== 'check' && command !== 'publish' && command !== 'documents')) {
     out(USAGE);
     return area === '--help' || area === undefined ? 0 : 2;
   }
   const closers: (() => Promise<unknown>)[] = [];
   try {
     const values = parse(rest);
+    if (command === 'documents') return await documents(values, out, closers);
     if (values.subgraph === undefined || values.schema === undefined) throw new InputError('--subgraph and --schema are required');
     const against = values.against ?? new URL('../../supergraph/supergraph.graphql', import.meta.url).pathname;
     const startingSupergraph = await readText(against, 'supergraph');
@@ -141,7 +169,7 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
     out(values.json ? JSON.stringify({ ...shown, variant, published: published ?? null }, null, 2) : `${formatReport(report)}${published === undefined ? '' : `\n\n${published}`}`);
     return report.passed ? 0 : 1;
   } catch (error) {
-    if (error instanceof InputError || error instanceof UnknownSubgraphError || error instanceof PublishInputError) {
+    if (error instanceof InputError || error instanceof UnknownSubgraphError || error instanceof PublishInputError || error instanceof ManifestError) {
       out(`error: ${error.message}`);
       return 2;
     }

@@ -28,7 +28,9 @@ import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { startWorkflowEngine, type WorkflowEngine } from '@tansu/workers/workflow-engine';
 import { createAuthenticator } from '@tansu/router/auth/authenticator';
 import { createRouter } from '@tansu/router/create-router';
-import { watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
+import { documentsChannel, documentsKey, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
+import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
+import { createPersistedDocuments } from '@tansu/router/http/persisted-documents';
 import { createUsageRecorder, type UsageRecorder } from '@tansu/router/usage/usage-recorder';
 import { platformSubgraphUrls, httpReadyCheck } from '@tansu/router/platform-wiring';
 import { readFile } from 'node:fs/promises';
@@ -163,6 +165,9 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     const requestQuota = createRequestQuota({ subscriber: statusSubscriber, redis, logger });
     await requestQuota.start();
     stops.push(() => requestQuota.stop());
+    const registered = createHashMirror({ subscriber: statusSubscriber, redis, key: documentsKey(config.redisNamespace, config.schemaVariant), channel: documentsChannel(config.redisNamespace, config.schemaVariant), logger });
+    await registered.start();
+    stops.push(() => registered.stop());
     const usage = createUsageRecorder({ redis, namespace: config.redisNamespace, variant: config.schemaVariant, logger });
     usage.start();
     stops.push(() => usage.stop());
@@ -195,6 +200,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       requestQuota,
       sessionRevocations,
       usage,
+      persistedDocuments: createPersistedDocuments({ lookup: registered.get, only: config.persistedDocumentsOnly }),
       trustedProxyHops: config.trustedProxyHops,
       readinessChecks: {
         postgres: async () => (await db.global((em) => em.execute('select 1'))).length === 1,

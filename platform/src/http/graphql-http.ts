@@ -7,14 +7,16 @@ export async function executeGraphQLOverHttp<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
-  options: { maxBodyBytes: number; context: () => Promise<TContext> },
+  options: { maxBodyBytes: number; context: () => Promise<TContext>; prepareBody?: (body: unknown) => unknown },
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   const method = (req.method ?? 'GET').toUpperCase();
-  const body = method === 'POST' ? parseJsonBody(await readBody(req, options.maxBodyBytes)) : undefined;
+  const parsed = method === 'POST' ? parseJsonBody(await readBody(req, options.maxBodyBytes)) : undefined;
+  // A chance to turn a persisted document's id into its text (or refuse) before Apollo reads it.
+  const body = options.prepareBody === undefined ? parsed : options.prepareBody(parsed);
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
   const result = await server.executeHTTPGraphQLRequest({

@@ -13,6 +13,7 @@ import type { Logger } from '@tansu/platform/logger';
 import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
+import type { PersistedDocuments } from '../http/persisted-documents.ts';
 import { traceFrom } from '@tansu/platform/trace-context';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { operationLimitsRule } from '../limits/operation-limits.ts';
@@ -55,6 +56,7 @@ export function serveGraphQLOverWebSocket(deps: {
   tenantStatus?: TenantStatusWatcher;
   sessionRevocations?: SessionRevocations;
   usage?: UsageRecorder;
+  persistedDocuments?: PersistedDocuments;
   limits: Limits;
   logger: Logger;
 }): () => Promise<void> {
@@ -164,6 +166,9 @@ export function serveGraphQLOverWebSocket(deps: {
         if (deps.sessionRevocations?.isRevoked(connection.caller) === true) {
           ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Session ended');
           return errorResult(new TansuError('UNAUTHENTICATED', 'This session was ended; sign in again'));
+        }
+        if (deps.persistedDocuments?.allows(payload.query) === false) {
+          return errorResult(new TansuError('PERSISTED_DOCUMENT_REQUIRED', 'This endpoint runs registered operations only: subscribe with the exact text of a registered operation'));
         }
         let document: DocumentNode;
         try {

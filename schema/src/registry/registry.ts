@@ -57,6 +57,13 @@ export function registryIn(em: EntityManager) {
       }
     },
 
+    /** Adds a client's operations (an id already registered keeps its document); returns every id → document given. */
+    async registerDocuments(variant: string, clientName: string, documents: readonly { id: string; body: string }[]): Promise<void> {
+      for (const d of documents) {
+        await em.execute(`insert into registry.persisted_documents (variant, hash, document, client_name) values (?, ?, ?, ?) on conflict (variant, hash) do nothing`, [variant, d.id, d.body, clientName]);
+      }
+    },
+
     /** Serialises publishes of one variant until the transaction ends: each composes on the one before. */
     async lock(variant: string): Promise<void> {
       await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`registry:${variant}`]);

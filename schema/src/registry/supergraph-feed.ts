@@ -8,6 +8,15 @@ import type { Redis } from 'ioredis';
 export const supergraphKey = (namespace: string, variant: string) => `${namespace}:schema:${variant}:supergraph`;
 export const supergraphChannel = (namespace: string, variant: string) => `${namespace}:schema:${variant}:published`;
 
+/** Registered client operations (id → document) of a variant, and the channel announcing additions. */
+export const documentsKey = (namespace: string, variant: string) => `${namespace}:schema:${variant}:documents`;
+export const documentsChannel = (namespace: string, variant: string) => `${namespace}:schema:${variant}:documents-added`;
+
+export async function pushDocuments(redis: Redis, namespace: string, variant: string, documents: Map<string, string>): Promise<void> {
+  if (documents.size === 0) return;
+  await redis.multi().hset(documentsKey(namespace, variant), Object.fromEntries(documents)).publish(documentsChannel(namespace, variant), String(documents.size)).exec();
+}
+
 export async function pushSupergraph(redis: Redis, namespace: string, variant: string, sdl: string): Promise<void> {
   await redis.multi().set(supergraphKey(namespace, variant), sdl).publish(supergraphChannel(namespace, variant), String(sdl.length)).exec();
 }
