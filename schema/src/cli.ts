@@ -10,7 +10,7 @@ import { formatReport } from './check/format-report.ts';
 import { PublishInputError, publishSubgraph } from './registry/publish-subgraph.ts';
 import { createRegistry } from './registry/registry.ts';
 import { ManifestError, readManifest, registerDocuments } from './registry/register-documents.ts';
-import { usageFromRedis } from './registry/usage-store.ts';
+import { operationsFromRedis, usageFromRedis } from './registry/usage-store.ts';
 
 const USAGE = `Usage: npm run tansu -- schema check     --subgraph NAME --schema FILE [options]
        npm run tansu -- schema publish   --subgraph NAME --schema FILE [--url URL] [options]
@@ -144,8 +144,9 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
       closers.push(async () => redis.disconnect());
       // What routers recorded over the last 30 days decides which breaking changes matter.
       const usage = usageFromRedis(redis, config.redisNamespace, variant);
+      const operations = operationsFromRedis(redis, config.redisNamespace, variant);
       if (command === 'publish') {
-        const outcome = await publishSubgraph({ registry, redis, namespace: config.redisNamespace, startingSupergraph, usage }, { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER });
+        const outcome = await publishSubgraph({ registry, redis, namespace: config.redisNamespace, startingSupergraph, usage, operations }, { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER });
         report = outcome.report;
         published = outcome.unchanged === true ? 'unchanged: nothing new to publish' : outcome.supergraphId === undefined ? undefined : `published to variant ${variant} as supergraph ${outcome.supergraphId}`;
       } else {
@@ -157,6 +158,7 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
             proposedSdl,
             documents: [...(await r.documents(variant)), ...extraDocuments],
             usage,
+            operations,
             url: values.url,
             allowNew: values.url !== undefined,
           });

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { publishSubgraph } from '@tansu/schema/registry/publish-subgraph';
 import { createRegistry } from '@tansu/schema/registry/registry';
-import { usageFromRedis } from '@tansu/schema/registry/usage-store';
+import { operationsFromRedis, usageFromRedis } from '@tansu/schema/registry/usage-store';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
@@ -31,6 +31,7 @@ describe('publishing a schema to running routers', () => {
         namespace: ctx.stack.redisNamespace,
         startingSupergraph: committed,
         usage: usageAware ? usageFromRedis(ctx.stack.redis, ctx.stack.redisNamespace, 'main') : undefined,
+        operations: usageAware ? operationsFromRedis(ctx.stack.redis, ctx.stack.redisNamespace, 'main') : undefined,
       },
       { variant: 'main', subgraph: 'identity', sdl, by: 'test' },
     );
@@ -77,7 +78,7 @@ describe('publishing a schema to running routers', () => {
     const failures: string[] = [];
     const load = Array.from({ length: 4 }, async () => {
       while (!stop) {
-        const response = await gql(url, '{ me { id email disabled } }', { token }).catch((error: unknown) => ({ status: 0, body: { errors: [{ message: String(error) }] } }));
+        const response = await gql(url, 'query Load { me { id email disabled } }', { token }).catch((error: unknown) => ({ status: 0, body: { errors: [{ message: String(error) }] } }));
         if (response.status === 200 && response.body.errors === undefined) ok++;
         else failures.push(JSON.stringify(response.body));
       }
@@ -131,6 +132,7 @@ describe('publishing a schema to running routers', () => {
     assert.equal(used.report.passed, false);
     const removal = used.report.changes.find((c) => c.coordinate === 'User.disabled')!;
     assert.ok((removal.uses ?? 0) > 20, `counted ${removal.uses} uses`);
+    assert.deepEqual(removal.operations, ['Load'], 'the report names the operation that used it');
 
     const unusedField = '  "Whether the user followed a link sent to their address (or joined by invitation)."\n  emailVerified: Boolean!\n';
     assert.ok(deprecated.includes(unusedField));

@@ -179,8 +179,8 @@ export function serveGraphQLOverWebSocket(deps: {
         const errors = validate(deps.schema, document, rules);
         if (errors.length > 0) return errors.map((error) => errorResult(error)[0]!);
         const operation = getOperationAST(document, payload.operationName);
-        if (operation === null) return errorResult(new TansuError('BAD_USER_INPUT', 'Name the operation to run'));
-        deps.usage?.record(deps.schema, createHash('sha256').update(payload.query).digest('hex'), document);
+        if (operation == null) return errorResult(new TansuError('BAD_USER_INPUT', 'Name the operation to run'));
+        deps.usage?.record(deps.schema, createHash('sha256').update(payload.query).digest('hex'), document, operation.name?.value);
         const context = contextFor(connection.caller, randomUUID(), connection.traceparent);
         return { schema: deps.schema, document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? {}, contextValue: context };
       },

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@tansu/platform/logger';
-import { addUsage } from '@tansu/schema/registry/usage-store';
+import { addUsage, type OperationSignature } from '@tansu/schema/registry/usage-store';
 import { operationUsage } from '@tansu/schema/usage/operation-usage';
 import type { RouterContext } from '../router-context.ts';
 
@@ -15,6 +15,7 @@ const CACHED_DOCUMENTS = 2_000;
  */
 export function createUsageRecorder(deps: { redis: Redis; namespace: string; variant: string; logger: Logger; flushMs?: number }) {
   let pending = new Map<string, number>();
+  let operations = new Map<string, { signature: OperationSignature; count: number }>();
   // A published schema is a new GraphQLSchema object: its documents are looked at afresh.
   let bySchema = new WeakMap<GraphQLSchema, Map<string, string[]>>();
   let timer: NodeJS.Timeout | undefined;
@@ -31,18 +32,29 @@ export function createUsageRecorder(deps: { redis: Redis; namespace: string; var
     return coordinates;
   }
 
+  /** One operation: each coordinate it used, and the operation itself (its signature, the hash of its text). */
+  function count(schema: GraphQLSchema, queryHash: string, document: DocumentNode, operationName: string | null | undefined): void {
+    const coordinates = coordinatesOf(schema, queryHash, document);
+    for (const coordinate of coordinates) pending.set(coordinate, (pending.get(coordinate) ?? 0) + 1);
+    const seen = operations.get(queryHash);
+    if (seen !== undefined) seen.count++;
+    else operations.set(queryHash, { signature: { name: operationName ?? 'anonymous', coordinates }, count: 1 });
+  }
+
   async function flush(): Promise<void> {
     if (pending.size === 0) return;
     const batch = pending;
+    const seen = operations;
     pending = new Map();
-    await addUsage(deps.redis, deps.namespace, deps.variant, batch).catch((error: unknown) => deps.logger.warn({ err: error }, 'usage not recorded'));
+    operations = new Map();
+    await addUsage(deps.redis, deps.namespace, deps.variant, batch, seen).catch((error: unknown) => deps.logger.warn({ err: error }, 'usage not recorded'));
   }
 
   const plugin: ApolloServerPlugin<RouterContext> = {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, schema, queryHash }) {
-          for (const coordinate of coordinatesOf(schema, queryHash, document)) pending.set(coordinate, (pending.get(coordinate) ?? 0) + 1);
+        async didResolveOperation({ document, schema, queryHash, operationName }) {
+          count(schema, queryHash, document, operationName);
         },
       };
     },
@@ -51,8 +63,8 @@ export function createUsageRecorder(deps: { redis: Redis; namespace: string; var
   return {
     plugin,
     /** Counts one operation directly (subscriptions arrive outside Apollo's request pipeline). */
-    record(schema: GraphQLSchema, queryHash: string, document: DocumentNode): void {
-      for (const coordinate of coordinatesOf(schema, queryHash, document)) pending.set(coordinate, (pending.get(coordinate) ?? 0) + 1);
+    record(schema: GraphQLSchema, queryHash: string, document: DocumentNode, operationName?: string | null): void {
+      count(schema, queryHash, document, operationName);
     },
     flush,
     start(): void {

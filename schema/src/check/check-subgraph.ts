@@ -16,6 +16,8 @@ export interface CheckedChange extends SchemaChange {
   uses?: number;
   /** A breaking change no recorded operation used: reported, but it does not fail the check. */
   unused?: boolean;
+  /** Names of the operations that used it, when known. */
+  operations?: string[];
 }
 
 export interface CheckReport {
@@ -42,6 +44,8 @@ export async function checkSubgraph(input: {
   subgraph: string;
   proposedSdl: string;
   usage?: UsageLookup;
+  /** Names of recorded operations that used any of these coordinates. */
+  operations?: (coordinates: string[]) => Promise<string[]>;
   documents?: readonly RegisteredDocument[];
   /** A new subgraph joins the graph instead of replacing one. */
   allowNew?: boolean;
@@ -63,21 +67,24 @@ export async function checkSubgraph(input: {
   const before = compose(input.published);
   const after = apiSchemaOf(composed.supergraphSdl);
   const changes = before.supergraphSdl === undefined ? [] : diffSchemas(apiSchemaOf(before.supergraphSdl), after);
-  report.changes = await withUsage(changes, input.usage);
+  report.changes = await withUsage(changes, input.usage, input.operations);
   report.usageAware = report.changes.some((c) => c.uses !== undefined);
   report.documentErrors = validateDocuments(after, input.documents ?? []);
   report.passed = report.changes.every((c) => c.level !== 'breaking' || c.unused === true) && report.documentErrors.length === 0;
   return report;
 }
 
-async function withUsage(changes: SchemaChange[], usage: UsageLookup | undefined): Promise<CheckedChange[]> {
+async function withUsage(changes: SchemaChange[], usage: UsageLookup | undefined, operations: ((coordinates: string[]) => Promise<string[]>) | undefined): Promise<CheckedChange[]> {
   const breaking = changes.filter((c) => c.level === 'breaking');
   const counts = usage === undefined || breaking.length === 0 ? undefined : await usage([...new Set(breaking.flatMap((c) => c.usage))]);
-  return changes.map((change) => {
-    if (change.level !== 'breaking' || counts === undefined) return change;
-    const uses = change.usage.reduce((sum, coordinate) => sum + (counts.get(coordinate) ?? 0), 0);
-    return { ...change, uses, unused: uses === 0 };
-  });
+  return Promise.all(
+    changes.map(async (change) => {
+      if (change.level !== 'breaking' || counts === undefined) return change;
+      const uses = change.usage.reduce((sum, coordinate) => sum + (counts.get(coordinate) ?? 0), 0);
+      const names = uses > 0 && operations !== undefined ? await operations(change.usage) : undefined;
+      return { ...change, uses, unused: uses === 0, ...(names === undefined ? {} : { operations: names }) };
+    }),
+  );
 }
 
 function validateDocuments(schema: GraphQLSchema, documents: readonly RegisteredDocument[]): { name: string; errors: string[] }[] {

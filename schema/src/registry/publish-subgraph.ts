@@ -12,7 +12,7 @@ export class PublishInputError extends Error {}
  * into and pushes that supergraph to the routers. A failed check publishes nothing.
  */
 export async function publishSubgraph(
-  deps: { registry: Registry; redis: Redis; namespace: string; startingSupergraph: string; usage?: UsageLookup },
+  deps: { registry: Registry; redis: Redis; namespace: string; startingSupergraph: string; usage?: UsageLookup; operations?: (coordinates: string[]) => Promise<string[]> },
   input: { variant: string; subgraph: string; sdl: string; url?: string; by?: string },
 ): Promise<{ report: CheckReport; supergraphId?: string; unchanged?: boolean }> {
   const outcome = await deps.registry.transaction(async (registry) => {
@@ -22,7 +22,7 @@ export async function publishSubgraph(
     const existing = published.find((s) => s.name === input.subgraph);
     const url = input.url ?? existing?.url;
     if (url === undefined) throw new PublishInputError(`"${input.subgraph}" is a new subgraph: give its --url`);
-    const report = await checkSubgraph({ published, subgraph: input.subgraph, proposedSdl: input.sdl, url, usage: deps.usage, documents: await registry.documents(input.variant), allowNew: true });
+    const report = await checkSubgraph({ published, subgraph: input.subgraph, proposedSdl: input.sdl, url, usage: deps.usage, operations: deps.operations, documents: await registry.documents(input.variant), allowNew: true });
     await registry.recordCheck(input.variant, report, input.sdl);
     if (!report.passed || report.supergraphSdl === undefined) return { report };
     if (current !== null && existing?.sdl === input.sdl && existing.url === url) return { report, unchanged: true };
