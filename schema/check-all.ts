@@ -13,8 +13,10 @@ try {
   baseline = execFileSync('git', ['show', `${base}:supergraph/supergraph.graphql`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   from = `the supergraph at ${base}`;
 } catch {
+  // Without history (a shallow clone) there is nothing older to compare with: composition and
+  // the registered operations are still checked, and the report says so.
   baseline = await readFile(SUPERGRAPH_PATH, 'utf8');
-  from = `the committed supergraph (${base} is not available)`;
+  from = `the committed supergraph (${base} is not available: breaking changes cannot be seen, only composition and the registered operations are checked)`;
 }
 const subgraphs = await Promise.all(SUBGRAPHS.map(async (s) => ({ name: s.name, sdl: await readFile(s.schema, 'utf8') })));
 process.exitCode = await runCliChecks({ baseline, from, subgraphs, documents: fileURLToPath(new URL('./operations/', import.meta.url)) });

@@ -175,7 +175,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       contextToken: options.codec?.sign(caller),
       shareKey: shareKeyOf(caller),
     };
-    await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context, prepareBody: options.persistedDocuments?.prepare });
+    await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context, prepareBody: options.persistedDocuments?.prepare, prepareSearch: options.persistedDocuments?.checkSearch });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {

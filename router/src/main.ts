@@ -80,7 +80,7 @@ try {
   const published = redis === undefined ? null : await publishedSupergraph(redis, config.redisNamespace, config.schemaVariant);
   if (published !== null) logger.info({ variant: config.schemaVariant }, 'serving the published supergraph');
   const router = await createRouter({
-    supergraphSdl: published ?? supergraphSdl,
+    supergraphSdl: published?.sdl ?? supergraphSdl,
     subgraphUrls: standalone ? undefined : platformSubgraphUrls(config),
     authenticator,
     codec,
@@ -108,9 +108,17 @@ try {
   const unwatch =
     redis === undefined || statusSubscriber === undefined
       ? undefined
-      : await watchSupergraph(statusSubscriber, redis, config.redisNamespace, config.schemaVariant, (sdl) => {
-          logger.info({ variant: config.schemaVariant }, 'switching to a newly published supergraph');
-          router.updateSupergraph(sdl);
+      : await watchSupergraph({
+          subscriber: statusSubscriber,
+          reader: redis,
+          namespace: config.redisNamespace,
+          variant: config.schemaVariant,
+          since: published?.id ?? null,
+          onChange: (sdl) => {
+            logger.info({ variant: config.schemaVariant }, 'switching to a newly published supergraph');
+            router.updateSupergraph(sdl);
+          },
+          onError: (error) => logger.error({ err: error }, 'a published supergraph could not be loaded; the current one stays'),
         });
   const port = await router.listen(config.port, config.host);
   logger.info({ port }, `GraphQL endpoint: http://${config.host}:${port}/graphql`);

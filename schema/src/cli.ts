@@ -74,6 +74,12 @@ function parse(rest: string[]) {
   }
 }
 
+/** Variants are named as routers are configured (TANSU_SCHEMA_VARIANT). */
+function checkedVariant(variant: string): string {
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(variant)) throw new InputError(`--variant must be lowercase letters, digits and dashes (got "${variant.slice(0, 40)}")`);
+  return variant;
+}
+
 /** The registry's connections, from the environment; publish cannot work without them. */
 function registryConfig(required: boolean) {
   let config;
@@ -83,7 +89,7 @@ function registryConfig(required: boolean) {
     throw new InputError(error instanceof ConfigError ? error.problems.join('; ') : String(error));
   }
   if (config.databaseUrl === undefined || config.redisUrl === undefined) {
-    if (required) throw new InputError('publish needs the registry: set DATABASE_URL (the schema owner) and REDIS_URL');
+    if (required) throw new InputError('this command needs the registry: set DATABASE_URL (the schema owner) and REDIS_URL');
     return null;
   }
   return config;
@@ -94,7 +100,7 @@ async function documents(values: ReturnType<typeof parse>, out: (text: string) =
   if (values.client === undefined || values.manifest === undefined) throw new InputError('--client and --manifest are required');
   const manifest = readManifest(await readText(values.manifest, 'manifest'));
   const config = registryConfig(true)!;
-  const variant = values.variant ?? config.schemaVariant;
+  const variant = checkedVariant(values.variant ?? config.schemaVariant);
   const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
   closers.push(() => db.close());
   const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
@@ -130,7 +136,7 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
     const proposedSdl = await readText(values.schema, 'schema');
     const extraDocuments = values.documents === undefined ? [] : await readDocuments(values.documents);
     const config = registryConfig(command === 'publish');
-    const variant = values.variant ?? config?.schemaVariant ?? 'main';
+    const variant = checkedVariant(values.variant ?? config?.schemaVariant ?? 'main');
 
     let report: CheckReport;
     let published: string | undefined;
@@ -146,7 +152,10 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
       const usage = usageFromRedis(redis, config.redisNamespace, variant);
       const operations = operationsFromRedis(redis, config.redisNamespace, variant);
       if (command === 'publish') {
-        const outcome = await publishSubgraph({ registry, redis, namespace: config.redisNamespace, startingSupergraph, usage, operations }, { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER });
+        const outcome = await publishSubgraph(
+          { registry, redis, namespace: config.redisNamespace, startingSupergraph, usage, operations },
+          { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER, documents: extraDocuments },
+        );
         report = outcome.report;
         published = outcome.unchanged === true ? 'unchanged: nothing new to publish' : outcome.supergraphId === undefined ? undefined : `published to variant ${variant} as supergraph ${outcome.supergraphId}`;
       } else {
@@ -175,7 +184,9 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
       out(`error: ${error.message}`);
       return 2;
     }
-    throw error;
+    // Anything else (a database or Redis that does not answer, …): one line, not a stack trace.
+    out(`error: the command could not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    return 2;
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   }

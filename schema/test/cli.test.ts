@@ -47,6 +47,22 @@ describe('tansu schema check', () => {
     assert.ok(report.changes.some((c) => c.kind === 'FIELD_REMOVED' && c.coordinate === 'User.email'));
   });
 
+  it('says in one line, never with a stack trace, when the registry cannot be reached or a manifest is malformed', async () => {
+    await writeFile(file('bad-manifest.json'), JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [null] }));
+    const env = { ...process.env, DATABASE_URL: 'postgres://127.0.0.1:1/nowhere', REDIS_URL: 'redis://127.0.0.1:1' };
+    const run = (args: string[]) => {
+      const result = spawnSync(process.execPath, ['schema/src/cli.ts', 'schema', ...args], { cwd: ROOT, encoding: 'utf8', env });
+      return { status: result.status, out: `${result.stdout}${result.stderr}` };
+    };
+    const malformed = run(['documents', '--client', 'web', '--manifest', file('bad-manifest.json')]);
+    assert.equal(malformed.status, 2, malformed.out);
+    assert.match(malformed.out, /Operation 1: needs a string id and body/);
+    const unreachable = run(['publish', '--subgraph', 'identity', '--schema', file('additive.graphql')]);
+    assert.equal(unreachable.status, 2, unreachable.out);
+    assert.match(unreachable.out, /^error: the command could not run/m);
+    for (const out of [malformed.out, unreachable.out]) assert.doesNotMatch(out, /\n\s+at .+:\d+:\d+/, 'no stack trace');
+  });
+
   it('reports unparseable SDL, composition failures and bad input readably, never with a stack trace', () => {
     const cases: [string[], number, RegExp][] = [
       [['--subgraph', 'identity', '--schema', file('garbage.graphql')], 1, /SDL does not parse/],
@@ -56,6 +72,7 @@ describe('tansu schema check', () => {
       [['--subgraph', 'identity'], 2, /--subgraph and --schema are required/],
       [['--subgraph', 'identity', '--schema', file('additive.graphql'), '--against', file('me.graphql')], 2, /is not a supergraph/],
       [['--bogus'], 2, /Unknown option/],
+      [['--subgraph', 'identity', '--schema', file('additive.graphql'), '--variant', 'Prod'], 2, /--variant must be lowercase/],
     ];
     for (const [args, status, message] of cases) {
       const run = tansu('schema', 'check', ...args);

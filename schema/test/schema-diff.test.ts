@@ -68,6 +68,13 @@ describe('breaking-change detection', () => {
     assert.ok(changesAfter((s) => s.replace('first: Int = 10', 'first: Int = 50')).includes('ARGUMENT_DEFAULT_CHANGED:dangerous@Query.users(first:)'));
   });
 
+  it('catches a default removed from a non-null argument or input field (it becomes required)', () => {
+    const before = BASE.replace('users(first: Int = 10)', 'users(first: Int! = 10)').replace('limit: Int = 20', 'limit: Int! = 20');
+    const after = before.replace('users(first: Int! = 10)', 'users(first: Int!)').replace('limit: Int! = 20', 'limit: Int!');
+    const found = diffSchemas(buildSchema(before), buildSchema(after)).map((c) => `${c.kind}:${c.level}@${c.coordinate}`);
+    assert.deepEqual(found.sort(), ['ARGUMENT_DEFAULT_REMOVED:breaking@Query.users(first:)', 'INPUT_FIELD_DEFAULT_REMOVED:breaking@Filter.limit']);
+  });
+
   it('finds nothing between a schema and itself', () => {
     assert.deepEqual(diffSchemas(buildSchema(BASE), buildSchema(BASE)), []);
   });

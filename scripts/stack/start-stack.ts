@@ -28,7 +28,7 @@ import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { startWorkflowEngine, type WorkflowEngine } from '@tansu/workers/workflow-engine';
 import { createAuthenticator } from '@tansu/router/auth/authenticator';
 import { createRouter } from '@tansu/router/create-router';
-import { documentsChannel, documentsKey, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
+import { documentsChannel, documentsKey, publishedSupergraph, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
 import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
 import { createPersistedDocuments } from '@tansu/router/http/persisted-documents';
 import { createUsageRecorder, type UsageRecorder } from '@tansu/router/usage/usage-recorder';
@@ -215,7 +215,16 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     stops.push(() => router.close());
     // The committed supergraph starts the stack (it matches the code being run); a schema
     // published to this variant afterwards replaces it live.
-    const unwatch = await watchSupergraph(statusSubscriber, redis, config.redisNamespace, config.schemaVariant, (sdl) => router.updateSupergraph(sdl));
+    const alreadyPublished = await publishedSupergraph(redis, config.redisNamespace, config.schemaVariant);
+    const unwatch = await watchSupergraph({
+      subscriber: statusSubscriber,
+      reader: redis,
+      namespace: config.redisNamespace,
+      variant: config.schemaVariant,
+      since: alreadyPublished?.id ?? null,
+      onChange: (sdl) => router.updateSupergraph(sdl),
+      onError: (error) => logger.error({ err: error }, 'a published supergraph could not be loaded; the current one stays'),
+    });
     stops.push(unwatch);
     const routerUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${routerPort}`;
     return { graphqlUrl: `${routerUrl}/graphql`, routerUrl, subgraphUrls: platformSubgraphUrls(urls) as Stack['subgraphUrls'],

@@ -47,6 +47,9 @@ describe('persisted documents', () => {
     const refused = expectError(await post({ query: SIGN_IN, variables }), 'PERSISTED_DOCUMENT_REQUIRED', 400);
     assert.match(refused.message, /registered operations only/);
     expectError(await post({ documentId: `sha256:${sha256(SIGN_IN)}`, variables }), 'PERSISTED_DOCUMENT_NOT_FOUND', 400);
+    // A query in the URL of a GET is held to the same rule.
+    const get = await fetch(`${ctx.stack.graphqlUrl}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expectError({ status: get.status, body: (await get.json()) as never }, 'PERSISTED_DOCUMENT_REQUIRED', 400);
   });
 
   it('registers a manifest only when every operation validates and every id is its hash', async () => {

@@ -7,7 +7,7 @@ export async function executeGraphQLOverHttp<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
-  options: { maxBodyBytes: number; context: () => Promise<TContext>; prepareBody?: (body: unknown) => unknown },
+  options: { maxBodyBytes: number; context: () => Promise<TContext>; prepareBody?: (body: unknown) => unknown; prepareSearch?: (search: string) => void },
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -19,6 +19,8 @@ export async function executeGraphQLOverHttp<TContext extends BaseContext>(
   const body = options.prepareBody === undefined ? parsed : options.prepareBody(parsed);
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
+  // A GET carries its operation in the URL: the same gate applies.
+  if (method !== 'POST') options.prepareSearch?.(queryStart >= 0 ? url.slice(queryStart) : '');
   const result = await server.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method, headers, search: queryStart >= 0 ? url.slice(queryStart) : '', body },
     context: options.context,

@@ -40,6 +40,14 @@ export function createPersistedDocuments(deps: { lookup: (id: string) => string 
       const { persistedQuery: _persisted, ...otherExtensions } = extensions ?? {};
       return { ...rest, query: document, ...(Object.keys(otherExtensions).length > 0 ? { extensions: otherExtensions } : {}) };
     },
+    /** A GET request's URL parameters: in persisted-only mode its query text must be a registered document. */
+    checkSearch(search: string): void {
+      if (!deps.only) return;
+      const query = new URLSearchParams(search).get('query');
+      if (query === null || deps.lookup(sha256(query)) === undefined) {
+        throw new TansuError('PERSISTED_DOCUMENT_REQUIRED', 'This endpoint runs registered operations only: send the documentId of a registered operation');
+      }
+    },
     /** For the WebSocket path: whether this text may run. */
     allows(query: string): boolean {
       return !deps.only || deps.lookup(sha256(query)) !== undefined;

@@ -180,7 +180,8 @@ export function serveGraphQLOverWebSocket(deps: {
         if (errors.length > 0) return errors.map((error) => errorResult(error)[0]!);
         const operation = getOperationAST(document, payload.operationName);
         if (operation == null) return errorResult(new TansuError('BAD_USER_INPUT', 'Name the operation to run'));
-        deps.usage?.record(deps.schema, createHash('sha256').update(payload.query).digest('hex'), document, operation.name?.value);
+        // Queries and mutations sent here run through Apollo, whose plugin counts them; subscriptions do not.
+        if (operation.operation === 'subscription') deps.usage?.record(deps.schema, createHash('sha256').update(payload.query).digest('hex'), document, operation.name?.value);
         const context = contextFor(connection.caller, randomUUID(), connection.traceparent);
         return { schema: deps.schema, document, operationName: payload.operationName ?? undefined, variableValues: payload.variables ?? {}, contextValue: context };
       },

@@ -102,7 +102,8 @@ export function diffSchemas(before: GraphQLSchema, after: GraphQLSchema): Schema
         if (!kept.has(iface.name)) add('INTERFACE_REMOVED', 'breaking', name, `${name} no longer implements ${iface.name}`, [name, iface.name]);
       }
       const had = new Set(oldType.getInterfaces().map((i) => i.name));
-      for (const iface of newType.getInterfaces()) if (!had.has(iface.name)) add('INTERFACE_ADDED', 'safe', name, `${name} now implements ${iface.name}`);
+      // Clients switching on __typename over the interface meet a type they may not expect.
+      for (const iface of newType.getInterfaces()) if (!had.has(iface.name)) add('INTERFACE_ADDED', 'dangerous', name, `${name} now implements ${iface.name}`);
     } else if (isUnionType(oldType) && isUnionType(newType)) {
       const members = new Set(newType.getTypes().map((t) => t.name));
       for (const member of oldType.getTypes()) if (!members.has(member.name)) add('UNION_MEMBER_REMOVED', 'breaking', name, `${member.name} was removed from union ${name}`, [name]);
@@ -169,6 +170,9 @@ function diffArguments(fieldCoordinate: string, before: readonly GraphQLArgument
     if (!safeForInput(arg.type, next.type)) {
       const tightened = !isNonNullType(arg.type) && isNonNullType(next.type) && String(arg.type) === String(next.type.ofType);
       add(tightened ? 'ARGUMENT_NULLABILITY_TIGHTENED' : 'ARGUMENT_TYPE_CHANGED', 'breaking', coordinate, `Argument ${coordinate} changed type from ${String(arg.type)} to ${String(next.type)}`, [fieldCoordinate]);
+    } else if (!isRequiredArgument(arg) && isRequiredArgument(next)) {
+      // Same type, but the default that let operations leave it out is gone.
+      add('ARGUMENT_DEFAULT_REMOVED', 'breaking', coordinate, `Argument ${coordinate} lost its default and is now required`, [fieldCoordinate]);
     } else if (String(arg.type) !== String(next.type)) {
       add('ARGUMENT_TYPE_CHANGED', 'safe', coordinate, `Argument ${coordinate} changed type from ${String(arg.type)} to ${String(next.type)} (every value stays accepted)`);
     } else if (!sameDefault(arg.defaultValue, next.defaultValue)) {
@@ -196,6 +200,8 @@ function diffInputFields(typeName: string, before: Record<string, GraphQLInputFi
     if (!safeForInput(field.type, now.type)) {
       const tightened = !isNonNullType(field.type) && isNonNullType(now.type) && String(field.type) === String(now.type.ofType);
       add(tightened ? 'INPUT_FIELD_NULLABILITY_TIGHTENED' : 'INPUT_FIELD_TYPE_CHANGED', 'breaking', coordinate, `Input field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)}`, [typeName]);
+    } else if (!isRequiredInputField(field) && isRequiredInputField(now)) {
+      add('INPUT_FIELD_DEFAULT_REMOVED', 'breaking', coordinate, `Input field ${coordinate} lost its default and is now required`, [typeName]);
     } else if (String(field.type) !== String(now.type)) {
       add('INPUT_FIELD_TYPE_CHANGED', 'safe', coordinate, `Input field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)} (every value stays accepted)`);
     } else if (!sameDefault(field.defaultValue, now.defaultValue)) {
