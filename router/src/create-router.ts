@@ -97,6 +97,9 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls?.[name] ?? url ?? '';
       const source = new SubgraphDataSource({ url: target });
+      // A published supergraph may move a subgraph: the old pool drains once requests using it are done.
+      const replaced = dataSources.get(name);
+      if (replaced !== undefined) setTimeout(() => void replaced.close().catch(() => undefined), 60_000).unref();
       dataSources.set(name, source);
       subgraphUrls.set(name, target);
       return source;

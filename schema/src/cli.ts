@@ -10,11 +10,13 @@ import { formatReport } from './check/format-report.ts';
 import { PublishInputError, publishSubgraph } from './registry/publish-subgraph.ts';
 import { createRegistry } from './registry/registry.ts';
 import { ManifestError, readManifest, registerDocuments } from './registry/register-documents.ts';
+import { syncVariant } from './registry/sync-variant.ts';
 import { operationsFromRedis, usageFromRedis } from './registry/usage-store.ts';
 
 const USAGE = `Usage: npm run tansu -- schema check     --subgraph NAME --schema FILE [options]
        npm run tansu -- schema publish   --subgraph NAME --schema FILE [--url URL] [options]
        npm run tansu -- schema documents --client NAME --manifest FILE [--variant NAME]
+       npm run tansu -- schema sync      [--variant NAME]
 
 check    composes the proposal with the other subgraphs, finds breaking changes against the
          published graph and validates registered client operations.
@@ -23,6 +25,8 @@ publish  checks the same way against the registry's variant and, when it passes,
 documents registers a client's operations (Apollo's persisted-query manifest, or a JSON
          object of sha256 id → document); routers serve them by id, and in persisted-only
          mode (TANSU_PERSISTED_DOCUMENTS_ONLY) run nothing else.
+sync     pushes the variant's supergraph and documents from the registry to the routers again
+         (after Redis was replaced or flushed).
 
 Options:
   --variant NAME      the registry's variant (default TANSU_SCHEMA_VARIANT, else main); check
@@ -95,6 +99,23 @@ function registryConfig(required: boolean) {
   return config;
 }
 
+/** `schema sync`: the registry's variant pushed to the routers again. */
+async function sync(values: ReturnType<typeof parse>, out: (text: string) => void, closers: (() => Promise<unknown>)[]): Promise<number> {
+  const config = registryConfig(true)!;
+  const variant = checkedVariant(values.variant ?? config.schemaVariant);
+  const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
+  closers.push(() => db.close());
+  const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
+  closers.push(async () => redis.disconnect());
+  const synced = await syncVariant({ registry: createRegistry(db), redis, namespace: config.redisNamespace }, variant);
+  out(
+    values.json
+      ? JSON.stringify({ variant, ...synced })
+      : `Variant ${variant}: ${synced.supergraphId === null ? 'nothing published yet' : `supergraph ${synced.supergraphId}`} and ${synced.documents} registered documents pushed to the routers.`,
+  );
+  return 0;
+}
+
 /** `schema documents`: registers a client's operations, all or none. */
 async function documents(values: ReturnType<typeof parse>, out: (text: string) => void, closers: (() => Promise<unknown>)[]): Promise<number> {
   if (values.client === undefined || values.manifest === undefined) throw new InputError('--client and --manifest are required');
@@ -117,7 +138,7 @@ async function documents(values: ReturnType<typeof parse>, out: (text: string) =
 
 export async function runCli(argv: string[], out: (text: string) => void = console.log): Promise<number> {
   const [area, command, ...rest] = argv;
-  if (area !== 'schema' || (command !== 'check' && command !== 'publish' && command !== 'documents')) {
+  if (area !== 'schema' || (command !== 'check' && command !== 'publish' && command !== 'documents' && command !== 'sync')) {
     out(USAGE);
     return area === '--help' || area === undefined ? 0 : 2;
   }
@@ -125,6 +146,7 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
   try {
     const values = parse(rest);
     if (command === 'documents') return await documents(values, out, closers);
+    if (command === 'sync') return await sync(values, out, closers);
     if (values.subgraph === undefined || values.schema === undefined) throw new InputError('--subgraph and --schema are required');
     const against = values.against ?? new URL('../../supergraph/supergraph.graphql', import.meta.url).pathname;
     const startingSupergraph = await readText(against, 'supergraph');

@@ -81,4 +81,27 @@ describe('persisted documents', () => {
     // One character off is another operation.
     expectError(await post({ query: `${SIGN_IN} `, variables }), 'PERSISTED_DOCUMENT_REQUIRED');
   });
+
+  it('pushes the registry to the routers again after Redis lost it (schema sync)', async () => {
+    await ctx.stack.redis.del(`${ctx.stack.redisNamespace}:schema:main:documents`);
+    let lost = await post({ documentId: sha256(SIGN_IN), variables });
+    for (let i = 0; i < 150 && lost.body.errors === undefined; i++) {
+      await sleep(50);
+      lost = await post({ documentId: sha256(SIGN_IN), variables });
+    }
+    expectError(lost, 'PERSISTED_DOCUMENT_NOT_FOUND');
+    const run = spawnSync(process.execPath, ['schema/src/cli.ts', 'schema', 'sync'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: ctx.stack.databaseUrl, REDIS_URL: ctx.stack.redisUrl, TANSU_REDIS_NAMESPACE: ctx.stack.redisNamespace, NODE_ENV: 'test' },
+    });
+    assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
+    assert.match(run.stdout, /1 registered documents pushed/);
+    let back = await post({ documentId: sha256(SIGN_IN), variables });
+    for (let i = 0; i < 40 && back.body.errors !== undefined; i++) {
+      await sleep(50);
+      back = await post({ documentId: sha256(SIGN_IN), variables });
+    }
+    assert.equal(back.body.data?.signIn?.user.email, ADMIN.email, JSON.stringify(back.body));
+  });
 });

@@ -25,6 +25,12 @@ export function registryIn(em: EntityManager) {
       return { supergraphId: supergraph.id, supergraphSdl: supergraph.sdl, subgraphs: subgraphs.map((s) => ({ name: s.subgraph, url: s.url, sdl: s.sdl })) };
     },
 
+    /** Every registered document of a variant, by id. */
+    async documentsById(variant: string): Promise<Map<string, string>> {
+      const rows = await em.execute<{ hash: string; document: string }[]>(`select hash, document from registry.persisted_documents where variant = ?`, [variant]);
+      return new Map(rows.map((r) => [r.hash, r.document]));
+    },
+
     async documents(variant: string): Promise<RegisteredDocument[]> {
       const rows = await em.execute<{ hash: string; client_name: string; document: string }[]>(`select hash, client_name, document from registry.persisted_documents where variant = ? order by client_name, hash`, [variant]);
       return rows.map((r) => ({ name: `${r.client_name}:${r.hash.slice(0, 12)}`, document: r.document }));
