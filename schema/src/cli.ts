@@ -78,6 +78,15 @@ function parse(rest: string[]) {
   }
 }
 
+/** The registry (Postgres, as the schema owner) and the routers' Redis; closed when the command ends. */
+async function connect(config: NonNullable<ReturnType<typeof registryConfig>>, closers: (() => Promise<unknown>)[]) {
+  const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
+  closers.push(() => db.close());
+  const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
+  closers.push(async () => redis.disconnect());
+  return { registry: createRegistry(db), redis };
+}
+
 /** Variants are named as routers are configured (TANSU_SCHEMA_VARIANT). */
 function checkedVariant(variant: string): string {
   if (!/^[a-z][a-z0-9-]{0,39}$/.test(variant)) throw new InputError(`--variant must be lowercase letters, digits and dashes (got "${variant.slice(0, 40)}")`);
@@ -103,11 +112,8 @@ function registryConfig(required: boolean) {
 async function sync(values: ReturnType<typeof parse>, out: (text: string) => void, closers: (() => Promise<unknown>)[]): Promise<number> {
   const config = registryConfig(true)!;
   const variant = checkedVariant(values.variant ?? config.schemaVariant);
-  const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
-  closers.push(() => db.close());
-  const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
-  closers.push(async () => redis.disconnect());
-  const synced = await syncVariant({ registry: createRegistry(db), redis, namespace: config.redisNamespace }, variant);
+  const { registry, redis } = await connect(config, closers);
+  const synced = await syncVariant({ registry, redis, namespace: config.redisNamespace }, variant);
   out(
     values.json
       ? JSON.stringify({ variant, ...synced })
@@ -122,12 +128,9 @@ async function documents(values: ReturnType<typeof parse>, out: (text: string) =
   const manifest = readManifest(await readText(values.manifest, 'manifest'));
   const config = registryConfig(true)!;
   const variant = checkedVariant(values.variant ?? config.schemaVariant);
-  const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
-  closers.push(() => db.close());
-  const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
-  closers.push(async () => redis.disconnect());
+  const { registry, redis } = await connect(config, closers);
   const startingSupergraph = await readText(values.against ?? new URL('../../supergraph/supergraph.graphql', import.meta.url).pathname, 'supergraph');
-  const result = await registerDocuments({ registry: createRegistry(db), redis, namespace: config.redisNamespace, startingSupergraph }, { variant, client: values.client, documents: manifest });
+  const result = await registerDocuments({ registry, redis, namespace: config.redisNamespace, startingSupergraph }, { variant, client: values.client, documents: manifest });
   if (values.json) out(JSON.stringify({ variant, ...result }, null, 2));
   else if (result.errors.length > 0) {
     out(`FAIL  ${result.errors.length} of ${manifest.length} operations do not validate against variant ${variant}; nothing was registered:`);
@@ -165,11 +168,7 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
     if (config === null) {
       report = await checkSubgraph({ published: subgraphsOf(startingSupergraph), subgraph: values.subgraph, proposedSdl, documents: extraDocuments });
     } else {
-      const db = await openDatabase({ url: config.databaseUrl!, entities: [], poolMax: 2 });
-      closers.push(() => db.close());
-      const registry = createRegistry(db);
-      const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 2 });
-      closers.push(async () => redis.disconnect());
+      const { registry, redis } = await connect(config, closers);
       // What routers recorded over the last 30 days decides which breaking changes matter.
       const usage = usageFromRedis(redis, config.redisNamespace, variant);
       const operations = operationsFromRedis(redis, config.redisNamespace, variant);
