@@ -228,6 +228,21 @@ describe('account emails over SMTP', () => {
     assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/nowhere/account/verify-email?token=x`)).status, 404);
   });
 
+  it('creates an invited account in a tenant that requires a second factor, then asks for one before any session', async () => {
+    const url = ctx.stack.graphqlUrl;
+    dataOf(await gql(url, SETTINGS, { token: owner.accessToken, variables: { i: { mfaRequired: true } } }));
+    dataOf(await gql(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'mia@acme.test', role: 'VIEWER' } } }));
+    const token = tokenIn(await catcher.waitFor('mia@acme.test', /invited/));
+    const gated = expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'acme', token, password: 'mia-password' } } }), 'MFA_REQUIRED');
+    assert.equal(gated.extensions?.enroll, true);
+    assert.equal(typeof gated.extensions?.mfaToken, 'string');
+    // The account exists (the invitation is spent); signing in leads to the same step.
+    expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'acme', token, password: 'mia-password' } } }), 'TOKEN_ALREADY_USED');
+    const again = expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'mia@acme.test', password: 'mia-password' } } }), 'MFA_REQUIRED');
+    assert.equal(again.extensions?.enroll, true);
+    dataOf(await gql(url, SETTINGS, { token: owner.accessToken, variables: { i: { mfaRequired: false } } }));
+  });
+
   it('leaves no invitation behind when the mail server refuses the message', async () => {
     const url = ctx.stack.graphqlUrl;
     const failed = expectError(await gql(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'refused@acme.test', role: 'VIEWER' } } }), 'MAIL_UNAVAILABLE');

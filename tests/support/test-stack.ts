@@ -37,6 +37,8 @@ export function useTestStack(env: Env = {}, options: { publicRouter?: boolean } 
       TANSU_ADMIN_PASSWORD: ADMIN.password,
       // Unlimited unless a test is about quotas: load in one file must not trip another's limits.
       TANSU_DEFAULT_PLAN: 'enterprise',
+      // Every request of a test comes from one address; the tests about the limit set their own.
+      TANSU_CREDENTIAL_RATE_PER_MINUTE: '10000',
       ...env,
     });
     holder.stack = await startStack(config, createLogger({ level: config.logLevel, service: 'test' }));
