@@ -93,7 +93,7 @@ function checkedVariant(variant: string): string {
   return variant;
 }
 
-/** The registry's connections, from the environment; publish cannot work without them. */
+/** The registry's connections, from the environment; publish, documents and sync cannot work without them. */
 function registryConfig(required: boolean) {
   let config;
   try {
