@@ -95,6 +95,10 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; logger: L
         const feed = feeds.get(tenantId);
         if (feed === undefined) continue;
         for (const [id, fields] of entries) {
+          // The read may have been sent for an earlier feed of this tenant (its last listener
+          // left and a new one came while it was in flight): what the new feed's start already
+          // covers reached its listeners through their backlog, never again from here.
+          if (compareIds(id, feed.lastId) <= 0) continue;
           feed.lastId = id;
           const event = parseEntry(id, fields);
           for (const listener of feed.listeners) {
