@@ -5,6 +5,7 @@ import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, signUp, type AuthPayload } from '../support/graphql-client.ts';
 import { startMailCatcher, tokenIn } from '../support/mail-catcher.ts';
+import { eventually } from '../support/eventually.ts';
 
 const catcher = await startMailCatcher();
 after(() => catcher.stop());
@@ -112,12 +113,7 @@ describe('account emails over SMTP', () => {
     assert.equal(fresh.user.id, erin.user.id);
     expectError(await gql(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', refreshToken: erin.refreshToken } } }), 'UNAUTHENTICATED');
     // Her access token from before the reset is void too, at the router, within moments.
-    let old = await gql(url, '{ me { id } }', { token: erin.accessToken });
-    for (let i = 0; i < 20 && old.body.errors === undefined; i++) {
-      await sleep(50);
-      old = await gql(url, '{ me { id } }', { token: erin.accessToken });
-    }
-    expectError(old, 'UNAUTHENTICATED');
+    expectError(await eventually(() => gql(url, '{ me { id } }', { token: erin.accessToken }), (res) => res.body.errors !== undefined, 20), 'UNAUTHENTICATED');
     assert.equal(dataOf(await gql<{ me: { emailVerified: boolean } }>(url, '{ me { emailVerified } }', { token: fresh.accessToken })).me.emailVerified, true);
 
     catcher.mails.length = 0;

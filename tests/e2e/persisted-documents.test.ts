@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ADMIN, useTestStack } from '../support/test-stack.ts';
 import { expectError } from '../support/graphql-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 // Persisted-only: the router runs registered operations and nothing else.
 const ctx = useTestStack({ TANSU_PERSISTED_DOCUMENTS_ONLY: 'true' });
@@ -68,11 +68,7 @@ describe('persisted documents', () => {
   });
 
   it('runs a registered operation by id (GraphQL over HTTP documentId or Apollo persistedQuery), or by its exact text', async () => {
-    let byId = await post({ documentId: `sha256:${sha256(SIGN_IN)}`, variables });
-    for (let i = 0; i < 40 && byId.body.errors !== undefined; i++) {
-      await sleep(50);
-      byId = await post({ documentId: `sha256:${sha256(SIGN_IN)}`, variables });
-    }
+    const byId = await eventually(() => post({ documentId: `sha256:${sha256(SIGN_IN)}`, variables }), (res) => res.body.errors === undefined);
     assert.equal(byId.body.data?.signIn?.user.email, ADMIN.email, JSON.stringify(byId.body));
     const apollo = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(SIGN_IN) } }, variables });
     assert.equal(apollo.body.data?.signIn?.user.email, ADMIN.email, JSON.stringify(apollo.body));
@@ -84,11 +80,8 @@ describe('persisted documents', () => {
 
   it('pushes the registry to the routers again after Redis lost it (schema sync)', async () => {
     await ctx.stack.redis.del(`${ctx.stack.redisNamespace}:schema:main:documents`);
-    let lost = await post({ documentId: sha256(SIGN_IN), variables });
-    for (let i = 0; i < 150 && lost.body.errors === undefined; i++) {
-      await sleep(50);
-      lost = await post({ documentId: sha256(SIGN_IN), variables });
-    }
+    // Nothing announces a deletion: the routers notice at their next reload (every 5 s).
+    const lost = await eventually(() => post({ documentId: sha256(SIGN_IN), variables }), (res) => res.body.errors !== undefined, 150);
     expectError(lost, 'PERSISTED_DOCUMENT_NOT_FOUND');
     const run = spawnSync(process.execPath, ['schema/src/cli.ts', 'schema', 'sync'], {
       cwd: ROOT,
@@ -97,11 +90,7 @@ describe('persisted documents', () => {
     });
     assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
     assert.match(run.stdout, /1 registered documents pushed/);
-    let back = await post({ documentId: sha256(SIGN_IN), variables });
-    for (let i = 0; i < 40 && back.body.errors !== undefined; i++) {
-      await sleep(50);
-      back = await post({ documentId: sha256(SIGN_IN), variables });
-    }
+    const back = await eventually(() => post({ documentId: sha256(SIGN_IN), variables }), (res) => res.body.errors === undefined);
     assert.equal(back.body.data?.signIn?.user.email, ADMIN.email, JSON.stringify(back.body));
   });
 });

@@ -12,6 +12,7 @@ import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow } from '../support/workflows.ts';
+import { eventually } from '../support/eventually.ts';
 
 const ctx = useTestStack();
 const root = (path: string) => new URL(`../../${path}`, import.meta.url);
@@ -89,12 +90,7 @@ describe('publishing a schema to running routers', () => {
     const publishedAt = Date.now();
     assert.equal(outcome.report.passed, true, JSON.stringify(outcome.report.changes));
     assert.ok(outcome.supergraphId);
-    let switched = false;
-    for (let i = 0; i < 60 && !switched; i++) {
-      switched = await disabledDeprecated();
-      if (!switched) await sleep(50);
-    }
-    assert.ok(switched, 'the router serves the published supergraph within 3 s');
+    assert.ok(await eventually(disabledDeprecated, (deprecated) => deprecated, 60), 'the router serves the published supergraph within 3 s');
     await sleep(300);
     stop = true;
     await Promise.all(load);

@@ -8,22 +8,13 @@ import { REQUEST_LIMITS_KEY } from '@tansu/platform/quotas/request-quota';
 import { consumeQuota } from '@tansu/platform/quotas/usage-counters';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, signIn, type GraphQLResponse } from '../support/graphql-client.ts';
+import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
 import { enrollTotp } from '../support/mfa.ts';
+import { eventually } from '../support/eventually.ts';
 
 // Deleted tenants are purged at once here, so the test can look for what is left.
 const ctx = useTestStack({ TANSU_TENANT_PURGE_DELAY: '0' });
-
-/** Repeats a request until it answers as expected; bounded, for changes that travel through Redis. */
-async function eventually(request: () => Promise<GraphQLResponse>, accept: (res: GraphQLResponse) => boolean, tries = 40): Promise<GraphQLResponse> {
-  let last = await request();
-  for (let i = 0; i < tries && !accept(last); i++) {
-    await sleep(50);
-    last = await request();
-  }
-  return last;
-}
 
 describe('tenant lifecycle', () => {
   let seed: TwoTenants;

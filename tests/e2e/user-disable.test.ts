@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, signUp, type AuthPayload } from '../support/graphql-client.ts';
+import { eventually } from '../support/eventually.ts';
 
 const ctx = useTestStack();
 
@@ -53,11 +54,7 @@ describe('disabling users', () => {
     const disabled = dataOf(await gql<{ setUserDisabled: { id: string; disabled: boolean } }>(url, SET_DISABLED, { token: admin.accessToken, variables: { u: carol.user.id, d: true } }));
     assert.deepEqual(disabled.setUserDisabled, { id: carol.user.id, disabled: true });
     // Her access token stops at the router now, not when it expires.
-    let me = await gql(url, '{ me { id } }', { token: session.accessToken });
-    for (let i = 0; i < 20 && me.body.errors === undefined; i++) {
-      await sleep(50);
-      me = await gql(url, '{ me { id } }', { token: session.accessToken });
-    }
+    const me = await eventually(() => gql(url, '{ me { id } }', { token: session.accessToken }), (res) => res.body.errors !== undefined, 20);
     assert.match(expectError(me, 'UNAUTHENTICATED').message, /session was ended/);
 
     const refused = expectError(await gql(url, SIGN_IN, { variables: { i: { tenant: 'acme', email: 'carol@acme.test', password: 'carol-password' } } }), 'FORBIDDEN');

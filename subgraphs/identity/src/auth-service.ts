@@ -1,4 +1,5 @@
 import type { Database, EntityManager } from '@tansu/platform/db/database';
+import { isUuid } from '@tansu/platform/uuid';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { TansuError, errors } from '@tansu/platform/errors';
 import { authorize } from '@tansu/platform/guards';
@@ -15,7 +16,7 @@ import type { CredentialGuard } from './credential-guard.ts';
 import { openChallenge } from './mfa/mfa-challenges.ts';
 import { hasSecondFactor } from './mfa/second-factor.ts';
 import { hashPassword, validatePassword, verifyPassword } from './passwords.ts';
-import { hashRefreshToken, issuerFor, newRefreshToken, signAccessToken } from './tokens.ts';
+import { hashOpaqueToken, issuerFor, newOpaqueToken, signAccessToken } from './tokens.ts';
 
 export interface AuthResult {
   accessToken: string;
@@ -48,7 +49,6 @@ export interface Credentials {
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const INVALID_CREDENTIALS = 'Invalid email or password';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ACCOUNT_DISABLED = 'This account is disabled';
 
 function userView(user: User, tenantId: string, roles: Role[]): UserView {
@@ -126,7 +126,7 @@ export function createAuthService(deps: {
       amr: auth.amr,
       authTime: auth.authTime,
     });
-    const refresh = newRefreshToken();
+    const refresh = newOpaqueToken();
     em.create(RefreshTokenEntity, {
       id: crypto.randomUUID(),
       tenantId: tenant.id,
@@ -282,7 +282,7 @@ export function createAuthService(deps: {
     async refresh(input: { tenant: string; refreshToken: string }, origin?: RequestOrigin): Promise<AuthResult> {
       await deps.guard?.throttle(origin?.ip);
       const tenant = await tenantBySlug(input.tenant);
-      const tokenHash = hashRefreshToken(String(input.refreshToken));
+      const tokenHash = hashOpaqueToken(String(input.refreshToken));
       const outcome = await db.withTenant(tenant.id, async (em) => {
         const row = await em.findOne(RefreshTokenEntity, { tokenHash });
         if (row === null || row.revokedAt !== null || row.expiresAt.getTime() < Date.now()) return { error: 'invalid' as const };
@@ -359,7 +359,7 @@ export function createAuthService(deps: {
      */
     async setDisabled(caller: CallerContext, userId: string, disabled: boolean): Promise<UserView> {
       const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'disable users' });
-      if (!UUID.test(userId)) throw errors.badInput('userId', 'is not a user id');
+      if (!isUuid(userId)) throw errors.badInput('userId', 'is not a user id');
       const view = await db.withTenant(c.tenantId, async (em) => {
         // Both rows locked in one order: two owners disabling each other are serialised, and
         // the second finds itself disabled. An owner can only be disabled by another, enabled

@@ -34,12 +34,15 @@ export function signAccessToken(key: ActiveSigningKey, claims: AccessTokenClaims
     .sign(key.privateKey);
 }
 
-/** Refresh tokens are random; only their hash is stored. */
-export function newRefreshToken(): { token: string; hash: string } {
+/**
+ * A random secret handed out once (refresh tokens, emailed links, sign-in steps, browser
+ * bindings); only its hash is stored, and a presented one is looked up by its hash.
+ */
+export function newOpaqueToken(): { token: string; hash: string } {
   const token = randomBytes(32).toString('base64url');
-  return { token, hash: hashRefreshToken(token) };
+  return { token, hash: hashOpaqueToken(token) };
 }
 
-export function hashRefreshToken(token: string): string {
+export function hashOpaqueToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }

@@ -1,4 +1,5 @@
 import type { CallerContext } from '@tansu/platform/context-token';
+import { isUuid } from '@tansu/platform/uuid';
 import type { Database } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
 import { authorize, type TenantCaller } from '@tansu/platform/guards';
@@ -31,11 +32,10 @@ function pageSize(first: number | undefined): number {
   return n;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Run ids are uuids; anything else cannot name a run (and must not reach SQL as one). */
 function runId(id: string): string {
-  if (!UUID.test(id)) throw errors.notFound('Run');
+  if (!isUuid(id)) throw errors.notFound('Run');
   return id.toLowerCase();
 }
 
@@ -59,7 +59,7 @@ export function encodeCursor(value: RunCursor | string): string {
 function decodeRunCursor(after: string): RunCursor {
   const text = Buffer.from(after, 'base64url').toString('utf8');
   const [createdAt, id] = text.split('|');
-  if (createdAt === undefined || id === undefined || !storableDate(createdAt) || !UUID.test(id)) throw errors.badInput('after', 'is not a valid cursor');
+  if (createdAt === undefined || id === undefined || !storableDate(createdAt) || !isUuid(id)) throw errors.badInput('after', 'is not a valid cursor');
   return { createdAt, id };
 }
 
@@ -255,7 +255,7 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
 
     async run(caller: CallerContext, id: string): Promise<RunRecord | null> {
       const c = requireReader(caller);
-      return UUID.test(id) ? loadRun(c.tenantId, id) : null;
+      return isUuid(id) ? loadRun(c.tenantId, id) : null;
     },
 
     async runs(caller: CallerContext, filter: RunFilter | null | undefined, first: number | undefined, after: string | null | undefined, deadLetterOnly = false) {

@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import { isUuid } from '@tansu/platform/uuid';
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
@@ -33,7 +34,6 @@ const invitationView = (row: EmailToken): InvitationView => ({
   createdAt: row.createdAt,
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * What arrives by email: address verification, password reset and invitations. Each link
@@ -220,7 +220,7 @@ export function createAccountFlows(deps: {
 
     async revokeInvitation(caller: CallerContext, id: string, origin?: RequestOrigin): Promise<boolean> {
       const c = requireTenantCaller(caller);
-      if (!UUID.test(id)) throw errors.badInput('id', 'is not an invitation id');
+      if (!isUuid(id)) throw errors.badInput('id', 'is not an invitation id');
       return db.withTenant(c.tenantId, async (em) => {
         await requireManager(em, c);
         const row = await em.findOne(EmailTokenEntity, { id: id.toLowerCase(), purpose: 'invitation' });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import type Provider from 'oidc-provider';
 import { recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
@@ -10,6 +10,7 @@ import type { Tenant } from '@tansu/platform/tenants/entities';
 import type { AuthService } from '../auth-service.ts';
 import type { MfaService } from '../mfa/mfa-service.ts';
 import { federatedErrorPage, secondFactorPage } from '../oidc/interaction-pages.ts';
+import { hashOpaqueToken, newOpaqueToken } from '../tokens.ts';
 import { userForUpstream } from './federated-accounts.ts';
 import { federationCallbackUrl, type IdentityProviders } from './identity-providers.ts';
 import type { UpstreamClients } from './upstream-clients.ts';
@@ -25,7 +26,6 @@ interface PendingUpstream {
 }
 
 const BINDING_COOKIE = '_tansu_upstream';
-const hash = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 function cookieValue(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -67,8 +67,8 @@ export function createFederationRoutes(deps: {
       deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream discovery failed');
       return html(res, 502, federatedErrorPage({ tenantName: tenant.name, message: `${record.name} cannot be reached; try again later or sign in with your password.` }));
     }
-    const binding = randomBytes(24).toString('base64url');
-    const pending: PendingUpstream = { idp, state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), binding: hash(binding) };
+    const { token: binding, hash: bindingHash } = newOpaqueToken();
+    const pending: PendingUpstream = { idp, state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), binding: bindingHash };
     details.result = { upstream: pending };
     await details.persist();
     const url = client.buildAuthorizationUrl(config, {
@@ -95,7 +95,7 @@ export function createFederationRoutes(deps: {
     const interaction = uid === undefined || uid === '' ? undefined : await provider.Interaction.find(uid);
     const pending = (interaction?.result as { upstream?: PendingUpstream } | undefined)?.upstream;
     const binding = cookieValue(req, BINDING_COOKIE);
-    const sameBrowser = binding !== undefined && pending !== undefined && safeEqual(hash(binding), pending.binding);
+    const sameBrowser = binding !== undefined && pending !== undefined && safeEqual(hashOpaqueToken(binding), pending.binding);
     if (interaction === undefined || pending === undefined || pending.idp !== idp || pending.state !== state || !sameBrowser) {
       return html(res, 400, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in expired or did not start here; start again.' }));
     }

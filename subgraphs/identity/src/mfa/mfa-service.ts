@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import { isUuid } from '@tansu/platform/uuid';
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
@@ -34,7 +35,6 @@ export interface ChallengeInput {
 const SELF_SERVICE = { role: 'VIEWER', scope: 'tansu:admin', action: 'manage second factors' } as const;
 
 const factorView = (f: MfaFactor): FactorView => ({ id: f.id, kind: f.kind, name: f.name, createdAt: f.createdAt, lastUsedAt: f.lastUsedAt ?? null });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MFA = (authTime: Date) => ({ amr: ['pwd', 'mfa'], authTime });
 
 /**
@@ -113,7 +113,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
      */
     async confirmTotp(caller: CallerContext, input: ChallengeInput & { factorId: string; code: string }, origin?: RequestOrigin): Promise<{ recoveryCodes: string[]; session: AuthResult }> {
       const tenant = await tenantOf(caller, input);
-      if (!UUID.test(input.factorId)) throw errors.badInput('factorId', 'is not a factor id');
+      if (!isUuid(input.factorId)) throw errors.badInput('factorId', 'is not a factor id');
       return db.withTenant(tenant.id, async (em) => {
         const { user, challenge } = await enrollingUser(em, caller, input);
         const factor = await em.findOne(MfaFactorEntity, { id: input.factorId.toLowerCase(), userId: user.id, kind: 'totp', confirmedAt: null });
@@ -219,7 +219,7 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
     async removeFactor(caller: CallerContext, id: string, origin?: RequestOrigin): Promise<boolean> {
       const c = authorize(caller, SELF_SERVICE);
       requireRecentMfa(caller);
-      if (!UUID.test(id)) throw errors.badInput('id', 'is not a factor id');
+      if (!isUuid(id)) throw errors.badInput('id', 'is not a factor id');
       return db.withTenant(c.tenantId, async (em) => {
         const removed = await em.nativeDelete(MfaFactorEntity, { id: id.toLowerCase(), userId: c.subject });
         if (removed === 0) throw errors.notFound('Factor');

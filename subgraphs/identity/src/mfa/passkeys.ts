@@ -1,4 +1,5 @@
 import { LockMode } from '@mikro-orm/core';
+import { isUuid } from '@tansu/platform/uuid';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -24,7 +25,6 @@ import { lockChallenge } from './mfa-challenges.ts';
 import { hasSecondFactor, newRecoveryCodes } from './second-factor.ts';
 
 const CHALLENGE_SECONDS = 300;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PasskeyOptions {
   challengeId: string;
@@ -69,7 +69,7 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
   }
 
   async function spendChallenge(em: EntityManager, id: string, purpose: 'register' | 'authenticate') {
-    const row = UUID.test(id) ? await em.findOne(WebAuthnChallengeEntity, { id: id.toLowerCase(), purpose }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
+    const row = isUuid(id) ? await em.findOne(WebAuthnChallengeEntity, { id: id.toLowerCase(), purpose }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
     if (row === null) throw new TansuError('TOKEN_INVALID', 'This passkey request is not valid; start again');
     if (row.usedAt != null) throw new TansuError('TOKEN_ALREADY_USED', 'This passkey request was already answered; start again');
     if (row.expiresAt.getTime() <= Date.now()) throw new TansuError('TOKEN_EXPIRED', 'This passkey request expired; start again');
