@@ -6,9 +6,16 @@ import { errors } from './errors.ts';
  * HMAC-SHA256 over the JSON payload: subgraphs trust only what the router signed.
  */
 export const CONTEXT_HEADER = 'x-tansu-context';
-/** The end user's address and agent as the router saw them (clients cannot set x-tansu-* headers). */
-export const CLIENT_IP_HEADER = 'x-tansu-client-ip';
-export const CLIENT_AGENT_HEADER = 'x-tansu-client-agent';
+/**
+ * The end user's address and agent as the router saw them, signed like the context (clients
+ * cannot set x-tansu-* headers, and a caller who reaches a service directly cannot forge it).
+ */
+export const CLIENT_HEADER = 'x-tansu-client';
+
+export interface ClientInfo {
+  ip: string | undefined;
+  userAgent: string | undefined;
+}
 
 export interface CallerContext {
   /** Tenant id (uuid); absent for anonymous callers of public operations. */
@@ -33,7 +40,13 @@ interface Payload extends CallerContext {
 export interface ContextTokenCodec {
   sign(context: CallerContext, ttlSeconds?: number): string;
   verify(token: string | undefined): CallerContext;
+  /** The client's address and agent, for `x-tansu-client`. */
+  signClient(client: ClientInfo, ttlSeconds?: number): string;
+  /** What the router signed, or undefined when the header is absent, forged or stale. */
+  verifyClient(token: string | undefined): ClientInfo | undefined;
 }
+
+const CLIENT_PURPOSE = 'client.';
 
 export function createContextTokenCodec(key: Buffer, now: () => number = () => Date.now()): ContextTokenCodec {
   const mac = (data: string) => createHmac('sha256', key).update(data).digest();
@@ -64,6 +77,27 @@ export function createContextTokenCodec(key: Buffer, now: () => number = () => D
       }
       const { exp: _exp, ...context } = payload;
       return context;
+    },
+    signClient(client, ttlSeconds = 60) {
+      const body = Buffer.from(JSON.stringify({ ip: client.ip, ua: client.userAgent, exp: Math.floor(now() / 1000) + ttlSeconds })).toString('base64url');
+      // A distinct MAC input: a client token can never pass as a caller's context, nor the reverse.
+      return `${body}.${mac(CLIENT_PURPOSE + body).toString('base64url')}`;
+    },
+    verifyClient(token) {
+      if (token === undefined || token === '') return undefined;
+      const dot = token.indexOf('.');
+      if (dot <= 0) return undefined;
+      const body = token.slice(0, dot);
+      const given = Buffer.from(token.slice(dot + 1), 'base64url');
+      const expected = mac(CLIENT_PURPOSE + body);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+      try {
+        const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { ip?: unknown; ua?: unknown; exp?: unknown };
+        if (typeof payload.exp !== 'number' || payload.exp * 1000 < now()) return undefined;
+        return { ip: typeof payload.ip === 'string' ? payload.ip : undefined, userAgent: typeof payload.ua === 'string' ? payload.ua : undefined };
+      } catch {
+        return undefined;
+      }
     },
   };
 }

@@ -145,7 +145,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);
   const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
-  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy(options.identityUrl, limits.maxBodyBytes, options.publicUrl, options.trustedProxyHops ?? 0);
+  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy({ identityUrl: options.identityUrl, maxBodyBytes: limits.maxBodyBytes, publicUrl: options.publicUrl, trustedProxyHops: options.trustedProxyHops, codec: options.codec });
 
   async function ready(): Promise<Record<string, boolean>> {
     const checks = Object.entries(options.readinessChecks ?? {});
@@ -168,14 +168,16 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       }
     }
     const trace = traceFrom(req.headers.traceparent);
+    const clientIp = clientAddress(req, options.trustedProxyHops ?? 0);
     const context: RouterContext = {
       caller,
       requestId,
-      clientIp: clientAddress(req, options.trustedProxyHops ?? 0),
+      clientIp,
       userAgent: req.headers['user-agent'],
       traceparent: trace.traceparent,
       logger: logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
       contextToken: options.codec?.sign(caller),
+      clientToken: options.codec?.signClient({ ip: clientIp, userAgent: req.headers['user-agent'] }),
       shareKey: shareKeyOf(caller),
     };
     await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context, prepareBody: options.persistedDocuments?.prepare, prepareSearch: options.persistedDocuments?.checkSearch });

@@ -5,9 +5,11 @@ import type { Logger } from '@tansu/platform/logger';
 export interface RouterContext {
   caller: CallerContext;
   requestId: string;
-  /** The end user's address and agent, forwarded to subgraphs for rate limits and audit. */
+  /** The end user's address and agent, as the router saw them. */
   clientIp: string | undefined;
   userAgent: string | undefined;
+  /** Both, signed for `x-tansu-client`: subgraphs rate-limit and audit by them (absent without a secret). */
+  clientToken: string | undefined;
   /** `traceparent` forwarded to subgraphs. */
   traceparent: string;
   logger: Logger;

@@ -6,7 +6,7 @@ import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { CLIENT_AGENT_HEADER, CLIENT_IP_HEADER, CONTEXT_HEADER, type CallerContext, type ContextTokenCodec } from '../context-token.ts';
+import { CLIENT_HEADER, CONTEXT_HEADER, type CallerContext, type ClientInfo, type ContextTokenCodec } from '../context-token.ts';
 import { TansuError, errors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { sendGraphQLError, sendJson } from '../http/respond.ts';
@@ -23,15 +23,13 @@ export interface SubgraphContext {
   client: ClientInfo;
 }
 
-export interface ClientInfo {
-  ip: string | undefined;
-  userAgent: string | undefined;
-}
+export type { ClientInfo };
 
-function clientInfoOf(req: IncomingMessage): ClientInfo {
-  const ip = req.headers[CLIENT_IP_HEADER];
-  const userAgent = req.headers[CLIENT_AGENT_HEADER];
-  return { ip: typeof ip === 'string' ? ip.slice(0, 64) : undefined, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined };
+/** The client as the router signed it; unknown when the router sent none. */
+function clientInfoOf(req: IncomingMessage, codec: ContextTokenCodec): ClientInfo {
+  const header = req.headers[CLIENT_HEADER];
+  const client = codec.verifyClient(typeof header === 'string' ? header : undefined);
+  return { ip: client?.ip?.slice(0, 64), userAgent: client?.userAgent?.slice(0, 512) };
 }
 
 /** Extra HTTP routes a subgraph serves beside /graphql; returns false when not its route. */
@@ -88,7 +86,7 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
     const logger = options.logger.child({ requestId, tenantId: caller.tenantId, traceId: traceFrom(req.headers.traceparent).traceId });
     await executeGraphQLOverHttp(apollo, req, res, {
       maxBodyBytes: options.maxBodyBytes,
-      context: async () => options.makeContext({ caller, requestId, logger, client: clientInfoOf(req) }),
+      context: async () => options.makeContext({ caller, requestId, logger, client: clientInfoOf(req, options.codec) }),
     });
   }
 
@@ -141,7 +139,7 @@ function serveSubscriptions<TContext extends SubgraphContext>(
       context: (ctx, id) => {
         const caller = callers.get(ctx.extra.socket) ?? { roles: [], scopes: [] };
         const requestId = typeof ctx.connectionParams?.requestId === 'string' ? ctx.connectionParams.requestId : id;
-        return options.makeContext({ caller, requestId, logger: options.logger.child({ requestId, tenantId: caller.tenantId }), client: clientInfoOf(ctx.extra.request) });
+        return options.makeContext({ caller, requestId, logger: options.logger.child({ requestId, tenantId: caller.tenantId }), client: clientInfoOf(ctx.extra.request, options.codec) });
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (result.errors === undefined) return;

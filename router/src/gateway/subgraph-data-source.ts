@@ -2,7 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Pool } from 'undici';
-import { CLIENT_AGENT_HEADER, CLIENT_IP_HEADER, CONTEXT_HEADER } from '@tansu/platform/context-token';
+import { CLIENT_HEADER, CONTEXT_HEADER } from '@tansu/platform/context-token';
 import type { RouterContext } from '../router-context.ts';
 
 interface FetchedResponse {
@@ -45,8 +45,7 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     if (context !== undefined) {
       headers['x-request-id'] = context.requestId;
       headers.traceparent = context.traceparent;
-      if (context.clientIp !== undefined) headers[CLIENT_IP_HEADER] = context.clientIp;
-      if (context.userAgent !== undefined) headers[CLIENT_AGENT_HEADER] = context.userAgent;
+      if (context.clientToken !== undefined) headers[CLIENT_HEADER] = context.clientToken;
     }
     const shareable = context !== undefined && request.query !== undefined && !request.query.startsWith('mutation');
     let fetched: FetchedResponse;

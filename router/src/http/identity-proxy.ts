@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
-import { CLIENT_IP_HEADER } from '@tansu/platform/context-token';
+import { CLIENT_HEADER, type ContextTokenCodec } from '@tansu/platform/context-token';
 import { readBody } from '@tansu/platform/http/read-body';
 import { sendJson } from '@tansu/platform/http/respond';
 import { clientAddress } from './client-address.ts';
@@ -8,7 +8,8 @@ import { clientAddress } from './client-address.ts';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection']);
 
 /** `/identity/*` (JWKS, and the issuer's endpoints) forwarded to the identity service. */
-export function createIdentityProxy(identityUrl: string, maxBodyBytes: number, publicUrl?: string, trustedProxyHops = 0) {
+export function createIdentityProxy(options: { identityUrl: string; maxBodyBytes: number; publicUrl?: string; trustedProxyHops?: number; codec?: ContextTokenCodec }) {
+  const { identityUrl, maxBodyBytes, publicUrl, trustedProxyHops = 0, codec } = options;
   const publicOrigin = publicUrl === undefined ? undefined : new URL(publicUrl);
   const target = new URL(identityUrl);
   const pool = new Pool(target.origin, { connections: 16, keepAliveTimeout: 30_000 });
@@ -25,9 +26,8 @@ export function createIdentityProxy(identityUrl: string, maxBodyBytes: number, p
         headers['x-forwarded-host'] = publicOrigin.host;
         headers['x-forwarded-proto'] = publicOrigin.protocol.replace(':', '');
       }
-      // The end user's address, for the issuer's rate limits (clients cannot send x-tansu-* headers).
-      const client = clientAddress(req, trustedProxyHops);
-      if (client !== undefined) headers[CLIENT_IP_HEADER] = client;
+      // The end user's address, signed, for the issuer's rate limits and audit (clients cannot send x-tansu-* headers).
+      if (codec !== undefined) headers[CLIENT_HEADER] = codec.signClient({ ip: clientAddress(req, trustedProxyHops), userAgent: req.headers['user-agent'] });
       const body = method === 'POST' ? await readBody(req, maxBodyBytes) : null;
       const upstream = await pool.request({ path: req.url ?? '/', method, headers, body });
       const out: Record<string, string | string[]> = {};

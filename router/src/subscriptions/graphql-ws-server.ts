@@ -88,6 +88,7 @@ export function serveGraphQLOverWebSocket(deps: {
       traceparent: trace.traceparent,
       logger: deps.logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
       contextToken: deps.codec?.sign(caller, 300),
+      clientToken: undefined,
       shareKey: caller.tenantId === undefined ? 'anonymous' : `${caller.tenantId}|${caller.subject}|${caller.roles.join(',')}`,
     };
   }

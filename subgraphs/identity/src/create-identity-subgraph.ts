@@ -85,7 +85,7 @@ export async function createIdentitySubgraph(deps: {
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, federation, logger: deps.logger })],
+    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, federation, codec: deps.codec, logger: deps.logger })],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return {

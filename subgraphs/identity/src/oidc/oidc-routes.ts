@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CLIENT_IP_HEADER } from '@tansu/platform/context-token';
+import { CLIENT_HEADER, type ContextTokenCodec } from '@tansu/platform/context-token';
 import { TansuError } from '@tansu/platform/errors';
 import { readBody } from '@tansu/platform/http/read-body';
 import type { Logger } from '@tansu/platform/logger';
@@ -29,10 +29,15 @@ const DONE: Record<AccountPage, string> = {
 
 const html = sendHtml;
 
-function originOf(req: IncomingMessage): RequestOrigin {
-  const ip = req.headers[CLIENT_IP_HEADER];
+/**
+ * Who is at the other end: the address the router signed, or else this socket's peer (a
+ * caller who reaches the identity port directly is limited by its own address, never by none).
+ */
+function originOf(req: IncomingMessage, codec: ContextTokenCodec): RequestOrigin {
+  const header = req.headers[CLIENT_HEADER];
+  const signed = codec.verifyClient(typeof header === 'string' ? header : undefined);
   const userAgent = req.headers['user-agent'];
-  return { ip: typeof ip === 'string' ? ip : undefined, userAgent: typeof userAgent === 'string' ? userAgent : undefined };
+  return { ip: signed?.ip ?? req.socket.remoteAddress, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined };
 }
 
 async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
@@ -51,6 +56,7 @@ export function createOidcRoutes(deps: {
   mfa: MfaService;
   identityProviders: IdentityProviders;
   federation: FederationRoutes;
+  codec: ContextTokenCodec;
   logger: Logger;
 }) {
   /** The pages emailed links open: GET shows the form, POST spends the token. */
@@ -64,7 +70,7 @@ export function createOidcRoutes(deps: {
     const form = await formOf(req);
     const token = form.get('token') ?? '';
     const password = form.get('password') ?? '';
-    const origin = originOf(req);
+    const origin = originOf(req, deps.codec);
     try {
       if (kind === 'verify-email') await deps.flows.verifyEmail({ tenant: tenant.slug, token }, origin);
       else if (kind === 'reset-password') await deps.flows.resetPassword({ tenant: tenant.slug, token, password }, origin);
@@ -98,7 +104,7 @@ export function createOidcRoutes(deps: {
       const form = await formOf(req);
       let user = null;
       try {
-        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', originOf(req));
+        user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', originOf(req, deps.codec));
       } catch (error) {
         if (error instanceof TansuError && (error.code === 'RATE_LIMITED' || error.code === 'FORBIDDEN' || error.code === 'EMAIL_NOT_VERIFIED')) {
           const status = error.status;
@@ -127,7 +133,7 @@ export function createOidcRoutes(deps: {
       const form = await formOf(req);
       let proven: boolean;
       try {
-        proven = await deps.mfa.proveCode(tenant, pending.accountId, (form.get('code') ?? '').slice(0, 32), originOf(req));
+        proven = await deps.mfa.proveCode(tenant, pending.accountId, (form.get('code') ?? '').slice(0, 32), originOf(req, deps.codec));
       } catch (error) {
         if (error instanceof TansuError && error.code === 'RATE_LIMITED') return html(res, 429, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: error.message }));
         throw error;
@@ -201,7 +207,7 @@ export function createOidcRoutes(deps: {
     const upstream = FEDERATION_CALLBACK.exec(rest);
     if (upstream !== null && req.method === 'GET') {
       try {
-        await deps.federation.callback(req, res, tp.provider, tp.tenant, upstream[1]!, originOf(req));
+        await deps.federation.callback(req, res, tp.provider, tp.tenant, upstream[1]!, originOf(req, deps.codec));
       } catch (error) {
         deps.logger.error({ err: error, tenant: slug }, 'upstream sign-in failed');
         if (!res.headersSent) html(res, 500, accountDonePage({ tenantName: tp.tenant.name, message: 'Something went wrong; try again in a moment.' }));
