@@ -160,7 +160,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw errors.unauthenticated('Send one Authorization header');
       caller = (await options.authenticator.authenticate(req.headers.authorization)) ?? ANONYMOUS;
       if (options.tenantStatus?.isBlocked(caller.tenantId) === true) throw errors.forbidden('This tenant is suspended');
-      if (options.sessionRevocations?.isRevoked(caller) === true) throw errors.unauthenticated('This session was ended; sign in again');
+      if (options.sessionRevocations?.revocationOf(caller) !== undefined) throw errors.unauthenticated('This session was ended; sign in again');
       await options.requestQuota?.admit(caller.tenantId);
       const tenantHeader = req.headers[TENANT_HEADER];
       if (typeof tenantHeader === 'string' && caller.tenantId !== undefined && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {

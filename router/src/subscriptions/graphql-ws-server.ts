@@ -120,7 +120,7 @@ export function serveGraphQLOverWebSocket(deps: {
             socket.close(CLOSE_FORBIDDEN, 'Tenant suspended');
             return false;
           }
-          if (deps.sessionRevocations?.isRevoked(caller) === true) {
+          if (deps.sessionRevocations?.revocationOf(caller) !== undefined) {
             socket.close(CLOSE_UNAUTHORIZED, 'Session ended');
             return false;
           }
@@ -151,7 +151,7 @@ export function serveGraphQLOverWebSocket(deps: {
             ctx.extra.socket.close(CLOSE_FORBIDDEN, 'A refreshed token must belong to the same user');
             return;
           }
-          if (deps.sessionRevocations?.isRevoked(caller) === true) {
+          if (deps.sessionRevocations?.revocationOf(caller) !== undefined) {
             ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Session ended');
             return;
           }
@@ -164,7 +164,7 @@ export function serveGraphQLOverWebSocket(deps: {
       onSubscribe: (ctx, _id, payload) => {
         const connection = connections.get(ctx.extra.socket);
         if (connection === undefined) return errorResult(new TansuError('UNAUTHENTICATED', 'Not connected'));
-        if (deps.sessionRevocations?.isRevoked(connection.caller) === true) {
+        if (deps.sessionRevocations?.revocationOf(connection.caller) !== undefined) {
           ctx.extra.socket.close(CLOSE_UNAUTHORIZED, 'Session ended');
           return errorResult(new TansuError('UNAUTHENTICATED', 'This session was ended; sign in again'));
         }
