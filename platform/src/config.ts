@@ -13,6 +13,10 @@ export interface Limits {
   maxDepth: number;
   maxAliases: number;
   maxCost: number;
+  /** WebSockets one user (or, without a token, one address) may hold open on one router. */
+  maxSocketsPerUser: number;
+  /** Operations one WebSocket may run at once. */
+  maxSubscriptionsPerSocket: number;
 }
 
 export interface TansuConfig {
@@ -61,6 +65,8 @@ export interface TansuConfig {
   lockoutSeconds: number;
   /** Credential requests (sign-in, sign-up, refresh) one address may make per minute. */
   credentialRatePerMinute: number;
+  /** Requests without a token one address may make per minute, all routers together. */
+  anonymousRatePerMinute: number;
   /** A rotated refresh token still works this long (two tabs refreshing at once); reuse after it revokes the family. */
   refreshReuseGraceSeconds: number;
   /** Where account emails go out; unset means they are written to the log (development). */
@@ -199,6 +205,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     lockoutThreshold: r.int('TANSU_LOCKOUT_THRESHOLD', 5, 1, 1_000),
     lockoutSeconds: r.int('TANSU_LOCKOUT_SECONDS', 900, 1, 86_400),
     credentialRatePerMinute: r.int('TANSU_CREDENTIAL_RATE_PER_MINUTE', 60, 1, 100_000),
+    anonymousRatePerMinute: r.int('TANSU_ANONYMOUS_RATE_PER_MINUTE', 300, 1, 1_000_000),
     smtpUrl: r.url('TANSU_SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: r.string('TANSU_MAIL_FROM') ?? 'Tansu <no-reply@localhost>',
     playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
@@ -210,6 +217,8 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
       maxDepth: r.int('TANSU_MAX_DEPTH', 12, 1, 1_000),
       maxAliases: r.int('TANSU_MAX_ALIASES', 30, 0, 10_000),
       maxCost: r.int('TANSU_MAX_COST', 100_000, 1),
+      maxSocketsPerUser: r.int('TANSU_MAX_SOCKETS_PER_USER', 32, 1, 100_000),
+      maxSubscriptionsPerSocket: r.int('TANSU_MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1, 100_000),
     },
   };
 

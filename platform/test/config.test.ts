@@ -43,12 +43,13 @@ describe('loadConfig', () => {
       lockoutThreshold: 5,
       lockoutSeconds: 900,
       credentialRatePerMinute: 60,
+      anonymousRatePerMinute: 300,
       smtpUrl: undefined,
       mailFrom: 'Tansu <no-reply@localhost>',
       playground: true,
       trustedProxyHops: 0,
       corsOrigins: ['*'],
-      limits: { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxCost: 100_000 },
+      limits: { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxCost: 100_000, maxSocketsPerUser: 32, maxSubscriptionsPerSocket: 100 },
     });
   });
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { CallerContext, ContextTokenCodec } from '@tansu/platform/context-token';
+import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Limits } from '@tansu/platform/config';
 import { TansuError, errors } from '@tansu/platform/errors';
 import type { Logger } from '@tansu/platform/logger';
@@ -13,11 +13,15 @@ import { sendGraphQLError, sendJson } from '@tansu/platform/http/respond';
 import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
 import type { RequestQuota } from '@tansu/platform/quotas/request-quota';
 import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
+import type { RateLimiter } from '@tansu/platform/rate-limit';
+import { createAdmission, type AdmissionStep } from './admission/admission.ts';
+import { useAnonymousLimit, useAuthentication, useRequestQuota, useSessionRevocation, useTenantHeader, useTenantStatus } from './admission/steps.ts';
+import { useOperationRules } from './operations/use-operation-rules.ts';
 import { clientAddress } from './http/client-address.ts';
 import type { UsageRecorder } from './usage/usage-recorder.ts';
 import type { PersistedDocuments } from './http/persisted-documents.ts';
 import type { Authenticator } from './auth/authenticator.ts';
-import { usePublicOperations } from './auth/public-operations.ts';
+import { createPublicOperationCheck, usePublicOperations } from './auth/public-operations.ts';
 import { SubgraphDataSource } from './gateway/subgraph-data-source.ts';
 import { createCors } from './http/cors.ts';
 import { createIdentityProxy } from './http/identity-proxy.ts';
@@ -27,9 +31,8 @@ import { createRouterMetrics } from './observability/metrics.ts';
 import { createPlayground } from './playground/playground.ts';
 import { createFederatedSubscriptions } from './subscriptions/federated-subscriptions.ts';
 import { serveGraphQLOverWebSocket } from './subscriptions/graphql-ws-server.ts';
-import type { RouterContext } from './router-context.ts';
+import { createRouterContext, type RouterContext } from './router-context.ts';
 import { closeServer, listen } from '@tansu/platform/http/listen';
-import { traceFrom } from '@tansu/platform/trace-context';
 
 export interface RouterOptions {
   supergraphSdl: string;
@@ -56,8 +59,10 @@ export interface RouterOptions {
   usage?: UsageRecorder;
   /** Proxies in front that append to X-Forwarded-For (0: the socket's address is the client's). */
   trustedProxyHops?: number;
-  /** Users whose earlier tokens were ended (disabled, password reset). */
+  /** Users whose earlier tokens were ended (disabled, password reset, roles changed). */
   sessionRevocations?: SessionRevocations;
+  /** Requests without a token per client address and minute (all routers together). */
+  anonymousLimit?: { limiter: RateLimiter; perMinute: number };
   readinessChecks?: Record<string, () => Promise<boolean>>;
   logger: Logger;
 }
@@ -73,13 +78,17 @@ export interface Router {
   close(): Promise<void>;
 }
 
-const ANONYMOUS: CallerContext = Object.freeze({ roles: [], scopes: [] }) as CallerContext;
 const TENANT_HEADER = 'x-tenant-id';
 
-/** Callers who may share an in-flight subgraph fetch: same identity, same rights, same proof of it. */
-function shareKeyOf(caller: CallerContext): string {
-  if (caller.tenantId === undefined) return 'anonymous';
-  return `${caller.tenantId}|${caller.subject}|${caller.roles.join(',')}|${caller.scopes.join(',')}|${caller.amr?.join(',') ?? ''}|${caller.authTime ?? ''}`;
+/** The admission pipeline both transports run, with the steps this router's options ask for. */
+function admissionFor(options: RouterOptions) {
+  const steps: AdmissionStep[] = [useTenantHeader()];
+  if (options.tenantStatus !== undefined) steps.push(useTenantStatus(options.tenantStatus));
+  if (options.sessionRevocations !== undefined) steps.push(useSessionRevocation(options.sessionRevocations));
+  // Counting steps last: a refused request spends nothing.
+  if (options.anonymousLimit !== undefined && options.authenticator !== undefined) steps.push(useAnonymousLimit(options.anonymousLimit.limiter, options.anonymousLimit.perMinute));
+  if (options.requestQuota !== undefined) steps.push(useRequestQuota(options.requestQuota));
+  return createAdmission({ authenticate: useAuthentication(options.authenticator), steps });
 }
 
 /** The one endpoint: authentication, tenant context, limits, and the federated gateway. */
@@ -105,7 +114,10 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       return source;
     },
   });
-  const plugins = [errorReportingPlugin<RouterContext>(), ApolloServerPluginLandingPageDisabled(), useVariableCostLimit<RouterContext>(limits.maxCost)];
+  const admission = admissionFor(options);
+  const plugins = [errorReportingPlugin<RouterContext>(), ApolloServerPluginLandingPageDisabled(), useOperationRules<RouterContext>(), useVariableCostLimit<RouterContext>(limits.maxCost)];
+  // Anonymous callers reach only the public operations (unless authentication is off altogether).
+  const publicCheck = options.authenticator === undefined ? undefined : createPublicOperationCheck({ allowIntrospection: options.playground });
   if (options.authenticator !== undefined) plugins.push(usePublicOperations({ allowIntrospection: options.playground }));
   if (options.usage !== undefined) plugins.push(options.usage.plugin);
   const apollo = new ApolloServer<RouterContext>({
@@ -116,6 +128,8 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     // The parser gives up on absurd documents before any rule has to walk them.
     parseOptions: { maxTokens: 20_000 },
     introspection: options.playground,
+    // Without introspection, "Did you mean …" would still spell out the schema.
+    hideSchemaDetailsFromClientErrors: !options.playground,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // Operations are registered through the schema registry, never on the fly by whoever calls.
@@ -155,31 +169,19 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     for (const name of Object.keys(req.headers)) if (name.startsWith('x-tansu-')) delete req.headers[name];
-    let caller = ANONYMOUS;
-    if (options.authenticator !== undefined) {
-      if ((req.headersDistinct.authorization?.length ?? 0) > 1) throw errors.unauthenticated('Send one Authorization header');
-      caller = (await options.authenticator.authenticate(req.headers.authorization)) ?? ANONYMOUS;
-      if (options.tenantStatus?.isBlocked(caller.tenantId) === true) throw errors.forbidden('This tenant is suspended');
-      if (options.sessionRevocations?.revocationOf(caller) !== undefined) throw errors.unauthenticated('This session was ended; sign in again');
-      await options.requestQuota?.admit(caller.tenantId);
-      const tenantHeader = req.headers[TENANT_HEADER];
-      if (typeof tenantHeader === 'string' && caller.tenantId !== undefined && tenantHeader !== caller.tenantSlug && tenantHeader !== caller.tenantId) {
-        throw errors.forbidden(`Token belongs to another tenant than "${tenantHeader.slice(0, 64)}"`);
-      }
-    }
-    const trace = traceFrom(req.headers.traceparent);
     const clientIp = clientAddress(req, options.trustedProxyHops ?? 0);
-    const context: RouterContext = {
-      caller,
-      requestId,
+    const userAgent = req.headers['user-agent'];
+    const tenantHeader = req.headers[TENANT_HEADER];
+    const admitted = await admission.admit({
+      transport: 'http',
+      counted: true,
+      authorization: req.headersDistinct.authorization ?? [],
+      tenantHeader: typeof tenantHeader === 'string' ? tenantHeader : undefined,
       clientIp,
-      userAgent: req.headers['user-agent'],
-      traceparent: trace.traceparent,
-      logger: logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
-      contextToken: options.codec?.sign(caller),
-      clientToken: options.codec?.signClient({ ip: clientIp, userAgent: req.headers['user-agent'] }),
-      shareKey: shareKeyOf(caller),
-    };
+      userAgent,
+    });
+    const traceparent = req.headers.traceparent;
+    const context = createRouterContext(admitted, { requestId, traceparent: typeof traceparent === 'string' ? traceparent : undefined, clientIp, userAgent }, { codec: options.codec, logger });
     await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context, prepareBody: options.persistedDocuments?.prepare, prepareSearch: options.persistedDocuments?.checkSearch });
   }
 
@@ -239,12 +241,15 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     get subscriptions() {
       return subscriptions;
     },
-    authenticator: options.authenticator,
+    admission,
+    checkPublic: publicCheck,
     codec: options.codec,
     tenantStatus: options.tenantStatus,
     sessionRevocations: options.sessionRevocations,
     usage: options.usage,
     persistedDocuments: options.persistedDocuments,
+    schemaDetailsInErrors: options.playground,
+    trustedProxyHops: options.trustedProxyHops ?? 0,
     limits,
     logger,
   });

@@ -9,6 +9,7 @@ import { createTenantStatusWatcher } from '@tansu/platform/tenants/tenant-status
 import { createRequestQuota } from '@tansu/platform/quotas/request-quota';
 import { documentsChannel, documentsKey, publishedSupergraph, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
 import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
+import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { createPersistedDocuments } from './http/persisted-documents.ts';
 import { createSessionRevocations } from '@tansu/platform/tenants/session-revocations';
 import { createAuthenticator } from './auth/authenticator.ts';
@@ -92,6 +93,7 @@ try {
     tenantStatus,
     requestQuota,
     sessionRevocations,
+    anonymousLimit: redis === undefined ? undefined : { limiter: createRateLimiter(redis, config.redisNamespace), perMinute: config.anonymousRatePerMinute },
     usage,
     persistedDocuments: registered === undefined ? undefined : createPersistedDocuments({ lookup: registered.get, only: config.persistedDocumentsOnly }),
     trustedProxyHops: config.trustedProxyHops,

@@ -1,5 +1,7 @@
-import type { CallerContext } from '@tansu/platform/context-token';
+import type { CallerContext, ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Logger } from '@tansu/platform/logger';
+import { traceFrom } from '@tansu/platform/trace-context';
+import type { Admitted } from './admission/admission.ts';
 
 /** What every router request carries from authentication to the subgraph fetches. */
 export interface RouterContext {
@@ -17,4 +19,25 @@ export interface RouterContext {
   contextToken: string | undefined;
   /** Requests with equal keys may share identical in-flight subgraph fetches. */
   shareKey: string;
+}
+
+/** The context of one admitted operation, the same whichever transport brought it. */
+export function createRouterContext(
+  admitted: Admitted,
+  request: { requestId: string; traceparent: string | undefined; clientIp: string | undefined; userAgent: string | undefined },
+  deps: { codec: ContextTokenCodec | undefined; logger: Logger; contextTtlSeconds?: number },
+): RouterContext {
+  const trace = traceFrom(request.traceparent);
+  const { caller, shareKey } = admitted;
+  return {
+    caller,
+    requestId: request.requestId,
+    clientIp: request.clientIp,
+    userAgent: request.userAgent,
+    clientToken: deps.codec?.signClient({ ip: request.clientIp, userAgent: request.userAgent }, deps.contextTtlSeconds),
+    traceparent: trace.traceparent,
+    logger: deps.logger.child({ requestId: request.requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
+    contextToken: deps.codec?.sign(caller, deps.contextTtlSeconds),
+    shareKey,
+  };
 }

@@ -59,6 +59,7 @@ const bearer = (token: string) => `Bearer ${token}`;
 describe('authenticator', () => {
   let server: Server;
   let authenticator: Authenticator;
+  let jwksTemplate: string;
   let first: SigningKey;
   let second: SigningKey;
   let stranger: SigningKey;
@@ -85,10 +86,11 @@ describe('authenticator', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
+    jwksTemplate = `http://127.0.0.1:${port}/identity/{tenant}/.well-known/jwks.json`;
     authenticator = createAuthenticator({
       publicUrl: PUBLIC_URL,
       audience: AUDIENCE,
-      jwksUrlTemplate: `http://127.0.0.1:${port}/identity/{tenant}/.well-known/jwks.json`,
+      jwksUrlTemplate: jwksTemplate,
       jwksCooldownMs: 0,
     });
   });
@@ -247,6 +249,32 @@ describe('authenticator', () => {
       assert.equal(caller?.tenantId, TENANT_ID);
     }
     assert.equal(fetchesOf('acme'), beforeRotation + 1);
+  });
+
+  it('looks up a new tenant once for all its first requests at once', async () => {
+    const key = await newKey('initech-key');
+    published.set('initech', [key.jwk]);
+    const tokens = await Promise.all(Array.from({ length: 30 }, (_, i) => issue(key, { slug: 'initech', claims: { sub: `burst-${i}` } })));
+    const callers = await Promise.all(tokens.map((token) => authenticator.authenticate(bearer(token), { clientIp: '192.0.2.10' })));
+    assert.deepEqual(callers.map((c) => c?.subject), tokens.map((_, i) => `burst-${i}`));
+    assert.equal(fetchesOf('initech'), 1);
+  });
+
+  it("budgets new issuers per client address, so one client's made-up issuers cannot lock out another's tenant", async () => {
+    const flood = createAuthenticator({ publicUrl: PUBLIC_URL, audience: AUDIENCE, jwksUrlTemplate: jwksTemplate, newIssuersPerAddressPerMinute: 5 });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const token = await issue(first, { slug: `made-up-${i}` });
+      await flood.authenticate(bearer(token), { clientIp: '198.51.100.7' }).then(
+        () => outcomes.push('accepted'),
+        (error: unknown) => outcomes.push(error instanceof TansuError ? error.code : String(error)),
+      );
+    }
+    assert.deepEqual(outcomes, [...Array(5).fill('UNAUTHENTICATED'), ...Array(3).fill('RATE_LIMITED')]);
+    const real = await newKey('umbrella-key');
+    published.set('umbrella', [real.jwk]);
+    const caller = await flood.authenticate(bearer(await issue(real, { slug: 'umbrella', claims: { sub: 'first-user' } })), { clientIp: '203.0.113.9' });
+    assert.equal(caller?.subject, 'first-user');
   });
 
   it('remembers a verified token string', async () => {

@@ -63,8 +63,10 @@ const SUPERGRAPH = new URL('../../supergraph/supergraph.graphql', import.meta.ur
  */
 export async function startStack(config: Readonly<TansuConfig>, logger: Logger): Promise<Stack> {
   const stops: (() => Promise<void>)[] = [];
+  // Last started, first stopped: the router and loops before the pools, the embedded servers last.
+  // splice empties the list, so a second call (a failed start, then a signal) has nothing to redo.
   const stop = async () => {
-    for (const fn of stops.reverse()) await fn().catch((error: unknown) => logger.warn({ err: error }, 'stop step failed'));
+    for (const fn of stops.splice(0).reverse()) await fn().catch((error: unknown) => logger.warn({ err: error }, 'stop step failed'));
   };
   try {
     const secrets = deriveSecrets(config);
@@ -199,6 +201,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       tenantStatus,
       requestQuota,
       sessionRevocations,
+      anonymousLimit: { limiter: createRateLimiter(redis, config.redisNamespace), perMinute: config.anonymousRatePerMinute },
       usage,
       persistedDocuments: createPersistedDocuments({ lookup: registered.get, only: config.persistedDocumentsOnly }),
       trustedProxyHops: config.trustedProxyHops,

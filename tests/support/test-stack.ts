@@ -39,6 +39,7 @@ export function useTestStack(env: Env = {}, options: { publicRouter?: boolean } 
       TANSU_DEFAULT_PLAN: 'enterprise',
       // Every request of a test comes from one address; the tests about the limit set their own.
       TANSU_CREDENTIAL_RATE_PER_MINUTE: '10000',
+      TANSU_ANONYMOUS_RATE_PER_MINUTE: '100000',
       ...env,
     });
     holder.stack = await startStack(config, createLogger({ level: config.logLevel, service: 'test' }));

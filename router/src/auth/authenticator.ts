@@ -13,11 +13,16 @@ export interface AuthenticatorOptions {
   maxCachedTokens?: number;
   /** Least time between two fetches of one tenant's JWKS when a token names an unknown key. */
   jwksCooldownMs?: number;
+  /** Issuers not seen before that one client address may make this router look up per minute. */
+  newIssuersPerAddressPerMinute?: number;
 }
 
 export interface Authenticator {
-  /** null for a request without credentials; throws UNAUTHENTICATED for bad ones. */
-  authenticate(authorization: string | undefined): Promise<CallerContext | null>;
+  /**
+   * null for a request without credentials; throws UNAUTHENTICATED for bad ones. The client's
+   * address budgets the issuers it may make the router look up for the first time.
+   */
+  authenticate(authorization: string | undefined, client?: { clientIp?: string | undefined }): Promise<CallerContext | null>;
 }
 
 const SLUG = /^[a-z0-9-]{1,64}$/;
@@ -55,6 +60,7 @@ function callerFrom(payload: JWTPayload, slug: string): CallerContext {
 }
 
 class UnknownIssuerError extends Error {}
+class LookupsBusyError extends Error {}
 
 /** Remembers the most recently used entries; the least recently used goes first once full. */
 function touch<K, V>(map: Map<K, V>, max: number, key: K, value: V): void {
@@ -63,25 +69,54 @@ function touch<K, V>(map: Map<K, V>, max: number, key: K, value: V): void {
 }
 
 const MISS_TTL_MS = 60_000;
-/** Key sets fetched for tenants not seen before, per second: random issuers cannot flood identity. */
-const COLD_FETCHES_PER_SECOND = 20;
+/** Key-set fetches in flight at once, so a flood cannot pile requests onto identity; more wait in line. */
+const MAX_FETCHES_IN_FLIGHT = 16;
+const MAX_FETCHES_WAITING = 1_000;
+
+/** A counting semaphore: at most `max` holders, `waiting` more in line, the rest refused. */
+function createGate(max: number, waiting: number) {
+  let held = 0;
+  const queue: (() => void)[] = [];
+  return {
+    async enter(): Promise<void> {
+      if (held < max) {
+        held += 1;
+        return;
+      }
+      if (queue.length >= waiting) throw new LookupsBusyError();
+      await new Promise<void>((resolve) => queue.push(resolve));
+    },
+    leave(): void {
+      const next = queue.shift();
+      if (next !== undefined) next();
+      else held -= 1;
+    },
+  };
+}
 
 /**
  * Verifies bearer JWTs against the issuing tenant's own JWKS. Key sets are cached per tenant
  * (kept once a token verified with them) and refetched when a token names an unknown `kid`
- * (jose's cooldown bounds the refetches). Tenants the identity service does not know are
- * remembered for a minute, and first fetches are rate-limited, so unverified tokens naming
- * random issuers cost almost nothing. A token string that verified once is remembered until
- * it expires. The key id carries the tenant id, which binds `tid` to the issuer's keys.
+ * (jose's cooldown bounds the refetches). The first requests of a tenant share one lookup of
+ * its keys. Tenants the identity service does not know are remembered for a minute, and each
+ * client address may make the router look up only so many new issuers a minute, so one
+ * client's tokens naming random issuers cannot spend what another's real tenant needs. A
+ * token string that verified once is remembered until it expires. The key id carries the
+ * tenant id, which binds `tid` to the issuer's keys.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const issuerPrefix = `${options.publicUrl}/identity/`;
   const maxTenants = options.maxTenants ?? 10_000;
   const maxTokens = options.maxCachedTokens ?? 50_000;
+  const newIssuersPerMinute = options.newIssuersPerAddressPerMinute ?? 30;
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  /** Key sets of tenants whose first lookup is in flight, shared by every request that waits on it. */
+  const firstLookups = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const misses = new Map<string, number>();
   const verified = new Map<string, { caller: CallerContext; expMs: number }>();
-  let coldWindow = { start: 0, count: 0 };
+  /** New issuers looked up per client address in the current minute. */
+  const lookupsByAddress = new Map<string, { minute: number; count: number }>();
+  const gate = createGate(MAX_FETCHES_IN_FLIGHT, MAX_FETCHES_WAITING);
 
   function newKeySet(slug: string) {
     return createRemoteJWKSet(new URL(options.jwksUrlTemplate.replace('{tenant}', slug)), {
@@ -89,31 +124,48 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       cacheMaxAge: 10 * 60_000,
       timeoutDuration: 5_000,
       [customFetch]: async (url: string, init: RequestInit) => {
-        const response = await fetch(url, init);
-        if (response.status === 404) {
-          await response.body?.cancel();
-          throw new UnknownIssuerError(slug);
+        await gate.enter();
+        try {
+          const response = await fetch(url, init);
+          if (response.status === 404) {
+            await response.body?.cancel();
+            throw new UnknownIssuerError(slug);
+          }
+          // jose reads the body after this returns: buffer it so the slot is free once the bytes are here.
+          return new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers });
+        } finally {
+          gate.leave();
         }
-        return response;
       },
     });
   }
 
-  function keySetFor(slug: string): { keySet: ReturnType<typeof createRemoteJWKSet>; cold: boolean } {
+  function spendLookup(clientIp: string | undefined): void {
+    const address = clientIp ?? 'unknown';
+    const minute = Math.floor(Date.now() / 60_000);
+    const seen = lookupsByAddress.get(address);
+    const spent = seen !== undefined && seen.minute === minute ? seen.count : 0;
+    if (spent >= newIssuersPerMinute) throw errors.rateLimited('Too many tokens of new issuers from this address; retry in a minute');
+    touch(lookupsByAddress, maxTenants, address, { minute, count: spent + 1 });
+  }
+
+  function keySetFor(slug: string, clientIp: string | undefined): { keySet: ReturnType<typeof createRemoteJWKSet>; cold: boolean } {
     const known = keySets.get(slug);
     if (known !== undefined) {
       touch(keySets, maxTenants, slug, known);
       return { keySet: known, cold: false };
     }
     if ((misses.get(slug) ?? 0) > Date.now()) throw errors.unauthenticated('Unknown token issuer');
-    const now = Date.now();
-    if (now - coldWindow.start >= 1_000) coldWindow = { start: now, count: 0 };
-    if (++coldWindow.count > COLD_FETCHES_PER_SECOND) throw errors.rateLimited('Too many new token issuers at once; retry shortly');
-    return { keySet: newKeySet(slug), cold: true };
+    const inFlight = firstLookups.get(slug);
+    if (inFlight !== undefined) return { keySet: inFlight, cold: true };
+    spendLookup(clientIp);
+    const keySet = newKeySet(slug);
+    boundedSet(firstLookups, maxTenants, slug, keySet);
+    return { keySet, cold: true };
   }
 
   return {
-    async authenticate(authorization) {
+    async authenticate(authorization, client) {
       if (authorization === undefined || authorization === '') return null;
       const match = /^bearer +(\S+)\s*$/i.exec(authorization);
       if (match === null) throw errors.unauthenticated('Authorization header must be "Bearer <token>"');
@@ -134,24 +186,31 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (typeof issuer !== 'string' || !issuer.startsWith(issuerPrefix)) throw errors.unauthenticated('Unknown token issuer');
       const slug = issuer.slice(issuerPrefix.length);
       if (!SLUG.test(slug)) throw errors.unauthenticated('Unknown token issuer');
-      const { keySet, cold } = keySetFor(slug);
+      const { keySet, cold } = keySetFor(slug, client?.clientIp);
       let payload: JWTPayload;
       let kid: string | undefined;
       try {
         ({ payload, protectedHeader: { kid } } = await jwtVerify(token, keySet, { issuer, audience: options.audience, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'] }));
       } catch (error) {
-        if (error instanceof UnknownIssuerError || (error instanceof Error && error.cause instanceof UnknownIssuerError)) {
+        const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+        if (cold && firstLookups.get(slug) === keySet) firstLookups.delete(slug);
+        if (cause instanceof UnknownIssuerError) {
           boundedSet(misses, maxTenants, slug, Date.now() + MISS_TTL_MS);
           throw errors.unauthenticated('Unknown token issuer');
         }
-        if (error instanceof joseErrors.JWTExpired) throw errors.unauthenticated('Token expired');
+        if (cause instanceof LookupsBusyError) throw errors.rateLimited('Token issuers are being looked up faster than identity answers; retry shortly');
         if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout) && !(error instanceof joseErrors.JWKSInvalid)) {
-          throw errors.unauthenticated('Invalid token');
+          // The keys were fetched; the token is what failed. Keep them, so bad tokens do not refetch.
+          if (cold) touch(keySets, maxTenants, slug, keySet);
+          throw errors.unauthenticated(error instanceof joseErrors.JWTExpired ? 'Token expired' : 'Invalid token');
         }
         // The issuer's keys could not be fetched: an outage, not a bad token.
         throw errors.internal(error);
       }
-      if (cold) touch(keySets, maxTenants, slug, keySet);
+      if (cold) {
+        if (firstLookups.get(slug) === keySet) firstLookups.delete(slug);
+        touch(keySets, maxTenants, slug, keySet);
+      }
       const caller = callerFrom(payload, slug);
       // Keys are minted with the tenant id in their id: a token's tenant must own its key.
       if (kid === undefined || !kid.startsWith(`${caller.tenantId}.`)) throw errors.unauthenticated('Token tenant does not match its signing key');

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { errors } from '@tansu/platform/errors';
 import type { RouterContext } from '../router-context.ts';
 
@@ -39,24 +39,36 @@ function rootFields(selectionSet: SelectionSetNode, fragments: Record<string, Fr
   return names;
 }
 
-/** Refuses any operation of an anonymous caller that touches a field outside the allow-list. */
-export function usePublicOperations(options: { allowIntrospection: boolean; publicFields?: Record<string, readonly string[]> }): ApolloServerPlugin<RouterContext> {
+export interface PublicOperationOptions {
+  allowIntrospection: boolean;
+  publicFields?: Record<string, readonly string[]>;
+}
+
+/** Throws UNAUTHENTICATED when an anonymous caller's operation touches a root field outside the allow-list. */
+export function createPublicOperationCheck(options: PublicOperationOptions) {
   const allowed = options.publicFields ?? DEFAULT_PUBLIC_FIELDS;
   const introspection = options.allowIntrospection ? ['__schema', '__type'] : [];
+  return (operation: OperationDefinitionNode, document: DocumentNode): void => {
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+    }
+    const permitted = [...(allowed[operation.operation] ?? []), ...(operation.operation === 'query' ? introspection : [])];
+    for (const field of rootFields(operation.selectionSet, fragments)) {
+      if (!permitted.includes(field)) throw errors.unauthenticated(`Sign in to use "${field}"`);
+    }
+  };
+}
+
+/** Refuses any operation of an anonymous caller that touches a field outside the allow-list. */
+export function usePublicOperations(options: PublicOperationOptions): ApolloServerPlugin<RouterContext> {
+  const check = createPublicOperationCheck(options);
   return {
     async requestDidStart({ contextValue }) {
       if (contextValue.caller.tenantId !== undefined) return;
       return {
         async didResolveOperation({ operation, document }) {
-          if (operation === undefined) return;
-          const fragments: Record<string, FragmentDefinitionNode> = {};
-          for (const definition of document.definitions) {
-            if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-          }
-          const permitted = [...(allowed[operation.operation] ?? []), ...(operation.operation === 'query' ? introspection : [])];
-          for (const field of rootFields(operation.selectionSet, fragments)) {
-            if (!permitted.includes(field)) throw errors.unauthenticated(`Sign in to use "${field}"`);
-          }
+          if (operation !== undefined) check(operation, document);
         },
       };
     },
