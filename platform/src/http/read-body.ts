@@ -1,24 +1,44 @@
 import type { IncomingMessage } from 'node:http';
 import { errors } from '../errors.ts';
 
-/** Reads a request body, refusing it as soon as it passes the limit. */
+/**
+ * Reads a request body, refusing it as soon as it passes the limit. The rest of a refused
+ * body is drained, never left half-read: the connection stays usable for the answer (and,
+ * unless the answer closes it, for the next request).
+ */
 export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
     req.resume();
     throw errors.payloadTooLarge(limitBytes);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limitBytes) return void chunks.push(chunk);
+      stop();
       req.resume();
-      throw errors.payloadTooLarge(limitBytes);
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      reject(errors.payloadTooLarge(limitBytes));
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /** Deeper JSON than this is refused: later serialisation would overflow the stack. */

@@ -12,6 +12,10 @@ export function sendGraphQLError(res: ServerResponse, error: TansuError, request
   const extensions: Record<string, unknown> = { code: error.code };
   if (requestId !== undefined) extensions.requestId = requestId;
   for (const key of PUBLIC_EXTENSIONS) if (error.extensions[key] !== undefined) extensions[key] = error.extensions[key];
+  const headers: Record<string, string> = {};
   const retryAfter = error.extensions.retryAfter;
-  sendJson(res, error.status, { errors: [{ message: error.message, extensions }] }, typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {});
+  if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
+  // The rest of an oversized body is not worth reading: the connection ends with the answer.
+  if (error.status === 413) headers.connection = 'close';
+  sendJson(res, error.status, { errors: [{ message: error.message, extensions }] }, headers);
 }

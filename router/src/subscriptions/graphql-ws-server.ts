@@ -1,9 +1,8 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import { decodeJwt } from 'jose';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CallerContext, ContextTokenCodec } from '@tansu/platform/context-token';
 import { TansuError, errors, type ErrorCode } from '@tansu/platform/errors';
@@ -20,6 +19,7 @@ import { selectOperation } from '../operations/select-operation.ts';
 import { createRouterContext, type RouterContext } from '../router-context.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
 import type { FederatedSubscriptions } from './federated-subscriptions.ts';
+import { serveGraphQLWs } from './ws-transport.ts';
 
 /** Close codes of the graphql-ws protocol family, by the error that closed the socket. */
 export const CLOSE_BAD_REQUEST = 4400;
@@ -200,7 +200,7 @@ export function serveGraphQLOverWebSocket(deps: {
     return false;
   }
 
-  const disposable = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
+  const disposable = serveGraphQLWs(
     {
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
@@ -311,6 +311,7 @@ export function serveGraphQLOverWebSocket(deps: {
       },
     },
     wss,
+    deps.logger,
   );
   return async () => {
     validated = new WeakMap();
