@@ -83,3 +83,22 @@ describe('context token', () => {
     assert.throws(() => createContextTokenCodec(key).verify(`${body}.${mac}`), isUnauthenticated);
   });
 });
+
+describe('signed client address', () => {
+  const key = randomBytes(32);
+
+  it('round-trips, and is refused when forged, stale, or presented as a caller context', () => {
+    let now = Date.now();
+    const codec = createContextTokenCodec(key, () => now);
+    const token = codec.signClient({ ip: '203.0.113.5', userAgent: 'curl/8' });
+    assert.deepEqual(codec.verifyClient(token), { ip: '203.0.113.5', userAgent: 'curl/8' });
+    assert.equal(createContextTokenCodec(randomBytes(32)).verifyClient(token), undefined);
+    assert.equal(codec.verifyClient(reencode(token, (payload) => { payload.ip = '10.0.0.1'; })), undefined);
+    assert.equal(codec.verifyClient(undefined), undefined);
+    assert.equal(codec.verifyClient('garbage'), undefined);
+    assert.throws(() => codec.verify(token), isUnauthenticated);
+    assert.equal(codec.verifyClient(codec.sign(CALLER)), undefined);
+    now += 61_000;
+    assert.equal(codec.verifyClient(token), undefined);
+  });
+});
