@@ -17,6 +17,8 @@ const ctx = useTestStack({
   TANSU_TRUSTED_PROXY_HOPS: '1',
   TANSU_ANONYMOUS_RATE_PER_MINUTE: String(ANONYMOUS_PER_MINUTE),
   TANSU_CREDENTIAL_RATE_PER_MINUTE: String(CREDENTIALS_PER_MINUTE),
+  // Introspection off, as in production: errors must not spell out the schema either.
+  TANSU_PLAYGROUND: 'false',
 });
 
 type Transport = keyof typeof TRANSPORTS;
@@ -121,7 +123,16 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
       },
     },
     { name: 'a document that does not parse', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: '{ me { id ' }, { token: seed.alice.accessToken }) },
-    { name: 'a field the schema does not have', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: '{ me { idd } }' }, { token: seed.alice.accessToken }) },
+    {
+      name: 'a field the schema does not have, without naming the fields it does have',
+      expect: 'BAD_USER_INPUT',
+      run: async (_t, call) => {
+        const outcome = await call({ query: '{ me { idd } }' }, { token: seed.alice.accessToken });
+        assert.doesNotMatch(outcome.message ?? '', /Did you mean/);
+        return outcome;
+      },
+    },
+    { name: 'introspection where it is off', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: '{ __schema { types { name } } }' }, { token: seed.alice.accessToken }) },
     {
       name: 'a document deeper than the limit',
       expect: 'BAD_USER_INPUT',
