@@ -46,15 +46,13 @@ async function untilRefused(call: () => Promise<Outcome>, max: number): Promise<
 
 describe('admission: the same answer over HTTP and WebSocket', () => {
   let seed: TwoTenants;
-  let initech: { id: string; slug: string };
   let initechUser: AuthPayload;
-  let burst: { id: string; slug: string };
   let burstUser: AuthPayload;
 
   before(async () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
-    initech = await createTenant(url, seed.admin.accessToken, 'initech', 'Initech');
+    await createTenant(url, seed.admin.accessToken, 'initech', 'Initech');
     initechUser = await signUp(url, 'initech', 'peter@initech.test', 'peter-password');
     dataOf(await gql(url, 'mutation { suspendTenant(slug: "initech") { status } }', { token: seed.admin.accessToken }));
     // A plan of eight requests a minute, for the quota case.
@@ -62,7 +60,7 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
     await admin.connect();
     await admin.query(`insert into platform.plans (id, name, requests_per_minute) values ('contract-burst', 'Burst', 8)`);
     await admin.end();
-    burst = await createTenant(url, seed.admin.accessToken, 'burst', 'Burst');
+    await createTenant(url, seed.admin.accessToken, 'burst', 'Burst');
     burstUser = await signUp(url, 'burst', 'bea@burst.test', 'bea-password');
     dataOf(await gql(url, 'mutation { setTenantPlan(tenant: "burst", plan: "contract-burst") { slug } }', { token: seed.admin.accessToken }));
   });

@@ -1,20 +1,59 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { before, describe, it } from 'node:test';
+import { CLIENT_HEADER, CONTEXT_HEADER, createContextTokenCodec } from '@tansu/platform/context-token';
+import { deriveSecrets } from '@tansu/platform/config';
+import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
 import { useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql } from '../support/graphql-client.ts';
+import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
+import { dataOf, expectError, gql, signIn as signInAs } from '../support/graphql-client.ts';
 
 // Small limits so the test reaches them: 3 failures lock an account; 40 requests a minute per address.
 const ctx = useTestStack({ TANSU_LOCKOUT_THRESHOLD: '3', TANSU_LOCKOUT_SECONDS: '60', TANSU_CREDENTIAL_RATE_PER_MINUTE: '40' });
 
 const SIGN_IN = 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }';
+const REDIRECT = 'http://localhost:8080/callback';
+const AUDIT = 'query($t: String, $f: AuditFilter) { auditLog(tenant: $t, filter: $f, first: 200) { entries { action target outcome ip } } }';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** One HTTP request from a chosen loopback address (another client, as the server sees it). */
+function requestFrom(localAddress: string, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
 
 describe('credential protection', () => {
   let seed: TwoTenants;
   const signIn = (tenant: string, email: string, password: string) => gql(ctx.stack.graphqlUrl, SIGN_IN, { variables: { i: { tenant, email, password } } });
 
+  let clientId: string;
+
   before(async () => {
-    seed = await seedTwoTenants(ctx.stack.graphqlUrl);
+    const url = ctx.stack.graphqlUrl;
+    seed = await seedTwoTenants(url);
+    // An application at acme's issuer, so its sign-in page can be opened.
+    await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'DEVELOPER');
+    const developer = await signInAs(url, 'acme', 'alice@acme.test', 'alice-password');
+    clientId = dataOf(
+      await gql<{ createClient: { client: { clientId: string } } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', {
+        token: developer.accessToken,
+        variables: { i: { name: 'Acme SPA', type: 'PUBLIC', redirectUris: [REDIRECT] } },
+      }),
+    ).createClient.client.clientId;
   });
 
   it('locks an account after repeated failures, even against the right password, and not its neighbours', async () => {
@@ -45,5 +84,74 @@ describe('credential protection', () => {
     }
     assert.ok(limited, 'no request was limited');
     assert.match(limited.message, /Too many attempts from this address/);
+  });
+
+  it('counts callers without a signed address under one budget, and a forged address does not open a new one', async () => {
+    // Straight to the identity service, past the router: a context it signed, but no client it signed.
+    const context = createContextTokenCodec(deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).contextKey).sign({ roles: [], scopes: [] });
+    const direct = (email: string, headers: Record<string, string> = {}) =>
+      gql(ctx.stack.subgraphUrls.identity, SIGN_IN, { variables: { i: { tenant: 'globex', email, password: 'whatever-password' } }, headers: { [CONTEXT_HEADER]: context, ...headers } });
+    let limited: ReturnType<typeof expectError> | undefined;
+    for (let i = 0; i < 45 && limited === undefined; i++) {
+      const res = await direct(`unknown${i}@globex.test`);
+      if (res.body.errors?.[0]?.extensions?.code === 'RATE_LIMITED') limited = expectError(res, 'RATE_LIMITED');
+      else expectError(res, 'UNAUTHENTICATED');
+    }
+    assert.ok(limited, 'callers without an address were never limited');
+    assert.match(limited.message, /Too many attempts from this address/);
+    // A client header the router did not sign is no address at all: the shared budget is spent.
+    const forger = createContextTokenCodec(randomBytes(32));
+    const forged = forger.signClient({ ip: '198.51.100.23', userAgent: 'forger' });
+    expectError(await direct('forged@globex.test', { [CLIENT_HEADER]: forged }), 'RATE_LIMITED');
+    expectError(await direct('garbled@globex.test', { [CLIENT_HEADER]: 'not-a-signed-value' }), 'RATE_LIMITED');
+    // What the router signs is an address of its own, with its own budget, and the audit row keeps it.
+    const signed = createContextTokenCodec(deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).contextKey).signClient({ ip: '198.51.100.24', userAgent: 'router' });
+    expectError(await direct('signed@globex.test', { [CLIENT_HEADER]: signed }), 'UNAUTHENTICATED');
+    const audit = dataOf(await gql<{ auditLog: { entries: { action: string; target: string; outcome: string; ip: string | null }[] } }>(ctx.stack.graphqlUrl, AUDIT, {
+      token: seed.admin.accessToken,
+      variables: { t: 'globex', f: { outcome: 'FAILURE' } },
+    })).auditLog.entries;
+    assert.equal(audit.find((e) => e.target === 'signed@globex.test')?.ip, '198.51.100.24');
+    assert.equal(audit.find((e) => e.target === 'forged@globex.test')?.ip, null);
+  });
+
+  it("limits the issuer's sign-in page, posted straight to the identity service, by the peer's own address", async () => {
+    const issuer = `${new URL(ctx.stack.subgraphUrls.identity).origin}/identity/acme`;
+    // Another loopback address than every other request of this file: a budget of its own.
+    const peer = '127.0.0.2';
+    const verifier = randomBytes(32).toString('base64url');
+    const authorize = new URL(`${issuer}/auth`);
+    for (const [name, value] of Object.entries({
+      client_id: clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    })) authorize.searchParams.set(name, value);
+    const started = await requestFrom(peer, authorize.toString());
+    assert.ok(started.status >= 300 && started.status < 400 && started.headers.location !== undefined, `${started.status} ${started.text}`);
+    const cookies = ([] as string[]).concat(started.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).join('; ');
+    const login = new URL(`${String(started.headers.location)}/login`, issuer).toString();
+    let limited: Answer | undefined;
+    for (let i = 0; i < 45 && limited === undefined; i++) {
+      const answer = await requestFrom(peer, login, {
+        method: 'POST',
+        headers: { cookie: cookies, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ email: `page${i}@acme.test`, password: 'whatever-password' }).toString(),
+      });
+      if (answer.status === 429) limited = answer;
+      else assert.equal(answer.status, 401, answer.text);
+    }
+    assert.ok(limited, 'the sign-in page was never limited');
+    assert.match(String(limited.headers['content-type']), /text\/html/);
+    assert.match(limited.text, /Too many attempts from this address/);
+    const audit = dataOf(await gql<{ auditLog: { entries: { action: string; target: string; outcome: string; ip: string | null }[] } }>(ctx.stack.graphqlUrl, AUDIT, {
+      token: seed.admin.accessToken,
+      variables: { t: 'acme', f: { outcome: 'FAILURE' } },
+    })).auditLog.entries;
+    const attempts = audit.filter((e) => e.action === 'auth.sign_in' && e.target.startsWith('page'));
+    assert.ok(attempts.length > 0);
+    for (const entry of attempts) assert.equal(entry.ip, peer);
   });
 });

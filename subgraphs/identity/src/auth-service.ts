@@ -47,7 +47,8 @@ export interface Credentials {
   password: string;
 }
 
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Control characters (NUL among them) are no part of an address, and Postgres cannot store NUL. */
+const EMAIL_PATTERN = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 const INVALID_CREDENTIALS = 'Invalid email or password';
 export const ACCOUNT_DISABLED = 'This account is disabled';
 
@@ -182,13 +183,21 @@ export function createAuthService(deps: {
     }
   }
 
-  /** The user whose email and password these are, or null (same work either way). */
-  /** Every attempt is audited: who tried, from where, and how it ended. */
+  /**
+   * The user whose email and password these are, or null (same work either way). Every
+   * attempt is audited: who tried, from where, and how it ended.
+   */
   async function verifyCredentials(tenant: Tenant, rawEmail: string, password: unknown, origin?: RequestOrigin): Promise<User | null> {
-    const email = normalizeEmail(rawEmail);
-    const attempt = { tenantId: tenant.id, action: 'auth.sign_in', target: email, origin };
+    const attempt = { tenantId: tenant.id, action: 'auth.sign_in', target: String(rawEmail).trim().toLowerCase().slice(0, 254), origin };
+    // Counted before anything else is looked at: a malformed attempt spends the budget too.
     try {
       await deps.guard?.throttle(origin?.ip);
+    } catch (error) {
+      await recordAuditNow(db, { ...attempt, outcome: 'failure', detail: { reason: error instanceof TansuError ? error.message : 'refused' } });
+      throw error;
+    }
+    const email = normalizeEmail(rawEmail);
+    try {
       await deps.guard?.assertUnlocked(tenant.id, email);
     } catch (error) {
       await recordAuditNow(db, { ...attempt, outcome: 'failure', detail: { reason: error instanceof TansuError ? error.message : 'refused' } });

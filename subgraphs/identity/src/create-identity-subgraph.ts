@@ -74,7 +74,7 @@ export async function createIdentitySubgraph(deps: {
   const mfa = createMfaService({ db: deps.db, kek: deps.kek, auth, guard });
   const upstream = createUpstreamClients({ allowPrivate: config.egressAllowPrivate });
   const identityProviders = createIdentityProviders({ db: deps.db, kek: deps.kek, publicUrl: config.publicUrl, upstream });
-  const federation = createFederationRoutes({ db: deps.db, auth, mfa, identityProviders, upstream, publicUrl: config.publicUrl, logger: deps.logger, html: sendHtml });
+  const federation = createFederationRoutes({ db: deps.db, auth, mfa, identityProviders, upstream, publicUrl: config.publicUrl, logger: deps.logger, html: sendHtml, guard });
   const clients = createClientService({ db: deps.db, kek: deps.kek });
   const rotation = createKeyRotation({ db: deps.db, kek: deps.kek, keys, providers });
   const server = await createSubgraphServer<IdentityContext>({

@@ -4,6 +4,8 @@ import type { RateLimiter } from '@tansu/platform/rate-limit';
 const MAILS_PER_ADDRESS_PER_HOUR = 5;
 /** Wrong second-factor codes one account may see per lockout window (a code is one of a million; three are valid at a time). */
 const CODE_FAILURES_PER_WINDOW = 10;
+/** The one bucket of every caller whose address is unknown (no address has this form). */
+const UNKNOWN_ADDRESS = 'unknown';
 
 /**
  * Brakes on credential guessing: a limit per client address on every credential endpoint,
@@ -13,10 +15,13 @@ const CODE_FAILURES_PER_WINDOW = 10;
 export function createCredentialGuard(deps: { limiter: RateLimiter; lockoutThreshold: number; lockoutSeconds: number; ratePerMinute: number }) {
   const account = (tenantId: string, email: string) => `${tenantId}:${email.trim().toLowerCase()}`;
   return {
-    /** Counts one credential request from this address; refuses past the limit. */
+    /**
+     * Counts one credential request from this address; refuses past the limit. Callers whose
+     * address is unknown (no signed client, or none the router could tell) share one budget:
+     * a path that loses the address is limited all the more, never unlimited.
+     */
     async throttle(ip: string | undefined): Promise<void> {
-      if (ip === undefined) return;
-      const result = await deps.limiter.hit(`ip:${ip}`, deps.ratePerMinute, 60);
+      const result = await deps.limiter.hit(`ip:${ip === undefined || ip === '' ? UNKNOWN_ADDRESS : ip.slice(0, 64)}`, deps.ratePerMinute, 60);
       if (!result.allowed) {
         throw new TansuError('RATE_LIMITED', `Too many attempts from this address; retry in ${result.retryAfter} s`, { extensions: { retryAfter: result.retryAfter } });
       }

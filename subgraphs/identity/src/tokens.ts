@@ -22,15 +22,21 @@ export function issuerFor(publicUrl: string, tenantSlug: string): string {
   return `${publicUrl}/identity/${tenantSlug}`;
 }
 
-export function signAccessToken(key: ActiveSigningKey, claims: AccessTokenClaims): Promise<string> {
+/**
+ * `iat` carries milliseconds (a fractional NumericDate, as RFC 7519 allows): the routers refuse
+ * tokens issued before a user's sessions were ended, and a token issued later in that same
+ * second must not be taken for an earlier one. `exp` and `auth_time` stay whole seconds.
+ */
+export function signAccessToken(key: ActiveSigningKey, claims: AccessTokenClaims, now: Date = new Date()): Promise<string> {
+  const issuedAtMs = now.getTime();
   return new SignJWT({ tid: claims.tenantId, tenant: claims.tenantSlug, roles: claims.roles, scope: claims.scope, amr: claims.amr, auth_time: Math.floor(claims.authTime.getTime() / 1000) })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(claims.issuer)
     .setAudience(claims.audience)
     .setSubject(claims.subject)
-    .setIssuedAt()
+    .setIssuedAt(issuedAtMs / 1000)
     .setJti(crypto.randomUUID())
-    .setExpirationTime(`${claims.ttlSeconds}s`)
+    .setExpirationTime(Math.floor(issuedAtMs / 1000) + claims.ttlSeconds)
     .sign(key.privateKey);
 }
 

@@ -8,6 +8,7 @@ import { TansuError } from '@tansu/platform/errors';
 import type { Logger } from '@tansu/platform/logger';
 import type { Tenant } from '@tansu/platform/tenants/entities';
 import type { AuthService } from '../auth-service.ts';
+import type { CredentialGuard } from '../credential-guard.ts';
 import type { MfaService } from '../mfa/mfa-service.ts';
 import { federatedErrorPage, secondFactorPage } from '../oidc/interaction-pages.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens.ts';
@@ -26,6 +27,8 @@ interface PendingUpstream {
 }
 
 const BINDING_COOKIE = '_tansu_upstream';
+/** What an interaction id looks like (the provider's ids); anything else in `state` is not ours. */
+const INTERACTION_ID = /^[\w-]{1,100}$/;
 
 function cookieValue(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -53,6 +56,8 @@ export function createFederationRoutes(deps: {
   publicUrl: string;
   logger: Logger;
   html: Html;
+  /** The per-address limit of credential requests; the callback spends a code, so it counts. */
+  guard?: CredentialGuard;
 }) {
   const { html } = deps;
 
@@ -90,9 +95,16 @@ export function createFederationRoutes(deps: {
 
   /** GET /identity/{slug}/federation/{idp}/callback: back from upstream; link the account and resume. */
   async function callback(req: IncomingMessage, res: ServerResponse, provider: Provider, tenant: Tenant, idp: string, origin: RequestOrigin): Promise<void> {
+    try {
+      await deps.guard?.throttle(origin.ip);
+    } catch (error) {
+      if (!(error instanceof TansuError) || !error.expose) throw error;
+      await recordAuditNow(deps.db, { tenantId: tenant.id, action: 'auth.sign_in', outcome: 'failure', detail: { via: idp, reason: error.message }, origin });
+      return html(res, error.status, federatedErrorPage({ tenantName: tenant.name, message: error.message }));
+    }
     const current = new URL(`${deps.publicUrl}${(req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'}`);
     const [uid, state] = (current.searchParams.get('state') ?? '').split('.');
-    const interaction = uid === undefined || uid === '' ? undefined : await provider.Interaction.find(uid);
+    const interaction = uid === undefined || !INTERACTION_ID.test(uid) ? undefined : await provider.Interaction.find(uid);
     const pending = (interaction?.result as { upstream?: PendingUpstream } | undefined)?.upstream;
     const binding = cookieValue(req, BINDING_COOKIE);
     const sameBrowser = binding !== undefined && pending !== undefined && safeEqual(hashOpaqueToken(binding), pending.binding);

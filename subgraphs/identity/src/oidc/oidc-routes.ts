@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errors as oidcErrors } from 'oidc-provider';
 import { CLIENT_HEADER, type ContextTokenCodec } from '@tansu/platform/context-token';
-import { TansuError } from '@tansu/platform/errors';
+import { TansuError, errors } from '@tansu/platform/errors';
 import { readBody } from '@tansu/platform/http/read-body';
 import type { Logger } from '@tansu/platform/logger';
 import type { RequestOrigin } from '@tansu/platform/audit/audit-log';
@@ -11,7 +12,7 @@ import { accountDonePage, accountFormPage, type AccountPage } from '../email/acc
 import type { FederationRoutes } from '../federation/federation-routes.ts';
 import type { IdentityProviders } from '../federation/identity-providers.ts';
 import type { MfaService } from '../mfa/mfa-service.ts';
-import { consentPage, loginPage, secondFactorPage, sendHtml } from './interaction-pages.ts';
+import { consentPage, denyFraming, federatedErrorPage, loginPage, secondFactorPage, sendHtml } from './interaction-pages.ts';
 import { API_RESOURCE, type TenantProviders } from './tenant-providers.ts';
 
 const ISSUER_PATH = /^\/identity\/([a-z0-9-]{1,64})(\/.*)?$/;
@@ -20,6 +21,9 @@ const FEDERATION_CALLBACK = /^\/federation\/([a-z][a-z0-9-]{1,39})\/callback$/;
 /** Wrong codes allowed on the issuer's second-factor page before the sign-in starts over. */
 const MAX_PAGE_CODE_FAILURES = 5;
 const ACCOUNT = /^\/account\/(verify-email|reset-password|accept-invitation)$/;
+/** Our forms hold a few short fields: anything bigger is refused before it is parsed. */
+const FORM_LIMIT_BYTES = 16_384;
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 const DONE: Record<AccountPage, string> = {
   'verify-email': 'Your email address is confirmed. You can close this page.',
@@ -40,8 +44,30 @@ function originOf(req: IncomingMessage, codec: ContextTokenCodec): RequestOrigin
   return { ip: signed?.ip ?? req.socket.remoteAddress, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : undefined };
 }
 
+/**
+ * The fields a page's form posted. A body over the limit is PAYLOAD_TOO_LARGE (413) and one
+ * that is not a form is BAD_USER_INPUT (400): the sender's mistake, shown on the page.
+ */
 async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
-  return new URLSearchParams((await readBody(req, 16_384)).toString('utf8'));
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== '' && type !== FORM_TYPE) {
+    req.resume();
+    throw errors.badRequest(`This page takes its form as ${FORM_TYPE}, not ${type.slice(0, 60)}; send it from the page.`);
+  }
+  try {
+    return new URLSearchParams((await readBody(req, FORM_LIMIT_BYTES)).toString('utf8'));
+  } catch (error) {
+    if (!(error instanceof TansuError) || error.code !== 'PAYLOAD_TOO_LARGE') throw error;
+    throw new TansuError('PAYLOAD_TOO_LARGE', `What was sent is too large for this form (the limit is ${FORM_LIMIT_BYTES / 1024} KiB); go back and try again.`);
+  }
+}
+
+/** A mistake of the sender that the page can explain (bad form, refused step), as opposed to our failure. */
+function clientMistake(error: unknown): { status: number; message: string } | undefined {
+  if (error instanceof TansuError) return error.expose ? { status: error.status, message: error.message } : undefined;
+  // The provider's own refusals (no interaction cookie, an interaction that expired or is unknown).
+  if (error instanceof oidcErrors.OIDCProviderError && error.expose) return { status: 400, message: 'This sign-in expired or is invalid; start again.' };
+  return undefined;
 }
 
 /**
@@ -61,13 +87,24 @@ export function createOidcRoutes(deps: {
 }) {
   /** The pages emailed links open: GET shows the form, POST spends the token. */
   async function accountPage(req: IncomingMessage, res: ServerResponse, kind: AccountPage, tenant: Tenant) {
-    if (req.method === 'GET') {
-      const token = new URL(req.url ?? '/', 'http://local').searchParams.get('token') ?? '';
-      if (token === '') return html(res, 400, accountFormPage({ kind, tenantName: tenant.name, token, error: 'This link is incomplete; open the whole link from the email.' }));
-      return html(res, 200, accountFormPage({ kind, tenantName: tenant.name, token }));
+    const linkToken = new URL(req.url ?? '/', 'http://local').searchParams.get('token') ?? '';
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (linkToken === '') return html(res, 400, accountFormPage({ kind, tenantName: tenant.name, token: linkToken, error: 'This link is incomplete; open the whole link from the email.' }));
+      return html(res, 200, accountFormPage({ kind, tenantName: tenant.name, token: linkToken }));
     }
-    if (req.method !== 'POST') return html(res, 405, accountDonePage({ tenantName: tenant.name, message: 'Open the link from the email.' }));
-    const form = await formOf(req);
+    if (req.method !== 'POST') {
+      req.resume();
+      res.setHeader('allow', 'GET, HEAD, POST');
+      return html(res, 405, accountDonePage({ tenantName: tenant.name, message: 'Open the link from the email.' }));
+    }
+    let form: URLSearchParams;
+    try {
+      form = await formOf(req);
+    } catch (error) {
+      const mistake = clientMistake(error);
+      if (mistake === undefined) throw error;
+      return html(res, mistake.status, accountFormPage({ kind, tenantName: tenant.name, token: linkToken, error: mistake.message }));
+    }
     const token = form.get('token') ?? '';
     const password = form.get('password') ?? '';
     const origin = originOf(req, deps.codec);
@@ -84,6 +121,12 @@ export function createOidcRoutes(deps: {
 
   async function interaction(req: IncomingMessage, res: ServerResponse, slug: string, uid: string, action: string | undefined, tp: NonNullable<Awaited<ReturnType<TenantProviders['forSlug']>>>) {
     const { provider, tenant } = tp;
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (method !== 'GET' && method !== 'POST') {
+      req.resume();
+      res.setHeader('allow', 'GET, HEAD, POST');
+      return html(res, 405, loginPage({ action: '', tenantName: tenant.name, clientName: '', error: 'This page is opened or posted from the sign-in, nothing else.' }));
+    }
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName: '', error: 'This sign-in expired; start again.' }));
     const client = await provider.Client.find(String(details.params.client_id));
@@ -93,15 +136,27 @@ export function createOidcRoutes(deps: {
     if (req.method === 'GET' && prompt === 'login' && action?.startsWith('/federated/') === true) {
       return deps.federation.start(res, provider, tenant, details, action.slice('/federated/'.length));
     }
-    if (req.method === 'GET') {
+    if (method === 'GET') {
       if (prompt === 'login') {
         const providers = (await deps.identityProviders.forSignIn(tenant.id)).map((p) => ({ href: `${base}/federated/${p.slug}`, name: p.name }));
         return html(res, 200, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, providers }));
       }
       return html(res, 200, consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean) }));
     }
+    // Every posted step reads its form first: too large or not a form is answered on the page.
+    let form: URLSearchParams;
+    try {
+      form = await formOf(req);
+    } catch (error) {
+      const mistake = clientMistake(error);
+      if (mistake === undefined) throw error;
+      if (action === '/mfa') return html(res, mistake.status, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: mistake.message }));
+      if (action === '/consent' && prompt === 'consent') {
+        return html(res, mistake.status, consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean), error: mistake.message }));
+      }
+      return html(res, mistake.status, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: mistake.message }));
+    }
     if (action === '/login' && prompt === 'login') {
-      const form = await formOf(req);
       let user = null;
       try {
         user = await deps.auth.verifyCredentials(tenant, form.get('email') ?? '', form.get('password') ?? '', originOf(req, deps.codec));
@@ -110,6 +165,8 @@ export function createOidcRoutes(deps: {
           const status = error.status;
           return html(res, status, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }));
         }
+        // A malformed address is just a failed sign-in here; our own failures are not.
+        if (!(error instanceof TansuError) || !error.expose) throw error;
         user = null;
       }
       if (user === null) {
@@ -130,7 +187,6 @@ export function createOidcRoutes(deps: {
     if (action === '/mfa' && prompt === 'login') {
       const pending = (details.result as { pendingSecondFactor?: { accountId: string; failures: number; method?: string } } | undefined)?.pendingSecondFactor;
       if (pending === undefined) return html(res, 400, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Sign in with your password first.' }));
-      const form = await formOf(req);
       let proven: boolean;
       try {
         proven = await deps.mfa.proveCode(tenant, pending.accountId, (form.get('code') ?? '').slice(0, 32), originOf(req, deps.codec));
@@ -166,10 +222,25 @@ export function createOidcRoutes(deps: {
     return html(res, 400, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Unexpected step; start again.' }));
   }
 
+  /** Renders what went wrong on a page: the sender's mistake with its status, ours as 500 (logged). */
+  function failed(res: ServerResponse, error: unknown, slug: string, what: string, render: (message: string) => string): void {
+    const mistake = clientMistake(error);
+    if (mistake === undefined) deps.logger.error({ err: error, tenant: slug }, `${what} failed`);
+    else deps.logger.debug({ err: error, tenant: slug }, `${what} refused`);
+    // Half a page already went out: the connection cannot carry an answer any more.
+    if (res.headersSent) {
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    html(res, mistake?.status ?? 500, render(mistake?.message ?? 'Something went wrong; try again in a moment.'));
+  }
+
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = req.url ?? '/';
     const match = ISSUER_PATH.exec(url.split('?')[0] ?? '');
     if (match === null) return false;
+    // Nothing the issuer answers may be shown inside another site's frame (clickjacking a sign-in or consent).
+    denyFraming(res);
     const slug = match[1]!;
     const rest = match[2] ?? '/';
     const cached = await deps.providers.forSlug(slug);
@@ -199,8 +270,7 @@ export function createOidcRoutes(deps: {
       try {
         await accountPage(req, res, account[1] as AccountPage, tp.tenant);
       } catch (error) {
-        deps.logger.error({ err: error, tenant: slug }, 'account page failed');
-        if (!res.headersSent) html(res, 500, accountDonePage({ tenantName: tp.tenant.name, message: 'Something went wrong; try again in a moment.' }));
+        failed(res, error, slug, 'account page', (message) => accountDonePage({ tenantName: tp.tenant.name, message }));
       }
       return true;
     }
@@ -209,8 +279,7 @@ export function createOidcRoutes(deps: {
       try {
         await deps.federation.callback(req, res, tp.provider, tp.tenant, upstream[1]!, originOf(req, deps.codec));
       } catch (error) {
-        deps.logger.error({ err: error, tenant: slug }, 'upstream sign-in failed');
-        if (!res.headersSent) html(res, 500, accountDonePage({ tenantName: tp.tenant.name, message: 'Something went wrong; try again in a moment.' }));
+        failed(res, error, slug, 'upstream sign-in', (message) => federatedErrorPage({ tenantName: tp.tenant.name, message }));
       }
       return true;
     }
@@ -219,8 +288,7 @@ export function createOidcRoutes(deps: {
       try {
         await interaction(req, res, slug, step[1]!, step[2], tp);
       } catch (error) {
-        deps.logger.warn({ err: error, tenant: slug }, 'interaction failed');
-        if (!res.headersSent) html(res, 400, loginPage({ action: '', tenantName: tp.tenant.name, clientName: '', error: 'This sign-in expired or is invalid; start again.' }));
+        failed(res, error, slug, 'sign-in step', (message) => loginPage({ action: '', tenantName: tp.tenant.name, clientName: '', error: message }));
       }
       return true;
     }

@@ -10,12 +10,19 @@ import { verifyingKeys } from '@tansu/platform/tenants/signing-keys';
 import { findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
 import type { AuthService } from '../auth-service.ts';
 import { issuerFor } from '../tokens.ts';
+import { PAGE_HEADERS, escapeHtml, page } from './interaction-pages.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 
 /** Access tokens are issued for the Tansu API: JWTs the router verifies like any other. */
 export const API_RESOURCE = 'urn:tansu:api';
 /** What an application may ask for: identity, plus what it may do in the API for the user (see `authorize`). */
 const SCOPES = ['openid', 'offline_access', 'email', 'profile', ...API_SCOPES];
+
+/** The provider's own pages (errors, sign-out) in our look and under our page headers: no outside assets, no framing. */
+function renderPage(ctx: KoaContextWithOIDC, title: string, body: string): void {
+  for (const [name, value] of Object.entries(PAGE_HEADERS)) ctx.set(name, value);
+  ctx.body = page(title, body);
+}
 
 export interface TenantProvider {
   tenant: Tenant;
@@ -68,6 +75,12 @@ export function createTenantProviders(deps: {
       // A grant and the issuer's session live as long as the refresh tokens they back.
       ttl: { AccessToken: deps.accessTokenTtlSeconds, RefreshToken: sessionSeconds, Grant: sessionSeconds, Session: sessionSeconds, ClientCredentials: deps.accessTokenTtlSeconds },
       interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/identity/${slug}/interaction/${interaction.uid}` },
+      renderError: (ctx, out) =>
+        renderPage(
+          ctx,
+          `Sign in to ${tenant.name}`,
+          `<p class="error" role="alert">${escapeHtml(out.error_description ?? 'This request cannot be completed.')}</p><p>Error: <code>${escapeHtml(out.error)}</code></p>`,
+        ),
       findAccount: async (_ctx, sub) => {
         const user = await deps.auth.me(tenant.id, sub);
         // A disabled user's grants stop working: the provider refuses a refresh for no account.
@@ -85,7 +98,17 @@ export function createTenantProviders(deps: {
         clientCredentials: { enabled: true },
         introspection: { enabled: true },
         revocation: { enabled: true },
-        rpInitiatedLogout: { enabled: true },
+        rpInitiatedLogout: {
+          enabled: true,
+          logoutSource: (ctx, form) =>
+            renderPage(
+              ctx,
+              `Sign out of ${tenant.name}?`,
+              `${form}<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+            ),
+          postLogoutSuccessSource: (ctx) => renderPage(ctx, `Signed out of ${tenant.name}`, '<p role="status">You are signed out. You can close this page.</p>'),
+        },
         resourceIndicators: {
           enabled: true,
           defaultResource: () => API_RESOURCE,
