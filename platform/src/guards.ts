@@ -40,13 +40,24 @@ export function authorize(caller: CallerContext, need: { role: Role; scope: ApiS
   return c;
 }
 
-export function isPlatformAdmin(caller: CallerContext): boolean {
+/** The user holds OWNER or ADMIN in the platform tenant (whatever the token may do with it). */
+function holdsPlatformAdminRole(caller: CallerContext): boolean {
   return caller.tenantSlug === PLATFORM_TENANT_SLUG && caller.roles.some((role) => role === 'OWNER' || role === 'ADMIN');
+}
+
+/**
+ * The caller may act as a platform administrator: a platform OWNER or ADMIN in their own
+ * session, or an application they granted `tansu:admin` (an application never holds more
+ * than the scopes the user granted it, whoever the user is).
+ */
+export function isPlatformAdmin(caller: CallerContext): boolean {
+  return holdsPlatformAdminRole(caller) && (caller.clientId === undefined || caller.scopes.includes('tansu:admin'));
 }
 
 export function requirePlatformAdmin(caller: CallerContext): TenantCaller {
   const tenantCaller = requireTenantCaller(caller);
-  if (!isPlatformAdmin(tenantCaller)) throw errors.forbidden('Only platform administrators may do this');
+  if (!holdsPlatformAdminRole(tenantCaller)) throw errors.forbidden('Only platform administrators may do this');
+  // Says which scope an application lacks.
   return authorize(tenantCaller, { role: 'ADMIN', scope: 'tansu:admin', action: 'administer the platform' });
 }
 

@@ -121,8 +121,10 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       logger: logger.child({ service: 'tenancy' }),
       kek: secrets.keyEncryptionKey,
       config,
+      mailer,
       publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
       quotaStore: { publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, tenantId, limit), requestsThisMinute: (tenantId) => requestsThisMinute(redis, tenantId) },
+      revokeSessions: (tenantId, userId, reason) => publishSessionRevocation(redis, tenantId, userId, { reason }),
     });
     const tenancyPort = await tenancy.server.listen(config.tenancyPort, config.host);
     stops.push(() => tenancy.server.close());

@@ -25,13 +25,14 @@ export async function findTenantBySlug(em: EntityManager, slug: string): Promise
 /**
  * Everything a tenant needs, in one transaction: its row, its signing key (and the next one,
  * published from the start so a rotation never names a key verifiers have not seen) and the
- * `tenant.created` event. Any failure leaves nothing behind.
+ * `tenant.created` event; then `inTransaction` (its first owner's invitation), whose failure
+ * undoes the tenant too. Any failure leaves nothing behind.
  */
 export async function provisionTenant(
   db: Database,
   kek: Buffer,
   input: { slug: string; name: string; plan?: string },
-  options: { allowReserved?: boolean } = {},
+  options: { allowReserved?: boolean; inTransaction?: (em: EntityManager, tenant: Tenant) => Promise<void> } = {},
 ): Promise<Tenant> {
   validateTenantInput(input, options);
   const id = crypto.randomUUID();
@@ -45,6 +46,10 @@ export async function provisionTenant(
     storeSigningKey(em, id, key);
     storeSigningKey(em, id, next, 'next');
     appendEvent(em, { tenantId: id, topic: 'tenant.created', payload: { tenantId: id, slug: input.slug, name: tenant.name } });
+    if (options.inTransaction !== undefined) {
+      await em.flush();
+      await options.inTransaction(em, tenant);
+    }
     return tenant;
   });
 }

@@ -3,6 +3,8 @@ import type { TansuConfig } from '@tansu/platform/config';
 import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
+import type { Mailer } from '@tansu/platform/mail/mailer';
+import type { RevocationReason } from '@tansu/platform/tenants/session-revocations';
 import type { TenantStatus } from '@tansu/platform/tenants/entities';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
 import { createTenancyService, type QuotaStore } from './tenancy-service.ts';
@@ -15,13 +17,27 @@ export async function createTenancySubgraph(deps: {
   codec: ContextTokenCodec;
   logger: Logger;
   kek: Buffer;
-  config: Pick<TansuConfig, 'limits' | 'defaultPlan'>;
+  /** `publicUrl`: where the links of emailed invitations point. */
+  config: Pick<TansuConfig, 'limits' | 'defaultPlan' | 'publicUrl'>;
+  /** Sends the invitation of a new tenant's first owner. */
+  mailer: Mailer;
   /** Announces status changes to the routers (Redis); without it they learn at their next resync. */
   publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void>;
   /** Request limits and counts (Redis); without it request usage is unknown and routers learn limits at start-up. */
   quotaStore?: QuotaStore;
+  /** Refuses a member's earlier access tokens after a role change (Redis); without it the new role applies at their next refresh. */
+  revokeSessions?: (tenantId: string, userId: string, reason: RevocationReason) => Promise<void>;
 }) {
-  const service = createTenancyService({ db: deps.db, kek: deps.kek, defaultPlan: deps.config.defaultPlan, publishStatus: deps.publishStatus, quotaStore: deps.quotaStore });
+  const service = createTenancyService({
+    db: deps.db,
+    kek: deps.kek,
+    defaultPlan: deps.config.defaultPlan,
+    publishStatus: deps.publishStatus,
+    quotaStore: deps.quotaStore,
+    mailer: deps.mailer,
+    publicUrl: deps.config.publicUrl,
+    revokeSessions: deps.revokeSessions,
+  });
   const server = await createSubgraphServer<TenancyContext>({
     name: 'tenancy',
     typeDefs: await readFile(TENANCY_SCHEMA_PATH, 'utf8'),

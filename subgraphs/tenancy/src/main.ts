@@ -5,9 +5,11 @@ import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { failStartup, serveUntilSignalled } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
+import { createMailer } from '@tansu/platform/mail/mailer';
 import { Redis } from 'ioredis';
 import { platformEntities } from '@tansu/platform/tenants/entities';
 import { publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
+import { publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
 import { publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/platform/quotas/request-quota';
 import { createTenancySubgraph } from './create-tenancy-subgraph.ts';
 
@@ -20,6 +22,7 @@ try {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   await syncBlockedTenants(db, redis);
   await syncRequestLimits(db, redis);
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger });
   const { server } = await createTenancySubgraph({
     db,
     codec: createContextTokenCodec(secrets.contextKey),
@@ -28,8 +31,10 @@ try {
     config,
     publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
     quotaStore: { publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, tenantId, limit), requestsThisMinute: (tenantId) => requestsThisMinute(redis, tenantId) },
+    mailer,
+    revokeSessions: (tenantId, userId, reason) => publishSessionRevocation(redis, tenantId, userId, { reason }),
   });
-  await serveUntilSignalled({ name: 'tenancy subgraph', server, port: config.tenancyPort, host: config.host, logger, alsoClose: [async () => redis.disconnect(), () => db.close()] });
+  await serveUntilSignalled({ name: 'tenancy subgraph', server, port: config.tenancyPort, host: config.host, logger, alsoClose: [async () => redis.disconnect(), async () => mailer.close(), () => db.close()] });
 } catch (error) {
   failStartup(error);
 }

@@ -39,10 +39,10 @@ export function createTenancyResolvers(service: TenancyService) {
       tenants: (_: unknown, args: { first: number; offset: number }, ctx: TenancyContext) => service.list(ctx.caller, args.first, args.offset),
     },
     Mutation: {
-      createTenant: (_: unknown, { input }: { input: { slug: unknown; name: unknown; plan?: string | null } }, ctx: TenancyContext) => {
+      createTenant: (_: unknown, { input }: { input: { slug: unknown; name: unknown; plan?: string | null; owner?: { email: string } | null } }, ctx: TenancyContext) => {
         if (typeof input.slug !== 'string') throw errors.badInput('slug', 'is required');
         if (typeof input.name !== 'string') throw errors.badInput('name', 'is required');
-        return service.createTenant(ctx.caller, { slug: input.slug, name: input.name, plan: input.plan });
+        return service.createTenant(ctx.caller, { slug: input.slug, name: input.name, plan: input.plan, owner: input.owner });
       },
       setTenantPlan: (_: unknown, args: { tenant: string; plan: string }, ctx: TenancyContext) => service.setPlan(ctx.caller, args.tenant, args.plan),
       suspendTenant: (_: unknown, args: { slug: string }, ctx: TenancyContext) => service.suspend(ctx.caller, args.slug),

@@ -1,13 +1,17 @@
 import { LockMode } from '@mikro-orm/core';
-import type { Database } from '@tansu/platform/db/database';
+import type { Database, EntityManager } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
-import { errors } from '@tansu/platform/errors';
+import { TansuError, errors } from '@tansu/platform/errors';
+import { isUuid } from '@tansu/platform/uuid';
 import { authorize, isPlatformAdmin, requirePlatformAdmin, requireRecentMfa, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
 import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
 import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
 import { settingsOf, validateSettingsPatch, type TenantSettings } from '@tansu/platform/tenants/settings';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
+import { normalizeEmail, sendInvitation } from '@tansu/platform/tenants/invitations';
+import type { RevocationReason } from '@tansu/platform/tenants/session-revocations';
+import type { Mailer } from '@tansu/platform/mail/mailer';
 import { findPlan, listPlans, type Plan, type QuotaName } from '@tansu/platform/quotas/plans';
 import { countedUsage, periodOf } from '@tansu/platform/quotas/usage-counters';
 
@@ -26,6 +30,13 @@ export interface QuotaUsageView {
   period: string | null;
 }
 
+/** Says where the user was looked for, and (to a platform administrator) how to name another tenant. */
+function memberNotFound(c: TenantCaller, target: { slug: string; own: boolean }, userId: string): TansuError {
+  const where = `User "${userId.slice(0, 64)}" is not a member of tenant "${target.slug}"`;
+  const hint = target.own && isPlatformAdmin(c) ? '; to change a role in another tenant, name that tenant: setMemberRole(input: { tenant: "<slug>", userId, role })' : '';
+  return new TansuError('NOT_FOUND', where + hint);
+}
+
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
 export function createTenancyService(deps: {
   db: Database;
@@ -33,22 +44,28 @@ export function createTenancyService(deps: {
   defaultPlan: string;
   publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void>;
   quotaStore?: QuotaStore;
+  /** Sends a new tenant's owner invitation; `publicUrl` is where its link points. */
+  mailer: Mailer;
+  publicUrl: string;
+  /** After a role change commits: the member's earlier access tokens are refused by every router. */
+  revokeSessions?: (tenantId: string, userId: string, reason: RevocationReason) => Promise<void>;
 }) {
   const { db } = deps;
 
   /**
-   * The tenant an administrative call acts on: the caller's own (its owners and admins), or
-   * one named by slug (platform administrators only).
+   * The tenant an administrative call acts on: the caller's own (its owners and admins, and
+   * an application acting for them needs tansu:admin), or one named by slug (platform
+   * administrators only).
    */
-  async function managedTenant(c: TenantCaller, slug: string | null | undefined, what: string): Promise<string> {
+  async function managedTenant(c: TenantCaller, slug: string | null | undefined, what: string): Promise<{ id: string; slug: string; own: boolean }> {
     if (slug != null && slug !== c.tenantSlug) {
       requirePlatformAdmin(c);
       const tenant = await db.global((em) => findTenantBySlug(em, String(slug)));
       if (tenant === null) throw errors.notFound('Tenant');
-      return tenant.id;
+      return { id: tenant.id, slug: tenant.slug, own: false };
     }
-    if (!isPlatformAdmin(c)) authorize(c, { role: 'ADMIN', scope: 'tansu:admin', action: what });
-    return c.tenantId;
+    authorize(c, { role: 'ADMIN', scope: 'tansu:admin', action: what });
+    return { id: c.tenantId, slug: c.tenantSlug, own: true };
   }
 
   async function setStatus(caller: CallerContext, slug: string, status: TenantStatus): Promise<Tenant> {
@@ -87,9 +104,21 @@ export function createTenancyService(deps: {
       return setStatus(caller, slug, 'DELETED');
     },
 
-    async createTenant(caller: CallerContext, input: { slug: string; name: string; plan?: string | null }): Promise<Tenant> {
-      requirePlatformAdmin(caller);
-      const tenant = await provisionTenant(db, deps.kek, { slug: input.slug, name: input.name, plan: input.plan ?? deps.defaultPlan });
+    /**
+     * Provisions a tenant; with an owner, the owner's invitation is stored and mailed in the
+     * same transaction, so a tenant never exists without it (a refused mail undoes both).
+     */
+    async createTenant(caller: CallerContext, input: { slug: string; name: string; plan?: string | null; owner?: { email: string } | null }): Promise<Tenant> {
+      const c = requirePlatformAdmin(caller);
+      const ownerEmail = input.owner == null ? undefined : normalizeEmail(input.owner.email, 'owner.email');
+      const inviteOwner =
+        ownerEmail === undefined
+          ? undefined
+          : async (em: EntityManager, created: Tenant) => {
+              await sendInvitation(em, { mailer: deps.mailer, publicUrl: deps.publicUrl }, { tenant: created, email: ownerEmail, role: 'OWNER', createdBy: c.subject });
+              await recordAudit(em, { tenantId: created.id, actorId: c.subject, action: 'user.invited', target: ownerEmail, outcome: 'success', detail: { role: 'OWNER', by: 'platform administrator' } });
+            };
+      const tenant = await provisionTenant(db, deps.kek, { slug: input.slug, name: input.name, plan: input.plan ?? deps.defaultPlan }, { inTransaction: inviteOwner });
       const plan = await db.global((em) => findPlan(em, tenant.plan));
       await deps.quotaStore?.publishRequestLimit(tenant.id, plan?.quotas.requestsPerMinute ?? null);
       return tenant;
@@ -162,34 +191,44 @@ export function createTenancyService(deps: {
       return ids.map((id) => byId.get(id) ?? null);
     },
 
+    /**
+     * Changes a member's role. In their own tenant everyone follows its rules (only owners make
+     * or unmake owners); in another tenant a platform administrator acts as its owner. Once the
+     * change commits, the member's earlier access tokens are refused, so the new role applies
+     * at once; a refreshed token carries it.
+     */
     async setMemberRole(caller: CallerContext, input: { tenant?: string | null; userId: string; role: string }): Promise<Membership> {
       const c = requireTenantCaller(caller);
       if (!(ROLES as readonly string[]).includes(input.role)) throw errors.badInput('role', `must be one of ${ROLES.join(', ')}`);
-      if (!/^[0-9a-f-]{36}$/i.test(input.userId)) throw errors.notFound('Member');
       const role = input.role as Role;
-      const tenantId = await managedTenant(c, input.tenant, 'change roles');
-      if (tenantId === c.tenantId && !isPlatformAdmin(c) && role === 'OWNER' && !c.roles.includes('OWNER')) throw errors.forbidden('Only owners may make owners');
-      const actingAsOwner = isPlatformAdmin(c) || c.roles.includes('OWNER');
-      return db.withTenant(tenantId, async (em) => {
-        const membership = await em.findOne(MembershipEntity, { tenantId, userId: input.userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (membership === null) throw errors.notFound('Member');
-        if (membership.role === 'OWNER' && role !== 'OWNER') {
-          if (!actingAsOwner) throw errors.forbidden('Only owners may change an owner\'s role');
+      const target = await managedTenant(c, input.tenant, 'change roles');
+      const actingAsOwner = !target.own || c.roles.includes('OWNER');
+      if (role === 'OWNER' && !actingAsOwner) throw errors.forbidden('Only owners may make owners');
+      const userId = String(input.userId);
+      if (!isUuid(userId)) throw memberNotFound(c, target, userId);
+      const { membership, changed } = await db.withTenant(target.id, async (em) => {
+        const found = await em.findOne(MembershipEntity, { tenantId: target.id, userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (found === null) throw memberNotFound(c, target, userId);
+        if (found.role === 'OWNER' && role !== 'OWNER') {
+          if (!actingAsOwner) throw errors.forbidden("Only owners may change an owner's role");
           // Every owner row locked first: two owners demoting each other cannot both pass.
-          const owners = (await em.find(MembershipEntity, { tenantId, role: 'OWNER' }, { lockMode: LockMode.PESSIMISTIC_WRITE })).length;
+          const owners = (await em.find(MembershipEntity, { tenantId: target.id, role: 'OWNER' }, { lockMode: LockMode.PESSIMISTIC_WRITE })).length;
           if (owners <= 1) throw errors.conflict('A tenant keeps at least one owner');
         }
-        const previous = membership.role;
-        membership.role = role;
-        appendEvent(em, { tenantId, topic: 'membership.changed', payload: { userId: input.userId, role } });
-        await recordAudit(em, { tenantId, actorId: c.subject, action: 'member.role_changed', target: input.userId, outcome: 'success', detail: { from: previous, to: role } });
-        return membership;
+        const previous = found.role;
+        found.role = role;
+        appendEvent(em, { tenantId: target.id, topic: 'membership.changed', payload: { userId, role } });
+        await recordAudit(em, { tenantId: target.id, actorId: c.subject, action: 'member.role_changed', target: userId, outcome: 'success', detail: { from: previous, to: role } });
+        return { membership: found, changed: previous !== role };
       });
+      // After the commit: a token refreshed from now on reads the new role.
+      if (changed) await deps.revokeSessions?.(target.id, userId, 'roles');
+      return membership;
     },
 
     async updateSettings(caller: CallerContext, input: { tenant?: string | null; settings: Record<string, unknown> }): Promise<Tenant> {
       const c = requireTenantCaller(caller);
-      const tenantId = await managedTenant(c, input.tenant, 'change its settings');
+      const tenantId = (await managedTenant(c, input.tenant, 'change its settings')).id;
       const patch = validateSettingsPatch(input.settings);
       return db.withTenant(tenantId, async (em) => {
         const tenant = await em.findOneOrFail(TenantEntity, { id: tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -211,18 +250,16 @@ export function createTenancyService(deps: {
 
     /** The tenant's audit log: its owners and admins (and platform administrators, for any tenant). */
     async auditLog(caller: CallerContext, input: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null }) {
-      const tenantId = await managedTenant(requireTenantCaller(caller), input.tenant, 'read its audit log');
+      const tenantId = (await managedTenant(requireTenantCaller(caller), input.tenant, 'read its audit log')).id;
       const outcome = input.filter?.outcome?.toLowerCase();
       if (outcome != null && outcome !== 'success' && outcome !== 'failure') throw errors.badInput('filter.outcome', 'must be SUCCESS or FAILURE');
       return readAuditLog(db, tenantId, { ...input.filter, outcome }, input.first, input.after);
     },
 
+    /** A tenant's members: its owners and admins, and platform administrators. */
     async members(caller: CallerContext, tenantId: string): Promise<Membership[]> {
-      const c = requireTenantCaller(caller);
-      if (!isPlatformAdmin(c)) {
-        authorize(c, { role: 'ADMIN', scope: 'tansu:admin', action: "list the tenant's members" });
-        if (c.tenantId !== tenantId) throw errors.forbidden("Only the tenant's owners and admins may list its members");
-      }
+      const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: "list the tenant's members" });
+      if (c.tenantId !== tenantId && !isPlatformAdmin(c)) throw errors.forbidden("Only the tenant's owners and admins may list its members");
       return db.withTenant(tenantId, (em) => em.find(MembershipEntity, { tenantId }, { orderBy: { createdAt: 'asc' } }));
     },
   };

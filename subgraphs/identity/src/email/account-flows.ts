@@ -9,12 +9,14 @@ import type { Logger } from '@tansu/platform/logger';
 import type { Mailer } from '@tansu/platform/mail/mailer';
 import { TenantEntity, type Role, type Tenant } from '@tansu/platform/tenants/entities';
 import { settingsOf } from '@tansu/platform/tenants/settings';
+import { accountEmail, accountLink } from '@tansu/platform/tenants/account-emails';
+import { issueEmailToken, retireEmailTokens, type IssuedEmailToken } from '@tansu/platform/tenants/email-tokens';
+import { sendInvitation } from '@tansu/platform/tenants/invitations';
 import { ACCOUNT_DISABLED, endSessions, normalizeEmail, type AuthResult, type AuthService, type Credentials, type UserView } from '../auth-service.ts';
 import type { CredentialGuard } from '../credential-guard.ts';
-import { EmailTokenEntity, UserEntity, type EmailToken, type EmailTokenPurpose, type User } from '../entities.ts';
+import { EmailTokenEntity, UserEntity, type User } from '../entities.ts';
 import { hashPassword, validatePassword } from '../passwords.ts';
-import { accountEmail, accountLink } from './account-emails.ts';
-import { consumeEmailToken, issueEmailToken, retireEmailTokens } from './email-tokens.ts';
+import { consumeEmailToken } from './email-tokens.ts';
 
 export interface InvitationView {
   id: string;
@@ -25,7 +27,10 @@ export interface InvitationView {
   createdAt: Date;
 }
 
-const invitationView = (row: EmailToken): InvitationView => ({
+/** An invitation as just issued, or as read back from its row. */
+type InvitationRow = Pick<IssuedEmailToken, 'id' | 'email' | 'expiresAt' | 'createdAt'> & { role?: Role | null; createdBy?: string | null };
+
+const invitationView = (row: InvitationRow): InvitationView => ({
   id: row.id,
   email: row.email,
   role: row.role ?? 'VIEWER',
@@ -57,16 +62,10 @@ export function createAccountFlows(deps: {
     return tenant;
   }
 
-  async function mail(em: EntityManager, tenant: Tenant, purpose: EmailTokenPurpose, fields: { email: string; userId?: string; role?: Role; createdBy?: string }): Promise<EmailToken> {
-    const { token, row } = issueEmailToken(em, { tenantId: tenant.id, purpose, ...fields });
-    await em.flush();
-    await deps.mailer.send(accountEmail({ purpose, to: fields.email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, purpose, token), role: fields.role }));
-    return row;
-  }
-
   async function sendVerification(em: EntityManager, tenant: Tenant, user: User): Promise<void> {
     await retireEmailTokens(em, { purpose: 'verify_email', userId: user.id });
-    await mail(em, tenant, 'verify_email', { email: user.email, userId: user.id });
+    const { token } = await issueEmailToken(em, { tenantId: tenant.id, purpose: 'verify_email', email: user.email, userId: user.id });
+    await deps.mailer.send(accountEmail({ purpose: 'verify_email', to: user.email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, 'verify_email', token) }));
   }
 
   /** Only owners and admins manage invitations; a caller disabled since their token was issued manages nothing. */
@@ -158,7 +157,7 @@ export function createAccountFlows(deps: {
         const user = await em.findOne(UserEntity, { email });
         if (user === null || user.disabledAt != null) return null;
         await retireEmailTokens(em, { purpose: 'reset_password', userId: user.id });
-        return issueEmailToken(em, { tenantId: tenant.id, purpose: 'reset_password', email, userId: user.id }).token;
+        return (await issueEmailToken(em, { tenantId: tenant.id, purpose: 'reset_password', email, userId: user.id })).token;
       });
       await recordAuditNow(db, { tenantId: tenant.id, action: 'auth.password_reset_requested', target: email, outcome: token !== null ? 'success' : 'failure', detail: token !== null ? undefined : { reason: 'no active account' }, origin });
       if (token !== null) {
@@ -202,8 +201,7 @@ export function createAccountFlows(deps: {
         await requireManager(em, c);
         if ((await em.count(UserEntity, { email })) > 0) throw errors.conflict('An account with that email already exists in this tenant');
         await deps.guard?.mailAllowed(tenant.id, email);
-        await retireEmailTokens(em, { purpose: 'invitation', email });
-        const row = await mail(em, tenant, 'invitation', { email, role: input.role, createdBy: c.subject });
+        const row = await sendInvitation(em, { mailer: deps.mailer, publicUrl: deps.publicUrl }, { tenant, email, role: input.role, createdBy: c.subject });
         await recordAudit(em, { tenantId: tenant.id, actorId: c.subject, action: 'user.invited', target: email, outcome: 'success', detail: { role: input.role }, origin });
         return invitationView(row);
       });

@@ -1,6 +1,5 @@
-import type { MailMessage } from '@tansu/platform/mail/mailer';
-import type { EmailTokenPurpose } from '../entities.ts';
-import { EMAIL_TOKEN_LIFETIME_SECONDS } from './email-tokens.ts';
+import type { MailMessage } from '../mail/mailer.ts';
+import { EMAIL_TOKEN_LIFETIME_SECONDS, type EmailTokenPurpose } from './email-tokens.ts';
 
 const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
