@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { publishSubgraph } from '@tansu/schema/registry/publish-subgraph';
@@ -13,6 +12,7 @@ import { seedTwoTenants, setRole } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow } from '../support/workflows.ts';
 import { eventually } from '../support/eventually.ts';
+import { createClient } from '../support/ws-client.ts';
 
 const ctx = useTestStack();
 const root = (path: string) => new URL(`../../${path}`, import.meta.url);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { deriveSecrets } from '@tansu/platform/config';
@@ -11,6 +11,7 @@ import { PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
+import { createClient } from '../support/ws-client.ts';
 
 // Live run updates through the router: graphql-ws in, planner-driven fetches across subgraphs.
 const ctx = useTestStack();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
 import { REQUEST_LIMITS_KEY } from '@tansu/platform/quotas/request-quota';
@@ -12,6 +11,7 @@ import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
 import { enrollTotp } from '../support/mfa.ts';
 import { eventually } from '../support/eventually.ts';
+import { createClient } from '../support/ws-client.ts';
 
 // Deleted tenants are purged at once here, so the test can look for what is left.
 const ctx = useTestStack({ TANSU_TENANT_PURGE_DELAY: '0' });

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
 import { mintAccessToken } from '../support/tokens.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
+import { createClient } from '../support/ws-client.ts';
 
 // What only a long-lived socket can get wrong: whose rights its shared upstreams carry, how
 // many it may hold, and that ending a session ends its sockets too.

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -14,8 +14,12 @@ import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow } from '../support/workflows.ts';
 import { startProcess, type ServiceProcess } from '../support/processes.ts';
+import { useRequestGuard } from '../support/request-guard.ts';
+import { createClient } from '../support/ws-client.ts';
 
 // Real processes, as deployed: two routers and two workers on one Postgres and one Redis.
+useRequestGuard();
+
 describe('many processes behave as one', { timeout: 300_000 }, () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   const processes: ServiceProcess[] = [];

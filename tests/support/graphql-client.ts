@@ -1,20 +1,29 @@
 import assert from 'node:assert/strict';
+import { internalErrors } from './request-guard.ts';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   body: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
 
-/** Posts one operation over real HTTP, as any client would. */
+/**
+ * Posts one operation over real HTTP, as any client would. An INTERNAL answer fails the test
+ * unless it passes `expectInternal`: a server fault is never an outcome to assert around.
+ */
 export async function gql<T = Record<string, unknown>>(
   url: string,
   query: string,
-  options: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  options: { token?: string; variables?: Record<string, unknown>; headers?: Record<string, string>; expectInternal?: boolean } = {},
 ): Promise<GraphQLResponse<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables: options.variables }) });
-  return { status: response.status, body: (await response.json()) as GraphQLResponse<T>['body'] };
+  const body = (await response.json()) as GraphQLResponse<T>['body'];
+  const internal = internalErrors(body.errors);
+  if (internal.length > 0 && options.expectInternal !== true) {
+    assert.fail(`INTERNAL answer (HTTP ${response.status}) to ${query.replace(/\s+/g, ' ').slice(0, 120)}: ${JSON.stringify(internal)}`);
+  }
+  return { status: response.status, body };
 }
 
 /** The data of a response that must have succeeded. */

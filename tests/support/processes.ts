@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@tansu/platform/embedded/free-port';
+import { recordLogLine } from './request-guard.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -20,7 +22,10 @@ export interface ServiceProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts one deployable as its own process and waits until its /health answers. */
+/**
+ * Starts one deployable as its own process and waits until its /health answers. Its error
+ * lines go to the request guard (arm it with useRequestGuard in the test file).
+ */
 export async function startProcess(name: string, entry: keyof typeof ENTRY_POINTS, env: Record<string, string>, port?: number): Promise<ServiceProcess> {
   const listenPort = port ?? (await freePort());
   const portVariable = entry === 'identity' ? 'IDENTITY_PORT' : entry === 'tenancy' ? 'TENANCY_PORT' : entry === 'workflow' ? 'WORKFLOW_PORT' : 'PORT';
@@ -32,6 +37,7 @@ export async function startProcess(name: string, entry: keyof typeof ENTRY_POINT
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  if (child.stdout !== null) createInterface({ input: child.stdout }).on('line', (line) => recordLogLine(line, name));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (let attempt = 0; ; attempt++) {
     const outcome = await Promise.race([

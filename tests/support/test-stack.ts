@@ -1,20 +1,30 @@
-import { after, before } from 'node:test';
+import { before } from 'node:test';
 import { loadConfig, type Env } from '@tansu/platform/config';
-import { createLogger } from '@tansu/platform/logger';
 import { freePort } from '@tansu/platform/embedded/free-port';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
+import { createGuardedLogger, useRequestGuard, type ExpectedErrorLog } from './request-guard.ts';
 
 export const ADMIN = { email: 'admin@tansu.test', password: 'admin-password-for-tests' };
 export const PUBLIC_URL = 'http://tansu.test';
 
 /**
  * The whole platform for one test file: its own database, the shared Redis, real HTTP.
- * Call at the top level of a test file; the stack is ready inside tests.
+ * Call at the top level of a test file; the stack is ready inside tests. The file fails when
+ * the stack logs at error level, except for lines listed in `expectErrorLogs`.
  */
-export function useTestStack(env: Env = {}, options: { publicRouter?: boolean } = {}): { readonly stack: Stack } {
+export function useTestStack(
+  env: Env = {},
+  options: { publicRouter?: boolean; expectErrorLogs?: readonly ExpectedErrorLog[] } = {},
+): { readonly stack: Stack } {
   const holder: { stack?: Stack } = {};
   const stops: (() => Promise<void>)[] = [];
+  useRequestGuard({
+    expectErrorLogs: options.expectErrorLogs,
+    beforeCheck: async () => {
+      for (const stop of stops.reverse()) await stop();
+    },
+  });
   before(async () => {
     const database = await openTestDatabase();
     stops.push(database.close);
@@ -42,11 +52,8 @@ export function useTestStack(env: Env = {}, options: { publicRouter?: boolean } 
       TANSU_ANONYMOUS_RATE_PER_MINUTE: '100000',
       ...env,
     });
-    holder.stack = await startStack(config, createLogger({ level: config.logLevel, service: 'test' }));
+    holder.stack = await startStack(config, createGuardedLogger(config.logLevel, 'test'));
     stops.push(holder.stack.stop);
-  });
-  after(async () => {
-    for (const stop of stops.reverse()) await stop();
   });
   return {
     get stack() {

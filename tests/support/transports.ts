@@ -1,5 +1,6 @@
-import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { internalErrors, recordInternalAnswer } from './request-guard.ts';
+import { createClient } from './ws-client.ts';
 
 /** One operation as a client sends it, over either transport. */
 export interface Operation {
@@ -49,6 +50,8 @@ export async function overHttp(url: string, operation: Operation, options: CallO
   } catch {
     return { code: undefined, message: text.slice(0, 200), status: response.status };
   }
+  const internal = internalErrors(body?.errors);
+  if (internal.length > 0) recordInternalAnswer(`over HTTP: ${operation.query.slice(0, 80)}`, internal);
   return { ...outcomeOf(body), status: response.status };
 }
 
