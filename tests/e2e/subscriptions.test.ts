@@ -2,15 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'graphql-ws';
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { deriveSecrets } from '@tansu/platform/config';
-import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
-import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
-import { PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
+import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
+import { mintAccessToken } from '../support/tokens.ts';
 import { createClient } from '../support/ws-client.ts';
 
 // Live run updates through the router: graphql-ws in, planner-driven fetches across subgraphs.
@@ -216,18 +213,7 @@ describe('subscriptions through the router', () => {
   });
 
   describe('token lifetime on a long connection', () => {
-    async function shortToken(seconds: number): Promise<string> {
-      const kek = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).keyEncryptionKey;
-      const key = await ctx.stack.db.withTenant(seed.acme.id, (em) => createSigningKeyCache(kek).active(em, seed.acme.id));
-      return new SignJWT({ tid: seed.acme.id, roles: ['DEVELOPER'], scope: 'openid' })
-        .setProtectedHeader({ alg: 'RS256', kid: key.kid })
-        .setIssuer(`${PUBLIC_URL}/identity/acme`)
-        .setAudience('tansu')
-        .setSubject(seed.alice.user.id)
-        .setJti(crypto.randomUUID())
-        .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
-        .sign(key.privateKey);
-    }
+    const shortToken = (seconds: number) => mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['DEVELOPER'], expiresInSeconds: seconds });
 
     function raw(token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
       return new Promise((resolve, reject) => {

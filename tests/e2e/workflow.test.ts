@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
+import { dataOf, expectError, gql, signIn, signUp } from '../support/graphql-client.ts';
 import { RUN_FIELDS, createWorkflow, getRun, startWorkflow, waitForRun, type RunView } from '../support/workflows.ts';
 
 // Workflow http steps call a server of this test on loopback, which production refuses.
@@ -64,9 +64,10 @@ describe('durable workflows through the router', () => {
   it('refuses viewers, and invalid definitions naming the step', async () => {
     const url = ctx.stack.graphqlUrl;
     const op = 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }';
-    const viewer = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
-    assert.deepEqual(viewer.user.roles, ['DEVELOPER']);
-    expectError(await gql(url, op, { token: seed.alice.accessToken, variables: { i: { name: 'x', steps: [{ id: 'a', type: 'log', with: { message: 'm' } }] } } }), 'FORBIDDEN');
+    // A user who signs up is a viewer.
+    const viewer = await signUp(url, 'acme', 'victor@acme.test', 'victor-password');
+    assert.deepEqual(viewer.user.roles, ['VIEWER']);
+    expectError(await gql(url, op, { token: viewer.accessToken, variables: { i: { name: 'x', steps: [{ id: 'a', type: 'log', with: { message: 'm' } }] } } }), 'FORBIDDEN');
     const cyclic = await gql(url, op, {
       token: acmeDev,
       variables: { i: { name: 'cyclic', steps: [{ id: 'a', type: 'log', needs: ['b'], with: { message: 'a' } }, { id: 'b', type: 'log', needs: ['a'], with: { message: 'b' } }] } },
@@ -78,7 +79,37 @@ describe('durable workflows through the router', () => {
     });
     assert.match(expectError(badRef, 'BAD_USER_INPUT').message, /step "b".*does not wait for/);
     const unknownType = await gql(url, op, { token: acmeDev, variables: { i: { name: 'u', steps: [{ id: 'a', type: 'teleport' }] } } });
-    assert.match(expectError(unknownType, 'BAD_USER_INPUT').message, /step "a": must be one of/);
+    assert.match(expectError(unknownType, 'BAD_USER_INPUT').message, /^steps\[0\]\.type \(step "a"\): must be one of/);
+  });
+
+  it('refuses an unknown option, naming its path and the option meant, and stores nothing', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const op = 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }';
+    const steps = [
+      { id: 'prepare', type: 'transform', with: { output: 1 } },
+      { id: 'fetch', type: 'http', needs: ['prepare'], with: { url: `${base}/hello` }, retry: { max: 2 } },
+    ];
+    const error = expectError(await gql(url, op, { token: acmeDev, variables: { i: { name: 'typo', steps } } }), 'BAD_USER_INPUT');
+    assert.equal(error.message, 'steps[1].retry.max (step "fetch"): unknown option; did you mean maxAttempts?');
+    assert.equal(error.extensions?.field, 'steps[1].retry.max');
+    const wrongPlace = expectError(
+      await gql(url, op, { token: acmeDev, variables: { i: { name: 'typo', steps: [{ id: 'fetch', type: 'http', with: { url: `${base}/hello`, timeoutMs: 5_000 } }] } } }),
+      'BAD_USER_INPUT',
+    );
+    assert.equal(wrongPlace.extensions?.field, 'steps[0].with.timeoutMs');
+    assert.match(wrongPlace.message, /it belongs beside with, at steps\[0\]\.timeoutMs/);
+    assert.equal(dataOf(await gql<{ workflow: unknown }>(url, '{ workflow(name: "typo") { id } }', { token: acmeDev })).workflow, null);
+    // Spelt as documented, the same definition is stored with the policy it asked for.
+    steps[1]!.retry = { maxAttempts: 2 } as never;
+    await createWorkflow(url, acmeDev, 'typo', steps);
+    const stored = dataOf(await gql<{ workflow: { steps: { id: string; retry: { maxAttempts: number } }[] } }>(url, '{ workflow(name: "typo") { steps } }', { token: acmeDev })).workflow;
+    assert.equal(stored.steps.find((step) => step.id === 'fetch')?.retry.maxAttempts, 2);
+  });
+
+  it('gives concurrent creates of one name consecutive versions', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const created = await Promise.all(Array.from({ length: 4 }, (_, n) => createWorkflow(url, acmeDev, 'raced', [{ id: 'only', type: 'log', with: { message: `v${n}` } }])));
+    assert.deepEqual(created.map((def) => def.version).sort(), [1, 2, 3, 4]);
   });
 
   it('runs a three-step workflow to SUCCEEDED, passing data between steps', async () => {
@@ -243,6 +274,17 @@ describe('durable workflows through the router', () => {
     assert.deepEqual(done.output, { after: { by: 'grace' } });
   });
 
+  it('waits for an event whose name the run input gives', async () => {
+    const url = ctx.stack.graphqlUrl;
+    await createWorkflow(url, acmeDev, 'named-wait', [{ id: 'wait', type: 'waitForEvent', with: { event: 'order.{{ $.input.orderId }}.paid' } }]);
+    const run = await startWorkflow(url, acmeDev, { workflow: 'named-wait', input: { orderId: 'o-9' } });
+    await waitForRun(url, acmeDev, run.id, ['RUNNING']);
+    const send = (event: string) => gql<{ sendEvent: { resumedSteps: number } }>(url, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', { token: acmeDev, variables: { i: { event, payload: { ok: true } } } });
+    assert.equal(dataOf(await send('order.{{ $.input.orderId }}.paid')).sendEvent.resumedSteps, 0);
+    assert.equal(dataOf(await send('order.o-9.paid')).sendEvent.resumedSteps, 1);
+    assert.deepEqual((await waitForRun(url, acmeDev, run.id, ['SUCCEEDED', 'FAILED'])).output, { wait: { ok: true } });
+  });
+
   it('times out a wait that no event ends', async () => {
     const url = ctx.stack.graphqlUrl;
     await createWorkflow(url, acmeDev, 'impatient', [{ id: 'wait', type: 'waitForEvent', with: { event: 'never', timeoutMs: 200 } }]);
@@ -275,10 +317,48 @@ describe('durable workflows through the router', () => {
     assert.equal(await getRun(url, acmeDev, 'not-a-uuid'), null);
     expectError(await gql(url, '{ runs(first: 1000) { nodes { id } } }', { token: acmeDev }), 'BAD_USER_INPUT');
     expectError(await gql(url, '{ runs(filter: { createdAfter: "-010000-01-01T00:00:00Z" }) { nodes { id } } }', { token: acmeDev }), 'BAD_USER_INPUT');
+    // Text Postgres cannot hold is refused naming the field, before anything is written.
+    const nul = await gql(url, 'mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }', { token: acmeDev, variables: { i: { workflow: 'once', input: { list: ['ok', 'a\u0000b'] } } } });
+    assert.equal(expectError(nul, 'BAD_USER_INPUT').extensions?.field, 'input.list[1]');
+    const batchKey = await gql(url, 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id } }', { token: acmeDev, variables: { i: { workflow: 'once', runs: [{}, { idempotencyKey: 'k\ud800' }] } } });
+    assert.equal(expectError(batchKey, 'BAD_USER_INPUT').extensions?.field, 'runs[1].idempotencyKey');
+    const payload = await gql(url, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', { token: acmeDev, variables: { i: { event: 'x', payload: { 'bad\u0000key': 1 } } } });
+    assert.equal(expectError(payload, 'BAD_USER_INPUT').extensions?.field, 'payload["bad\\u0000key"]');
+    assert.equal(expectError(await gql(url, 'query($n: String!) { workflow(name: $n) { id } }', { token: acmeDev, variables: { n: 'x\u0000' } }), 'BAD_USER_INPUT').extensions?.field, 'name');
+    assert.equal(
+      expectError(await gql(url, 'query($w: String) { runs(filter: { workflow: $w }) { nodes { id } } }', { token: acmeDev, variables: { w: 'x\u0000' } }), 'BAD_USER_INPUT').extensions?.field,
+      'filter.workflow',
+    );
+    const definition = await gql(url, 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }', { token: acmeDev, variables: { i: { name: 'nul', steps: [{ id: 'l', type: 'log', with: { message: 'a\u0000' } }] } } });
+    assert.equal(expectError(definition, 'BAD_USER_INPUT').extensions?.field, 'steps[0].with.message');
     let deep: unknown = 1;
     for (let i = 0; i < 200; i++) deep = { d: deep };
     const nested = await gql(url, 'mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }', { token: acmeDev, variables: { i: { workflow: 'once', input: deep } } });
     expectError(nested, 'BAD_USER_INPUT', 400);
+  });
+
+  it('pages through runs started together in one call without skipping any', async () => {
+    const url = ctx.stack.graphqlUrl;
+    await createWorkflow(url, acmeDev, 'together', [{ id: 'only', type: 'transform', with: { output: 1 } }]);
+    const started = dataOf(await gql<{ startWorkflows: { id: string }[] }>(url, 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id } }', {
+      token: acmeDev,
+      variables: { i: { workflow: 'together', runs: Array.from({ length: 5 }, (_, n) => ({ input: { n } })) } },
+    })).startWorkflows;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const res: Awaited<ReturnType<typeof gql<{ runs: { nodes: { id: string }[]; endCursor: string | null; hasMore: boolean } }>>> = await gql(
+        url,
+        'query($after: String) { runs(filter: { workflow: "together" }, first: 1, after: $after) { nodes { id } endCursor hasMore } }',
+        { token: acmeDev, variables: { after } },
+      );
+      const pageData = dataOf(res).runs;
+      seen.push(...pageData.nodes.map((n) => n.id));
+      if (!pageData.hasMore) break;
+      after = pageData.endCursor;
+    }
+    // One transaction, one creation time: the order within it is the id's.
+    assert.deepEqual(seen, started.map((run) => run.id).sort().reverse());
   });
 
   it('pages through runs with a cursor', async () => {

@@ -2,11 +2,11 @@ import { errors } from '@tansu/platform/errors';
 import { eventIterator } from '@tansu/platform/events/event-iterator';
 import { isStreamId, type StreamEvent, type StreamHub } from '@tansu/platform/events/stream-hub';
 import { authorize } from '@tansu/platform/guards';
-
-const READ = { role: 'VIEWER', scope: 'tansu:read', action: 'follow runs' } as const;
 import { TOPICS } from './engine/run-engine.ts';
 import type { RunFilter, WorkflowService } from './workflow-service.ts';
 import type { WorkflowContext } from './resolvers.ts';
+
+const READ = { role: 'VIEWER', scope: 'tansu:read', action: 'follow runs' } as const;
 
 export interface RunEventView {
   eventId: string;
@@ -31,9 +31,17 @@ function runEvent(event: StreamEvent): RunEventView | undefined {
   return undefined;
 }
 
-function checkAfter(after: string | null | undefined): string | undefined {
+/** `after: "0"` replays from the first event still kept; Redis's own spelling `0-0` works too. */
+const FROM_THE_START = '0';
+
+/**
+ * Where a subscription starts: live only (no `after`), from the first event (`"0"`), or
+ * right after an event the client has seen (its `eventId`).
+ */
+function startAfter(after: string | null | undefined): string | undefined {
   if (after == null) return undefined;
-  if (!isStreamId(after)) throw errors.badInput('after', 'is not an event id');
+  if (after === FROM_THE_START) return '0-0';
+  if (!isStreamId(after)) throw errors.badInput('after', `must be "${FROM_THE_START}" to start from the first event, or the eventId of an event received before (like "1718000000000-0")`);
   return after;
 }
 
@@ -48,7 +56,7 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
     if ((await service.run(caller, args.runId)) === null) throw errors.notFound('Run');
     // Events carry the id as stored (lowercase); the argument may be spelled otherwise.
     args.runId = args.runId.toLowerCase();
-    return eventIterator({ hub, tenantId: caller.tenantId, after: checkAfter(args.after), select });
+    return eventIterator({ hub, tenantId: caller.tenantId, after: startAfter(args.after), select });
   }
 
   return {
@@ -64,11 +72,15 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
       runs: {
         subscribe: async (_: unknown, args: { filter?: RunFilter | null; after?: string | null }, ctx: WorkflowContext) => {
           const caller = authorize(ctx.caller, READ);
+          // Events do not carry a run's creation time: refuse the filter rather than ignore it.
+          for (const field of ['createdAfter', 'createdBefore'] as const) {
+            if (args.filter?.[field] != null) throw errors.badInput(`filter.${field}`, 'is not supported by the runs subscription (it filters by status and workflow); use after to choose where the feed starts');
+          }
           const statuses = args.filter?.status ?? [];
           return eventIterator({
             hub,
             tenantId: caller.tenantId,
-            after: checkAfter(args.after),
+            after: startAfter(args.after),
             select: (event) => {
               const view = runEvent(event);
               if (view?.kind !== 'RUN') return undefined;

@@ -4,6 +4,7 @@ import type { Database } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
 import { authorize, type TenantCaller } from '@tansu/platform/guards';
 import type { Json } from './definitions/mapping.ts';
+import { UNSTORABLE_MESSAGE, unstorableTextAt } from './definitions/storable-json.ts';
 import { validateWorkflowName, validateWorkflowSpec } from './definitions/workflow-definition.ts';
 import { RUN_STATUSES, type RunStatus } from './entities.ts';
 import { cancelRun, createRuns, deliverEvent, retryRun, type NewRun } from './engine/run-engine.ts';
@@ -24,6 +25,12 @@ function requireReader(caller: CallerContext): TenantCaller {
 function checkSize(field: string, value: unknown, max: number): void {
   const size = Buffer.byteLength(JSON.stringify(value ?? null));
   if (size > max) throw new TansuError('PAYLOAD_TOO_LARGE', `${field} is ${size} bytes; the limit is ${max}`, { extensions: { field } });
+}
+
+/** Names the field holding text Postgres would refuse, rather than a refusal naming nothing. */
+function checkStorable(field: string, value: unknown): void {
+  const at = unstorableTextAt(value, field);
+  if (at !== undefined) throw errors.badInput(at, UNSTORABLE_MESSAGE);
 }
 
 function pageSize(first: number | undefined): number {
@@ -47,20 +54,28 @@ function storableDate(value: string): boolean {
   return year >= 1 && year <= 9999;
 }
 
+/**
+ * A page of runs ends at a (creation time, id) pair. The time travels in microseconds, as
+ * Postgres keeps it: runs started together share one timestamp, and a cursor rounded to
+ * milliseconds would skip those after the page's last one.
+ */
 export interface RunCursor {
-  createdAt: string;
+  createdMicros: string;
   id: string;
 }
 
 export function encodeCursor(value: RunCursor | string): string {
-  return Buffer.from(typeof value === 'string' ? value : `${value.createdAt}|${value.id}`).toString('base64url');
+  return Buffer.from(typeof value === 'string' ? value : `${value.createdMicros}|${value.id}`).toString('base64url');
 }
 
+/** Microseconds since 1970, or the ISO date-time earlier cursors carried (to the millisecond). */
 function decodeRunCursor(after: string): RunCursor {
   const text = Buffer.from(after, 'base64url').toString('utf8');
-  const [createdAt, id] = text.split('|');
-  if (createdAt === undefined || id === undefined || !storableDate(createdAt) || !isUuid(id)) throw errors.badInput('after', 'is not a valid cursor');
-  return { createdAt, id };
+  const [createdAt, id, extra] = text.split('|');
+  if (createdAt === undefined || id === undefined || extra !== undefined || !isUuid(id)) throw errors.badInput('after', 'is not a valid cursor');
+  if (/^\d{1,18}$/.test(createdAt)) return { createdMicros: createdAt, id };
+  if (!storableDate(createdAt)) throw errors.badInput('after', 'is not a valid cursor');
+  return { createdMicros: String(BigInt(Date.parse(createdAt)) * 1000n), id };
 }
 
 function decodeLogCursor(after: string): string {
@@ -89,12 +104,14 @@ export interface RunRecord {
   idempotency_key: string | null;
   started_by: string | null;
   created_at: Date;
+  /** created_at to the microsecond, for cursors. */
+  created_micros: string;
   updated_at: Date;
   finished_at: Date | null;
 }
 
 const RUN_COLUMNS = `r.id, r.tenant_id, r.definition_id, d.name as workflow, d.version, r.status, r.input, r.output, r.error,
-  r.idempotency_key, r.started_by, r.created_at, r.updated_at, r.finished_at`;
+  r.idempotency_key, r.started_by, r.created_at, (extract(epoch from r.created_at) * 1000000)::bigint::text as created_micros, r.updated_at, r.finished_at`;
 
 /** Workflow definitions and runs as the GraphQL layer offers them; every call checks the caller. */
 export function createWorkflowService(deps: { db: Database; onRunnable?: () => void }) {
@@ -123,10 +140,14 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
   ): Promise<RunRecord[]> {
     const c = requireWriter(caller);
     if (input.runs.length === 0 || input.runs.length > MAX_BATCH) throw errors.badInput('runs', `must hold 1 to ${MAX_BATCH} runs`);
+    checkStorable('workflow', input.workflow);
     for (const [index, run] of input.runs.entries()) {
-      checkSize(input.runs.length === 1 ? 'input' : `runs[${index}].input`, run.input, MAX_INPUT_BYTES);
+      const field = (name: string) => (input.runs.length === 1 ? name : `runs[${index}].${name}`);
+      checkSize(field('input'), run.input, MAX_INPUT_BYTES);
+      checkStorable(field('input'), run.input);
       const key = run.idempotencyKey ?? null;
-      if (key !== null && (key.length === 0 || key.length > 200)) throw errors.badInput(input.runs.length === 1 ? 'idempotencyKey' : `runs[${index}].idempotencyKey`, 'must be 1-200 characters');
+      if (key !== null && (key.length === 0 || key.length > 200)) throw errors.badInput(field('idempotencyKey'), 'must be 1-200 characters');
+      checkStorable(field('idempotencyKey'), key);
     }
     const attempt = () =>
       db.withTenant(c.tenantId, async (em) => {
@@ -187,6 +208,8 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
       const name = validateWorkflowName(input.name);
       const spec = validateWorkflowSpec({ steps: input.steps });
       return db.withTenant(c.tenantId, async (em) => {
+        // Two creates of one name at once take turns, so each gets the next version (not a conflict).
+        await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`workflow-definition:${c.tenantId}:${name}`]);
         const [row] = await em.execute<{ version: number }[]>(
           `select coalesce(max(version), 0) + 1 as version from workflow.definitions where name = ?`,
           [name],
@@ -210,6 +233,7 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
 
     async definition(caller: CallerContext, name: string, version: number | null | undefined) {
       const c = requireReader(caller);
+      checkStorable('name', name);
       const rows = await db.withTenant(c.tenantId, (em) =>
         em.execute(
           `select id, name, version, spec, created_by, created_at from workflow.definitions where name = ?${version == null ? '' : ' and version = ?'} order by version desc limit 1`,
@@ -247,7 +271,9 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
     async sendEvent(caller: CallerContext, input: { event: string; payload?: Json }): Promise<number> {
       const c = requireWriter(caller);
       if (input.event.length === 0 || input.event.length > 200) throw errors.badInput('event', 'must be 1-200 characters');
+      checkStorable('event', input.event);
       checkSize('payload', input.payload, MAX_INPUT_BYTES);
+      checkStorable('payload', input.payload);
       const woken = await db.withTenant(c.tenantId, (em) => deliverEvent(em, input.event, input.payload ?? null));
       if (woken > 0) deps.onRunnable?.();
       return woken;
@@ -270,6 +296,7 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
         params.push(statuses);
       }
       if (filter?.workflow != null) {
+        checkStorable('filter.workflow', filter.workflow);
         where.push('d.name = ?');
         params.push(filter.workflow);
       }
@@ -282,8 +309,8 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
       }
       if (after != null) {
         const cursor = decodeRunCursor(after);
-        where.push('(r.created_at, r.id) < (?, ?)');
-        params.push(new Date(cursor.createdAt), cursor.id);
+        where.push(`(r.created_at, r.id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?)`);
+        params.push(cursor.createdMicros, cursor.id);
       }
       const rows = await db.withTenant(c.tenantId, (em) =>
         em.execute<RunRecord[]>(
@@ -297,7 +324,7 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
       return {
         nodes,
         hasMore: rows.length > limit,
-        endCursor: last === undefined ? null : encodeCursor({ createdAt: new Date(last.created_at).toISOString(), id: last.id }),
+        endCursor: last === undefined ? null : encodeCursor({ createdMicros: last.created_micros, id: last.id }),
       };
     },
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseReference, referencesIn, resolveMapping, resolveReference, type MappingScope } from '@tansu/subgraph-workflow/definitions/mapping';
+import { misusedPlaceholder, parseReference, referencesIn, resolveMapping, resolveReference, type MappingScope } from '@tansu/subgraph-workflow/definitions/mapping';
 
 function scope(): MappingScope {
   return {
@@ -144,6 +144,14 @@ describe('resolveMapping', () => {
     },
   );
 
+  it('keeps an output key named __proto__ as a key, not a prototype', () => {
+    const mapping = JSON.parse('{"__proto__": {"polluted": true}, "ok": "$.input.name"}') as unknown;
+    const out = resolveMapping(mapping, scope()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(out), ['__proto__', 'ok']);
+    assert.equal(JSON.stringify(out), '{"__proto__":{"polluted":true},"ok":"Ada"}');
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  });
+
   it('reads arrays by index', () => {
     const s = scope();
     assert.equal(resolveMapping('$.input.items[1].id', s), 'y');
@@ -152,5 +160,26 @@ describe('resolveMapping', () => {
     assert.equal(resolveMapping('$.input.obj.n[1]', s), 2);
     assert.equal(resolveMapping('$.input.items[5].id', s), null);
     assert.equal(resolveMapping('id={{ $.input.items[2].id }}', s), 'id=z');
+  });
+});
+
+describe('misusedPlaceholder', () => {
+  it('finds placeholders meant as references that would stay literal', () => {
+    for (const [text, found] of [
+      ['hi {{ input.name }}', '{{ input.name }}'],
+      ['{{steps.a.output}}', '{{steps.a.output}}'],
+      ['{{ run.id }}', '{{ run.id }}'],
+      ['{{ $.input.name | upper }}', '{{ $.input.name | upper }}'],
+      ['{{ $input.name }}', '{{ $input.name }}'],
+      ['ok {{ $.input.a }} then {{ $.input..b }}', '{{ $.input..b }}'],
+    ] as const) {
+      assert.equal(misusedPlaceholder(text), found, text);
+    }
+  });
+
+  it('leaves real references and other systems\' placeholders alone', () => {
+    for (const text of ['{{ $.input.name }}', '{{$.steps.s1.output.items[2].id}}', 'Dear {{name}}', '{{ greeting }} {{ inputs }}', 'no braces', '{ $.input.name }']) {
+      assert.equal(misusedPlaceholder(text), undefined, text);
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface MappingScope {
 
 const REFERENCE = /^\$\.([A-Za-z_][\w-]*)((?:\.[\w-]+|\[\d+\])*)$/;
 const TEMPLATE = /\{\{\s*(\$\.[\w.[\]-]+)\s*\}\}/g;
+/** Any `{{ … }}`, to catch placeholders meant as references that would stay literal text. */
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 
 export interface Reference {
   root: string;
@@ -38,6 +40,20 @@ export function referencesIn(value: unknown, found: string[] = []): string[] {
     for (const item of Object.values(value)) referencesIn(item, found);
   }
   return found;
+}
+
+/**
+ * The first `{{ … }}` in a text that looks meant as a reference but is not one, so it would
+ * be sent as written: `{{ input.id }}`, `{{ $.input.id | upper }}`. Other braces (a template
+ * for another system, `{{name}}`) are the user's literal text.
+ */
+export function misusedPlaceholder(text: string): string | undefined {
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const inner = match[1]!.trim();
+    const meantAsReference = inner.startsWith('$') || /^(input|steps|run)\b/.test(inner);
+    if (meantAsReference && !(inner.startsWith('$.') && parseReference(inner) !== undefined)) return match[0];
+  }
+  return undefined;
 }
 
 function lookup(scope: MappingScope, reference: Reference): unknown {
@@ -71,7 +87,8 @@ export function resolveMapping(value: unknown, scope: MappingScope): Json {
   if (Array.isArray(value)) return value.map((item) => resolveMapping(item, scope));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, Json> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = resolveMapping(item, scope);
+    // Defined, not assigned: an output key named __proto__ stays a key instead of a prototype.
+    for (const [key, item] of Object.entries(value)) Object.defineProperty(out, key, { value: resolveMapping(item, scope), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value as Json;

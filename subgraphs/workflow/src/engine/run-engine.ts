@@ -139,7 +139,13 @@ async function makeReady(em: EntityManager, run: RunRow, def: StepDefinition, sc
   }
   if (def.type === 'waitForEvent') {
     const timeoutMs = typeof def.with.timeoutMs === 'number' ? def.with.timeoutMs : null;
-    const wait = { event: def.with.event as string, match: resolveMapping(def.with.match ?? {}, scope) };
+    // The event name may be a reference or a template, like any other option.
+    const event = resolveMapping(def.with.event, scope);
+    if (typeof event !== 'string' || event.length === 0 || event.length > LIMITS.maxEventLength) {
+      await finishStepAsFailed(em, run, def.id, 0, { message: `event resolved to ${JSON.stringify(event)}, not an event name of 1-${LIMITS.maxEventLength} characters`, code: 'BAD_MAPPING', retryable: false });
+      return;
+    }
+    const wait = { event, match: resolveMapping(def.with.match ?? {}, scope) };
     await em.execute(
       `update workflow.steps set status = 'WAITING', wait = ?::jsonb, started_at = now(),
          ready_at = ${timeoutMs === null ? 'null' : "now() + (? * interval '1 millisecond')"} where run_id = ? and step_id = ?`,

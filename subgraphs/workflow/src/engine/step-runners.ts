@@ -1,4 +1,5 @@
 import { Agent, fetch } from 'undici';
+import { isHeaderValue } from '../definitions/http-header.ts';
 import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import type { StepDefinition } from '../definitions/workflow-definition.ts';
 import { EgressDeniedError, guardedConnector } from '@tansu/platform/http/egress';
@@ -72,6 +73,10 @@ export function createStepRunners(options: StepRunnerOptions) {
     const headers: Record<string, string> = { 'idempotency-key': ctx.idempotencyKey };
     if (config.headers !== null && typeof config.headers === 'object' && !Array.isArray(config.headers)) {
       for (const [name, value] of Object.entries(config.headers)) if (value !== null) headers[name.toLowerCase()] = String(value);
+    }
+    // A mapped value that no request can carry fails for good: sending it again cannot help.
+    for (const [name, value] of Object.entries(headers)) {
+      if (!isHeaderValue(value)) throw new StepError({ message: `header ${name} resolved to a value no request can carry (line breaks, NUL or characters beyond Latin-1)`, code: 'BAD_MAPPING', retryable: false });
     }
     let body: string | undefined;
     if (config.body !== undefined && config.body !== null) {
