@@ -97,7 +97,10 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const dataSources = new Map<string, SubgraphDataSource>();
   const subgraphUrls = new Map<string, string>();
   let pushSupergraph: ((sdl: string) => void) | undefined;
+  // Apollo's own notices go through our log, at their own levels, never straight to the console.
+  const apolloLogger = logger.child({ component: 'apollo' });
   const gateway = new ApolloGateway({
+    logger: apolloLogger,
     // The hook form lets a published supergraph replace this one while the router runs.
     supergraphSdl: async ({ update }) => {
       pushSupergraph = update;
@@ -121,6 +124,9 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   if (options.authenticator !== undefined) plugins.push(usePublicOperations({ allowIntrospection: options.playground }));
   if (options.usage !== undefined) plugins.push(options.usage.plugin);
   const apollo = new ApolloServer<RouterContext>({
+    logger: apolloLogger,
+    // Our lifecycle stops the process on a signal, in order; Apollo's own handler would re-raise it.
+    stopOnTerminationSignals: false,
     gateway,
     formatError: createErrorFormatter({ trustUpstream: true }),
     plugins,

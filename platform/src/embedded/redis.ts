@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { freePort } from './free-port.ts';
+import { spawnTied } from './tied-process.ts';
 
 export interface EmbeddedRedisHandle {
   url: string;
@@ -18,43 +19,38 @@ export function redisServerAvailable(binary = 'redis-server'): boolean {
   return probe.error === undefined && probe.status === 0;
 }
 
-/** Starts a `redis-server` child on a free port; it stops with the parent. */
-export async function startEmbeddedRedis(options: { dataDir: string; port?: number; persistent?: boolean }): Promise<EmbeddedRedisHandle> {
+/**
+ * Starts a `redis-server` child on a free port. It is tied to this process (see
+ * `spawnTied`): Ctrl-C does not reach it, and it stops when we stop or die.
+ */
+export async function startEmbeddedRedis(options: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedRedisHandle> {
   if (!redisServerAvailable()) throw new Error(REDIS_MISSING_MESSAGE);
   const port = options.port ?? (await freePort());
   const dir = resolve(options.dataDir);
   await mkdir(dir, { recursive: true });
   const persistence = options.persistent === false ? ['--save', '', '--appendonly', 'no'] : ['--appendonly', 'yes'];
-  const child = spawn(
+  const server = spawnTied(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', ...persistence],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stopSignal: 'TERM' },
   );
-  await new Promise<void>((ready, fail) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        child.stdout?.off('data', onData);
-        ready();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`redis-server exited with code ${code} before it was ready:\n${output.slice(-2000)}`)));
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
+  server.onLine(options.onLog ?? (() => undefined));
+  try {
+    await server.waitFor((line) => line.includes('Ready to accept connections'), 'redis-server');
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw error;
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    stop: () =>
-      new Promise<void>((done) => {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      await server.stop();
+    },
   };
 }

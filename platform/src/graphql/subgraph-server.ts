@@ -61,6 +61,10 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
 }): Promise<SubgraphServer> {
   const schema = buildSubgraphSchema([{ typeDefs: parse(options.typeDefs), resolvers: options.resolvers }]);
   const apollo = new ApolloServer<TContext>({
+    // Apollo's own notices go through our log, never straight to the console.
+    logger: options.logger.child({ component: 'apollo' }),
+    // Our lifecycle stops the process on a signal, in order; Apollo's own handler would re-raise it.
+    stopOnTerminationSignals: false,
     schema,
     formatError: createErrorFormatter({ trustUpstream: false }),
     plugins: [errorReportingPlugin<TContext>(), ApolloServerPluginInlineTraceDisabled()],
