@@ -74,17 +74,19 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     if (config.redisUrl === undefined && !redisServerAvailable()) throw new Error(REDIS_MISSING_MESSAGE);
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
-      const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), onLog: (line) => logger.debug({ postgres: line.trim() }) });
+      const pgLog = logger.child({ service: 'postgres' });
+      const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), onLog: (line) => pgLog.debug(line) });
       stops.push(pg.stop);
       databaseUrl = pg.url;
-      logger.info({ port: pg.port }, 'embedded Postgres started');
+      logger.debug({ port: pg.port }, 'embedded Postgres started');
     }
     let redisUrl = config.redisUrl;
     if (redisUrl === undefined) {
-      const redisServer = await startEmbeddedRedis({ dataDir: join(config.dataDir, 'redis') });
+      const redisLog = logger.child({ service: 'redis-server' });
+      const redisServer = await startEmbeddedRedis({ dataDir: join(config.dataDir, 'redis'), onLog: (line) => redisLog.debug(line) });
       stops.push(redisServer.stop);
       redisUrl = redisServer.url;
-      logger.info({ port: redisServer.port }, 'redis-server started');
+      logger.debug({ port: redisServer.port }, 'redis-server started');
     }
     await migrate({ ownerUrl: databaseUrl, appPassword: secrets.appDbPassword });
 
@@ -95,7 +97,9 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     stops.push(() => db.close());
     const systemDb = await openDatabase({ url: databaseUrl, entities: [OutboxEventEntity], poolMax: 4 });
     stops.push(() => systemDb.close());
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    // ioredis reconnects by itself; without a listener it would print every failed attempt raw.
+    const redisConnection = (name: string) => new Redis(redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'Redis connection error'));
+    const redis = redisConnection('commands');
     stops.push(async () => redis.disconnect());
 
     const codec = createContextTokenCodec(secrets.contextKey);
@@ -131,7 +135,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
 
     const engine = await startWorkflowEngine({ db, systemDb, redisUrl, logger: logger.child({ service: 'workflow-engine' }), config });
     stops.push(() => engine.stop());
-    const hubReader = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const hubReader = redisConnection('stream-hub');
     stops.push(async () => hubReader.disconnect());
     const hub = createStreamHub({ reader: hubReader, control: redis, logger: logger.child({ service: 'stream-hub' }) });
     hub.start();
@@ -160,7 +164,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
     });
     stops.push(() => notifications.stop());
 
-    const statusSubscriber = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const statusSubscriber = redisConnection('subscriber');
     stops.push(async () => statusSubscriber.disconnect());
     const tenantStatus = createTenantStatusWatcher({ subscriber: statusSubscriber, reader: redis, logger });
     await tenantStatus.start();
