@@ -17,6 +17,8 @@ import type { RateLimiter } from '@tansu/platform/rate-limit';
 import { createAdmission, type AdmissionStep } from './admission/admission.ts';
 import { useAnonymousLimit, useAuthentication, useRequestQuota, useSessionRevocation, useTenantHeader, useTenantStatus } from './admission/steps.ts';
 import { useOperationRules } from './operations/use-operation-rules.ts';
+import { useLocalIntrospection } from './operations/use-local-introspection.ts';
+import { useExpansionGuard } from './limits/use-expansion-guard.ts';
 import { clientAddress } from './http/client-address.ts';
 import type { UsageRecorder } from './usage/usage-recorder.ts';
 import type { PersistedDocuments } from './http/persisted-documents.ts';
@@ -118,7 +120,14 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     },
   });
   const admission = admissionFor(options);
-  const plugins = [errorReportingPlugin<RouterContext>(), ApolloServerPluginLandingPageDisabled(), useOperationRules<RouterContext>(), useVariableCostLimit<RouterContext>(limits.maxCost)];
+  const plugins = [
+    errorReportingPlugin<RouterContext>(),
+    ApolloServerPluginLandingPageDisabled(),
+    useExpansionGuard<RouterContext>(),
+    useOperationRules<RouterContext>(),
+    useVariableCostLimit<RouterContext>(limits.maxCost),
+    useLocalIntrospection<RouterContext>(),
+  ];
   // Anonymous callers reach only the public operations (unless authentication is off altogether).
   const publicCheck = options.authenticator === undefined ? undefined : createPublicOperationCheck({ allowIntrospection: options.playground });
   if (options.authenticator !== undefined) plugins.push(usePublicOperations({ allowIntrospection: options.playground }));

@@ -19,6 +19,8 @@ const ctx = useTestStack({
   TANSU_CREDENTIAL_RATE_PER_MINUTE: String(CREDENTIALS_PER_MINUTE),
   // Introspection off, as in production: errors must not spell out the schema either.
   TANSU_PLAYGROUND: 'false',
+  // Low enough for a real query of this schema to pass it.
+  TANSU_MAX_DEPTH: '6',
 });
 
 type Transport = keyof typeof TRANSPORTS;
@@ -134,7 +136,11 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
     {
       name: 'a document deeper than the limit',
       expect: 'BAD_USER_INPUT',
-      run: (_t, call) => call({ query: `{ me { ${'tenant { members { user { '.repeat(4)}id${' } } }'.repeat(4)} } }` }, { token: seed.alice.accessToken }),
+      run: async (_t, call) => {
+        const outcome = await call({ query: '{ runs { nodes { workflow { createdBy { tenant { plan { id } } } } } } }' }, { token: seed.alice.accessToken });
+        assert.match(outcome.message ?? '', /depth 7 exceeds the limit of 6/);
+        return outcome;
+      },
     },
     { name: 'two operations and no operationName', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: 'query A { me { id } } query B { me { email } }' }, { token: seed.alice.accessToken }) },
     { name: 'an operationName that names none', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: 'query A { me { id } }', operationName: 'C' }, { token: seed.alice.accessToken }) },

@@ -10,7 +10,7 @@ import { seedTwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, type AuthPayload } from '../support/graphql-client.ts';
 
 // Tight limits so that the checks can be crossed with this schema's shallow types.
-const ctx = useTestStack({ TANSU_MAX_DEPTH: '8', TANSU_MAX_ALIASES: '10', TANSU_MAX_COST: '1000', TANSU_MAX_BODY_BYTES: '4096' });
+const ctx = useTestStack({ TANSU_MAX_DEPTH: '6', TANSU_MAX_ALIASES: '10', TANSU_MAX_COST: '1000', TANSU_MAX_BODY_BYTES: '4096' });
 
 const ME = '{ me { id email roles tenant { id slug name } } }';
 
@@ -149,9 +149,9 @@ describe('the spine through the router', () => {
     });
 
     it('refuses a query deeper than the limit', async () => {
-      const deep = '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }';
+      const deep = '{ runs { nodes { workflow { createdBy { tenant { plan { id } } } } } } }';
       const error = expectError(await gql(ctx.stack.graphqlUrl, deep, { token: alice.accessToken }), 'BAD_USER_INPUT', 400);
-      assert.match(error.message, /depth 9 exceeds the limit of 8/);
+      assert.match(error.message, /depth 7 exceeds the limit of 6/);
     });
 
     it('refuses a query costlier than the budget', async () => {

@@ -25,7 +25,8 @@ export const DEFAULT_PUBLIC_FIELDS: Record<string, readonly string[]> = {
   subscription: [],
 };
 
-function rootFields(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
+/** The root fields a selection reaches, through inline fragments and spreads. */
+export function rootFields(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
   const names: string[] = [];
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) names.push(selection.name.value);

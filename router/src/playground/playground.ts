@@ -50,11 +50,15 @@ body { display: flex; flex-direction: column; font-family: system-ui, sans-serif
 `;
 
 function pageScript(endpoint: string): string {
-  // Plain browser JavaScript served as a file so the CSP can forbid inline scripts.
+  // Plain browser JavaScript served as a file so the CSP can forbid inline scripts. Queries and
+  // mutations go over HTTP; subscriptions over graphql-ws at the same URL (ws:// or wss://),
+  // authenticated in connection_init as the router expects ({ authorization: "Bearer …" }).
   return `(function () {
   'use strict';
   var ENDPOINT = ${JSON.stringify(endpoint)};
   var TOKEN_KEY = ${JSON.stringify(TOKEN_STORAGE_KEY)};
+  var WS_URL = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + ENDPOINT;
+  var graphql = GraphiQL.GraphQL;
   var input = document.getElementById('tansu-token');
   var clear = document.getElementById('tansu-token-clear');
 
@@ -68,19 +72,70 @@ function pageScript(endpoint: string): string {
   input.addEventListener('input', function () { save(token()); });
   clear.addEventListener('click', function () { input.value = ''; save(''); input.focus(); });
 
-  async function fetcher(params, options) {
-    var headers = new Headers({
+  /** Headers for a request: the token field, then whatever GraphiQL's header editor says (it wins). */
+  function headersFor(options) {
+    var headers = {};
+    var bearer = token();
+    if (bearer) headers.authorization = 'Bearer ' + bearer;
+    var extra = (options && options.headers) || {};
+    Object.keys(extra).forEach(function (name) { headers[name.toLowerCase()] = String(extra[name]); });
+    return headers;
+  }
+
+  function isSubscription(params) {
+    try {
+      var operation = graphql.getOperationAST(graphql.parse(params.query), params.operationName || undefined);
+      return operation !== null && operation !== undefined && operation.operation === 'subscription';
+    } catch (e) {
+      // Not parseable: the endpoint says what is wrong.
+      return false;
+    }
+  }
+
+  // One socket, opened on the first subscription and reopened when the credentials change:
+  // the router authenticates a socket once, when it opens.
+  var socket = null;
+  function socketFor(headers) {
+    var params = {};
+    if (headers.authorization) params.authorization = headers.authorization;
+    if (headers['x-tenant-id']) params['x-tenant-id'] = headers['x-tenant-id'];
+    var key = JSON.stringify(params);
+    if (socket && socket.key === key) return socket.client;
+    if (socket) socket.client.dispose();
+    socket = { key: key, client: graphqlWs.createClient({ url: WS_URL, connectionParams: params, retryAttempts: 0 }) };
+    return socket.client;
+  }
+
+  function subscribe(params, headers) {
+    var client = socketFor(headers);
+    var payload = { query: params.query, variables: params.variables || undefined, operationName: params.operationName || undefined };
+    return {
+      subscribe: function (observer) {
+        var dispose = client.subscribe(payload, {
+          next: function (value) { observer.next(value); },
+          complete: function () { observer.complete(); },
+          error: function (error) {
+            // A refused socket ends with a close event, a refused operation with its errors: both shown as results.
+            if (Array.isArray(error)) observer.next({ errors: error });
+            else if (error && typeof error.code === 'number') observer.next({ errors: [{ message: 'WebSocket closed (' + error.code + (error.reason ? ': ' + error.reason : '') + ')' }] });
+            else { observer.error(error); return; }
+            observer.complete();
+          }
+        });
+        return { unsubscribe: dispose };
+      }
+    };
+  }
+
+  async function post(params, headers) {
+    var request = new Headers({
       'content-type': 'application/json',
       accept: 'application/graphql-response+json, application/json'
     });
-    var bearer = token();
-    if (bearer) headers.set('authorization', 'Bearer ' + bearer);
-    // Headers typed into GraphiQL's own editor win over the token field.
-    var extra = (options && options.headers) || {};
-    Object.keys(extra).forEach(function (name) { headers.set(name, String(extra[name])); });
+    Object.keys(headers).forEach(function (name) { request.set(name, headers[name]); });
     var response = await fetch(ENDPOINT, {
       method: 'POST',
-      headers: headers,
+      headers: request,
       body: JSON.stringify(params),
       credentials: 'same-origin'
     });
@@ -90,6 +145,11 @@ function pageScript(endpoint: string): string {
     } catch (e) {
       return { errors: [{ message: 'HTTP ' + response.status + ': ' + (text.slice(0, 500) || response.statusText) }] };
     }
+  }
+
+  function fetcher(params, options) {
+    var headers = headersFor(options);
+    return isSubscription(params) ? subscribe(params, headers) : post(params, headers);
   }
 
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
@@ -138,6 +198,8 @@ export function createPlayground(options: PlaygroundOptions): Playground {
     ['react-dom.production.min.js', fromPackage('react-dom', 'umd/react-dom.production.min.js', JS)],
     ['graphiql.min.js', fromPackage('graphiql', 'graphiql.min.js', JS)],
     ['graphiql.min.css', fromPackage('graphiql', 'graphiql.min.css', CSS)],
+    // The same graphql-ws as the router's: its browser build defines the global `graphqlWs`.
+    ['graphql-ws.min.js', fromPackage('graphql-ws', 'umd/graphql-ws.min.js', JS)],
     ['playground.js', inMemory(pageScript(endpoint), JS)],
     ['playground.css', inMemory(PAGE_CSS, CSS)],
   ]);
@@ -171,6 +233,7 @@ export function createPlayground(options: PlaygroundOptions): Playground {
 <script src="${url('react.production.min.js')}"></script>
 <script src="${url('react-dom.production.min.js')}"></script>
 <script src="${url('graphiql.min.js')}"></script>
+<script src="${url('graphql-ws.min.js')}"></script>
 <script src="${url('playground.js')}"></script>
 </body>
 </html>

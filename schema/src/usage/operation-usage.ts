@@ -7,7 +7,9 @@ import {
   visit,
   visitWithTypeInfo,
   type DocumentNode,
+  type FragmentDefinitionNode,
   type GraphQLNamedType,
+  type OperationDefinitionNode,
   type GraphQLSchema,
 } from 'graphql';
 
@@ -16,6 +18,32 @@ function addInputType(type: GraphQLNamedType | undefined, used: Set<string>): vo
   if (type === undefined || used.has(type.name)) return;
   used.add(type.name);
   if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) addInputType(getNamedType(field.type), used);
+}
+
+/**
+ * The part of a document one operation runs: that operation and the fragments it spreads,
+ * directly or through other fragments. The whole document when no operation of that name exists
+ * (or none is named and there are several: Apollo refuses those before they run).
+ */
+export function operationDocument(document: DocumentNode, operationName?: string | null): DocumentNode {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName == null ? (operations.length === 1 ? operations[0] : undefined) : operations.find((o) => o.name?.value === operationName);
+  if (operation === undefined || operations.length === 1) return document;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const used = new Map<string, FragmentDefinitionNode>();
+  const spreadsOf = (node: OperationDefinitionNode | FragmentDefinitionNode): void => {
+    visit(node, {
+      FragmentSpread(spread) {
+        const fragment = fragments.get(spread.name.value);
+        if (fragment === undefined || used.has(fragment.name.value)) return;
+        used.set(fragment.name.value, fragment);
+        spreadsOf(fragment);
+      },
+    });
+  };
+  spreadsOf(operation);
+  return { ...document, definitions: [operation, ...used.values()] };
 }
 
 /**
