@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import http from 'node:http';
 import pg from 'pg';
 import { publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
+import { usageFromRedis } from '@tansu/schema/registry/usage-store';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
 import { createTenant, dataOf, gql, signIn, signUp, type AuthPayload } from '../support/graphql-client.ts';
@@ -225,5 +226,27 @@ describe('HTTP: client mistakes answered as such', () => {
     assert.equal(next.status, 200);
     assert.match(next.body, /"__typename":"Query"/);
     agent.destroy();
+  });
+});
+
+describe('schema usage: what was refused was not used', () => {
+  it('records only admitted operations, over either transport', async () => {
+    const usage = usageFromRedis(ctx.stack.redis, ctx.stack.redisNamespace, 'main');
+    const count = async (coordinate: string) => (await usage([coordinate]))?.get(coordinate) ?? 0;
+    await ctx.stack.usage.flush();
+    const before = await count('Query.invitations');
+    for (const send of Object.values(TRANSPORTS)) {
+      const refused = await send(ctx.stack.graphqlUrl, { query: 'query Probe { invitations { email } }' }, { headers: freshAddress() });
+      assert.equal(refused.code, 'UNAUTHENTICATED');
+    }
+    await ctx.stack.usage.flush();
+    assert.equal(await count('Query.invitations'), before, 'refused operations count as no use');
+    const owner = await signIn(ctx.stack.graphqlUrl, 'platform', 'admin@tansu.test', 'admin-password-for-tests');
+    for (const send of Object.values(TRANSPORTS)) {
+      const admitted = await send(ctx.stack.graphqlUrl, { query: 'query Probe { invitations { email } }' }, { token: owner.accessToken, headers: freshAddress() });
+      assert.equal(admitted.code, undefined, JSON.stringify(admitted));
+    }
+    await ctx.stack.usage.flush();
+    assert.equal(await count('Query.invitations'), before + 2);
   });
 });
