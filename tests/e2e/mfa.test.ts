@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
+import { mintAccessToken } from '../support/tokens.ts';
 import { dataOf, expectError, gql, signIn, type AuthPayload } from '../support/graphql-client.ts';
 import { nextTotp, signInWithTotp } from '../support/mfa.ts';
 
@@ -168,7 +169,9 @@ describe('second factors and step-up', () => {
   it('removes a factor only after a fresh proof; without one, sign-in needs the password alone again', async () => {
     const url = ctx.stack.graphqlUrl;
     const session = await signInWithRecovery(3);
-    expectError(await gql(url, 'mutation($id: ID!) { removeMfaFactor(id: $id) }', { token: seed.bob.accessToken, variables: { id: factorId } }), 'MFA_REQUIRED');
+    // Her own token without a second factor proven in it.
+    const passwordOnly = await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['OWNER'] });
+    expectError(await gql(url, 'mutation($id: ID!) { removeMfaFactor(id: $id) }', { token: passwordOnly, variables: { id: factorId } }), 'MFA_REQUIRED');
     const codes = dataOf(await gql<{ regenerateRecoveryCodes: string[] }>(url, 'mutation { regenerateRecoveryCodes }', { token: session.accessToken })).regenerateRecoveryCodes;
     assert.equal(codes.length, 10);
     assert.ok(!codes.includes(recoveryCodes[1]!));

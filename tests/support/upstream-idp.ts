@@ -24,6 +24,8 @@ export async function startUpstreamIdp(options: { clientId: string; clientSecret
     findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id, ...(options.accounts[id] ?? {}) }) }),
     jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'upstream', alg: 'RS256', use: 'sig' }] as never },
     features: { devInteractions: { enabled: true } },
+    // Set, so the provider does not print a notice for each default it uses.
+    ttl: { AccessToken: 600, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
     // Put every claim in the ID token, as Google does, rather than only at userinfo.
     conformIdTokenClaims: false,
   });

@@ -73,7 +73,16 @@ export function createTenantProviders(deps: {
       pkce: { required: () => true },
       rotateRefreshToken: true,
       // A grant and the issuer's session live as long as the refresh tokens they back.
-      ttl: { AccessToken: deps.accessTokenTtlSeconds, RefreshToken: sessionSeconds, Grant: sessionSeconds, Session: sessionSeconds, ClientCredentials: deps.accessTokenTtlSeconds },
+      ttl: {
+        AccessToken: deps.accessTokenTtlSeconds,
+        RefreshToken: sessionSeconds,
+        Grant: sessionSeconds,
+        Session: sessionSeconds,
+        ClientCredentials: deps.accessTokenTtlSeconds,
+        IdToken: deps.accessTokenTtlSeconds,
+        // A sign-in page left open longer than this starts over.
+        Interaction: 600,
+      },
       interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/identity/${slug}/interaction/${interaction.uid}` },
       renderError: (ctx, out) =>
         renderPage(
@@ -93,11 +102,21 @@ export function createTenantProviders(deps: {
         const roles = accountId === undefined ? [] : ((await deps.auth.me(tenant.id, accountId))?.roles ?? []);
         return { tid: tenant.id, tenant: slug, roles };
       },
+      formats: {
+        customizers: {
+          // Milliseconds in iat, as in our own tokens: routers place a token issued in the very
+          // second of a revocation (a role change, a password reset) on the right side of it.
+          jwt: (_ctx, _token, jwt) => {
+            jwt.payload.iat = Date.now() / 1000;
+          },
+        },
+      },
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
-        introspection: { enabled: true },
-        revocation: { enabled: true },
+        // An application may look into or revoke only tokens issued to itself, never another application's.
+        introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+        revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
         rpInitiatedLogout: {
           enabled: true,
           logoutSource: (ctx, form) =>
