@@ -33,7 +33,7 @@ describe('tenant lifecycle', () => {
     const me = () => gql(url, '{ me { id } }', { token: seed.alice.accessToken });
     dataOf(await me());
     const socketClosed = new Promise<number>((resolve) => {
-      const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, connectionParams: { authorization: `Bearer ${seed.alice.accessToken}` } });
+      const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined, connectionParams: { authorization: `Bearer ${seed.alice.accessToken}` } });
       client.on('closed', (event) => resolve((event as { code: number }).code));
     });
     await sleep(200);
