@@ -29,6 +29,7 @@ export function createRouterContext(
 ): RouterContext {
   const trace = traceFrom(request.traceparent);
   const { caller, shareKey } = admitted;
+  let logger: Logger | undefined;
   return {
     caller,
     requestId: request.requestId,
@@ -36,7 +37,11 @@ export function createRouterContext(
     userAgent: request.userAgent,
     clientToken: deps.codec?.signClient({ ip: request.clientIp, userAgent: request.userAgent }, deps.contextTtlSeconds),
     traceparent: trace.traceparent,
-    logger: deps.logger.child({ requestId: request.requestId, tenantId: caller.tenantId, traceId: trace.traceId }),
+    // Most requests log nothing: the child logger is made on first use.
+    get logger() {
+      logger ??= deps.logger.child({ requestId: request.requestId, tenantId: caller.tenantId, traceId: trace.traceId });
+      return logger;
+    },
     contextToken: deps.codec?.sign(caller, deps.contextTtlSeconds),
     shareKey,
   };
