@@ -143,6 +143,14 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
         return outcome;
       },
     },
+    {
+      name: 'fragments that expand without end',
+      expect: 'BAD_USER_INPUT',
+      run: (_t, call) => {
+        const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i} on __Schema { ${i === 39 ? 'description' : `...F${i + 1} ...F${i + 1}`} }`).join('\n');
+        return call({ query: `{ __schema { ...F0 } }\n${fragments}` }, { token: seed.alice.accessToken });
+      },
+    },
     { name: 'two operations and no operationName', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: 'query A { me { id } } query B { me { email } }' }, { token: seed.alice.accessToken }) },
     { name: 'an operationName that names none', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: 'query A { me { id } }', operationName: 'C' }, { token: seed.alice.accessToken }) },
     {

@@ -7,7 +7,7 @@ import { deriveSecrets } from '@tansu/platform/config';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, signIn as signInAs } from '../support/graphql-client.ts';
+import { createPublicClient, dataOf, expectError, gql, signIn as signInAs } from '../support/graphql-client.ts';
 
 // Small limits so the test reaches them: 3 failures lock an account; 40 requests a minute per address.
 const ctx = useTestStack({ TANSU_LOCKOUT_THRESHOLD: '3', TANSU_LOCKOUT_SECONDS: '60', TANSU_CREDENTIAL_RATE_PER_MINUTE: '40' });
@@ -48,12 +48,7 @@ describe('credential protection', () => {
     // An application at acme's issuer, so its sign-in page can be opened.
     await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'DEVELOPER');
     const developer = await signInAs(url, 'acme', 'alice@acme.test', 'alice-password');
-    clientId = dataOf(
-      await gql<{ createClient: { client: { clientId: string } } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', {
-        token: developer.accessToken,
-        variables: { i: { name: 'Acme SPA', type: 'PUBLIC', redirectUris: [REDIRECT] } },
-      }),
-    ).createClient.client.clientId;
+    clientId = await createPublicClient(url, developer.accessToken, 'Acme SPA', REDIRECT);
   });
 
   it('locks an account after repeated failures, even against the right password, and not its neighbours', async () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, signIn, signUp } from '../support/graphql-client.ts';
+import { createPublicClient, dataOf, expectError, gql, signIn, signUp } from '../support/graphql-client.ts';
 import { enrollTotp } from '../support/mfa.ts';
 import { Browser } from '../support/browser.ts';
 import { startUpstreamIdp } from '../support/upstream-idp.ts';
@@ -41,12 +41,7 @@ describe('signing in with an external OpenID provider', () => {
         'corp-carol': { email: 'carol@acme.test', email_verified: true },
       },
     });
-    clientId = dataOf(
-      await gql<{ createClient: { client: { clientId: string } } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', {
-        token: owner,
-        variables: { i: { name: 'Acme SPA', type: 'PUBLIC', redirectUris: [REDIRECT] } },
-      }),
-    ).createClient.client.clientId;
+    clientId = await createPublicClient(url, owner, 'Acme SPA', REDIRECT);
   });
 
   after(() => upstream.stop());

@@ -4,7 +4,7 @@ import { Agent, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
-import { dataOf, gql, signIn, signUp } from '../support/graphql-client.ts';
+import { createPublicClient, signIn, signUp } from '../support/graphql-client.ts';
 import { enrollTotp } from '../support/mfa.ts';
 import { Browser } from '../support/browser.ts';
 
@@ -53,12 +53,7 @@ describe("the issuer's pages", () => {
     seed = await seedTwoTenants(url);
     await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'DEVELOPER');
     const developer = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
-    clientId = dataOf(
-      await gql<{ createClient: { client: { clientId: string } } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', {
-        token: developer.accessToken,
-        variables: { i: { name: 'Acme SPA', type: 'PUBLIC', redirectUris: [REDIRECT] } },
-      }),
-    ).createClient.client.clientId;
+    clientId = await createPublicClient(url, developer.accessToken, 'Acme SPA', REDIRECT);
     // A user with an authenticator, for the second-factor page.
     const dana = await signUp(url, 'acme', 'dana@acme.test', 'dana-password');
     await enrollTotp(url, dana.accessToken);

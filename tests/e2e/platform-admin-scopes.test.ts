@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { useTestStack, ADMIN } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, type GraphQLResponse } from '../support/graphql-client.ts';
+import { createPublicClient, dataOf, expectError, gql, type GraphQLResponse } from '../support/graphql-client.ts';
 import { startMailCatcher, tokenIn } from '../support/mail-catcher.ts';
 import { Browser } from '../support/browser.ts';
 
@@ -27,13 +27,7 @@ describe('platform administrators through an application', () => {
   before(async () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
-    const created = dataOf(
-      await gql<{ createClient: { client: { clientId: string } } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', {
-        token: seed.admin.accessToken,
-        variables: { i: { name: 'Ops dashboard', type: 'PUBLIC', redirectUris: [REDIRECT] } },
-      }),
-    ).createClient;
-    clientId = created.client.clientId;
+    clientId = await createPublicClient(url, seed.admin.accessToken, 'Ops dashboard', REDIRECT);
     // A second member of the platform tenant, whose role the application tries to change.
     dataOf(await gql(url, 'mutation($i: InviteUserInput!) { inviteUser(input: $i) { id } }', { token: seed.admin.accessToken, variables: { i: { email: 'carol@platform.test', role: 'VIEWER' } } }));
     const token = tokenIn(await catcher.waitFor('carol@platform.test', /invited/));

@@ -131,7 +131,8 @@ export function serveGraphQLOverWebSocket(deps: {
     }
   });
   const formatError = createErrorFormatter({ trustUpstream: true });
-  const rules = [...specifiedRules, operationLimitsRule(deps.limits)];
+  // Ours first: it refuses a document whose fragments explode before graphql-js's rules walk them.
+  const rules = [operationLimitsRule(deps.limits), ...specifiedRules];
   /** Validation results per schema and document text, as Apollo keeps them for HTTP. */
   let validated = new WeakMap<GraphQLSchema, Map<string, readonly GraphQLError[]>>();
 
