@@ -203,6 +203,26 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
   });
 });
 
+describe("availability: one client's flood does not lock out another's first request", () => {
+  it('admits thirty first requests of a tenant at once, and a real tenant during a flood of made-up issuers', async () => {
+    const admin = await signIn(ctx.stack.graphqlUrl, 'platform', 'admin@tansu.test', 'admin-password-for-tests');
+    const hooli = await createTenant(ctx.stack.graphqlUrl, admin.accessToken, 'hooli', 'Hooli');
+    const umbrella = await createTenant(ctx.stack.graphqlUrl, admin.accessToken, 'umbrella', 'Umbrella');
+    // The router has seen no token of these tenants yet: every one of these is a first request.
+    const tokens = await Promise.all(Array.from({ length: 30 }, (_, i) => mintAccessToken(ctx.stack.db, hooli, `user-${i}`)));
+    const answers = await Promise.all(tokens.map((token) => TRANSPORTS.http(ctx.stack.graphqlUrl, { query: '{ __typename }' }, { token, headers: freshAddress() })));
+    assert.deepEqual(answers.map((a) => a.code ?? 'admitted'), tokens.map(() => 'admitted'));
+
+    const flooder = freshAddress();
+    const madeUp = await Promise.all(Array.from({ length: 60 }, (_, i) => mintAccessToken(ctx.stack.db, hooli, 'mallory', { issuer: `http://tansu.test/identity/made-up-${i}` })));
+    const flood = await Promise.all(madeUp.map((token) => TRANSPORTS.http(ctx.stack.graphqlUrl, { query: '{ __typename }' }, { token, headers: flooder })));
+    assert.ok(flood.some((a) => a.code === 'RATE_LIMITED'), 'the flooding address is limited');
+    assert.ok(flood.every((a) => a.code === 'RATE_LIMITED' || a.code === 'UNAUTHENTICATED'), JSON.stringify(flood.map((a) => a.code)));
+    const real = await TRANSPORTS.http(ctx.stack.graphqlUrl, { query: '{ __typename }' }, { token: await mintAccessToken(ctx.stack.db, umbrella, 'first-user'), headers: freshAddress() });
+    assert.equal(real.code, undefined, JSON.stringify(real));
+  });
+});
+
 describe('HTTP: client mistakes answered as such', () => {
   it('tells a subscription sent over HTTP to use graphql-ws at the same URL', async () => {
     const { token } = { token: (await signIn(ctx.stack.graphqlUrl, 'platform', 'admin@tansu.test', 'admin-password-for-tests')).accessToken };

@@ -168,6 +168,13 @@ describe('the spine through the router', () => {
       assert.equal(dataOf(ok).tenants.length, 2);
     });
 
+    it("prices a page's items by the size it asks for", async () => {
+      const page = (first: number) => `{ runs(first: ${first}) { nodes { id status createdAt finishedAt error } } }`;
+      const error = expectError(await gql(ctx.stack.graphqlUrl, page(200), { token: alice.accessToken }), 'BAD_USER_INPUT', 400);
+      assert.match(error.message, /Query cost 1002 exceeds the budget of 1000/);
+      dataOf(await gql(ctx.stack.graphqlUrl, page(100), { token: alice.accessToken }));
+    });
+
     it('refuses too many aliases', async () => {
       const aliases = `{ ${Array.from({ length: 11 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
       const error = expectError(await gql(ctx.stack.graphqlUrl, aliases, { token: alice.accessToken }), 'BAD_USER_INPUT', 400);
