@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { before, describe, it } from 'node:test';
 import { CLIENT_HEADER, CONTEXT_HEADER, createContextTokenCodec } from '@tansu/platform/context-token';
 import { deriveSecrets } from '@tansu/platform/config';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
+import { rawRequest, type RawAnswer } from '../support/raw-http.ts';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { createPublicClient, dataOf, expectError, gql, signIn as signInAs } from '../support/graphql-client.ts';
@@ -15,26 +15,6 @@ const ctx = useTestStack({ TANSU_LOCKOUT_THRESHOLD: '3', TANSU_LOCKOUT_SECONDS: 
 const SIGN_IN = 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }';
 const REDIRECT = 'http://localhost:8080/callback';
 const AUDIT = 'query($t: String, $f: AuditFilter) { auditLog(tenant: $t, filter: $f, first: 200) { entries { action target outcome ip } } }';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-/** One HTTP request from a chosen loopback address (another client, as the server sees it). */
-function requestFrom(localAddress: string, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, localAddress }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
 
 describe('credential protection', () => {
   let seed: TwoTenants;
@@ -124,13 +104,14 @@ describe('credential protection', () => {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     })) authorize.searchParams.set(name, value);
-    const started = await requestFrom(peer, authorize.toString());
+    const started = await rawRequest(authorize.toString(), { localAddress: peer });
     assert.ok(started.status >= 300 && started.status < 400 && started.headers.location !== undefined, `${started.status} ${started.text}`);
     const cookies = ([] as string[]).concat(started.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).join('; ');
     const login = new URL(`${String(started.headers.location)}/login`, issuer).toString();
-    let limited: Answer | undefined;
+    let limited: RawAnswer | undefined;
     for (let i = 0; i < 45 && limited === undefined; i++) {
-      const answer = await requestFrom(peer, login, {
+      const answer = await rawRequest(login, {
+        localAddress: peer,
         method: 'POST',
         headers: { cookie: cookies, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ email: `page${i}@acme.test`, password: 'whatever-password' }).toString(),

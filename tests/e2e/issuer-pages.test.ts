@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { rawRequest } from '../support/raw-http.ts';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { createPublicClient, signIn, signUp } from '../support/graphql-client.ts';
@@ -13,27 +14,6 @@ const ctx = useTestStack({}, { publicRouter: true });
 const REDIRECT = 'http://localhost:8080/callback';
 /** Just over what any issuer form accepts. */
 const OVERSIZED = 'x'.repeat(17 * 1024);
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  reusedSocket: boolean;
-}
-
-/** One request over a given agent (so a test can tell whether the connection was kept). */
-function send(agent: Agent, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), reusedSocket: req.reusedSocket }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
 
 function assertUnframable(response: Response, what: string): void {
   assert.match(response.headers.get('content-type') ?? '', /^text\/html/, what);
@@ -142,7 +122,8 @@ describe("the issuer's pages", () => {
 
     it('answers an oversized emailed-link form with 413 and the page, on a connection that stays usable', async () => {
       const page = `${router()}/identity/acme/account/reset-password?token=some-token`;
-      const big = await send(agent, page, {
+      const big = await rawRequest(page, {
+        agent,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token: 'some-token', password: 'a-new-password', padding: OVERSIZED }).toString(),
@@ -151,7 +132,7 @@ describe("the issuer's pages", () => {
       assert.match(String(big.headers['content-type']), /^text\/html/);
       assert.match(big.text, /too large for this form/);
       assert.match(big.text, /name="token" value="some-token"/, 'the form is shown again');
-      const next = await send(agent, page);
+      const next = await rawRequest(page, { agent });
       assert.equal(next.status, 200);
       assert.match(next.text, /Choose a new password/);
       assert.ok(next.reusedSocket, 'the connection was kept');
@@ -199,10 +180,10 @@ describe("the issuer's pages", () => {
     const identity = new URL(ctx.stack.subgraphUrls.identity).origin;
     const agent = new Agent();
     try {
-      const deleted = await send(agent, `${identity}/identity/acme/interaction/some-step/login`, { method: 'DELETE' });
+      const deleted = await rawRequest(`${identity}/identity/acme/interaction/some-step/login`, { agent, method: 'DELETE' });
       assert.equal(deleted.status, 405);
       assert.equal(deleted.headers.allow, 'GET, HEAD, POST');
-      const put = await send(agent, `${identity}/identity/acme/account/verify-email`, { method: 'PUT', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+      const put = await rawRequest(`${identity}/identity/acme/account/verify-email`, { agent, method: 'PUT', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
       assert.equal(put.status, 405);
     } finally {
       agent.destroy();
