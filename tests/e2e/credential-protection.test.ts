@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { CLIENT_HEADER, CONTEXT_HEADER, createContextTokenCodec } from '@tansu/platform/context-token';
 import { deriveSecrets } from '@tansu/platform/config';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
+import { authorizationUrl } from '../support/pkce.ts';
 import { rawRequest, type RawAnswer } from '../support/raw-http.ts';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
@@ -94,17 +95,7 @@ describe('credential protection', () => {
     const issuer = `${new URL(ctx.stack.subgraphUrls.identity).origin}/identity/acme`;
     // Another loopback address than every other request of this file: a budget of its own.
     const peer = '127.0.0.2';
-    const verifier = randomBytes(32).toString('base64url');
-    const authorize = new URL(`${issuer}/auth`);
-    for (const [name, value] of Object.entries({
-      client_id: clientId,
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: REDIRECT,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    })) authorize.searchParams.set(name, value);
-    const started = await rawRequest(authorize.toString(), { localAddress: peer });
+    const started = await rawRequest(authorizationUrl(issuer, { clientId, redirectUri: REDIRECT, scope: 'openid' }), { localAddress: peer });
     assert.ok(started.status >= 300 && started.status < 400 && started.headers.location !== undefined, `${started.status} ${started.text}`);
     const cookies = ([] as string[]).concat(started.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).join('; ');
     const login = new URL(`${String(started.headers.location)}/login`, issuer).toString();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { authorizationUrl } from '../support/pkce.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
@@ -39,20 +39,7 @@ describe("the issuer's pages", () => {
     await enrollTotp(url, dana.accessToken);
   });
 
-  function authorizeUrl(): string {
-    const url = new URL(`${router()}/identity/acme/auth`);
-    const verifier = randomBytes(32).toString('base64url');
-    for (const [name, value] of Object.entries({
-      client_id: clientId,
-      response_type: 'code',
-      scope: 'openid email',
-      redirect_uri: REDIRECT,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-      prompt: 'consent',
-    })) url.searchParams.set(name, value);
-    return url.toString();
-  }
+  const authorizeUrl = () => authorizationUrl(`${router()}/identity/acme`, { clientId, redirectUri: REDIRECT, scope: 'openid email', prompt: 'consent' });
 
   /** A browser at the sign-in page; returns it with the page's form action. */
   async function atSignIn(): Promise<{ browser: Browser; login: string; page: Response }> {

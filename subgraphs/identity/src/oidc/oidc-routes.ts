@@ -62,6 +62,21 @@ async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
   }
 }
 
+/**
+ * The posted form, or undefined once the sender's mistake (too large, not a form) was answered
+ * with `page` showing it.
+ */
+async function formOrAnswer(req: IncomingMessage, res: ServerResponse, page: (message: string) => string): Promise<URLSearchParams | undefined> {
+  try {
+    return await formOf(req);
+  } catch (error) {
+    const mistake = clientMistake(error);
+    if (mistake === undefined) throw error;
+    sendHtml(res, mistake.status, page(mistake.message));
+    return undefined;
+  }
+}
+
 /** A mistake of the sender that the page can explain (bad form, refused step), as opposed to our failure. */
 function clientMistake(error: unknown): { status: number; message: string } | undefined {
   if (error instanceof TansuError) return error.expose ? { status: error.status, message: error.message } : undefined;
@@ -97,14 +112,8 @@ export function createOidcRoutes(deps: {
       res.setHeader('allow', 'GET, HEAD, POST');
       return html(res, 405, accountDonePage({ tenantName: tenant.name, message: 'Open the link from the email.' }));
     }
-    let form: URLSearchParams;
-    try {
-      form = await formOf(req);
-    } catch (error) {
-      const mistake = clientMistake(error);
-      if (mistake === undefined) throw error;
-      return html(res, mistake.status, accountFormPage({ kind, tenantName: tenant.name, token: linkToken, error: mistake.message }));
-    }
+    const form = await formOrAnswer(req, res, (error) => accountFormPage({ kind, tenantName: tenant.name, token: linkToken, error }));
+    if (form === undefined) return;
     const token = form.get('token') ?? '';
     const password = form.get('password') ?? '';
     const origin = originOf(req, deps.codec);
@@ -144,18 +153,12 @@ export function createOidcRoutes(deps: {
       return html(res, 200, consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean) }));
     }
     // Every posted step reads its form first: too large or not a form is answered on the page.
-    let form: URLSearchParams;
-    try {
-      form = await formOf(req);
-    } catch (error) {
-      const mistake = clientMistake(error);
-      if (mistake === undefined) throw error;
-      if (action === '/mfa') return html(res, mistake.status, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: mistake.message }));
-      if (action === '/consent' && prompt === 'consent') {
-        return html(res, mistake.status, consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean), error: mistake.message }));
-      }
-      return html(res, mistake.status, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: mistake.message }));
-    }
+    const form = await formOrAnswer(req, res, (error) => {
+      if (action === '/mfa') return secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error });
+      if (action === '/consent' && prompt === 'consent') return consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean), error });
+      return loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error });
+    });
+    if (form === undefined) return;
     if (action === '/login' && prompt === 'login') {
       let user = null;
       try {
