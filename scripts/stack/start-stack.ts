@@ -12,13 +12,13 @@ import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
 import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import type { Logger } from '@tansu/platform/logger';
-import { platformEntities } from '@tansu/platform/tenants/entities';
-import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
-import { startTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
-import { createRequestQuota, publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/platform/quotas/request-quota';
+import { tenantCoreEntities } from '@tansu/tenant-core/entities';
+import { createTenantStatusWatcher, publishTenantStatus, syncBlockedTenants } from '@tansu/tenant-core/contracts/tenant-status';
+import { startTenantHousekeeping } from '@tansu/tenant-core/tenant-purge';
+import { createRequestQuota, publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/tenant-core/contracts/request-quota';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { createMailer } from '@tansu/platform/mail/mailer';
-import { createSessionRevocations, publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
+import { createSessionRevocations, publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
 import { bootstrapPlatformAdmin } from '@tansu/subgraph-identity/bootstrap-admin';
 import { createIdentitySubgraph } from '@tansu/subgraph-identity/create-identity-subgraph';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
@@ -92,7 +92,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
 
     const db = await openDatabase({
       url: resolveAppDatabaseUrl({ databaseUrl, databaseAppUrl: config.databaseAppUrl }, secrets),
-      entities: [...platformEntities, OutboxEventEntity, ...identityEntities, ...workflowEntities],
+      entities: [...tenantCoreEntities, OutboxEventEntity, ...identityEntities, ...workflowEntities],
     });
     stops.push(() => db.close());
     const systemDb = await openDatabase({ url: databaseUrl, entities: [OutboxEventEntity], poolMax: 4 });
@@ -123,7 +123,6 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
       db,
       codec,
       logger: logger.child({ service: 'tenancy' }),
-      kek: secrets.keyEncryptionKey,
       config,
       mailer,
       publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
@@ -146,7 +145,6 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
 
     const admin = await bootstrapPlatformAdmin({
       db,
-      kek: secrets.keyEncryptionKey,
       auth: identity.auth,
       logger,
       email: config.adminEmail,

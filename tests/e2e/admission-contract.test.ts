@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import http from 'node:http';
 import pg from 'pg';
-import { publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
+import { publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
 import { usageFromRedis } from '@tansu/schema/registry/usage-store';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';

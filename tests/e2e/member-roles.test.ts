@@ -4,7 +4,7 @@ import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 import { eventually } from '../support/eventually.ts';
-import { REVOKED_SESSIONS_KEY } from '@tansu/platform/tenants/session-revocations';
+import { REVOKED_SESSIONS_KEY } from '@tansu/tenant-core/contracts/session-revocations';
 
 const ctx = useTestStack();
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { TansuError } from '@tansu/platform/errors';
-import { consumeQuota } from '@tansu/platform/quotas/usage-counters';
+import { consumeQuota } from '@tansu/tenant-core/usage-counters';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { createTenant, dataOf, expectError, gql, signIn, type AuthPayload } from '../support/graphql-client.ts';

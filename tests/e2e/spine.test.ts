@@ -3,7 +3,7 @@ import { describe, it, before } from 'node:test';
 import { SignJWT } from 'jose';
 import { CONTEXT_HEADER, createContextTokenCodec } from '@tansu/platform/context-token';
 import { deriveSecrets } from '@tansu/platform/config';
-import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import { createSigningKeyCache } from '@tansu/subgraph-identity/signing-keys';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
 import { PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants } from '../support/seed.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
+import { publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
 import { mintAccessToken } from '../support/tokens.ts';

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { deriveSecrets } from '@tansu/platform/config';
 import type { Database } from '@tansu/platform/db/database';
-import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import { createSigningKeyCache } from '@tansu/subgraph-identity/signing-keys';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
 import { PUBLIC_URL } from './test-stack.ts';
 

@@ -9,8 +9,8 @@ import { createOutboxRelay } from '@tansu/platform/events/outbox-relay';
 import { sendJson } from '@tansu/platform/http/respond';
 import { failStartup, stopOnSignals } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
-import { startTenantHousekeeping } from '@tansu/platform/tenants/tenant-purge';
-import { platformEntities } from '@tansu/platform/tenants/entities';
+import { startTenantHousekeeping } from '@tansu/tenant-core/tenant-purge';
+import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { startWorkflowEngine } from './workflow-engine.ts';
 
@@ -19,7 +19,7 @@ try {
   const config = loadConfig();
   if (config.databaseUrl === undefined || config.redisUrl === undefined) throw new Error('DATABASE_URL and REDIS_URL are required');
   const logger = createLogger({ level: config.logLevel, service: 'workers' });
-  const db = await openDatabase({ url: resolveAppDatabaseUrl(config, deriveSecrets(config)), entities: [...platformEntities, OutboxEventEntity, ...workflowEntities] });
+  const db = await openDatabase({ url: resolveAppDatabaseUrl(config, deriveSecrets(config)), entities: [...tenantCoreEntities, OutboxEventEntity, ...workflowEntities] });
   const systemDb = await openDatabase({ url: config.databaseUrl, entities: [OutboxEventEntity], poolMax: 4 });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const relay = createOutboxRelay({ systemDb, redis, logger });

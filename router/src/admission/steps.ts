@@ -1,9 +1,9 @@
 import type { CallerContext } from '@tansu/platform/context-token';
 import { TansuError, errors } from '@tansu/platform/errors';
-import type { RequestQuota } from '@tansu/platform/quotas/request-quota';
+import type { RequestQuota } from '@tansu/tenant-core/contracts/request-quota';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
-import type { SessionRevocations } from '@tansu/platform/tenants/session-revocations';
-import type { TenantStatusWatcher } from '@tansu/platform/tenants/tenant-status';
+import type { SessionRevocations } from '@tansu/tenant-core/contracts/session-revocations';
+import type { TenantStatusWatcher } from '@tansu/tenant-core/contracts/tenant-status';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { AdmissionStep, Authenticate } from './admission.ts';
 

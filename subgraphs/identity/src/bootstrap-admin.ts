@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '@tansu/platform/db/database';
 import { TansuError } from '@tansu/platform/errors';
-import { MembershipEntity } from '@tansu/platform/tenants/entities';
+import { MembershipEntity } from '@tansu/tenant-core/entities';
 import type { Logger } from '@tansu/platform/logger';
-import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
+import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/tenant-core/tenant-registry';
 import type { AuthService } from './auth-service.ts';
 
 /**
@@ -13,7 +13,6 @@ import type { AuthService } from './auth-service.ts';
  */
 export async function bootstrapPlatformAdmin(deps: {
   db: Database;
-  kek: Buffer;
   auth: AuthService;
   logger: Logger;
   email: string | undefined;
@@ -22,7 +21,7 @@ export async function bootstrapPlatformAdmin(deps: {
 }): Promise<{ created: boolean; email?: string; generatedPassword?: string }> {
   let tenant = await deps.db.global((em) => findTenantBySlug(em, PLATFORM_TENANT_SLUG));
   if (tenant === null) {
-    tenant = await provisionTenant(deps.db, deps.kek, { slug: PLATFORM_TENANT_SLUG, name: 'Tansu platform', plan: 'enterprise' }, { allowReserved: true }).catch(
+    tenant = await provisionTenant(deps.db, { slug: PLATFORM_TENANT_SLUG, name: 'Tansu platform', plan: 'enterprise' }, { allowReserved: true }).catch(
       async (error: unknown) => {
         if (error instanceof TansuError && error.code === 'CONFLICT') return deps.db.global((em) => findTenantBySlug(em, PLATFORM_TENANT_SLUG));
         throw error;

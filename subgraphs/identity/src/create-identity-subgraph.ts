@@ -4,7 +4,7 @@ import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
-import { createSigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import { createSigningKeyCache } from './signing-keys.ts';
 import type { Mailer } from '@tansu/platform/mail/mailer';
 import { createAuthService } from './auth-service.ts';
 import { createAccountFlows } from './email/account-flows.ts';
@@ -85,7 +85,7 @@ export async function createIdentitySubgraph(deps: {
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, federation, codec: deps.codec, logger: deps.logger })],
+    routes: [createJwksRoute(deps.db, deps.kek), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, federation, codec: deps.codec, logger: deps.logger })],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return {

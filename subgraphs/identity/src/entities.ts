@@ -1,5 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import type { Role } from '@tansu/platform/tenants/entities';
+import type { Role } from '@tansu/tenant-core/entities';
 import { mfaEntities } from './mfa/entities.ts';
 
 export const UserEntity = defineEntity({
@@ -61,4 +61,22 @@ export const EmailTokenEntity = defineEntity({
 });
 export type EmailToken = InferEntity<typeof EmailTokenEntity>;
 
-export const identityEntities = [UserEntity, RefreshTokenEntity, EmailTokenEntity, ...mfaEntities];
+/** A tenant's token signing keys. The table keeps the schema it was created in. */
+export const SigningKeyEntity = defineEntity({
+  name: 'SigningKey',
+  tableName: 'signing_keys',
+  schema: 'platform',
+  properties: {
+    tenantId: p.uuid().primary(),
+    kid: p.string().primary(),
+    alg: p.string(),
+    publicJwk: p.json<Record<string, unknown>>(),
+    privateKeyEnc: p.text(),
+    status: p.string().$type<'next' | 'active' | 'retired'>(),
+    retiredAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type SigningKey = InferEntity<typeof SigningKeyEntity>;
+
+export const identityEntities = [UserEntity, RefreshTokenEntity, EmailTokenEntity, SigningKeyEntity, ...mfaEntities];

@@ -1,8 +1,8 @@
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
-import { recordAudit } from '@tansu/platform/audit/audit-log';
-import { authorize, requireRecentMfa } from '@tansu/platform/guards';
-import { generateSigningKey, rotateSigningKeys, type SigningKeyCache } from '@tansu/platform/tenants/signing-keys';
+import { recordAudit } from '@tansu/tenant-core/audit-log';
+import { authorize, requireRecentMfa } from '@tansu/tenant-core/guards';
+import { generateSigningKey, rotateSigningKeys, type SigningKeyCache } from './signing-keys.ts';
 import type { TenantProviders } from './oidc/tenant-providers.ts';
 
 /**

@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
-import { requireTenantCaller } from '@tansu/platform/guards';
+import { requireTenantCaller } from '@tansu/tenant-core/guards';
 import { errors } from '@tansu/platform/errors';
-import type { Role } from '@tansu/platform/tenants/entities';
+import type { Role } from '@tansu/tenant-core/entities';
 import type { AuthService, UserView } from './auth-service.ts';
 import type { AccountFlows, InvitationView } from './email/account-flows.ts';
 import type { KeyRotation } from './key-rotation.ts';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { ActiveSigningKey } from '@tansu/platform/tenants/signing-keys';
+import type { ActiveSigningKey } from './signing-keys.ts';
 
 export interface AccessTokenClaims {
   issuer: string;

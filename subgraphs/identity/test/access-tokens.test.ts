@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { issuedBefore } from '@tansu/platform/tenants/session-revocations';
+import { issuedBefore } from '@tansu/tenant-core/contracts/session-revocations';
 import { signAccessToken, type AccessTokenClaims } from '@tansu/subgraph-identity/tokens';
 
 const key = { kid: 'test-key', alg: 'ES256', privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey };

@@ -4,8 +4,8 @@ import type { ContextTokenCodec } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import type { Mailer } from '@tansu/platform/mail/mailer';
-import type { RevocationReason } from '@tansu/platform/tenants/session-revocations';
-import type { TenantStatus } from '@tansu/platform/tenants/entities';
+import type { RevocationReason } from '@tansu/tenant-core/contracts/session-revocations';
+import type { TenantStatus } from '@tansu/tenant-core/entities';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
 import { createTenancyService, type QuotaStore } from './tenancy-service.ts';
 import { createTenancyResolvers, createTenantLoader, type TenancyContext } from './resolvers.ts';
@@ -16,7 +16,6 @@ export async function createTenancySubgraph(deps: {
   db: Database;
   codec: ContextTokenCodec;
   logger: Logger;
-  kek: Buffer;
   /** `publicUrl`: where the links of emailed invitations point. */
   config: Pick<TansuConfig, 'limits' | 'defaultPlan' | 'publicUrl'>;
   /** Sends the invitation of a new tenant's first owner. */
@@ -30,7 +29,6 @@ export async function createTenancySubgraph(deps: {
 }) {
   const service = createTenancyService({
     db: deps.db,
-    kek: deps.kek,
     defaultPlan: deps.config.defaultPlan,
     publishStatus: deps.publishStatus,
     quotaStore: deps.quotaStore,

@@ -7,17 +7,17 @@ import { failStartup, serveUntilSignalled } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
 import { createMailer } from '@tansu/platform/mail/mailer';
 import { Redis } from 'ioredis';
-import { platformEntities } from '@tansu/platform/tenants/entities';
-import { publishTenantStatus, syncBlockedTenants } from '@tansu/platform/tenants/tenant-status';
-import { publishSessionRevocation } from '@tansu/platform/tenants/session-revocations';
-import { publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/platform/quotas/request-quota';
+import { tenantCoreEntities } from '@tansu/tenant-core/entities';
+import { publishTenantStatus, syncBlockedTenants } from '@tansu/tenant-core/contracts/tenant-status';
+import { publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
+import { publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/tenant-core/contracts/request-quota';
 import { createTenancySubgraph } from './create-tenancy-subgraph.ts';
 
 try {
   const config = loadConfig();
   const secrets = deriveSecrets(config);
   const logger = createLogger({ level: config.logLevel, service: 'tenancy' });
-  const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...platformEntities, OutboxEventEntity] });
+  const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity] });
   if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   await syncBlockedTenants(db, redis);
@@ -27,7 +27,6 @@ try {
     db,
     codec: createContextTokenCodec(secrets.contextKey),
     logger,
-    kek: secrets.keyEncryptionKey,
     config,
     publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
     quotaStore: { publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, tenantId, limit), requestsThisMinute: (tenantId) => requestsThisMinute(redis, tenantId) },

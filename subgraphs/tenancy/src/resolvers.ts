@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { errors } from '@tansu/platform/errors';
-import type { Membership, Tenant } from '@tansu/platform/tenants/entities';
-import type { AuditFilter } from '@tansu/platform/audit/audit-log';
-import type { Plan, QuotaName } from '@tansu/platform/quotas/plans';
+import type { Membership, Tenant } from '@tansu/tenant-core/entities';
+import type { AuditFilter } from '@tansu/tenant-core/audit-log';
+import type { Plan, QuotaName } from '@tansu/tenant-core/plans';
 import type { TenancyService } from './tenancy-service.ts';
 
 export interface TenancyContext extends SubgraphContext {

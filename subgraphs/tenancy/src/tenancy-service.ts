@@ -3,17 +3,17 @@ import type { Database, EntityManager } from '@tansu/platform/db/database';
 import type { CallerContext } from '@tansu/platform/context-token';
 import { TansuError, errors } from '@tansu/platform/errors';
 import { isUuid } from '@tansu/platform/uuid';
-import { authorize, isPlatformAdmin, requirePlatformAdmin, requireRecentMfa, requireTenantCaller, type TenantCaller } from '@tansu/platform/guards';
-import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/platform/tenants/entities';
+import { authorize, isPlatformAdmin, requirePlatformAdmin, requireRecentMfa, requireTenantCaller, type TenantCaller } from '@tansu/tenant-core/guards';
+import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/tenant-core/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
-import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/platform/audit/audit-log';
-import { settingsOf, validateSettingsPatch, type TenantSettings } from '@tansu/platform/tenants/settings';
-import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/platform/tenants/tenant-registry';
-import { normalizeEmail, sendInvitation } from '@tansu/platform/tenants/invitations';
-import type { RevocationReason } from '@tansu/platform/tenants/session-revocations';
+import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/tenant-core/audit-log';
+import { settingsOf, validateSettingsPatch, type TenantSettings } from '@tansu/tenant-core/settings';
+import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/tenant-core/tenant-registry';
+import { normalizeEmail, sendInvitation } from '@tansu/tenant-core/invitations';
+import type { RevocationReason } from '@tansu/tenant-core/contracts/session-revocations';
 import type { Mailer } from '@tansu/platform/mail/mailer';
-import { findPlan, listPlans, type Plan, type QuotaName } from '@tansu/platform/quotas/plans';
-import { countedUsage, periodOf } from '@tansu/platform/quotas/usage-counters';
+import { findPlan, listPlans, type Plan, type QuotaName } from '@tansu/tenant-core/plans';
+import { countedUsage, periodOf } from '@tansu/tenant-core/usage-counters';
 
 const READ_TENANT = { role: 'VIEWER', scope: 'tansu:read', action: 'read the tenant' } as const;
 
@@ -40,7 +40,6 @@ function memberNotFound(c: TenantCaller, target: { slug: string; own: boolean },
 /** Tenants and memberships as the tenancy domain offers them; each call checks the caller. */
 export function createTenancyService(deps: {
   db: Database;
-  kek: Buffer;
   defaultPlan: string;
   publishStatus?: (tenantId: string, status: TenantStatus) => Promise<void>;
   quotaStore?: QuotaStore;
@@ -118,7 +117,7 @@ export function createTenancyService(deps: {
               await sendInvitation(em, { mailer: deps.mailer, publicUrl: deps.publicUrl }, { tenant: created, email: ownerEmail, role: 'OWNER', createdBy: c.subject });
               await recordAudit(em, { tenantId: created.id, actorId: c.subject, action: 'user.invited', target: ownerEmail, outcome: 'success', detail: { role: 'OWNER', by: 'platform administrator' } });
             };
-      const tenant = await provisionTenant(db, deps.kek, { slug: input.slug, name: input.name, plan: input.plan ?? deps.defaultPlan }, { inTransaction: inviteOwner });
+      const tenant = await provisionTenant(db, { slug: input.slug, name: input.name, plan: input.plan ?? deps.defaultPlan }, { inTransaction: inviteOwner });
       const plan = await db.global((em) => findPlan(em, tenant.plan));
       await deps.quotaStore?.publishRequestLimit(tenant.id, plan?.quotas.requestsPerMinute ?? null);
       return tenant;

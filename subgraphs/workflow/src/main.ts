@@ -7,7 +7,7 @@ import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import { failStartup, serveUntilSignalled } from '@tansu/platform/lifecycle';
 import { createLogger } from '@tansu/platform/logger';
-import { platformEntities } from '@tansu/platform/tenants/entities';
+import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { createWorkflowSubgraph } from './create-workflow-subgraph.ts';
 import { workflowEntities } from './entities.ts';
 
@@ -18,7 +18,7 @@ try {
   if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
   const secrets = deriveSecrets(config);
   const logger = createLogger({ level: config.logLevel, service: 'workflow' });
-  const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...platformEntities, OutboxEventEntity, ...workflowEntities] });
+  const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity, ...workflowEntities] });
   const reader = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const control = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const hub = createStreamHub({ reader, control, logger });

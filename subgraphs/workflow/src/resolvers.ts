@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { GraphQLScalarType } from 'graphql';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
-import { requireTenantCaller } from '@tansu/platform/guards';
+import { requireTenantCaller } from '@tansu/tenant-core/guards';
 import type { Json } from './definitions/mapping.ts';
 import type { WorkflowSpec } from './definitions/workflow-definition.ts';
 import type { RunFilter, RunRecord, WorkflowService } from './workflow-service.ts';

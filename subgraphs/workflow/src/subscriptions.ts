@@ -1,7 +1,7 @@
 import { errors } from '@tansu/platform/errors';
 import { eventIterator } from '@tansu/platform/events/event-iterator';
 import { isStreamId, type StreamEvent, type StreamHub } from '@tansu/platform/events/stream-hub';
-import { authorize } from '@tansu/platform/guards';
+import { authorize } from '@tansu/tenant-core/guards';
 import { TOPICS } from './engine/run-engine.ts';
 import type { RunFilter, WorkflowService } from './workflow-service.ts';
 import type { WorkflowContext } from './resolvers.ts';

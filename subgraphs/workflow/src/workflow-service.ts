@@ -2,7 +2,7 @@ import type { CallerContext } from '@tansu/platform/context-token';
 import { isUuid } from '@tansu/platform/uuid';
 import type { Database } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
-import { authorize, type TenantCaller } from '@tansu/platform/guards';
+import { authorize, type TenantCaller } from '@tansu/tenant-core/guards';
 import type { Json } from './definitions/mapping.ts';
 import { UNSTORABLE_MESSAGE, unstorableTextAt } from './definitions/storable-json.ts';
 import { validateWorkflowName, validateWorkflowSpec } from './definitions/workflow-definition.ts';

@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@tansu/platform/db/database';
 import { TansuError } from '@tansu/platform/errors';
-import { hashEmailToken } from '@tansu/platform/tenants/email-tokens';
+import { hashEmailToken } from '@tansu/tenant-core/email-tokens';
 import { EmailTokenEntity, type EmailToken, type EmailTokenPurpose } from '../entities.ts';
 
 /**

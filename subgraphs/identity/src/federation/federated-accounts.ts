@@ -1,9 +1,9 @@
 import type { Database } from '@tansu/platform/db/database';
 import { errors } from '@tansu/platform/errors';
-import type { RequestOrigin } from '@tansu/platform/audit/audit-log';
-import { recordAudit } from '@tansu/platform/audit/audit-log';
-import type { Tenant } from '@tansu/platform/tenants/entities';
-import { settingsOf } from '@tansu/platform/tenants/settings';
+import type { RequestOrigin } from '@tansu/tenant-core/audit-log';
+import { recordAudit } from '@tansu/tenant-core/audit-log';
+import type { Tenant } from '@tansu/tenant-core/entities';
+import { settingsOf } from '@tansu/tenant-core/settings';
 import { ACCOUNT_DISABLED, normalizeEmail, type AuthService } from '../auth-service.ts';
 import { UserEntity, type User } from '../entities.ts';
 import type { IdentityProviderRecord } from './identity-providers.ts';

@@ -1,9 +1,9 @@
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
-import { recordAudit } from '@tansu/platform/audit/audit-log';
+import { recordAudit } from '@tansu/tenant-core/audit-log';
 import { errors } from '@tansu/platform/errors';
-import { authorize, requireRecentMfa, type TenantCaller } from '@tansu/platform/guards';
+import { authorize, requireRecentMfa, type TenantCaller } from '@tansu/tenant-core/guards';
 import type { UpstreamClients, UpstreamProvider } from './upstream-clients.ts';
 
 export interface IdentityProviderView {

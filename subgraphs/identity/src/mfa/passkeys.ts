@@ -12,11 +12,11 @@ import {
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { TansuError, errors } from '@tansu/platform/errors';
-import { authorize, requireRecentMfa } from '@tansu/platform/guards';
-import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/platform/audit/audit-log';
-import { TenantEntity, type Tenant } from '@tansu/platform/tenants/entities';
-import { rolesOf } from '@tansu/platform/tenants/memberships';
-import { settingsOf } from '@tansu/platform/tenants/settings';
+import { authorize, requireRecentMfa } from '@tansu/tenant-core/guards';
+import { recordAudit, recordAuditNow, type RequestOrigin } from '@tansu/tenant-core/audit-log';
+import { TenantEntity, type Tenant } from '@tansu/tenant-core/entities';
+import { rolesOf } from '@tansu/tenant-core/memberships';
+import { settingsOf } from '@tansu/tenant-core/settings';
 import { ACCOUNT_DISABLED, type AuthResult, type AuthService } from '../auth-service.ts';
 import type { CredentialGuard } from '../credential-guard.ts';
 import { UserEntity } from '../entities.ts';

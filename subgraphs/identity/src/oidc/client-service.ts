@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
-import { recordAudit } from '@tansu/platform/audit/audit-log';
+import { recordAudit } from '@tansu/tenant-core/audit-log';
 import { errors } from '@tansu/platform/errors';
-import { authorize, requireRecentMfa } from '@tansu/platform/guards';
+import { authorize, requireRecentMfa } from '@tansu/tenant-core/guards';
 
 export type ClientType = 'PUBLIC' | 'CONFIDENTIAL';
 

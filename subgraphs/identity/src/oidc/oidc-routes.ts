@@ -4,8 +4,8 @@ import { CLIENT_HEADER, type ContextTokenCodec } from '@tansu/platform/context-t
 import { TansuError, errors } from '@tansu/platform/errors';
 import { readBody } from '@tansu/platform/http/read-body';
 import type { Logger } from '@tansu/platform/logger';
-import type { RequestOrigin } from '@tansu/platform/audit/audit-log';
-import type { Tenant } from '@tansu/platform/tenants/entities';
+import type { RequestOrigin } from '@tansu/tenant-core/audit-log';
+import type { Tenant } from '@tansu/tenant-core/entities';
 import type { AuthService } from '../auth-service.ts';
 import type { AccountFlows } from '../email/account-flows.ts';
 import { accountDonePage, accountFormPage, type AccountPage } from '../email/account-pages.ts';

@@ -3,11 +3,11 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret } from '@tansu/platform/crypto/key-encryption';
 import type { Logger } from '@tansu/platform/logger';
-import type { Tenant } from '@tansu/platform/tenants/entities';
-import { API_SCOPES } from '@tansu/platform/guards';
-import { settingsOf } from '@tansu/platform/tenants/settings';
-import { verifyingKeys } from '@tansu/platform/tenants/signing-keys';
-import { findTenantBySlug } from '@tansu/platform/tenants/tenant-registry';
+import type { Tenant } from '@tansu/tenant-core/entities';
+import { API_SCOPES } from '@tansu/tenant-core/guards';
+import { settingsOf } from '@tansu/tenant-core/settings';
+import { ensureSigningKeys, verifyingKeys } from '../signing-keys.ts';
+import { findTenantBySlug } from '@tansu/tenant-core/tenant-registry';
 import type { AuthService } from '../auth-service.ts';
 import { issuerFor } from '../tokens.ts';
 import { PAGE_HEADERS, escapeHtml, page } from './interaction-pages.ts';
@@ -57,7 +57,10 @@ export function createTenantProviders(deps: {
     const tenant = await deps.db.global((em) => findTenantBySlug(em, slug));
     if (tenant === null) return null;
     // The active key first: the provider signs with the first key of a kind and publishes all.
-    const keys = await deps.db.withTenant(tenant.id, (em) => verifyingKeys(em));
+    const keys = await deps.db.withTenant(tenant.id, async (em) => {
+      await ensureSigningKeys(em, deps.kek, tenant.id);
+      return verifyingKeys(em);
+    });
     const jwks = keys.map((key) => ({ ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' }));
     const sessionSeconds = settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds;
     const configuration: Configuration = {

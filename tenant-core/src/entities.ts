@@ -38,21 +38,4 @@ export const MembershipEntity = defineEntity({
 });
 export type Membership = InferEntity<typeof MembershipEntity>;
 
-export const SigningKeyEntity = defineEntity({
-  name: 'SigningKey',
-  tableName: 'signing_keys',
-  schema: 'platform',
-  properties: {
-    tenantId: p.uuid().primary(),
-    kid: p.string().primary(),
-    alg: p.string(),
-    publicJwk: p.json<Record<string, unknown>>(),
-    privateKeyEnc: p.text(),
-    status: p.string().$type<'next' | 'active' | 'retired'>(),
-    retiredAt: p.datetime().nullable(),
-    createdAt: p.datetime().onCreate(() => new Date()),
-  },
-});
-export type SigningKey = InferEntity<typeof SigningKeyEntity>;
-
-export const platformEntities = [TenantEntity, MembershipEntity, SigningKeyEntity];
+export const tenantCoreEntities = [TenantEntity, MembershipEntity];

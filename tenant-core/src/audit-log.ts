@@ -1,5 +1,5 @@
-import type { Database, EntityManager } from '../db/database.ts';
-import { errors } from '../errors.ts';
+import type { Database, EntityManager } from '@tansu/platform/db/database';
+import { errors } from '@tansu/platform/errors';
 
 /** Where a request came from, as the router saw it. */
 export interface RequestOrigin {

@@ -1,4 +1,4 @@
-import type { MailMessage } from '../mail/mailer.ts';
+import type { MailMessage } from '@tansu/platform/mail/mailer';
 import { EMAIL_TOKEN_LIFETIME_SECONDS, type EmailTokenPurpose } from './email-tokens.ts';
 
 const escapeHtml = (value: string) =>

@@ -1,4 +1,4 @@
-import { errors } from '../errors.ts';
+import { errors } from '@tansu/platform/errors';
 
 /** What a tenant decides for its own users. Stored sparse: an absent field is the default. */
 export interface TenantSettings {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { issuedBefore } from '@tansu/platform/tenants/session-revocations';
+import { issuedBefore } from '../src/contracts/session-revocations.ts';
 
 describe('session revocation', () => {
   const at = 1_700_000_000_500; // half a second into 1_700_000_000

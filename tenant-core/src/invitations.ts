@@ -1,6 +1,6 @@
-import type { EntityManager } from '../db/database.ts';
-import { errors } from '../errors.ts';
-import type { Mailer } from '../mail/mailer.ts';
+import type { EntityManager } from '@tansu/platform/db/database';
+import { errors } from '@tansu/platform/errors';
+import type { Mailer } from '@tansu/platform/mail/mailer';
 import { accountEmail, accountLink } from './account-emails.ts';
 import { issueEmailToken, retireEmailTokens, type IssuedEmailToken } from './email-tokens.ts';
 import type { Role, Tenant } from './entities.ts';

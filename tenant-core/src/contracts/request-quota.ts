@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { Database } from '../db/database.ts';
-import { TansuError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { createHashMirror } from '../redis/hash-mirror.ts';
+import type { Database } from '@tansu/platform/db/database';
+import { TansuError } from '@tansu/platform/errors';
+import type { Logger } from '@tansu/platform/logger';
+import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
 
 /** Each tenant's requests-per-minute limit (tenants without one are absent), and the channel announcing changes. */
 export const REQUEST_LIMITS_KEY = 'tansu:tenants:rpm';

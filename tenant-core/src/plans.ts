@@ -1,5 +1,5 @@
-import type { EntityManager } from '../db/database.ts';
-import { errors } from '../errors.ts';
+import type { EntityManager } from '@tansu/platform/db/database';
+import { errors } from '@tansu/platform/errors';
 
 /** What a plan limits; null is unlimited. */
 export interface Quotas {

@@ -1,8 +1,7 @@
-import type { Database, EntityManager } from '../db/database.ts';
-import { errors } from '../errors.ts';
-import { appendEvent } from '../events/outbox.ts';
-import { findPlan } from '../quotas/plans.ts';
-import { generateSigningKey, storeSigningKey } from './signing-keys.ts';
+import type { Database, EntityManager } from '@tansu/platform/db/database';
+import { errors } from '@tansu/platform/errors';
+import { appendEvent } from '@tansu/platform/events/outbox';
+import { findPlan } from './plans.ts';
 import { TenantEntity, type Tenant } from './entities.ts';
 
 export const PLATFORM_TENANT_SLUG = 'platform';
@@ -23,28 +22,24 @@ export async function findTenantBySlug(em: EntityManager, slug: string): Promise
 }
 
 /**
- * Everything a tenant needs, in one transaction: its row, its signing key (and the next one,
- * published from the start so a rotation never names a key verifiers have not seen) and the
- * `tenant.created` event; then `inTransaction` (its first owner's invitation), whose failure
- * undoes the tenant too. Any failure leaves nothing behind.
+ * A tenant in one transaction: its row and the `tenant.created` event; then `inTransaction`
+ * (its first owner's invitation), whose failure undoes the tenant too. Any failure leaves
+ * nothing behind. Each domain sets up its own per-tenant state when it first needs it (identity
+ * makes the signing keys on first use).
  */
 export async function provisionTenant(
   db: Database,
-  kek: Buffer,
   input: { slug: string; name: string; plan?: string },
   options: { allowReserved?: boolean; inTransaction?: (em: EntityManager, tenant: Tenant) => Promise<void> } = {},
 ): Promise<Tenant> {
   validateTenantInput(input, options);
   const id = crypto.randomUUID();
-  const [key, next] = await Promise.all([generateSigningKey(kek, id), generateSigningKey(kek, id)]);
   return db.withTenant(id, async (em) => {
     if ((await findTenantBySlug(em, input.slug)) !== null) throw errors.conflict(`Tenant "${input.slug}" already exists`);
     const plan = input.plan ?? 'free';
     if ((await findPlan(em, plan)) === null) throw errors.badInput('plan', `"${plan.slice(0, 40)}" is not a plan`);
     const tenant = em.create(TenantEntity, { id, slug: input.slug, name: input.name.trim(), settings: {}, plan });
     await em.flush();
-    storeSigningKey(em, id, key);
-    storeSigningKey(em, id, next, 'next');
     appendEvent(em, { tenantId: id, topic: 'tenant.created', payload: { tenantId: id, slug: input.slug, name: tenant.name } });
     if (options.inTransaction !== undefined) {
       await em.flush();

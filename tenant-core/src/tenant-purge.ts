@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { Database } from '../db/database.ts';
-import type { Logger } from '../logger.ts';
-import { tenantStreamKey } from '../events/outbox.ts';
-import { createPollLoop, type PollLoop } from '../poll-loop.ts';
-import { REQUEST_LIMITS_KEY } from '../quotas/request-quota.ts';
-import { syncBlockedTenants } from './tenant-status.ts';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import { tenantStreamKey } from '@tansu/platform/events/outbox';
+import { createPollLoop, type PollLoop } from '@tansu/platform/poll-loop';
+import { REQUEST_LIMITS_KEY } from './contracts/request-quota.ts';
+import { syncBlockedTenants } from './contracts/tenant-status.ts';
 
 /**
  * Removes every trace of tenants deleted longer ago than `delayMs`: their rows (every tenant

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { CallerContext } from '../context-token.ts';
-import type { Logger } from '../logger.ts';
-import { createHashMirror } from '../redis/hash-mirror.ts';
+import type { CallerContext } from '@tansu/platform/context-token';
+import type { Logger } from '@tansu/platform/logger';
+import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
 
 /**
  * Users whose access tokens issued before a moment must stop working at once:

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { EntityManager } from '../db/database.ts';
+import type { EntityManager } from '@tansu/platform/db/database';
 import type { Role } from './entities.ts';
 
 /**

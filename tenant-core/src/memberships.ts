@@ -1,4 +1,4 @@
-import type { EntityManager } from '../db/database.ts';
+import type { EntityManager } from '@tansu/platform/db/database';
 import { MembershipEntity, type Role } from './entities.ts';
 
 export async function rolesOf(em: EntityManager, tenantId: string, userId: string): Promise<Role[]> {

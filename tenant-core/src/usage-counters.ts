@@ -1,5 +1,5 @@
-import type { EntityManager } from '../db/database.ts';
-import { TansuError, errors } from '../errors.ts';
+import type { EntityManager } from '@tansu/platform/db/database';
+import { TansuError, errors } from '@tansu/platform/errors';
 import { planOfTenant, type QuotaName } from './plans.ts';
 
 /** Usage the subgraphs count in Postgres: gauges that go up and down, and a monthly counter. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { Database } from '../db/database.ts';
-import type { Logger } from '../logger.ts';
-import type { TenantStatus } from './entities.ts';
+import type { Database } from '@tansu/platform/db/database';
+import type { Logger } from '@tansu/platform/logger';
+import type { TenantStatus } from '../entities.ts';
 
 /** Tenants whose tokens must be refused (suspended or deleted), and the channel announcing changes. */
 export const BLOCKED_TENANTS_KEY = 'tansu:tenants:blocked';

@@ -1,7 +1,7 @@
-import type { CallerContext } from './context-token.ts';
-import { TansuError, errors } from './errors.ts';
-import { PLATFORM_TENANT_SLUG } from './tenants/tenant-registry.ts';
-import type { Role } from './tenants/entities.ts';
+import type { CallerContext } from '@tansu/platform/context-token';
+import { TansuError, errors } from '@tansu/platform/errors';
+import { PLATFORM_TENANT_SLUG } from './tenant-registry.ts';
+import type { Role } from './entities.ts';
 
 export interface TenantCaller extends CallerContext {
   tenantId: string;

@@ -1,7 +1,7 @@
 import { generateKeyPair, randomUUID, createPrivateKey, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { EntityManager } from '../db/database.ts';
-import { decryptSecret, encryptSecret } from '../crypto/key-encryption.ts';
+import type { EntityManager } from '@tansu/platform/db/database';
+import { decryptSecret, encryptSecret } from '@tansu/platform/crypto/key-encryption';
 import { SigningKeyEntity, type SigningKey } from './entities.ts';
 
 const generateRsa = promisify(generateKeyPair);
@@ -36,6 +36,22 @@ export async function generateSigningKey(kek: Buffer, tenantId: string): Promise
     publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' },
     privateKeyEnc: encryptSecret(kek, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
   };
+}
+
+/**
+ * A tenant gets its keys the first time identity needs them: the active key and the next one
+ * together, so the next is published before it ever signs and a rotation never names a key
+ * verifiers have not seen. Concurrent first uses make one pair.
+ */
+export async function ensureSigningKeys(em: EntityManager, kek: Buffer, tenantId: string): Promise<void> {
+  const hasActive = async () => (await em.count(SigningKeyEntity, { tenantId, status: 'active' })) > 0;
+  if (await hasActive()) return;
+  const [key, next] = await Promise.all([generateSigningKey(kek, tenantId), generateSigningKey(kek, tenantId)]);
+  await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`signing-keys:${tenantId}`]);
+  if (await hasActive()) return;
+  storeSigningKey(em, tenantId, key);
+  storeSigningKey(em, tenantId, next, 'next');
+  await em.flush();
 }
 
 export function storeSigningKey(em: EntityManager, tenantId: string, key: NewSigningKey, status: 'next' | 'active' = 'active'): void {
@@ -103,6 +119,7 @@ export function createSigningKeyCache(kek: Buffer, ttlMs = 60_000, maxTenants = 
     async active(em: EntityManager, tenantId: string): Promise<ActiveSigningKey> {
       const hit = cache.get(tenantId);
       if (hit !== undefined && hit.until > Date.now()) return hit.key;
+      await ensureSigningKeys(em, kek, tenantId);
       const row = await em.findOne(SigningKeyEntity, { tenantId, status: 'active' }, { orderBy: { createdAt: 'desc' } });
       if (row === null) throw new Error(`Tenant ${tenantId} has no active signing key`);
       const key = { kid: row.kid, alg: row.alg, privateKey: createPrivateKey(decryptSecret(kek, row.privateKeyEnc)) };

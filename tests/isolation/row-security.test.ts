@@ -7,8 +7,10 @@ import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { APP_ROLE } from '@tansu/platform/db/migrate';
 import { TansuError } from '@tansu/platform/errors';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
-import { platformEntities, type Tenant } from '@tansu/platform/tenants/entities';
-import { provisionTenant } from '@tansu/platform/tenants/tenant-registry';
+import { tenantCoreEntities, type Tenant } from '@tansu/tenant-core/entities';
+import { provisionTenant } from '@tansu/tenant-core/tenant-registry';
+import { ensureSigningKeys } from '@tansu/subgraph-identity/signing-keys';
+import { identityEntities } from '@tansu/subgraph-identity/entities';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
 
 const TENANT_TABLES = ['platform.memberships', 'platform.signing_keys', 'platform.outbox', 'identity.users', 'identity.refresh_tokens'];
@@ -24,9 +26,10 @@ function hasCode(code: string, field?: string) {
   };
 }
 
-/** A user, a refresh token and a membership, so every tenant-scoped table has rows of the tenant. */
+/** Signing keys (made on identity's first use), a user, a refresh token and a membership, so every tenant-scoped table has rows of the tenant. */
 async function seedTenantRows(db: Database, tenantId: string): Promise<void> {
   await db.withTenant(tenantId, async (em) => {
+    await ensureSigningKeys(em, KEK, tenantId);
     const userId = randomUUID();
     await em.execute(`insert into identity.users (id, tenant_id, email, password_hash) values (?, ?, ?, 'x')`, [userId, tenantId, `${userId}@example.test`]);
     await em.execute(
@@ -60,11 +63,11 @@ describe('tenancy and row level security', () => {
     const database = await openTestDatabase();
     cleanups.push(database.close);
     owner = await database.owner();
-    db = await openDatabase({ url: database.appUrl, entities: [...platformEntities, OutboxEventEntity] });
+    db = await openDatabase({ url: database.appUrl, entities: [...tenantCoreEntities, OutboxEventEntity, ...identityEntities] });
     cleanups.push(() => db.close());
 
-    acme = await provisionTenant(db, KEK, { slug: 'acme', name: 'Acme Corp' });
-    globex = await provisionTenant(db, KEK, { slug: 'globex', name: 'Globex' });
+    acme = await provisionTenant(db, { slug: 'acme', name: 'Acme Corp' });
+    globex = await provisionTenant(db, { slug: 'globex', name: 'Globex' });
     await seedTenantRows(db, acme.id);
     await seedTenantRows(db, globex.id);
   });
@@ -78,10 +81,11 @@ describe('tenancy and row level security', () => {
     assert.equal(rows[0]?.role, APP_ROLE);
   });
 
-  it('provisioned both tenants with a key and a tenant.created event each', async () => {
+  it('provisioned both tenants with a tenant.created event each, and identity gave each one active and one next key', async () => {
     for (const tenant of [acme, globex]) {
       assert.equal(await ownerCount('platform.tenants where id = $1', [tenant.id]), 1);
       assert.equal(await ownerCount(`platform.signing_keys where tenant_id = $1 and status = 'active'`, [tenant.id]), 1);
+      assert.equal(await ownerCount(`platform.signing_keys where tenant_id = $1 and status = 'next'`, [tenant.id]), 1);
       assert.equal(await ownerCount(`platform.outbox where tenant_id = $1 and topic = 'tenant.created'`, [tenant.id]), 1);
     }
   });
@@ -168,6 +172,14 @@ describe('tenancy and row level security', () => {
   });
 
   describe('provisioning', () => {
+    it('makes one pair of signing keys when first uses race', async () => {
+      const tenant = await provisionTenant(db, { slug: 'key-race', name: 'Key Race' });
+      assert.equal(await ownerCount('platform.signing_keys where tenant_id = $1', [tenant.id]), 0, 'keys are made on first use, not at provisioning');
+      await Promise.all([1, 2, 3].map(() => db.withTenant(tenant.id, (em) => ensureSigningKeys(em, KEK, tenant.id))));
+      assert.equal(await ownerCount("platform.signing_keys where tenant_id = $1 and status = 'active'", [tenant.id]), 1);
+      assert.equal(await ownerCount("platform.signing_keys where tenant_id = $1 and status = 'next'", [tenant.id]), 1);
+    });
+
     it('leaves nothing behind when the transaction fails after its work', async () => {
       const before = await snapshot();
       let tenantId: string | undefined;
@@ -179,52 +191,51 @@ describe('tenancy and row level security', () => {
           db.withTenant(id, async (em) => {
             tenantId = id;
             await work(em);
-            // Writes what the work queued so the rollback has the key and the event to undo.
+            // Writes what the work queued so the rollback has the tenant and the event to undo.
             await em.flush();
             throw new Error('failure after provisioning');
           }),
       };
-      await assert.rejects(provisionTenant(failing, KEK, { slug: 'initech', name: 'Initech' }), /failure after provisioning/);
+      await assert.rejects(provisionTenant(failing, { slug: 'initech', name: 'Initech' }), /failure after provisioning/);
       assert.ok(tenantId !== undefined);
       assert.equal(await ownerCount('platform.tenants where id = $1 or slug = $2', [tenantId, 'initech']), 0);
       assert.equal(await ownerCount('platform.signing_keys where tenant_id = $1', [tenantId]), 0);
       assert.equal(await ownerCount('platform.outbox where tenant_id = $1', [tenantId]), 0);
       assert.deepEqual(await snapshot(), before);
       // The slug is still free.
-      const initech = await provisionTenant(db, KEK, { slug: 'initech', name: 'Initech' });
+      const initech = await provisionTenant(db, { slug: 'initech', name: 'Initech' });
       assert.notEqual(initech.id, tenantId);
-      assert.equal(await ownerCount("platform.signing_keys where tenant_id = $1 and status = 'active'", [initech.id]), 1);
-      assert.equal(await ownerCount("platform.signing_keys where tenant_id = $1 and status = 'next'", [initech.id]), 1);
+      assert.equal(await ownerCount("platform.outbox where tenant_id = $1 and topic = 'tenant.created'", [initech.id]), 1);
     });
 
     it('refuses a bad or reserved slug and writes nothing', async () => {
       const before = await snapshot();
       for (const slug of ['Bad Slug', 'ab', '-leading-dash', 'trailing-dash-', 'x'.repeat(41), 'acme_corp']) {
-        await assert.rejects(provisionTenant(db, KEK, { slug, name: 'Whatever' }), hasCode('BAD_USER_INPUT', 'slug'), `accepted ${slug}`);
+        await assert.rejects(provisionTenant(db, { slug, name: 'Whatever' }), hasCode('BAD_USER_INPUT', 'slug'), `accepted ${slug}`);
       }
       for (const slug of ['platform', 'admin', 'identity', 'graphql']) {
-        await assert.rejects(provisionTenant(db, KEK, { slug, name: 'Whatever' }), hasCode('BAD_USER_INPUT', 'slug'), `accepted reserved ${slug}`);
+        await assert.rejects(provisionTenant(db, { slug, name: 'Whatever' }), hasCode('BAD_USER_INPUT', 'slug'), `accepted reserved ${slug}`);
       }
-      await assert.rejects(provisionTenant(db, KEK, { slug: 'blank-name', name: '   ' }), hasCode('BAD_USER_INPUT', 'name'));
+      await assert.rejects(provisionTenant(db, { slug: 'blank-name', name: '   ' }), hasCode('BAD_USER_INPUT', 'name'));
       assert.deepEqual(await snapshot(), before);
     });
 
     it('lets the platform itself claim a reserved slug', async () => {
-      const tenant = await provisionTenant(db, KEK, { slug: 'platform', name: 'Platform' }, { allowReserved: true });
+      const tenant = await provisionTenant(db, { slug: 'platform', name: 'Platform' }, { allowReserved: true });
       assert.equal(tenant.slug, 'platform');
     });
 
     it('refuses a duplicate slug with CONFLICT and writes nothing', async () => {
       const before = await snapshot();
-      await assert.rejects(provisionTenant(db, KEK, { slug: 'acme', name: 'Acme Again' }), hasCode('CONFLICT'));
+      await assert.rejects(provisionTenant(db, { slug: 'acme', name: 'Acme Again' }), hasCode('CONFLICT'));
       assert.deepEqual(await snapshot(), before);
     });
 
     it('gives CONFLICT to the loser of two concurrent provisions of one slug', async () => {
       const before = await snapshot();
       const results = await Promise.allSettled([
-        provisionTenant(db, KEK, { slug: 'umbrella', name: 'Umbrella 1' }),
-        provisionTenant(db, KEK, { slug: 'umbrella', name: 'Umbrella 2' }),
+        provisionTenant(db, { slug: 'umbrella', name: 'Umbrella 1' }),
+        provisionTenant(db, { slug: 'umbrella', name: 'Umbrella 2' }),
       ]);
       const fulfilled = results.filter((r) => r.status === 'fulfilled');
       const rejected = results.filter((r) => r.status === 'rejected');
@@ -233,7 +244,6 @@ describe('tenancy and row level security', () => {
       hasCode('CONFLICT')((rejected[0] as PromiseRejectedResult).reason);
       const after = await snapshot();
       assert.equal(after['platform.tenants'], before['platform.tenants']! + 1);
-      assert.equal(after['platform.signing_keys'], before['platform.signing_keys']! + 2, 'one active and one next key');
       assert.equal(after['platform.outbox'], before['platform.outbox']! + 1);
     });
   });
