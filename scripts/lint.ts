@@ -3,12 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { findCycles, runtimeEdges } from './lint/cycles.ts';
 import { checkHygiene } from './lint/hygiene.ts';
 import { checkResolution, countImports, loadProjectGraph } from './lint/import-graph.ts';
+import { checkKernelKnowsNoDomain, subgraphNames } from './lint/kernel-knows-no-domain.ts';
 import { checkLayering } from './lint/layering-rules.ts';
 
-// `npm run lint`: layering between workspaces, import cycles, and a few hygiene rules.
+// `npm run lint`: layering between workspaces, a kernel that names no domain, import cycles, and a few hygiene rules.
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const graph = loadProjectGraph(root);
-const problems = [...checkResolution(graph), ...checkLayering(graph), ...checkHygiene(graph)].sort(
+const problems = [...checkResolution(graph), ...checkLayering(graph), ...checkKernelKnowsNoDomain(graph, subgraphNames(root)), ...checkHygiene(graph)].sort(
   (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule),
 );
 const cycles = findCycles(runtimeEdges(graph));

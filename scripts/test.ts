@@ -6,6 +6,7 @@ import { deriveSecrets } from '@tansu/platform/config';
 import { startEmbeddedPostgres } from '@tansu/platform/embedded/postgres';
 import { REDIS_MISSING_MESSAGE, redisServerAvailable, startEmbeddedRedis } from '@tansu/platform/embedded/redis';
 import { PG_URL_ENV, REDIS_URL_ENV, TEST_SECRET, prepareTemplate } from '@tansu/platform/testing/test-servers';
+import { tableOwners } from '@tansu/supergraph/tables';
 
 // `npm test`: one Postgres cluster and one redis-server for the whole run (each test file
 // clones its own database from a migrated template), then node's test runner.
@@ -24,7 +25,7 @@ const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), p
 const redis = await startEmbeddedRedis({ dataDir: join(dir, 'redis'), persistent: false });
 let code = 1;
 try {
-  await prepareTemplate(postgres.url, deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).appDbPassword);
+  await prepareTemplate(postgres.url, deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).appDbPassword, await tableOwners());
   code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...selected.sort()], {
       stdio: 'inherit',

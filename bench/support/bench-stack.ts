@@ -1,6 +1,7 @@
 import { loadConfig, type Env } from '@tansu/platform/config';
 import { createLogger } from '@tansu/platform/logger';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
+import { tableOwners } from '@tansu/supergraph/tables';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
 
 export const BENCH_ADMIN = { email: 'admin@bench.test', password: 'admin-password-for-bench' };
@@ -12,7 +13,7 @@ export type BenchDatabase = Awaited<ReturnType<typeof openTestDatabase>>;
  * `stop` also drops the database and stops the servers, unless the caller brought its own.
  */
 export async function startBenchStack(env: Env = {}, given?: BenchDatabase): Promise<{ stack: Stack; database: BenchDatabase; stop(): Promise<void> }> {
-  const database = given ?? (await openTestDatabase());
+  const database = given ?? (await openTestDatabase({ tables: tableOwners }));
   const closeDatabase = given === undefined ? () => database.close() : async () => undefined;
   try {
     const config = loadConfig({

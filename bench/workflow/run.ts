@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { openTestDatabase } from '@tansu/platform/testing/test-servers';
+import { tableOwners } from '@tansu/supergraph/tables';
 import type { Stack } from '@tansu/scripts/stack/start-stack';
 import { BENCH_ADMIN, startBenchStack } from '../support/bench-stack.ts';
 import { createTenant, dataOf, gql, signIn, signUp } from '../../tests/support/graphql-client.ts';
@@ -556,7 +557,7 @@ async function main(): Promise<number> {
         `${firstEventRuns} sequential runs for first-event latency; ` +
         `${subClients} connections × ${subsPerClient} subscriptions watching ${subRuns} runs`,
     );
-    const database = await openTestDatabase();
+    const database = await openTestDatabase({ tables: tableOwners });
     cleanups.push(database.close);
 
     const peerMeter = cpuMeter();

@@ -19,6 +19,17 @@ export interface Limits {
   maxSubscriptionsPerSocket: number;
 }
 
+export interface SubgraphAddress {
+  port: number;
+  url: string;
+}
+
+/** A subgraph the configuration should place: its name and default port. */
+export interface SubgraphPlacement {
+  name: string;
+  port: number;
+}
+
 export interface TansuConfig {
   mode: Mode;
   logLevel: string;
@@ -38,12 +49,8 @@ export interface TansuConfig {
   contextSecret: string | undefined;
   jwtAudience: string;
   jwksUrlTemplate: string | undefined;
-  identityUrl: string;
-  tenancyUrl: string;
-  workflowUrl: string;
-  identityPort: number;
-  tenancyPort: number;
-  workflowPort: number;
+  /** Each subgraph the caller named: the port it listens on (`<NAME>_PORT`) and where others reach it (`<NAME>_URL`). */
+  subgraphs: Readonly<Record<string, SubgraphAddress>>;
   /** Routers run only operations clients registered (by id, or by their exact text). */
   persistedDocumentsOnly: boolean;
   /** Which published schema variant this installation's routers serve (the registry's dev, prod, …). */
@@ -138,7 +145,8 @@ class Reader {
   }
 }
 
-export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
+/** `options.subgraphs` names the subgraphs to place (the supergraph's list); the kernel knows none itself. */
+export function loadConfig(env: Env = process.env, options: { subgraphs?: readonly SubgraphPlacement[] } = {}): Readonly<TansuConfig> {
   const r = new Reader(env);
   const modeRaw = r.string('NODE_ENV') ?? 'development';
   let mode: Mode = 'development';
@@ -148,9 +156,12 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
   const port = r.int('PORT', 4000, 0, 65535);
   const host = r.string('HOST') ?? (mode === 'production' ? '0.0.0.0' : '127.0.0.1');
   const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
-  const identityPort = r.int('IDENTITY_PORT', 4101, 0, 65535);
-  const tenancyPort = r.int('TENANCY_PORT', 4102, 0, 65535);
-  const workflowPort = r.int('WORKFLOW_PORT', 4103, 0, 65535);
+  const subgraphs: Record<string, SubgraphAddress> = {};
+  for (const { name, port: defaultPort } of options.subgraphs ?? []) {
+    const prefix = name.toUpperCase().replaceAll('-', '_');
+    const subgraphPort = r.int(`${prefix}_PORT`, defaultPort, 0, 65535);
+    subgraphs[name] = { port: subgraphPort, url: r.url(`${prefix}_URL`, ['http:', 'https:']) ?? `http://127.0.0.1:${subgraphPort}` };
+  }
 
   const secret = r.string('TANSU_SECRET');
   if (secret !== undefined && secret.length < 32) r.problems.push('TANSU_SECRET must be at least 32 characters');
@@ -185,12 +196,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     contextSecret,
     jwtAudience: r.string('TANSU_JWT_AUDIENCE') ?? 'tansu',
     jwksUrlTemplate,
-    identityUrl: r.url('IDENTITY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${identityPort}`,
-    tenancyUrl: r.url('TENANCY_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${tenancyPort}`,
-    workflowUrl: r.url('WORKFLOW_URL', ['http:', 'https:']) ?? `http://127.0.0.1:${workflowPort}`,
-    identityPort,
-    tenancyPort,
-    workflowPort,
+    subgraphs,
     workflowTenantConcurrency: r.int('TANSU_WORKFLOW_TENANT_CONCURRENCY', 20, 1, 10_000),
     defaultPlan: r.string('TANSU_DEFAULT_PLAN') ?? 'free',
     schemaVariant: r.string('TANSU_SCHEMA_VARIANT') ?? 'main',
@@ -228,7 +234,7 @@ export function loadConfig(env: Env = process.env): Readonly<TansuConfig> {
     r.problems.push('TANSU_ADMIN_EMAIL and TANSU_ADMIN_PASSWORD must be set together');
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return Object.freeze({ ...config, limits: Object.freeze(config.limits) });
+  return Object.freeze({ ...config, limits: Object.freeze(config.limits), subgraphs: Object.freeze(subgraphs) });
 }
 
 /** Keys derived from the one master secret, each for one purpose. */

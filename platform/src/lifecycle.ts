@@ -48,13 +48,14 @@ export function endpointAddresses(publicUrl: string, routerUrl: string): { endpo
   return sameRouter ? { endpoint } : { endpoint, router: `${routerUrl.replace(/\/+$/, '')}/graphql` };
 }
 
-/** What a started platform prints for the person who started it: where to go, how to sign in, how to stop. */
-export function startupBanner(options: {
-  publicUrl: string;
-  routerUrl: string;
-  playground: boolean;
+/** What a started deployable has to tell the person who started it. */
+export interface StartupNotes {
+  /** The platform administrator, with the password when one was generated (shown once). */
   admin?: { email?: string; generatedPassword?: string };
-}): string {
+}
+
+/** What a started platform prints for the person who started it: where to go, how to sign in, how to stop. */
+export function startupBanner(options: { publicUrl: string; routerUrl: string; playground: boolean } & StartupNotes): string {
   const { endpoint, router } = endpointAddresses(options.publicUrl, options.routerUrl);
   const rows: [string, string][] = [['GraphQL endpoint', router === undefined ? endpoint : `${endpoint}  (PUBLIC_URL; browsers and sign-in use this one)`]];
   if (router !== undefined) rows.push(['This router', `${router}  (direct, from this machine; OIDC sign-in needs the endpoint above)`]);
@@ -75,21 +76,4 @@ export function startupBanner(options: {
 export function failStartup(error: unknown): never {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
-}
-
-/** A deployable's server: listen, log the port, and on a signal close it and then the rest. */
-export async function serveUntilSignalled(options: {
-  name: string;
-  server: { listen(port: number, host: string): Promise<number>; close(): Promise<void> };
-  port: number;
-  host: string;
-  logger: Logger;
-  alsoClose: (() => Promise<void>)[];
-}): Promise<void> {
-  const port = await options.server.listen(options.port, options.host);
-  options.logger.info({ port }, `${options.name} listening`);
-  stopOnSignals(async () => {
-    await options.server.close();
-    for (const close of options.alsoClose) await close();
-  }, options.logger);
 }

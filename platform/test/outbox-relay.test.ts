@@ -8,7 +8,6 @@ import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { OutboxEventEntity, appendEvent, tenantStreamKey } from '@tansu/platform/events/outbox';
 import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
 import { createLogger } from '@tansu/platform/logger';
-import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { openTestDatabase } from '@tansu/platform/testing/test-servers';
 
 interface StreamEvent {
@@ -18,7 +17,7 @@ interface StreamEvent {
   at: string;
 }
 
-const ENTITIES = [...tenantCoreEntities, OutboxEventEntity];
+const ENTITIES = [OutboxEventEntity];
 
 describe('outbox relay', () => {
   const cleanups: (() => Promise<unknown>)[] = [];

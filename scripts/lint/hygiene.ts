@@ -1,6 +1,6 @@
 import type { ImportGraph, Problem } from './types.ts';
 
-const SERVICE_SOURCE = /^(?:platform|router)\/src\/|^subgraphs\/[^/]+\/src\//;
+const SERVICE_SOURCE = /^(?:platform|tenant-core|router)\/src\/|^subgraphs\/[^/]+\/src\//;
 
 export function isTestFile(file: string): boolean {
   return file.endsWith('.test.ts');

@@ -1,6 +1,6 @@
 import type { ImportGraph, Problem, ResolvedImport } from './types.ts';
 
-export type LayerKind = 'platform' | 'router' | 'subgraph' | 'workers' | 'scripts' | 'tests' | 'bench' | 'supergraph' | 'schema' | 'other';
+export type LayerKind = 'platform' | 'tenant-core' | 'router' | 'subgraph' | 'workers' | 'scripts' | 'tests' | 'bench' | 'supergraph' | 'schema' | 'other';
 
 export interface Layer {
   kind: LayerKind;
@@ -10,6 +10,7 @@ export interface Layer {
 
 const TOP_LEVEL: Record<string, LayerKind> = {
   platform: 'platform',
+  'tenant-core': 'tenant-core',
   router: 'router',
   workers: 'workers',
   scripts: 'scripts',
@@ -31,11 +32,14 @@ function label(layer: Layer): string {
   return layer.kind;
 }
 
-// Which layers each layer may not depend on; platform is the base everything builds on, and
-// subgraphs talk to each other only through the supergraph, never by importing code. Workers
-// run a subgraph's domain (its engine) in other processes, so they may import it.
+// Which layers each layer may not depend on; platform is the base everything builds on and
+// knows no domain, tenant-core (what every domain knows about a tenant) sits on platform alone,
+// and subgraphs talk to each other only through the supergraph, events and tenant-core, never by
+// importing each other's code. Workers run a subgraph's domain (its engine) in other processes,
+// so they may import it.
 const FORBIDDEN: Partial<Record<LayerKind, (to: Layer, from: Layer) => boolean>> = {
-  platform: (to) => ['subgraph', 'router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
+  platform: (to) => ['tenant-core', 'subgraph', 'router', 'workers', 'supergraph', 'schema', 'scripts', 'tests', 'bench'].includes(to.kind),
+  'tenant-core': (to) => to.kind !== 'platform' && to.kind !== 'tenant-core',
   subgraph: (to, from) => (to.kind === 'subgraph' && to.name !== from.name) || ['router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   router: (to) => ['subgraph', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   workers: (to) => ['router', 'scripts', 'tests', 'bench'].includes(to.kind),
@@ -43,7 +47,7 @@ const FORBIDDEN: Partial<Record<LayerKind, (to: Layer, from: Layer) => boolean>>
   schema: (to) => ['subgraph', 'router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
 };
 
-const PRODUCTION = /^(?:platform|router|workers|schema)\/src\/|^subgraphs\/[^/]+\/src\//;
+const PRODUCTION = /^(?:platform|tenant-core|router|workers|schema)\/src\/|^subgraphs\/[^/]+\/src\//;
 const TEST_OR_BENCH = /^(?:tests|bench)\/|(?:^|\/)test\//;
 const DOMAIN_FILE = /^subgraphs\/[^/]+\/src\/(?:.*\/)?(?:[^/]+-service|entities|passwords|tokens)\.ts$/;
 const TRANSPORT_MODULE = /^(?:@apollo\/|graphql(?:\/|$)|(?:node:)?https?(?:\/|$)|(?:node:)?http2(?:\/|$)|undici(?:\/|$))/;
@@ -54,6 +58,15 @@ export function isProductionFile(file: string): boolean {
 
 export function isDomainFile(file: string): boolean {
   return DOMAIN_FILE.test(file);
+}
+
+function isBullmq(specifier: string): boolean {
+  return specifier === 'bullmq' || specifier.startsWith('bullmq/');
+}
+
+/** Durable work runs in workers/; benchmarks and tests may drive queues directly. */
+export function bullmqAllowed(file: string): boolean {
+  return file.startsWith('workers/') || TEST_OR_BENCH.test(file);
 }
 
 /** The first rule one import breaks, or undefined. One problem per import keeps overlapping rules from double-counting. */
@@ -68,6 +81,9 @@ export function checkImport(file: string, ref: ResolvedImport): Omit<Problem, 'f
       return { rule: 'no-test-code-in-production', message: `production code must not import test or bench code ('${ref.specifier}' -> ${ref.target})` };
     }
     return undefined;
+  }
+  if (isBullmq(ref.specifier) && !bullmqAllowed(file)) {
+    return { rule: 'bullmq-only-in-workers', message: `'${ref.specifier}' belongs to workers/ (queues and their consumers run there); call a domain engine instead` };
   }
   if (isDomainFile(file) && TRANSPORT_MODULE.test(ref.specifier)) {
     return { rule: 'domain-purity', message: `domain code must not depend on Apollo or HTTP ('${ref.specifier}'); keep it in resolvers and servers` };

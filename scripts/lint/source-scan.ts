@@ -16,9 +16,13 @@ export function scanSource(fileName: string, text: string): SourceScan {
     ts.ScriptKind.TS,
   );
   const lineOf = (node: ts.Node): number => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-  const scan: SourceScan = { imports: [], consoleLogLines: [], tsDirectives: [], onlyCalls: [] };
+  const scan: SourceScan = { imports: [], consoleLogLines: [], tsDirectives: [], onlyCalls: [], literalTexts: [] };
+  // Specifiers are judged as imports, so they are kept out of the literal texts.
+  const specifiers = new Set<ts.Node>();
   const add = (specifier: ts.Expression | undefined, at: ts.Node, kind: ImportRef['kind'], typeOnly: boolean): void => {
-    if (specifier !== undefined && ts.isStringLiteralLike(specifier)) scan.imports.push({ specifier: specifier.text, line: lineOf(at), kind, typeOnly });
+    if (specifier === undefined || !ts.isStringLiteralLike(specifier)) return;
+    specifiers.add(specifier);
+    scan.imports.push({ specifier: specifier.text, line: lineOf(at), kind, typeOnly });
   };
 
   const visit = (node: ts.Node): void => {
@@ -43,6 +47,12 @@ export function scanSource(fileName: string, text: string): SourceScan {
       node.expression.text === 'console'
     ) {
       scan.consoleLogLines.push(lineOf(node));
+    } else if (
+      (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) &&
+      !specifiers.has(node) &&
+      node.text !== ''
+    ) {
+      scan.literalTexts.push({ line: lineOf(node), text: node.text });
     }
     ts.forEachChild(node, visit);
   };

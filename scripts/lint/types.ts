@@ -29,6 +29,8 @@ export interface SourceScan {
   consoleLogLines: number[];
   tsDirectives: { line: number; directive: string }[];
   onlyCalls: { line: number; callee: string }[];
+  /** Text of string and template literals (template pieces between substitutions), module specifiers left out. */
+  literalTexts: { line: number; text: string }[];
 }
 
 export interface SourceModule {

@@ -3,12 +3,14 @@ import { describe, it } from 'node:test';
 import { findCycles, runtimeEdges, stronglyConnectedComponents } from '@tansu/scripts/lint/cycles';
 import { checkHygiene } from '@tansu/scripts/lint/hygiene';
 import { buildGraph, checkResolution } from '@tansu/scripts/lint/import-graph';
+import { checkKernelKnowsNoDomain } from '@tansu/scripts/lint/kernel-knows-no-domain';
 import { checkLayering } from '@tansu/scripts/lint/layering-rules';
 import { resolveExports, type Workspace } from '@tansu/scripts/lint/workspaces';
 
 // Same shape as the real repository's package.json files, so workspace imports resolve the same way.
 const WORKSPACES: Workspace[] = [
   { name: '@tansu/platform', dir: 'platform', exports: { './*': './src/*.ts' } },
+  { name: '@tansu/tenant-core', dir: 'tenant-core', exports: { './*': './src/*.ts' } },
   { name: '@tansu/router', dir: 'router', exports: { './*': './src/*.ts' } },
   { name: '@tansu/subgraph-identity', dir: 'subgraphs/identity', exports: { './*': './src/*.ts' } },
   { name: '@tansu/subgraph-tenancy', dir: 'subgraphs/tenancy', exports: { './*': './src/*.ts' } },
@@ -21,9 +23,14 @@ function graphOf(sources: Record<string, string>) {
   return buildGraph(new Map(Object.entries(sources)), { workspaces: WORKSPACES });
 }
 
+// The real list comes from the subgraphs/ directories at lint time.
+const DOMAINS = ['identity', 'tenancy', 'workflow'];
+
 function problemsOf(sources: Record<string, string>): string[] {
   const graph = graphOf(sources);
-  return [...checkResolution(graph), ...checkLayering(graph), ...checkHygiene(graph)].map((p) => `${p.file}:${p.line} ${p.rule}`);
+  return [...checkResolution(graph), ...checkLayering(graph), ...checkKernelKnowsNoDomain(graph, DOMAINS), ...checkHygiene(graph)].map(
+    (p) => `${p.file}:${p.line} ${p.rule}`,
+  );
 }
 
 function cyclesOf(sources: Record<string, string>): string[] {
@@ -58,6 +65,72 @@ describe('layering rules', () => {
     assert.deepEqual(problems, ['workers/src/main.ts:2 layering']);
   });
 
+  it('keeps tenant-core out of the kernel, by workspace name or by relative path, platform tests included', () => {
+    const problems = problemsOf({
+      'platform/src/config.ts': "import { plans } from '@tansu/tenant-core/plans';\n",
+      'platform/src/db/migrate.ts': "\nimport type { Tenant } from '../../../tenant-core/src/entities.ts';\n",
+      'platform/test/outbox.test.ts': "import { entities } from '@tansu/tenant-core/entities';\n",
+      'tenant-core/src/plans.ts': 'export const plans = 1;\n',
+      'tenant-core/src/entities.ts': 'export type Tenant = number;\nexport const entities = [];\n',
+    });
+    assert.deepEqual(problems, ['platform/src/config.ts:1 layering', 'platform/src/db/migrate.ts:2 layering', 'platform/test/outbox.test.ts:1 layering']);
+  });
+
+  it('lets tenant-core build on platform alone, its tests included', () => {
+    const problems = problemsOf({
+      'tenant-core/src/memberships.ts': [
+        "import { openDatabase } from '@tansu/platform/db/database';",
+        "import { Redis } from 'ioredis';",
+        "import { plans } from './plans.ts';",
+        "import { signIn } from '@tansu/subgraph-identity/auth-service';",
+        "import type { Router } from '../../router/src/create-router.ts';",
+        "import { startWorkers } from '@tansu/workers/main';",
+        '',
+      ].join('\n'),
+      'tenant-core/src/plans.ts': 'export const plans = 1;\n',
+      'tenant-core/test/memberships.test.ts': "import { plans } from '../src/plans.ts';\nimport { spine } from '@tansu/tests/spine';\n",
+      'platform/src/db/database.ts': 'export const openDatabase = 1;\n',
+      'subgraphs/identity/src/auth-service.ts': 'export const signIn = 1;\n',
+      'router/src/create-router.ts': 'export type Router = number;\n',
+      'workers/src/main.ts': 'export const startWorkers = 1;\n',
+      'tests/src/spine.ts': 'export const spine = 1;\n',
+    });
+    assert.deepEqual(problems, [
+      'tenant-core/src/memberships.ts:4 layering',
+      'tenant-core/src/memberships.ts:5 layering',
+      'tenant-core/src/memberships.ts:6 layering',
+      'tenant-core/test/memberships.test.ts:2 layering',
+    ]);
+  });
+
+  it('lets subgraphs, the router and workers import tenant-core', () => {
+    const problems = problemsOf({
+      'subgraphs/tenancy/src/tenancy-service.ts': "import { plans } from '@tansu/tenant-core/plans';\n",
+      'router/src/admission.ts': "import { plans } from '@tansu/tenant-core/plans';\n",
+      'workers/src/purge.ts': "import type { Tenant } from '../../tenant-core/src/entities.ts';\n",
+      'tenant-core/src/plans.ts': 'export const plans = 1;\n',
+      'tenant-core/src/entities.ts': 'export type Tenant = number;\n',
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  it('keeps BullMQ in workers, benchmarks and tests', () => {
+    const problems = problemsOf({
+      'subgraphs/workflow/src/engine/dispatcher.ts': "import type { Queue } from 'bullmq';\n",
+      'platform/src/redis/queues.ts': "\nimport { Worker } from 'bullmq/dist/esm/classes/worker.js';\n",
+      'router/src/main.ts': "const { Queue } = await import('bullmq');\n",
+      'workers/src/workflow/step-worker.ts': "import { Worker } from 'bullmq';\n",
+      'bench/workflow/peer.ts': "import { Queue, Worker } from 'bullmq';\n",
+      'subgraphs/workflow/test/dispatch.test.ts': "import { Queue } from 'bullmq';\n",
+      'router/src/queue-names.ts': "export const name = 'bullmq';\n",
+    });
+    assert.deepEqual(problems.sort(), [
+      'platform/src/redis/queues.ts:2 bullmq-only-in-workers',
+      'router/src/main.ts:1 bullmq-only-in-workers',
+      'subgraphs/workflow/src/engine/dispatcher.ts:1 bullmq-only-in-workers',
+    ]);
+  });
+
   it('keeps Apollo and HTTP out of domain code, node:test out of platform, and test code out of production', () => {
     const problems = problemsOf({
       'subgraphs/tenancy/src/tenancy-service.ts': "import { GraphQLError } from 'graphql';\n",
@@ -81,6 +154,58 @@ describe('layering rules', () => {
       'router/src/main.ts:1 unresolved-import',
       'router/src/main.ts:2 unresolved-import',
     ]);
+  });
+});
+
+describe('the kernel knows no domain', () => {
+  it('refuses a domain name in kernel string and template text, as a whole word in any case', () => {
+    const problems = problemsOf({
+      'platform/src/db/migrate.ts': "const SCHEMAS = ['platform', 'identity', 'workflow'];\n",
+      'platform/src/config.ts': "const port = r.int('TENANCY_PORT', 4102);\nconst url = `http://${host}:${port}/Workflow/x`;\n",
+      'platform/src/testing/test-servers.ts': 'const name = `tansu-${id}-identity`;\n',
+      'platform/src/events/topics.ts': "type Topic = 'workflow.run.updated';\n",
+      'platform/src/words.ts': "const a = 'identityUrl';\nconst b = 'workflows tenancyish';\nconst c = 'no domain here';\n",
+    });
+    assert.deepEqual(problems.sort(), [
+      'platform/src/config.ts:1 kernel-knows-no-domain',
+      'platform/src/config.ts:2 kernel-knows-no-domain',
+      'platform/src/db/migrate.ts:1 kernel-knows-no-domain',
+      'platform/src/db/migrate.ts:1 kernel-knows-no-domain',
+      'platform/src/events/topics.ts:1 kernel-knows-no-domain',
+      'platform/src/testing/test-servers.ts:1 kernel-knows-no-domain',
+    ]);
+  });
+
+  it("lets the config module name a domain's own environment variable, and nothing else", () => {
+    const problems = problemsOf({
+      'platform/src/config.ts': "const a = r.int('TANSU_WORKFLOW_TENANT_CONCURRENCY', 20);\nconst b = r.int('WORKFLOW_PORT', 4103);\n",
+      'platform/src/other.ts': "const a = r.int('TANSU_WORKFLOW_TENANT_CONCURRENCY', 20);\n",
+    });
+    assert.deepEqual(problems.sort(), ['platform/src/config.ts:2 kernel-knows-no-domain', 'platform/src/other.ts:1 kernel-knows-no-domain']);
+  });
+
+  it('names the word it found', () => {
+    const graph = graphOf({ 'platform/src/db/migrate.ts': "const SCHEMAS = ['platform', 'IDENTITY'];\n" });
+    const [problem, ...rest] = checkKernelKnowsNoDomain(graph, DOMAINS);
+    assert.deepEqual(rest, []);
+    assert.match(problem!.message, /\bidentity domain\b/);
+  });
+
+  it('ignores comments, identifiers and module specifiers in the kernel, and domain names outside it', () => {
+    const problems = problemsOf({
+      'platform/src/http/egress.ts': [
+        '// Outbound calls made for workflow http steps and identity providers.',
+        '/** The tenancy subgraph passes its own port. */',
+        "import { x } from './workflow-free.ts';",
+        'const identity = x;',
+        '',
+      ].join('\n'),
+      'platform/src/http/workflow-free.ts': 'export const x = 1;\n',
+      'subgraphs/workflow/src/engine/schemas.ts': "export const SCHEMA = 'workflow';\n",
+      'tenant-core/src/plans.ts': "export const owner = 'identity';\n",
+      'platform/test/migrate.test.ts': "const schemas = ['identity'];\n",
+    });
+    assert.deepEqual(problems, []);
   });
 });
 

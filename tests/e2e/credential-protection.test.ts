@@ -66,7 +66,7 @@ describe('credential protection', () => {
     // Straight to the identity service, past the router: a context it signed, but no client it signed.
     const context = createContextTokenCodec(deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).contextKey).sign({ roles: [], scopes: [] });
     const direct = (email: string, headers: Record<string, string> = {}) =>
-      gql(ctx.stack.subgraphUrls.identity, SIGN_IN, { variables: { i: { tenant: 'globex', email, password: 'whatever-password' } }, headers: { [CONTEXT_HEADER]: context, ...headers } });
+      gql(ctx.stack.subgraphUrl('identity'), SIGN_IN, { variables: { i: { tenant: 'globex', email, password: 'whatever-password' } }, headers: { [CONTEXT_HEADER]: context, ...headers } });
     let limited: ReturnType<typeof expectError> | undefined;
     for (let i = 0; i < 45 && limited === undefined; i++) {
       const res = await direct(`unknown${i}@globex.test`);
@@ -92,7 +92,7 @@ describe('credential protection', () => {
   });
 
   it("limits the issuer's sign-in page, posted straight to the identity service, by the peer's own address", async () => {
-    const issuer = `${new URL(ctx.stack.subgraphUrls.identity).origin}/identity/acme`;
+    const issuer = `${new URL(ctx.stack.subgraphUrl('identity')).origin}/identity/acme`;
     // Another loopback address than every other request of this file: a budget of its own.
     const peer = '127.0.0.2';
     const started = await rawRequest(authorizationUrl(issuer, { clientId, redirectUri: REDIRECT, scope: 'openid' }), { localAddress: peer });

@@ -164,7 +164,7 @@ describe("the issuer's pages", () => {
   });
 
   it('answers wrong methods and steps that do not exist as mistakes of the sender', async () => {
-    const identity = new URL(ctx.stack.subgraphUrls.identity).origin;
+    const identity = new URL(ctx.stack.subgraphUrl('identity')).origin;
     const agent = new Agent();
     try {
       const deleted = await rawRequest(`${identity}/identity/acme/interaction/some-step/login`, { agent, method: 'DELETE' });

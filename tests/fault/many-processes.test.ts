@@ -9,6 +9,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
+import { tableOwners } from '@tansu/supergraph/tables';
 import { ADMIN, PUBLIC_URL } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
@@ -37,7 +38,7 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
   const url = (router: ServiceProcess) => `http://127.0.0.1:${router.port}/graphql`;
 
   before(async () => {
-    const database = await openTestDatabase();
+    const database = await openTestDatabase({ tables: tableOwners });
     cleanups.push(database.close);
     owner = await database.owner();
     redis = new Redis(database.redisUrl);

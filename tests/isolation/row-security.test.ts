@@ -12,6 +12,7 @@ import { provisionTenant } from '@tansu/tenant-core/tenant-registry';
 import { ensureSigningKeys } from '@tansu/subgraph-identity/signing-keys';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
+import { tableOwners } from '@tansu/supergraph/tables';
 
 const TENANT_TABLES = ['platform.memberships', 'platform.signing_keys', 'platform.outbox', 'identity.users', 'identity.refresh_tokens'];
 const SECRETS = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined });
@@ -60,7 +61,7 @@ describe('tenancy and row level security', () => {
   }
 
   before(async () => {
-    const database = await openTestDatabase();
+    const database = await openTestDatabase({ tables: tableOwners });
     cleanups.push(database.close);
     owner = await database.owner();
     db = await openDatabase({ url: database.appUrl, entities: [...tenantCoreEntities, OutboxEventEntity, ...identityEntities] });

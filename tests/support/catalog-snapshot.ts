@@ -57,9 +57,7 @@ const factQueries = (role: string): string[] => [
       and ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
 
   `select 'constraint ' || coalesce(${qualified('n.nspname', 'c.relname')}, format_type(co.contypid, null)) || ' ' || quote_ident(co.conname)
-          || ' ' || pg_get_constraintdef(co.oid)
-          || case when co.condeferrable then ' deferrable' else '' end || case when co.condeferred then ' initially_deferred' else '' end
-          || case when not co.convalidated then ' not_valid' else '' end as line
+          || ' ' || pg_get_constraintdef(co.oid) as line
      from pg_constraint co
      join pg_namespace n on n.oid = co.connamespace
      left join pg_class c on c.oid = co.conrelid
@@ -122,16 +120,17 @@ const factQueries = (role: string): string[] => [
      join pg_namespace n on n.oid = c.relnamespace
     where ${USER_NAMESPACE} and ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`,
 
-  // Grants, read from the ACLs themselves: to the application role and to everyone (PUBLIC).
+  // Grants, read from the ACLs themselves: to the application role and to everyone (PUBLIC). An
+  // object never granted on has no ACL and means its kind's default (functions: EXECUTE to PUBLIC).
   `select 'grant ' || x.privilege_type || ' on schema ' || quote_ident(n.nspname) || ' to ' || ${grantee('x.grantee')} || ${grantable('x.is_grantable')} as line
-     from pg_namespace n cross join lateral aclexplode(n.nspacl) x
+     from pg_namespace n cross join lateral aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) x
     where ${USER_NAMESPACE} and ${granteeFilter('x.grantee', role)}`,
 
   `select 'grant ' || x.privilege_type || ' on ' || case c.relkind when 'S' then 'sequence' when 'v' then 'view' when 'm' then 'view' else 'table' end
           || ' ' || ${qualified('n.nspname', 'c.relname')} || ' to ' || ${grantee('x.grantee')} || ${grantable('x.is_grantable')} as line
      from pg_class c
      join pg_namespace n on n.oid = c.relnamespace
-     cross join lateral aclexplode(c.relacl) x
+     cross join lateral aclexplode(coalesce(c.relacl, acldefault(case when c.relkind = 'S' then 's' else 'r' end::"char", c.relowner))) x
     where ${USER_NAMESPACE} and ${granteeFilter('x.grantee', role)}`,
 
   `select 'grant ' || x.privilege_type || ' (' || quote_ident(a.attname) || ') on table ' || ${qualified('n.nspname', 'c.relname')}
@@ -146,7 +145,7 @@ const factQueries = (role: string): string[] => [
           || ' to ' || ${grantee('x.grantee')} || ${grantable('x.is_grantable')} as line
      from pg_proc p
      join pg_namespace n on n.oid = p.pronamespace
-     cross join lateral aclexplode(p.proacl) x
+     cross join lateral aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
     where ${USER_NAMESPACE} and ${granteeFilter('x.grantee', role)}`,
 
   `select 'default_grant ' || x.privilege_type || ' on ' || da.defaclobjtype::text || ' in ' || coalesce(quote_ident(n.nspname), '*')

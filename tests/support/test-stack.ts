@@ -2,6 +2,8 @@ import { before } from 'node:test';
 import { loadConfig, type Env } from '@tansu/platform/config';
 import { freePort } from '@tansu/platform/embedded/free-port';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
+import { SUBGRAPHS } from '@tansu/supergraph/subgraphs';
+import { tableOwners } from '@tansu/supergraph/tables';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
 import { createGuardedLogger, useRequestGuard, type ExpectedErrorLog } from './request-guard.ts';
 
@@ -26,17 +28,17 @@ export function useTestStack(
     },
   });
   before(async () => {
-    const database = await openTestDatabase();
+    const database = await openTestDatabase({ tables: tableOwners });
     stops.push(database.close);
     // Issuer URLs must reach the router when a real OpenID client follows them.
     const routerPort = options.publicRouter === true ? await freePort() : 0;
-    const config = loadConfig({
+    const config = loadConfig(
+      {
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       PORT: String(routerPort),
-      IDENTITY_PORT: '0',
-      TENANCY_PORT: '0',
-      WORKFLOW_PORT: '0',
+      // Every subgraph on a free port; the router is pointed at them.
+      ...Object.fromEntries(SUBGRAPHS.map((subgraph) => [`${subgraph.name.toUpperCase()}_PORT`, '0'])),
       PUBLIC_URL: options.publicRouter === true ? `http://127.0.0.1:${routerPort}` : PUBLIC_URL,
       DATABASE_URL: database.url,
       REDIS_URL: database.redisUrl,
@@ -51,7 +53,9 @@ export function useTestStack(
       TANSU_CREDENTIAL_RATE_PER_MINUTE: '10000',
       TANSU_ANONYMOUS_RATE_PER_MINUTE: '100000',
       ...env,
-    });
+      },
+      { subgraphs: SUBGRAPHS },
+    );
     holder.stack = await startStack(config, createGuardedLogger(config.logLevel, 'test'));
     stops.push(holder.stack.stop);
   });

@@ -1,10 +1,9 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { migrations } from './migrations/index.ts';
+import { kernelTables } from './migrations/index.ts';
+import type { OwnedMigration, TableOwner } from './table-owner.ts';
 
 export const APP_ROLE = 'tansu_app';
-
-const TENANT_SCHEMAS = ['platform', 'identity', 'workflow'];
 
 /** The non-owner role's connection string: same server and database, its own credentials. */
 export function appDatabaseUrl(ownerUrl: string, password: string, role = APP_ROLE): string {
@@ -15,17 +14,33 @@ export function appDatabaseUrl(ownerUrl: string, password: string, role = APP_RO
 }
 
 /**
- * Applies pending migrations as the owner, then (re)creates the application role: it can
- * read and write rows, owns nothing, and so stays under Row Level Security.
+ * Every owner's migrations in one sequence. Names carry a number shared across owners (a new
+ * migration takes the next free one), so sorting by name replays the order they were written in.
  */
-export async function migrate(options: { ownerUrl: string; appPassword: string; role?: string }): Promise<{ applied: string[] }> {
+export function migrationSequence(owners: readonly TableOwner[]): OwnedMigration[] {
+  const all = [kernelTables, ...owners].flatMap((owner) => owner.migrations);
+  const seen = new Set<string>();
+  for (const { name } of all) {
+    if (seen.has(name)) throw new Error(`Two migrations are named ${name}`);
+    seen.add(name);
+  }
+  return all.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Applies pending migrations of the kernel and of `owners` as the database owner, then
+ * (re)creates the application role: it can read and write rows, owns nothing, and so stays
+ * under Row Level Security.
+ */
+export async function migrate(options: { ownerUrl: string; appPassword: string; owners: readonly TableOwner[]; role?: string }): Promise<{ applied: string[] }> {
   const role = options.role ?? APP_ROLE;
+  const owners = [kernelTables, ...options.owners];
   const orm = await MikroORM.init({
     clientUrl: options.ownerUrl,
     entities: [],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
-    migrations: { migrationsList: migrations, tableName: 'tansu_migrations', snapshot: false, silent: true },
+    migrations: { migrationsList: migrationSequence(options.owners), tableName: 'tansu_migrations', snapshot: false, silent: true },
   });
   try {
     const applied = await orm.migrator.up();
@@ -51,18 +66,12 @@ export async function migrate(options: { ownerUrl: string; appPassword: string; 
         }
       }
     }
-    for (const schema of TENANT_SCHEMAS) {
+    for (const schema of new Set(owners.flatMap((owner) => owner.appSchemas))) {
       await conn.execute(`grant usage on schema ${schema} to ${quotedRole}`);
       await conn.execute(`grant select, insert, update, delete on all tables in schema ${schema} to ${quotedRole}`);
       await conn.execute(`grant usage, select on all sequences in schema ${schema} to ${quotedRole}`);
     }
-    // The tenant registry has no row security: the application may add tenants, never rename
-    // or remove one (a delete would cascade through every tenant's rows, RLS or not).
-    await conn.execute(`revoke update, delete, truncate on platform.tenants from ${quotedRole}`);
-    // Its status (suspend, resume, mark deleted), settings and plan alone may change; the purge is the owner's.
-    await conn.execute(`grant update (status, status_changed_at, settings, plan) on platform.tenants to ${quotedRole}`);
-    // Plans are the operator's: the application reads them.
-    await conn.execute(`revoke insert, update, delete, truncate on platform.plans from ${quotedRole}`);
+    for (const owner of owners) for (const statement of owner.narrowGrants?.(quotedRole) ?? []) await conn.execute(statement);
     return { applied: applied.map((m) => m.name) };
   } finally {
     await orm.close(true);

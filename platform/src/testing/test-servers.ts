@@ -6,6 +6,7 @@ import { startEmbeddedPostgres } from '../embedded/postgres.ts';
 import { startEmbeddedRedis } from '../embedded/redis.ts';
 import { deriveSecrets } from '../config.ts';
 import { appDatabaseUrl, migrate } from '../db/migrate.ts';
+import type { TableOwner } from '../db/table-owner.ts';
 
 /** Shared by the test runner and every test file: one secret, one template database. */
 export const TEST_SECRET = 'tansu-test-secret-0123456789abcdefghijklmnop';
@@ -26,8 +27,11 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/** Every owner's tables, loaded only when a template has to be made. */
+export type LoadTableOwners = () => Promise<readonly TableOwner[]>;
+
 /** Creates the migrated template every test database is cloned from. */
-export async function prepareTemplate(postgresUrl: string, appPassword: string): Promise<void> {
+export async function prepareTemplate(postgresUrl: string, appPassword: string, owners: readonly TableOwner[]): Promise<void> {
   const client = new pg.Client({ connectionString: postgresUrl });
   await client.connect();
   try {
@@ -36,23 +40,26 @@ export async function prepareTemplate(postgresUrl: string, appPassword: string):
   } finally {
     await client.end();
   }
-  await migrate({ ownerUrl: withDatabase(postgresUrl, TEMPLATE_DATABASE), appPassword });
+  await migrate({ ownerUrl: withDatabase(postgresUrl, TEMPLATE_DATABASE), appPassword, owners });
 }
 
 /**
  * Postgres and Redis for tests. The test runner starts them once and passes their URLs in
- * the environment; a test file run on its own starts private ones.
+ * the environment; a test file run on its own starts private ones, migrated with `tables`
+ * (the kernel knows no owner's tables: the caller names them).
  */
-export async function startTestServers(options: { appPassword: string }): Promise<TestServers> {
+export async function startTestServers(options: { appPassword: string; tables?: LoadTableOwners }): Promise<TestServers> {
   const sharedPg = process.env[PG_URL_ENV];
   const sharedRedis = process.env[REDIS_URL_ENV];
   if (sharedPg !== undefined && sharedRedis !== undefined) {
     return { postgresUrl: sharedPg, redisUrl: sharedRedis, stop: async () => undefined };
   }
+  if (options.tables === undefined) throw new Error('This test file needs the databases `npm test` prepares: run it with `npm test -- <part of its name>`');
+  const owners = await options.tables();
   const dir = await mkdtemp(join(tmpdir(), 'tansu-test-'));
   const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), persistent: false });
   const redis = await startEmbeddedRedis({ dataDir: join(dir, 'redis'), persistent: false });
-  await prepareTemplate(postgres.url, options.appPassword);
+  await prepareTemplate(postgres.url, options.appPassword, owners);
   return {
     postgresUrl: postgres.url,
     redisUrl: redis.url,
@@ -101,8 +108,10 @@ export async function createTestDatabase(postgresUrl: string): Promise<{ url: st
 export const TEST_APP_PASSWORD = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).appDbPassword;
 
 /** This file's servers and a database of its own; `close` drops it and stops private servers. */
-export async function openTestDatabase(): Promise<{ url: string; appUrl: string; redisUrl: string; owner(): Promise<pg.Client>; close(): Promise<void> }> {
-  const servers = await startTestServers({ appPassword: TEST_APP_PASSWORD });
+export async function openTestDatabase(
+  options: { tables?: LoadTableOwners } = {},
+): Promise<{ url: string; appUrl: string; redisUrl: string; owner(): Promise<pg.Client>; close(): Promise<void> }> {
+  const servers = await startTestServers({ appPassword: TEST_APP_PASSWORD, tables: options.tables });
   try {
     const database = await createTestDatabase(servers.postgresUrl);
     const clients: pg.Client[] = [];

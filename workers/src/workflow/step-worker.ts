@@ -2,10 +2,10 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import type { Database } from '@tansu/platform/db/database';
 import { TansuError } from '@tansu/platform/errors';
 import type { Logger } from '@tansu/platform/logger';
-import type { Json } from '../definitions/mapping.ts';
-import { beginStep, completeStep, failStep } from './run-engine.ts';
-import { STEP_QUEUE, queuePrefix, type StepJob } from './step-jobs.ts';
-import { StepError, type StepRunners } from './step-runners.ts';
+import type { Json } from '@tansu/subgraph-workflow/definitions/mapping';
+import { beginStep, completeStep, failStep } from '@tansu/subgraph-workflow/engine/run-engine';
+import { STEP_QUEUE, queuePrefix, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
+import { StepError, type StepRunners } from '@tansu/subgraph-workflow/engine/step-runners';
 
 /** Beyond a step's own timeout, how long its lease lasts before the dispatcher calls the worker lost. */
 export const LEASE_GRACE_MS = 15_000;

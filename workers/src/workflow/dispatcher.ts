@@ -2,8 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createPollLoop } from '@tansu/platform/poll-loop';
-import { expireWait, failStep } from './run-engine.ts';
-import { stepJobId, type StepJob } from './step-jobs.ts';
+import { expireWait, failStep } from '@tansu/subgraph-workflow/engine/run-engine';
+import { stepJobId, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
 
 export interface DispatcherOptions {
   /** Owner connection: the dispatcher looks across tenants, the one place it must. */

@@ -3,10 +3,10 @@ import { Redis } from 'ioredis';
 import type { TansuConfig } from '@tansu/platform/config';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
-import { createDispatcher } from '@tansu/subgraph-workflow/engine/dispatcher';
+import { createDispatcher } from './dispatcher.ts';
 import { STEP_QUEUE, queuePrefix, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
 import { createStepRunners } from '@tansu/subgraph-workflow/engine/step-runners';
-import { createStepWorker } from '@tansu/subgraph-workflow/engine/step-worker';
+import { createStepWorker } from './step-worker.ts';
 
 export interface WorkflowEngine {
   /** Something became runnable: dispatch now instead of at the next poll. */

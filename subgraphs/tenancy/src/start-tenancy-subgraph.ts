@@ -1,0 +1,46 @@
+import { Redis } from 'ioredis';
+import { deriveSecrets } from '@tansu/platform/config';
+import { createContextTokenCodec } from '@tansu/platform/context-token';
+import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
+import { openDatabase } from '@tansu/platform/db/database';
+import { OutboxEventEntity } from '@tansu/platform/events/outbox';
+import { createMailer } from '@tansu/platform/mail/mailer';
+import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
+import { publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/tenant-core/contracts/request-quota';
+import { publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
+import { publishTenantStatus, syncBlockedTenants } from '@tansu/tenant-core/contracts/tenant-status';
+import { tenantCoreEntities } from '@tansu/tenant-core/entities';
+import { createTenancySubgraph } from './create-tenancy-subgraph.ts';
+
+/** The tenancy subgraph: tenants, members, plans; it announces status and limits to the routers through Redis. */
+export async function startTenancySubgraph({ config, logger }: StartOptions): Promise<StartedService> {
+  const stops = createStopList(logger);
+  return stops.guard(async () => {
+    const secrets = deriveSecrets(config);
+    const address = config.subgraphs.tenancy;
+    if (address === undefined) throw new Error('the tenancy subgraph has no address in the configuration');
+    if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
+    const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity] });
+    stops.add(() => db.close());
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
+    stops.add(() => redis.disconnect());
+    // Routers read these sets; a status or limit change whose publish failed is repaired here.
+    await syncBlockedTenants(db, redis);
+    await syncRequestLimits(db, redis);
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger: logger.child({ service: 'mail' }) });
+    stops.add(() => mailer.close());
+    const { server } = await createTenancySubgraph({
+      db,
+      codec: createContextTokenCodec(secrets.contextKey),
+      logger,
+      config,
+      mailer,
+      publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
+      quotaStore: { publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, tenantId, limit), requestsThisMinute: (tenantId) => requestsThisMinute(redis, tenantId) },
+      revokeSessions: (tenantId, userId, reason) => publishSessionRevocation(redis, tenantId, userId, { reason }),
+    });
+    const port = await server.listen(address.port, config.host);
+    stops.add(() => server.close());
+    return { url: localUrl(config.host, port), stop: stops.stopAll };
+  });
+}
