@@ -10,16 +10,16 @@ import { createAuthService } from './auth-service.ts';
 import { createAccountFlows } from './email/account-flows.ts';
 import { createMfaService } from './mfa/mfa-service.ts';
 import { createPasskeys } from './mfa/passkeys.ts';
-import { createFederationRoutes } from './federation/federation-routes.ts';
-import { createIdentityProviders } from './federation/identity-providers.ts';
-import { createUpstreamClients } from './federation/upstream-clients.ts';
+import { createProviderSignInRoutes } from './sign-in-providers/provider-routes.ts';
+import { createIdentityProviders } from './sign-in-providers/provider-settings.ts';
+import { createUpstreamClients } from './sign-in-providers/upstream-clients.ts';
 import type { RateLimiter } from '@tansu/platform/rate-limit';
 import { createCredentialGuard } from './credential-guard.ts';
 import { createJwksRoute } from './jwks-route.ts';
 import { createKeyRotation } from './key-rotation.ts';
 import { createClientService } from './oidc/client-service.ts';
 import { createOidcRoutes } from './oidc/oidc-routes.ts';
-import { sendHtml } from './oidc/interaction-pages.ts';
+import { sendHtml } from './pages/page-headers.ts';
 import { createTenantProviders } from './oidc/tenant-providers.ts';
 import { createIdentityResolvers, createUserLoader, type IdentityContext } from './resolvers.ts';
 
@@ -74,7 +74,7 @@ export async function createIdentitySubgraph(deps: {
   const mfa = createMfaService({ db: deps.db, kek: deps.kek, auth, guard });
   const upstream = createUpstreamClients({ allowPrivate: config.egressAllowPrivate });
   const identityProviders = createIdentityProviders({ db: deps.db, kek: deps.kek, publicUrl: config.publicUrl, upstream });
-  const federation = createFederationRoutes({ db: deps.db, auth, mfa, identityProviders, upstream, publicUrl: config.publicUrl, logger: deps.logger, html: sendHtml, guard });
+  const providerSignIn = createProviderSignInRoutes({ db: deps.db, auth, mfa, identityProviders, upstream, publicUrl: config.publicUrl, logger: deps.logger, html: sendHtml, guard });
   const clients = createClientService({ db: deps.db, kek: deps.kek });
   const rotation = createKeyRotation({ db: deps.db, kek: deps.kek, keys, providers });
   const server = await createSubgraphServer<IdentityContext>({
@@ -85,7 +85,7 @@ export async function createIdentitySubgraph(deps: {
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db, deps.kek), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, federation, codec: deps.codec, logger: deps.logger })],
+    routes: [createJwksRoute(deps.db, deps.kek), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, providerSignIn, codec: deps.codec, logger: deps.logger })],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return {

@@ -7,7 +7,7 @@ import type { AuthService, UserView } from './auth-service.ts';
 import type { AccountFlows, InvitationView } from './email/account-flows.ts';
 import type { KeyRotation } from './key-rotation.ts';
 import type { FactorView, MfaService } from './mfa/mfa-service.ts';
-import type { IdentityProviders } from './federation/identity-providers.ts';
+import type { IdentityProviders } from './sign-in-providers/provider-settings.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
 import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
 

@@ -35,7 +35,7 @@ export async function startIdentitySubgraph({ config, logger }: StartOptions): P
       kek: secrets.keyEncryptionKey,
       cookieKey: secrets.cookieKey,
       mailer,
-      revokeSessions: (tenantId, userId) => publishSessionRevocation(redis, tenantId, userId),
+      revokeSessions: (tenantId, userId) => publishSessionRevocation(redis, config.redisNamespace, tenantId, userId),
       limiter: createRateLimiter(redis, config.redisNamespace),
       config,
     });

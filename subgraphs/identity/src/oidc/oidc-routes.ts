@@ -8,16 +8,17 @@ import type { RequestOrigin } from '@tansu/tenant-core/audit-log';
 import type { Tenant } from '@tansu/tenant-core/entities';
 import type { AuthService } from '../auth-service.ts';
 import type { AccountFlows } from '../email/account-flows.ts';
-import { accountDonePage, accountFormPage, type AccountPage } from '../email/account-pages.ts';
-import type { FederationRoutes } from '../federation/federation-routes.ts';
-import type { IdentityProviders } from '../federation/identity-providers.ts';
 import type { MfaService } from '../mfa/mfa-service.ts';
-import { consentPage, denyFraming, federatedErrorPage, loginPage, secondFactorPage, sendHtml } from './interaction-pages.ts';
+import { accountDonePage, accountFormPage, type AccountPage } from '../pages/account-pages.ts';
+import { denyFraming, sendHtml } from '../pages/page-headers.ts';
+import { consentPage, loginPage, secondFactorPage, upstreamErrorPage } from '../pages/sign-in-pages.ts';
+import type { ProviderSignInRoutes } from '../sign-in-providers/provider-routes.ts';
+import type { IdentityProviders } from '../sign-in-providers/provider-settings.ts';
 import { API_RESOURCE, type TenantProviders } from './tenant-providers.ts';
 
 const ISSUER_PATH = /^\/identity\/([a-z0-9-]{1,64})(\/.*)?$/;
 const INTERACTION = /^\/interaction\/([\w-]{1,100})(\/login|\/mfa|\/consent|\/federated\/[a-z][a-z0-9-]{1,39})?$/;
-const FEDERATION_CALLBACK = /^\/federation\/([a-z][a-z0-9-]{1,39})\/callback$/;
+const UPSTREAM_CALLBACK = /^\/federation\/([a-z][a-z0-9-]{1,39})\/callback$/;
 /** Wrong codes allowed on the issuer's second-factor page before the sign-in starts over. */
 const MAX_PAGE_CODE_FAILURES = 5;
 const ACCOUNT = /^\/account\/(verify-email|reset-password|accept-invitation)$/;
@@ -96,7 +97,7 @@ export function createOidcRoutes(deps: {
   flows: AccountFlows;
   mfa: MfaService;
   identityProviders: IdentityProviders;
-  federation: FederationRoutes;
+  providerSignIn: ProviderSignInRoutes;
   codec: ContextTokenCodec;
   logger: Logger;
 }) {
@@ -143,7 +144,7 @@ export function createOidcRoutes(deps: {
     const base = `/identity/${slug}/interaction/${uid}`;
     const prompt = details.prompt.name;
     if (req.method === 'GET' && prompt === 'login' && action?.startsWith('/federated/') === true) {
-      return deps.federation.start(res, provider, tenant, details, action.slice('/federated/'.length));
+      return deps.providerSignIn.start(res, provider, tenant, details, action.slice('/federated/'.length));
     }
     if (method === 'GET') {
       if (prompt === 'login') {
@@ -198,7 +199,7 @@ export function createOidcRoutes(deps: {
         throw error;
       }
       if (proven) {
-        // The first factor was a password here, or another provider (federated sign-in).
+        // The first factor was a password here, or a sign-in through another provider.
         return provider.interactionFinished(req, res, { login: { accountId: pending.accountId, amr: [pending.method ?? 'pwd', 'mfa'] } }, { mergeWithLastSubmission: false });
       }
       pending.failures += 1;
@@ -277,12 +278,12 @@ export function createOidcRoutes(deps: {
       }
       return true;
     }
-    const upstream = FEDERATION_CALLBACK.exec(rest);
+    const upstream = UPSTREAM_CALLBACK.exec(rest);
     if (upstream !== null && req.method === 'GET') {
       try {
-        await deps.federation.callback(req, res, tp.provider, tp.tenant, upstream[1]!, originOf(req, deps.codec));
+        await deps.providerSignIn.callback(req, res, tp.provider, tp.tenant, upstream[1]!, originOf(req, deps.codec));
       } catch (error) {
-        failed(res, error, slug, 'upstream sign-in', (message) => federatedErrorPage({ tenantName: tp.tenant.name, message }));
+        failed(res, error, slug, 'upstream sign-in', (message) => upstreamErrorPage({ tenantName: tp.tenant.name, message }));
       }
       return true;
     }

@@ -10,7 +10,8 @@ import { ensureSigningKeys, verifyingKeys } from '../signing-keys.ts';
 import { findTenantBySlug } from '@tansu/tenant-core/tenant-registry';
 import type { AuthService } from '../auth-service.ts';
 import { issuerFor } from '../tokens.ts';
-import { PAGE_HEADERS, escapeHtml, page } from './interaction-pages.ts';
+import { issuerErrorPage, signOutPage, signedOutPage } from '../pages/issuer-pages.ts';
+import { PAGE_HEADERS } from '../pages/page-headers.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 
 /** Access tokens are issued for the Tansu API: JWTs the router verifies like any other. */
@@ -19,9 +20,9 @@ export const API_RESOURCE = 'urn:tansu:api';
 const SCOPES = ['openid', 'offline_access', 'email', 'profile', ...API_SCOPES];
 
 /** The provider's own pages (errors, sign-out) in our look and under our page headers: no outside assets, no framing. */
-function renderPage(ctx: KoaContextWithOIDC, title: string, body: string): void {
+function renderPage(ctx: KoaContextWithOIDC, html: string): void {
   for (const [name, value] of Object.entries(PAGE_HEADERS)) ctx.set(name, value);
-  ctx.body = page(title, body);
+  ctx.body = html;
 }
 
 export interface TenantProvider {
@@ -87,12 +88,7 @@ export function createTenantProviders(deps: {
         Interaction: 600,
       },
       interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/identity/${slug}/interaction/${interaction.uid}` },
-      renderError: (ctx, out) =>
-        renderPage(
-          ctx,
-          `Sign in to ${tenant.name}`,
-          `<p class="error" role="alert">${escapeHtml(out.error_description ?? 'This request cannot be completed.')}</p><p>Error: <code>${escapeHtml(out.error)}</code></p>`,
-        ),
+      renderError: (ctx, out) => renderPage(ctx, issuerErrorPage({ tenantName: tenant.name, error: out.error, description: out.error_description })),
       findAccount: async (_ctx, sub) => {
         const user = await deps.auth.me(tenant.id, sub);
         // A disabled user's grants stop working: the provider refuses a refresh for no account.
@@ -122,14 +118,8 @@ export function createTenantProviders(deps: {
         revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
         rpInitiatedLogout: {
           enabled: true,
-          logoutSource: (ctx, form) =>
-            renderPage(
-              ctx,
-              `Sign out of ${tenant.name}?`,
-              `${form}<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
-            ),
-          postLogoutSuccessSource: (ctx) => renderPage(ctx, `Signed out of ${tenant.name}`, '<p role="status">You are signed out. You can close this page.</p>'),
+          logoutSource: (ctx, form) => renderPage(ctx, signOutPage({ tenantName: tenant.name, form })),
+          postLogoutSuccessSource: (ctx) => renderPage(ctx, signedOutPage({ tenantName: tenant.name })),
         },
         resourceIndicators: {
           enabled: true,

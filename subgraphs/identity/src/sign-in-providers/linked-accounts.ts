@@ -6,7 +6,7 @@ import type { Tenant } from '@tansu/tenant-core/entities';
 import { settingsOf } from '@tansu/tenant-core/settings';
 import { ACCOUNT_DISABLED, normalizeEmail, type AuthService } from '../auth-service.ts';
 import { UserEntity, type User } from '../entities.ts';
-import type { IdentityProviderRecord } from './identity-providers.ts';
+import type { IdentityProviderRecord } from './provider-settings.ts';
 
 /** A password hash no password matches: the account signs in through its provider (or after a reset). */
 const NO_PASSWORD = '!federated';

@@ -10,10 +10,10 @@ import type { Tenant } from '@tansu/tenant-core/entities';
 import type { AuthService } from '../auth-service.ts';
 import type { CredentialGuard } from '../credential-guard.ts';
 import type { MfaService } from '../mfa/mfa-service.ts';
-import { federatedErrorPage, secondFactorPage } from '../oidc/interaction-pages.ts';
+import { secondFactorPage, upstreamErrorPage } from '../pages/sign-in-pages.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens.ts';
-import { userForUpstream } from './federated-accounts.ts';
-import { federationCallbackUrl, type IdentityProviders } from './identity-providers.ts';
+import { userForUpstream } from './linked-accounts.ts';
+import { upstreamCallbackUrl, type IdentityProviders } from './provider-settings.ts';
 import type { UpstreamClients } from './upstream-clients.ts';
 
 /** What the sign-in remembers (server-side, in its interaction) while the browser is upstream. */
@@ -47,7 +47,7 @@ const safeEqual = (a: string, b: string) => a.length === b.length && timingSafeE
  * (code flow with PKCE, state and nonce) and comes back to our callback, where the upstream
  * account is linked to one of the tenant's users and the sign-in resumes.
  */
-export function createFederationRoutes(deps: {
+export function createProviderSignInRoutes(deps: {
   db: Database;
   auth: AuthService;
   mfa: MfaService;
@@ -64,20 +64,20 @@ export function createFederationRoutes(deps: {
   /** GET /identity/{slug}/interaction/{uid}/federated/{idp}: leave for the upstream provider. */
   async function start(res: ServerResponse, provider: Provider, tenant: Tenant, details: Awaited<ReturnType<Provider['interactionDetails']>>, idp: string): Promise<void> {
     const record = await deps.identityProviders.find(tenant.id, idp);
-    if (record === null) return html(res, 404, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in option does not exist.' }));
+    if (record === null) return html(res, 404, upstreamErrorPage({ tenantName: tenant.name, message: 'This sign-in option does not exist.' }));
     let config: client.Configuration;
     try {
       config = await deps.upstream.config(record);
     } catch (error) {
       deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream discovery failed');
-      return html(res, 502, federatedErrorPage({ tenantName: tenant.name, message: `${record.name} cannot be reached; try again later or sign in with your password.` }));
+      return html(res, 502, upstreamErrorPage({ tenantName: tenant.name, message: `${record.name} cannot be reached; try again later or sign in with your password.` }));
     }
     const { token: binding, hash: bindingHash } = newOpaqueToken();
     const pending: PendingUpstream = { idp, state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), binding: bindingHash };
     details.result = { upstream: pending };
     await details.persist();
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: federationCallbackUrl(deps.publicUrl, tenant.slug, idp),
+      redirect_uri: upstreamCallbackUrl(deps.publicUrl, tenant.slug, idp),
       scope: record.scopes,
       code_challenge: await client.calculatePKCECodeChallenge(pending.verifier),
       code_challenge_method: 'S256',
@@ -91,7 +91,7 @@ export function createFederationRoutes(deps: {
     res.writeHead(303, { location: url.toString(), 'cache-control': 'no-store', 'set-cookie': cookie }).end();
   }
 
-  const callbackPath = (tenantSlug: string, idp: string) => new URL(federationCallbackUrl(deps.publicUrl, tenantSlug, idp)).pathname;
+  const callbackPath = (tenantSlug: string, idp: string) => new URL(upstreamCallbackUrl(deps.publicUrl, tenantSlug, idp)).pathname;
 
   /** GET /identity/{slug}/federation/{idp}/callback: back from upstream; link the account and resume. */
   async function callback(req: IncomingMessage, res: ServerResponse, provider: Provider, tenant: Tenant, idp: string, origin: RequestOrigin): Promise<void> {
@@ -100,7 +100,7 @@ export function createFederationRoutes(deps: {
     } catch (error) {
       if (!(error instanceof TansuError) || !error.expose) throw error;
       await recordAuditNow(deps.db, { tenantId: tenant.id, action: 'auth.sign_in', outcome: 'failure', detail: { via: idp, reason: error.message }, origin });
-      return html(res, error.status, federatedErrorPage({ tenantName: tenant.name, message: error.message }));
+      return html(res, error.status, upstreamErrorPage({ tenantName: tenant.name, message: error.message }));
     }
     const current = new URL(`${deps.publicUrl}${(req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/'}`);
     const [uid, state] = (current.searchParams.get('state') ?? '').split('.');
@@ -109,14 +109,14 @@ export function createFederationRoutes(deps: {
     const binding = cookieValue(req, BINDING_COOKIE);
     const sameBrowser = binding !== undefined && pending !== undefined && safeEqual(hashOpaqueToken(binding), pending.binding);
     if (interaction === undefined || pending === undefined || pending.idp !== idp || pending.state !== state || !sameBrowser) {
-      return html(res, 400, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in expired or did not start here; start again.' }));
+      return html(res, 400, upstreamErrorPage({ tenantName: tenant.name, message: 'This sign-in expired or did not start here; start again.' }));
     }
     // The binding is spent whatever happens next.
     res.setHeader('set-cookie', `${BINDING_COOKIE}=; Path=${callbackPath(tenant.slug, idp)}; Max-Age=0; HttpOnly; SameSite=Lax`);
     const upstreamError = current.searchParams.get('error');
-    if (upstreamError !== null) return html(res, 401, federatedErrorPage({ tenantName: tenant.name, message: `The other provider did not sign you in (${upstreamError.slice(0, 60)}).` }));
+    if (upstreamError !== null) return html(res, 401, upstreamErrorPage({ tenantName: tenant.name, message: `The other provider did not sign you in (${upstreamError.slice(0, 60)}).` }));
     const record = await deps.identityProviders.find(tenant.id, idp);
-    if (record === null) return html(res, 404, federatedErrorPage({ tenantName: tenant.name, message: 'This sign-in option was removed; start again.' }));
+    if (record === null) return html(res, 404, upstreamErrorPage({ tenantName: tenant.name, message: 'This sign-in option was removed; start again.' }));
     let claims: client.IDToken | undefined;
     try {
       const config = await deps.upstream.config(record);
@@ -125,7 +125,7 @@ export function createFederationRoutes(deps: {
     } catch (error) {
       deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream code exchange failed');
     }
-    if (claims === undefined) return html(res, 401, federatedErrorPage({ tenantName: tenant.name, message: `${record.name} did not confirm the sign-in; start again.` }));
+    if (claims === undefined) return html(res, 401, upstreamErrorPage({ tenantName: tenant.name, message: `${record.name} did not confirm the sign-in; start again.` }));
     let userId: string;
     try {
       userId = (await userForUpstream(deps, tenant, record, claims, origin)).id;
@@ -133,13 +133,13 @@ export function createFederationRoutes(deps: {
       if (!(error instanceof TansuError) || !error.expose) throw error;
       const target = typeof claims.email === 'string' ? claims.email : claims.sub;
       await recordAuditNow(deps.db, { tenantId: tenant.id, action: 'auth.sign_in', target, outcome: 'failure', detail: { via: idp, reason: error.message }, origin });
-      return html(res, error.status, federatedErrorPage({ tenantName: tenant.name, message: error.message }));
+      return html(res, error.status, upstreamErrorPage({ tenantName: tenant.name, message: error.message }));
     }
     const ttl = Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
     // An account with a second factor still proves it here; one that needs a factor first is sent to set one up.
     const step = await deps.mfa.secondStep(tenant, userId);
     if (step === 'enroll') {
-      return html(res, 403, federatedErrorPage({ tenantName: tenant.name, message: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.` }));
+      return html(res, 403, upstreamErrorPage({ tenantName: tenant.name, message: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.` }));
     }
     if (step === 'verify') {
       interaction.result = { pendingSecondFactor: { accountId: userId, failures: 0, method: 'fed' } };
@@ -153,4 +153,4 @@ export function createFederationRoutes(deps: {
 
   return { start, callback };
 }
-export type FederationRoutes = ReturnType<typeof createFederationRoutes>;
+export type ProviderSignInRoutes = ReturnType<typeof createProviderSignInRoutes>;

@@ -36,7 +36,8 @@ interface Row {
 
 const SLUG = /^[a-z][a-z0-9-]{1,39}$/;
 
-export function federationCallbackUrl(publicUrl: string, tenantSlug: string, providerSlug: string): string {
+/** Where the upstream provider sends the browser back. Tenants register this URL at their providers, so it must not change. */
+export function upstreamCallbackUrl(publicUrl: string, tenantSlug: string, providerSlug: string): string {
   return `${publicUrl}/identity/${tenantSlug}/federation/${providerSlug}/callback`;
 }
 
@@ -59,7 +60,7 @@ export function createIdentityProviders(deps: { db: Database; kek: Buffer; publi
     issuer: row.issuer,
     clientId: row.client_id,
     scopes: row.scopes,
-    redirectUri: federationCallbackUrl(deps.publicUrl, tenantSlug, row.slug),
+    redirectUri: upstreamCallbackUrl(deps.publicUrl, tenantSlug, row.slug),
     createdAt: new Date(row.created_at),
   });
 

@@ -1,4 +1,4 @@
-import { escapeHtml, page } from '../oidc/interaction-pages.ts';
+import { escapeHtml, page } from './layout.ts';
 
 /** The pages emailed links open: a form first, so a mail scanner following the link spends nothing. */
 export type AccountPage = 'verify-email' | 'reset-password' | 'accept-invitation';
