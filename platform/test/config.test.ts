@@ -23,12 +23,7 @@ describe('loadConfig', () => {
       contextSecret: undefined,
       jwtAudience: 'tansu',
       jwksUrlTemplate: undefined,
-      identityUrl: 'http://127.0.0.1:4101',
-      tenancyUrl: 'http://127.0.0.1:4102',
-      workflowUrl: 'http://127.0.0.1:4103',
-      identityPort: 4101,
-      tenancyPort: 4102,
-      workflowPort: 4103,
+      subgraphs: {},
       workflowTenantConcurrency: 20,
       defaultPlan: 'free',
       schemaVariant: 'main',
@@ -50,6 +45,24 @@ describe('loadConfig', () => {
       trustedProxyHops: 0,
       corsOrigins: ['*'],
       limits: { maxBodyBytes: 1_048_576, maxDepth: 12, maxAliases: 30, maxCost: 100_000, maxSocketsPerUser: 32, maxSubscriptionsPerSocket: 100 },
+    });
+  });
+
+  it('places each subgraph it is told of at its default port, or at <NAME>_PORT and <NAME>_URL', () => {
+    const placements = [
+      { name: 'alpha', port: 4201 },
+      { name: 'beta-two', port: 4202 },
+    ];
+    assert.deepEqual(loadConfig({}, { subgraphs: placements }).subgraphs, {
+      alpha: { port: 4201, url: 'http://127.0.0.1:4201' },
+      'beta-two': { port: 4202, url: 'http://127.0.0.1:4202' },
+    });
+    const moved = loadConfig({ ALPHA_PORT: '0', BETA_TWO_URL: 'http://beta:4202/' }, { subgraphs: placements }).subgraphs;
+    assert.deepEqual(moved, { alpha: { port: 0, url: 'http://127.0.0.1:0' }, 'beta-two': { port: 4202, url: 'http://beta:4202' } });
+    assert.throws(() => loadConfig({ ALPHA_PORT: 'x', BETA_TWO_URL: 'ftp://beta' }, { subgraphs: placements }), (error: Error) => {
+      assert.match(error.message, /ALPHA_PORT/);
+      assert.match(error.message, /BETA_TWO_URL/);
+      return true;
     });
   });
 

@@ -16,12 +16,10 @@ export async function createWorkflowSubgraph(deps: {
   codec: ContextTokenCodec;
   logger: Logger;
   config: Pick<TansuConfig, 'limits'>;
-  /** Called when a change made work runnable, so an in-process dispatcher can act at once. */
-  onRunnable?: () => void;
   /** The process's event hub; subscriptions are served when it is given. */
   hub?: StreamHub;
 }) {
-  const service = createWorkflowService({ db: deps.db, onRunnable: deps.onRunnable });
+  const service = createWorkflowService({ db: deps.db });
   const server = await createSubgraphServer<WorkflowContext>({
     name: 'workflow',
     typeDefs: await readFile(WORKFLOW_SCHEMA_PATH, 'utf8'),

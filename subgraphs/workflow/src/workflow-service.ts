@@ -114,7 +114,7 @@ const RUN_COLUMNS = `r.id, r.tenant_id, r.definition_id, d.name as workflow, d.v
   r.idempotency_key, r.started_by, r.created_at, (extract(epoch from r.created_at) * 1000000)::bigint::text as created_micros, r.updated_at, r.finished_at`;
 
 /** Workflow definitions and runs as the GraphQL layer offers them; every call checks the caller. */
-export function createWorkflowService(deps: { db: Database; onRunnable?: () => void }) {
+export function createWorkflowService(deps: { db: Database }) {
   const { db } = deps;
 
   async function loadRun(tenantId: string, id: string): Promise<RunRecord | null> {
@@ -194,7 +194,6 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
       if (error instanceof TansuError && error.code === 'CONFLICT') return attempt();
       throw error;
     });
-    deps.onRunnable?.();
     const rows = await db.withTenant(c.tenantId, (em) =>
       em.execute<RunRecord[]>(`select ${RUN_COLUMNS} from workflow.runs r join workflow.definitions d on d.id = r.definition_id where r.id in (?)`, [ids]),
     );
@@ -264,7 +263,6 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
     async retry(caller: CallerContext, id: string): Promise<RunRecord> {
       const c = requireWriter(caller);
       await db.withTenant(c.tenantId, (em) => retryRun(em, runId(id)));
-      deps.onRunnable?.();
       return mustLoadRun(c.tenantId, id);
     },
 
@@ -275,7 +273,6 @@ export function createWorkflowService(deps: { db: Database; onRunnable?: () => v
       checkSize('payload', input.payload, MAX_INPUT_BYTES);
       checkStorable('payload', input.payload);
       const woken = await db.withTenant(c.tenantId, (em) => deliverEvent(em, input.event, input.payload ?? null));
-      if (woken > 0) deps.onRunnable?.();
       return woken;
     },
 
