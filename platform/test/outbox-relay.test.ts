@@ -26,12 +26,13 @@ describe('outbox relay', () => {
   let owner: pg.Client;
   let redis: Redis;
   let relay: OutboxRelay;
-  // Random tenants: the shared Redis may hold other files' streams, never these.
+  // Random tenants and a namespace of this file's own: the shared Redis may hold other files' streams, never these.
+  const namespace = `test-${randomUUID()}`;
   const tenantA = randomUUID();
   const tenantB = randomUUID();
 
   async function streamOf(tenantId: string): Promise<StreamEvent[]> {
-    const entries = await redis.xrange(tenantStreamKey(tenantId), '-', '+');
+    const entries = await redis.xrange(tenantStreamKey(namespace, tenantId), '-', '+');
     return entries.map(([, fields]) => {
       const map = new Map<string, string>();
       for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
@@ -59,7 +60,7 @@ describe('outbox relay', () => {
     redis = new Redis(database.redisUrl, { lazyConnect: true });
     await redis.connect();
     cleanups.push(() => redis.quit());
-    relay = createOutboxRelay({ systemDb, redis, logger: createLogger({ level: 'silent', service: 'test' }) });
+    relay = createOutboxRelay({ systemDb, redis, namespace, logger: createLogger({ level: 'silent', service: 'test' }) });
     cleanups.push(() => relay.stop());
   });
 
@@ -111,7 +112,7 @@ describe('outbox relay', () => {
     const tenant = randomUUID();
     // Ids 98..102: a textual sort would put 100 before 98.
     await owner.query(`select setval('platform.outbox_id_seq', 97)`);
-    const small = createOutboxRelay({ systemDb, redis, logger: createLogger({ level: 'silent', service: 'test' }), batchSize: 2 });
+    const small = createOutboxRelay({ systemDb, redis, namespace, logger: createLogger({ level: 'silent', service: 'test' }), batchSize: 2 });
     for (let seq = 1; seq <= 5; seq++) await append(tenant, 'tick', { seq });
     assert.equal(await small.drainOnce(), 2);
     assert.equal(await small.drainOnce(), 2);
@@ -140,7 +141,7 @@ describe('outbox relay', () => {
   });
 
   it('deletes published rows past their retention, never unpublished ones', async () => {
-    const purging = createOutboxRelay({ systemDb, redis, logger: createLogger({ level: 'silent', service: 'test' }), retentionMs: 0 });
+    const purging = createOutboxRelay({ systemDb, redis, namespace, logger: createLogger({ level: 'silent', service: 'test' }), retentionMs: 0 });
     await append(tenantA, 'purge.published', { n: 1 });
     await purging.drainOnce();
     await owner.query(`update platform.outbox set published_at = now() - interval '1 second' where published_at is not null`);

@@ -8,6 +8,8 @@ import { createLogger } from '@tansu/platform/logger';
 import { startTestServers, TEST_APP_PASSWORD, type TestServers } from '@tansu/platform/testing/test-servers';
 
 describe('the stream hub', () => {
+  // The shared Redis may hold other files' keys: this file's live under a namespace of its own.
+  const namespace = `test-${crypto.randomUUID()}`;
   let servers: TestServers;
   let control: Redis;
   let reader: Redis;
@@ -39,14 +41,14 @@ describe('the stream hub', () => {
         };
       },
     });
-    const hub = createStreamHub({ reader: slowReader, control, logger: createLogger({ level: 'silent', service: 'test' }), blockMs: 200 });
+    const hub = createStreamHub({ reader: slowReader, control, namespace, logger: createLogger({ level: 'silent', service: 'test' }), blockMs: 200 });
     hub.start();
     try {
       // A first listener; its read is in flight when the event arrives.
       const stopFirst = await hub.listen(tenant, () => undefined);
       hold = true;
       await sleep(50);
-      const id = await control.xadd(tenantStreamKey(tenant), '*', 'topic', 'run.updated', 'payload', '{}');
+      const id = await control.xadd(tenantStreamKey(namespace, tenant), '*', 'topic', 'run.updated', 'payload', '{}');
       await sleep(50);
       // It leaves; a new listener catches up from the start, then joins the live feed.
       stopFirst();

@@ -65,9 +65,17 @@ export async function startRouter({ config, logger }: StartOptions, options: Rou
     if (subscriber !== undefined) stops.add(() => subscriber.disconnect());
     const shared = redis !== undefined && subscriber !== undefined ? { redis, subscriber } : undefined;
 
-    const tenantStatus = shared && createTenantStatusWatcher({ subscriber: shared.subscriber, reader: shared.redis, logger });
-    const requestQuota = shared && createRequestQuota({ subscriber: shared.subscriber, redis: shared.redis, logger });
-    const sessionRevocations = shared && createSessionRevocations({ subscriber: shared.subscriber, redis: shared.redis, logger, maxTokenAgeSeconds: config.accessTokenTtlSeconds });
+    const tenantStatus = shared && createTenantStatusWatcher({ subscriber: shared.subscriber, reader: shared.redis, namespace: config.redisNamespace, logger });
+    const requestQuota = shared && createRequestQuota({ subscriber: shared.subscriber, redis: shared.redis, namespace: config.redisNamespace, logger });
+    const sessionRevocations =
+      shared &&
+      createSessionRevocations({
+        subscriber: shared.subscriber,
+        redis: shared.redis,
+        namespace: config.redisNamespace,
+        logger,
+        maxTokenAgeSeconds: config.accessTokenTtlSeconds,
+      });
     const registered =
       shared &&
       createHashMirror({

@@ -89,7 +89,7 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
       expect: 'UNAUTHENTICATED',
       run: async (_t, call) => {
         const token = await mintAccessToken(ctx.stack.db, seed.globex, seed.bob.user.id);
-        await publishSessionRevocation(ctx.stack.redis, seed.globex.id, seed.bob.user.id, { now: Date.now() + 1_000 });
+        await publishSessionRevocation(ctx.stack.redis, ctx.stack.redisNamespace, seed.globex.id, seed.bob.user.id, { now: Date.now() + 1_000 });
         // Every router hears of it within moments.
         let outcome = await call(ME, { token });
         for (let i = 0; i < 50 && outcome.code === undefined; i++) outcome = await call(ME, { token });

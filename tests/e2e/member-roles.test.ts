@@ -4,7 +4,7 @@ import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn } from '../support/graphql-client.ts';
 import { eventually } from '../support/eventually.ts';
-import { REVOKED_SESSIONS_KEY } from '@tansu/tenant-core/contracts/session-revocations';
+import { sessionRevocationKeys } from '@tansu/tenant-core/contracts/session-revocations';
 
 const ctx = useTestStack();
 
@@ -46,7 +46,7 @@ describe('member roles', () => {
     expectError(await gql(url, MEMBERS, { token: session.accessToken }), 'FORBIDDEN');
 
     assert.deepEqual(dataOf(await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { tenant: 'acme', userId: dave.id, role: 'ADMIN' } } })).setMemberRole, { userId: dave.id, role: 'ADMIN' });
-    const revocation = () => ctx.stack.redis.hget(REVOKED_SESSIONS_KEY, `${seed.acme.id}:${dave.id}`);
+    const revocation = () => ctx.stack.redis.hget(sessionRevocationKeys(ctx.stack.redisNamespace).revoked, `${seed.acme.id}:${dave.id}`);
     const revoked = await revocation();
     assert.match(String(revoked), /\|roles$/);
     // The token that says VIEWER no longer passes the router (the change travels through Redis).

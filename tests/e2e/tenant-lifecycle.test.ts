@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
-import { REQUEST_LIMITS_KEY } from '@tansu/tenant-core/contracts/request-quota';
+import { requestQuotaKeys } from '@tansu/tenant-core/contracts/request-quota';
 import { consumeQuota } from '@tansu/tenant-core/usage-counters';
 import { useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
@@ -67,7 +67,7 @@ describe('tenant lifecycle', () => {
     dataOf(await gql(url, 'mutation { setTenantPlan(tenant: "globex", plan: "free") { slug } }', { token: seed.admin.accessToken }));
     await ctx.stack.db.withTenant(seed.globex.id, (em) => consumeQuota(em, seed.globex.id, 'storageBytes', 10));
     dataOf(await gql(url, 'mutation { requestPasswordReset(input: { tenant: "globex", email: "bob@globex.test" }) }'));
-    assert.equal(await ctx.stack.redis.hexists(REQUEST_LIMITS_KEY, seed.globex.id), 1);
+    assert.equal(await ctx.stack.redis.hexists(requestQuotaKeys(ctx.stack.redisNamespace).limits, seed.globex.id), 1);
 
     assert.equal(dataOf(await status('globex', 'deleteTenant')).deleteTenant!.status, 'DELETED');
     expectError(await eventually(() => gql(url, '{ me { id } }', { token: dev }), (res) => res.status !== 200), 'FORBIDDEN');
@@ -89,8 +89,8 @@ describe('tenant lifecycle', () => {
       const [row] = await ctx.stack.systemDb.global((em) => em.execute<{ n: number }[]>(`select count(*)::int as n from ${table} where tenant_id = ?`, [seed.globex.id]));
       assert.equal(row!.n, 0, `${table} kept rows of the deleted tenant`);
     }
-    assert.equal(await ctx.stack.redis.exists(tenantStreamKey(seed.globex.id)), 0, 'the event stream is left');
-    assert.equal(await ctx.stack.redis.hexists(REQUEST_LIMITS_KEY, seed.globex.id), 0, 'the request limit is left');
+    assert.equal(await ctx.stack.redis.exists(tenantStreamKey(ctx.stack.redisNamespace, seed.globex.id)), 0, 'the event stream is left');
+    assert.equal(await ctx.stack.redis.hexists(requestQuotaKeys(ctx.stack.redisNamespace).limits, seed.globex.id), 0, 'the request limit is left');
     assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/globex/.well-known/jwks.json`)).status, 404);
     // acme lives on.
     dataOf(await gql(url, '{ me { id } }', { token: seed.alice.accessToken }));

@@ -70,7 +70,7 @@ describe('WebSocket admission', () => {
     const token = await mintAccessToken(ctx.stack.db, seed.globex, seed.bob.user.id, { roles: ['DEVELOPER'] });
     const watching = await watch(connect(token));
     assert.deepEqual(watching.errors, []);
-    await publishSessionRevocation(ctx.stack.redis, seed.globex.id, seed.bob.user.id, { now: Date.now() + 1_000 });
+    await publishSessionRevocation(ctx.stack.redis, ctx.stack.redisNamespace, seed.globex.id, seed.bob.user.id, { now: Date.now() + 1_000 });
     const closed = await watching.closed;
     assert.equal(closed.code, 4401);
     assert.match(closed.reason, /Session ended/);
@@ -79,7 +79,7 @@ describe('WebSocket admission', () => {
   it('tells a socket whose roles changed to refresh its token', async () => {
     const user = await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['VIEWER'] });
     const watching = await watch(connect(user));
-    await publishSessionRevocation(ctx.stack.redis, seed.acme.id, seed.alice.user.id, { reason: 'roles', now: Date.now() + 1_000 });
+    await publishSessionRevocation(ctx.stack.redis, ctx.stack.redisNamespace, seed.acme.id, seed.alice.user.id, { reason: 'roles', now: Date.now() + 1_000 });
     const closed = await watching.closed;
     assert.equal(closed.code, 4401);
     assert.match(closed.reason, /Roles changed: refresh the token/);

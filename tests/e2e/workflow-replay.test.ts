@@ -92,7 +92,7 @@ describe('watching a run from its first event', () => {
 
   /** The run's status events as the tenant's stream holds them: what a subscriber must see. */
   async function streamTrail(runId: string): Promise<string[]> {
-    const entries = (await ctx.stack.redis.xrange(tenantStreamKey(seed.acme.id), '-', '+')) as [string, string[]][];
+    const entries = (await ctx.stack.redis.xrange(tenantStreamKey(ctx.stack.redisNamespace, seed.acme.id), '-', '+')) as [string, string[]][];
     const ids: string[] = [];
     for (const [id, fields] of entries) {
       const topic = fields[fields.indexOf('topic') + 1];

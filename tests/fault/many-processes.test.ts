@@ -35,6 +35,7 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
   let work: Server;
   let workUrl: string;
   const calls = new Map<string, number>();
+  const namespace = `test-${crypto.randomUUID()}`;
   const url = (router: ServiceProcess) => `http://127.0.0.1:${router.port}/graphql`;
 
   before(async () => {
@@ -61,7 +62,7 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
       TANSU_ADMIN_EMAIL: ADMIN.email,
       TANSU_ADMIN_PASSWORD: ADMIN.password,
       PUBLIC_URL,
-      TANSU_REDIS_NAMESPACE: `test-${crypto.randomUUID()}`,
+      TANSU_REDIS_NAMESPACE: namespace,
       TANSU_EGRESS_ALLOW_PRIVATE: 'true',
       TANSU_WORKFLOW_TENANT_CONCURRENCY: '20',
     };
@@ -150,7 +151,7 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
     }
     assert.equal(unpublished, 0);
     const outbox = await owner.query<{ id: string }>(`select id::text as id from platform.outbox where tenant_id = $1`, [seed.acme.id]);
-    const stream = (await redis.xrange(tenantStreamKey(seed.acme.id), '-', '+')) as [string, string[]][];
+    const stream = (await redis.xrange(tenantStreamKey(namespace, seed.acme.id), '-', '+')) as [string, string[]][];
     const delivered = new Set(stream.map(([, fields]) => fields[fields.indexOf('outboxId') + 1]));
     const missing = outbox.rows.filter((row) => !delivered.has(row.id));
     assert.deepEqual(missing, [], 'events missing from the stream');

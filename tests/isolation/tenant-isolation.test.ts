@@ -90,8 +90,8 @@ describe('tenant isolation', () => {
     let acmeEvents: [string, string[]][] = [];
     let globexEvents: [string, string[]][] = [];
     for (let attempt = 0; attempt < 100; attempt++) {
-      acmeEvents = await ctx.stack.redis.xrange(tenantStreamKey(acme.id), '-', '+');
-      globexEvents = await ctx.stack.redis.xrange(tenantStreamKey(globex.id), '-', '+');
+      acmeEvents = await ctx.stack.redis.xrange(tenantStreamKey(ctx.stack.redisNamespace, acme.id), '-', '+');
+      globexEvents = await ctx.stack.redis.xrange(tenantStreamKey(ctx.stack.redisNamespace, globex.id), '-', '+');
       if (acmeEvents.length >= 2 && globexEvents.length >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -34,7 +34,7 @@ export async function startWorkers({ config, logger }: StartOptions, options: { 
     stops.add(() => systemDb.close());
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
     stops.add(() => redis.disconnect());
-    const relay = createOutboxRelay({ systemDb, redis, logger: logger.child({ service: 'outbox-relay' }) });
+    const relay = createOutboxRelay({ systemDb, redis, namespace: config.redisNamespace, logger: logger.child({ service: 'outbox-relay' }) });
     relay.start();
     stops.add(() => relay.stop());
     const engine = await startWorkflowEngine({ db, systemDb, redisUrl: config.redisUrl, logger: logger.child({ service: 'workflow-engine' }), config });
@@ -47,7 +47,15 @@ export async function startWorkers({ config, logger }: StartOptions, options: { 
     stops.add(() => notifications.stop());
     // A due purge is noticed within a tenth of the delay, between one and ten seconds.
     const idleMs = Math.min(10_000, Math.max(1_000, config.tenantPurgeDelaySeconds * 100));
-    const purge = startTenantHousekeeping({ db, systemDb, redis, logger: logger.child({ service: 'tenant-purge' }), delayMs: config.tenantPurgeDelaySeconds * 1000, idleMs });
+    const purge = startTenantHousekeeping({
+      db,
+      systemDb,
+      redis,
+      namespace: config.redisNamespace,
+      logger: logger.child({ service: 'tenant-purge' }),
+      delayMs: config.tenantPurgeDelaySeconds * 1000,
+      idleMs,
+    });
     stops.add(() => purge.stop());
     const health = createServer((_req, res) => sendJson(res, 200, { status: 'ok', service: 'workers' }));
     const port = await listen(health, options.port ?? config.port, config.host);

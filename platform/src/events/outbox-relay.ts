@@ -36,6 +36,7 @@ export interface OutboxRelay {
 export function createOutboxRelay(deps: {
   systemDb: Database;
   redis: Redis;
+  namespace: string;
   logger: Logger;
   batchSize?: number;
   idleDelayMs?: number;
@@ -77,7 +78,7 @@ export function createOutboxRelay(deps: {
       const pipeline = deps.redis.pipeline();
       for (const row of rows) {
         pipeline.xadd(
-          tenantStreamKey(row.tenant_id),
+          tenantStreamKey(deps.namespace, row.tenant_id),
           'MAXLEN', '~', String(maxLen), '*',
           'outboxId', row.id,
           'topic', row.topic,

@@ -36,7 +36,11 @@ export async function appendEvents(em: EntityManager, events: { tenantId: string
   );
 }
 
-/** Redis key of a tenant's event stream; the hash tag keeps a tenant's keys on one cluster slot. */
-export function tenantStreamKey(tenantId: string): string {
-  return `tansu:{${tenantId}}:events`;
+/**
+ * Redis key of a tenant's event stream, a cross-process contract: the workers' relay writes
+ * it, each workflow subgraph's hub reads it, the tenant purge deletes it. The hash tag keeps
+ * a tenant's keys on one cluster slot.
+ */
+export function tenantStreamKey(namespace: string, tenantId: string): string {
+  return `${namespace}:{${tenantId}}:events`;
 }

@@ -54,7 +54,8 @@ interface TenantFeed {
  * have listeners and fans each event out in memory. A listener that resumes from an id is
  * caught up from the stream first, then joins the live feed with nothing lost or repeated.
  */
-export function createStreamHub(deps: { reader: Redis; control: Redis; logger: Logger; blockMs?: number }) {
+export function createStreamHub(deps: { reader: Redis; control: Redis; namespace: string; logger: Logger; blockMs?: number }) {
+  const streamKey = (tenantId: string) => tenantStreamKey(deps.namespace, tenantId);
   const feeds = new Map<string, TenantFeed>();
   let running = false;
   let loop: Promise<void> | undefined;
@@ -76,7 +77,9 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; logger: L
         blocked = false;
         continue;
       }
-      const keys = tenants.map(tenantStreamKey);
+      const keys = tenants.map(streamKey);
+      // Replies name streams by key: each maps back to the tenant it was read for.
+      const tenantOf = new Map(keys.map((key, i) => [key, tenants[i]!]));
       const ids = tenants.map((t) => feeds.get(t)!.lastId);
       let result: [string, [string, string[]][]][] | null;
       try {
@@ -91,8 +94,8 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; logger: L
         blocked = false;
       }
       for (const [key, entries] of result ?? []) {
-        const tenantId = key.slice('tansu:{'.length, key.indexOf('}'));
-        const feed = feeds.get(tenantId);
+        const tenantId = tenantOf.get(key);
+        const feed = tenantId === undefined ? undefined : feeds.get(tenantId);
         if (feed === undefined) continue;
         for (const [id, fields] of entries) {
           // The read may have been sent for an earlier feed of this tenant (its last listener
@@ -123,7 +126,7 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; logger: L
       let feed = feeds.get(tenantId);
       if (feed === undefined) {
         // Start the live read at the stream's current end.
-        const last = (await deps.control.xrevrange(tenantStreamKey(tenantId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+        const last = (await deps.control.xrevrange(streamKey(tenantId), '+', '-', 'COUNT', 1)) as [string, string[]][];
         feed = feeds.get(tenantId) ?? { lastId: last[0]?.[0] ?? '0-0', listeners: new Set() };
         feeds.set(tenantId, feed);
         void interrupt();
@@ -139,7 +142,7 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; logger: L
         let delivered = after;
         try {
           for (;;) {
-            const page = (await deps.control.xrange(tenantStreamKey(tenantId), `(${delivered}`, '+', 'COUNT', BACKLOG_PAGE)) as [string, string[]][];
+            const page = (await deps.control.xrange(streamKey(tenantId), `(${delivered}`, '+', 'COUNT', BACKLOG_PAGE)) as [string, string[]][];
             for (const [id, fields] of page) {
               listener(parseEntry(id, fields));
               delivered = id;

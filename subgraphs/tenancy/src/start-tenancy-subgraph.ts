@@ -25,8 +25,9 @@ export async function startTenancySubgraph({ config, logger }: StartOptions): Pr
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
     stops.add(() => redis.disconnect());
     // Routers read these sets; a status or limit change whose publish failed is repaired here.
-    await syncBlockedTenants(db, redis);
-    await syncRequestLimits(db, redis);
+    const namespace = config.redisNamespace;
+    await syncBlockedTenants(db, redis, namespace);
+    await syncRequestLimits(db, redis, namespace);
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger: logger.child({ service: 'mail' }) });
     stops.add(() => mailer.close());
     const { server } = await createTenancySubgraph({
@@ -35,9 +36,12 @@ export async function startTenancySubgraph({ config, logger }: StartOptions): Pr
       logger,
       config,
       mailer,
-      publishStatus: (tenantId, status) => publishTenantStatus(redis, tenantId, status),
-      quotaStore: { publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, tenantId, limit), requestsThisMinute: (tenantId) => requestsThisMinute(redis, tenantId) },
-      revokeSessions: (tenantId, userId, reason) => publishSessionRevocation(redis, tenantId, userId, { reason }),
+      publishStatus: (tenantId, status) => publishTenantStatus(redis, namespace, tenantId, status),
+      quotaStore: {
+        publishRequestLimit: (tenantId, limit) => publishRequestLimit(redis, namespace, tenantId, limit),
+        requestsThisMinute: (tenantId) => requestsThisMinute(redis, namespace, tenantId),
+      },
+      revokeSessions: (tenantId, userId, reason) => publishSessionRevocation(redis, namespace, tenantId, userId, { reason }),
     });
     const port = await server.listen(address.port, config.host);
     stops.add(() => server.close());

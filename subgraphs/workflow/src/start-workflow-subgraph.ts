@@ -30,7 +30,7 @@ export async function startWorkflowSubgraph({ config, logger }: StartOptions): P
     stops.add(() => reader.disconnect());
     const control = redisConnection('commands');
     stops.add(() => control.disconnect());
-    const hub = createStreamHub({ reader, control, logger: logger.child({ service: 'stream-hub' }) });
+    const hub = createStreamHub({ reader, control, namespace: config.redisNamespace, logger: logger.child({ service: 'stream-hub' }) });
     hub.start();
     stops.add(() => hub.stop());
     const { server } = await createWorkflowSubgraph({ db, codec: createContextTokenCodec(secrets.contextKey), logger, config, hub });

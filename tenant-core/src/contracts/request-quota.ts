@@ -1,21 +1,30 @@
+// Cross-process contract: the tenancy subgraph writes each tenant's limit from its plan and
+// reads the counters to report usage; every router reads the limits and counts requests.
 import type { Redis } from 'ioredis';
 import type { Database } from '@tansu/platform/db/database';
 import { TansuError } from '@tansu/platform/errors';
 import type { Logger } from '@tansu/platform/logger';
 import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
 
-/** Each tenant's requests-per-minute limit (tenants without one are absent), and the channel announcing changes. */
-export const REQUEST_LIMITS_KEY = 'tansu:tenants:rpm';
-export const REQUEST_LIMITS_CHANNEL = 'tansu:tenants:rpm-changed';
-
-const counterKey = (tenantId: string, minute: number) => `tansu:rpm:{${tenantId}}:${minute}`;
+/**
+ * Each tenant's requests-per-minute limit (tenants without one are absent), the channel
+ * announcing changes, and one counter per tenant and minute (hash-tagged by tenant).
+ */
+export function requestQuotaKeys(namespace: string) {
+  return {
+    limits: `${namespace}:tenants:rpm`,
+    channel: `${namespace}:tenants:rpm-changed`,
+    counter: (tenantId: string, minute: number) => `${namespace}:rpm:{${tenantId}}:${minute}`,
+  };
+}
 
 /** After a plan change commits: every router reloads the limits. */
-export async function publishRequestLimit(redis: Redis, tenantId: string, limit: number | null): Promise<void> {
+export async function publishRequestLimit(redis: Redis, namespace: string, tenantId: string, limit: number | null): Promise<void> {
+  const keys = requestQuotaKeys(namespace);
   const multi = redis.multi();
-  if (limit === null) multi.hdel(REQUEST_LIMITS_KEY, tenantId);
-  else multi.hset(REQUEST_LIMITS_KEY, tenantId, String(limit));
-  multi.publish(REQUEST_LIMITS_CHANNEL, tenantId);
+  if (limit === null) multi.hdel(keys.limits, tenantId);
+  else multi.hset(keys.limits, tenantId, String(limit));
+  multi.publish(keys.channel, tenantId);
   await multi.exec();
 }
 
@@ -23,7 +32,8 @@ export async function publishRequestLimit(redis: Redis, tenantId: string, limit:
  * Brings the limits in Redis in line with the plans in Postgres (at start-up). Entries of
  * tenants this database does not know are left alone: installations may share a Redis.
  */
-export async function syncRequestLimits(db: Database, redis: Redis): Promise<void> {
+export async function syncRequestLimits(db: Database, redis: Redis, namespace: string): Promise<void> {
+  const key = requestQuotaKeys(namespace).limits;
   const rows = await db.global((em) =>
     em.execute<{ id: string; limit: number | null }[]>(
       `select t.id::text as id, p.requests_per_minute as limit from platform.tenants t join platform.plans p on p.id = t.plan`,
@@ -32,14 +42,14 @@ export async function syncRequestLimits(db: Database, redis: Redis): Promise<voi
   const limited = rows.filter((r) => r.limit !== null);
   const unlimited = rows.filter((r) => r.limit === null);
   const multi = redis.multi();
-  if (limited.length > 0) multi.hset(REQUEST_LIMITS_KEY, Object.fromEntries(limited.map((r) => [r.id, String(r.limit)])));
-  if (unlimited.length > 0) multi.hdel(REQUEST_LIMITS_KEY, ...unlimited.map((r) => r.id));
+  if (limited.length > 0) multi.hset(key, Object.fromEntries(limited.map((r) => [r.id, String(r.limit)])));
+  if (unlimited.length > 0) multi.hdel(key, ...unlimited.map((r) => r.id));
   await multi.exec();
 }
 
 /** Requests a tenant made in the current minute (all routers together). */
-export async function requestsThisMinute(redis: Redis, tenantId: string, now = Date.now()): Promise<number> {
-  return Number((await redis.get(counterKey(tenantId, Math.floor(now / 60_000)))) ?? 0);
+export async function requestsThisMinute(redis: Redis, namespace: string, tenantId: string, now = Date.now()): Promise<number> {
+  return Number((await redis.get(requestQuotaKeys(namespace).counter(tenantId, Math.floor(now / 60_000)))) ?? 0);
 }
 
 export interface RequestQuota {
@@ -53,14 +63,15 @@ export interface RequestQuota {
  * The router's side: limits held in memory (reloaded on each announced change and every few
  * seconds), one counter per tenant and minute in Redis, shared by every router.
  */
-export function createRequestQuota(deps: { subscriber: Redis; redis: Redis; logger: Logger; resyncMs?: number }): RequestQuota {
-  const limits = createHashMirror({ ...deps, key: REQUEST_LIMITS_KEY, channel: REQUEST_LIMITS_CHANNEL });
+export function createRequestQuota(deps: { subscriber: Redis; redis: Redis; namespace: string; logger: Logger; resyncMs?: number }): RequestQuota {
+  const keys = requestQuotaKeys(deps.namespace);
+  const limits = createHashMirror({ ...deps, key: keys.limits, channel: keys.channel });
   return {
     async admit(tenantId) {
       const limit = tenantId === undefined ? undefined : limits.get(tenantId);
       if (tenantId === undefined || limit === undefined) return;
       const now = Date.now();
-      const key = counterKey(tenantId, Math.floor(now / 60_000));
+      const key = keys.counter(tenantId, Math.floor(now / 60_000));
       const results = await deps.redis.multi().incr(key).expire(key, 120).exec();
       const used = Number(results?.[0]?.[1] ?? 0);
       if (used > Number(limit)) {

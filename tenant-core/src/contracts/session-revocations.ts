@@ -1,3 +1,5 @@
+// Cross-process contract: the identity and tenancy subgraphs write a revocation when a user's
+// sessions end or roles change; every router reads them to refuse earlier tokens.
 import type { Redis } from 'ioredis';
 import type { CallerContext } from '@tansu/platform/context-token';
 import type { Logger } from '@tansu/platform/logger';
@@ -8,8 +10,9 @@ import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
  * `tenantId:userId` → `<epoch milliseconds>|<reason>`. An entry is needed only as long as an
  * access token can live; older ones are dropped.
  */
-export const REVOKED_SESSIONS_KEY = 'tansu:sessions:revoked';
-export const REVOKED_SESSIONS_CHANNEL = 'tansu:sessions:revoked-changed';
+export function sessionRevocationKeys(namespace: string) {
+  return { revoked: `${namespace}:sessions:revoked`, channel: `${namespace}:sessions:revoked-changed` };
+}
 
 /** Why earlier tokens stop: the sessions were ended (disabled, password reset), or the user's roles changed. */
 export type RevocationReason = 'ended' | 'roles';
@@ -20,9 +23,16 @@ export interface Revocation {
 }
 
 /** After the change commits: tokens of this user issued before now are refused by every router. */
-export async function publishSessionRevocation(redis: Redis, tenantId: string, userId: string, options: { reason?: RevocationReason; now?: number } = {}): Promise<void> {
+export async function publishSessionRevocation(
+  redis: Redis,
+  namespace: string,
+  tenantId: string,
+  userId: string,
+  options: { reason?: RevocationReason; now?: number } = {},
+): Promise<void> {
+  const keys = sessionRevocationKeys(namespace);
   const value = `${options.now ?? Date.now()}|${options.reason ?? 'ended'}`;
-  await redis.multi().hset(REVOKED_SESSIONS_KEY, `${tenantId}:${userId}`, value).publish(REVOKED_SESSIONS_CHANNEL, `${tenantId}:${userId}`).exec();
+  await redis.multi().hset(keys.revoked, `${tenantId}:${userId}`, value).publish(keys.channel, `${tenantId}:${userId}`).exec();
 }
 
 function parse(value: string): Revocation {
@@ -51,13 +61,21 @@ export interface SessionRevocations {
 }
 
 /** The router's side: the entries in memory, reloaded on each announcement and every few seconds. */
-export function createSessionRevocations(deps: { subscriber: Redis; redis: Redis; logger: Logger; maxTokenAgeSeconds: number; resyncMs?: number }): SessionRevocations {
+export function createSessionRevocations(deps: {
+  subscriber: Redis;
+  redis: Redis;
+  namespace: string;
+  logger: Logger;
+  maxTokenAgeSeconds: number;
+  resyncMs?: number;
+}): SessionRevocations {
+  const keys = sessionRevocationKeys(deps.namespace);
   const listeners: ((tenantId: string, userId: string) => void)[] = [];
   // An entry outlives the longest-lived token issued before it, then goes.
   const revoked = createHashMirror({
     ...deps,
-    key: REVOKED_SESSIONS_KEY,
-    channel: REVOKED_SESSIONS_CHANNEL,
+    key: keys.revoked,
+    channel: keys.channel,
     expired: (_field, value) => parse(value).atMs < Date.now() - (deps.maxTokenAgeSeconds + 60) * 1000,
     onChanged: (fields) => {
       for (const field of fields) {

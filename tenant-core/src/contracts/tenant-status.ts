@@ -1,18 +1,22 @@
+// Cross-process contract: the tenancy subgraph writes a tenant's status on change and the
+// workers' housekeeping re-syncs it from Postgres; every router reads it to refuse tokens.
 import type { Redis } from 'ioredis';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import type { TenantStatus } from '../entities.ts';
 
 /** Tenants whose tokens must be refused (suspended or deleted), and the channel announcing changes. */
-export const BLOCKED_TENANTS_KEY = 'tansu:tenants:blocked';
-export const TENANT_STATUS_CHANNEL = 'tansu:tenants:status';
+export function tenantStatusKeys(namespace: string) {
+  return { blocked: `${namespace}:tenants:blocked`, channel: `${namespace}:tenants:status` };
+}
 
 /** After a status change commits: every router learns it at once through the channel. */
-export async function publishTenantStatus(redis: Redis, tenantId: string, status: TenantStatus): Promise<void> {
+export async function publishTenantStatus(redis: Redis, namespace: string, tenantId: string, status: TenantStatus): Promise<void> {
+  const keys = tenantStatusKeys(namespace);
   const multi = redis.multi();
-  if (status === 'ACTIVE') multi.srem(BLOCKED_TENANTS_KEY, tenantId);
-  else multi.sadd(BLOCKED_TENANTS_KEY, tenantId);
-  multi.publish(TENANT_STATUS_CHANNEL, JSON.stringify({ tenantId, status }));
+  if (status === 'ACTIVE') multi.srem(keys.blocked, tenantId);
+  else multi.sadd(keys.blocked, tenantId);
+  multi.publish(keys.channel, JSON.stringify({ tenantId, status }));
   await multi.exec();
 }
 
@@ -21,16 +25,17 @@ export async function publishTenantStatus(redis: Redis, tenantId: string, status
  * periodically in case a publish was lost). Purged tenants are no longer in Postgres: they
  * stay blocked, so tokens they issued keep failing.
  */
-export async function syncBlockedTenants(db: Database, redis: Redis): Promise<void> {
+export async function syncBlockedTenants(db: Database, redis: Redis, namespace: string): Promise<void> {
+  const key = tenantStatusKeys(namespace).blocked;
   const blocked = await db.global((em) => em.execute<{ id: string }[]>(`select id from platform.tenants where status <> 'ACTIVE'`));
-  const members = await redis.smembers(BLOCKED_TENANTS_KEY);
+  const members = await redis.smembers(key);
   const active =
     members.length === 0
       ? []
       : await db.global((em) => em.execute<{ id: string }[]>(`select id::text as id from platform.tenants where status = 'ACTIVE' and id::text in (?)`, [members]));
   const multi = redis.multi();
-  if (blocked.length > 0) multi.sadd(BLOCKED_TENANTS_KEY, ...blocked.map((r) => r.id));
-  if (active.length > 0) multi.srem(BLOCKED_TENANTS_KEY, ...active.map((r) => r.id));
+  if (blocked.length > 0) multi.sadd(key, ...blocked.map((r) => r.id));
+  if (active.length > 0) multi.srem(key, ...active.map((r) => r.id));
   await multi.exec();
 }
 
@@ -46,14 +51,15 @@ export interface TenantStatusWatcher {
  * The router's view of blocked tenants: a set in memory, loaded from Redis, updated by the
  * status channel within milliseconds, and reloaded every few seconds in case a message was lost.
  */
-export function createTenantStatusWatcher(deps: { subscriber: Redis; reader: Redis; logger: Logger; resyncMs?: number }): TenantStatusWatcher {
+export function createTenantStatusWatcher(deps: { subscriber: Redis; reader: Redis; namespace: string; logger: Logger; resyncMs?: number }): TenantStatusWatcher {
+  const keys = tenantStatusKeys(deps.namespace);
   let blocked = new Set<string>();
   const listeners: ((tenantId: string) => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
 
   async function reload(): Promise<void> {
     const previous = blocked;
-    blocked = new Set(await deps.reader.smembers(BLOCKED_TENANTS_KEY));
+    blocked = new Set(await deps.reader.smembers(keys.blocked));
     for (const id of blocked) if (!previous.has(id)) for (const listener of listeners) listener(id);
   }
 
@@ -62,7 +68,7 @@ export function createTenantStatusWatcher(deps: { subscriber: Redis; reader: Red
     onBlocked: (listener) => void listeners.push(listener),
     async start() {
       deps.subscriber.on('message', (channel: string, message: string) => {
-        if (channel !== TENANT_STATUS_CHANNEL) return;
+        if (channel !== keys.channel) return;
         try {
           const { tenantId, status } = JSON.parse(message) as { tenantId: string; status: TenantStatus };
           if (status === 'ACTIVE') blocked.delete(tenantId);
@@ -74,14 +80,14 @@ export function createTenantStatusWatcher(deps: { subscriber: Redis; reader: Red
           deps.logger.warn({ err: error }, 'bad tenant status message');
         }
       });
-      await deps.subscriber.subscribe(TENANT_STATUS_CHANNEL);
+      await deps.subscriber.subscribe(keys.channel);
       await reload();
       timer = setInterval(() => void reload().catch((error: unknown) => deps.logger.warn({ err: error }, 'tenant status reload failed')), deps.resyncMs ?? 5_000);
       timer.unref();
     },
     async stop() {
       if (timer !== undefined) clearInterval(timer);
-      await deps.subscriber.unsubscribe(TENANT_STATUS_CHANNEL).catch(() => undefined);
+      await deps.subscriber.unsubscribe(keys.channel).catch(() => undefined);
     },
   };
 }
