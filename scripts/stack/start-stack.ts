@@ -14,7 +14,6 @@ import { createStopList } from '@tansu/platform/service';
 import { startRouter } from '@tansu/router/start-router';
 import type { UsageRecorder } from '@tansu/router/usage/usage-recorder';
 import { identityEntities } from '@tansu/subgraph-identity/entities';
-import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { SUBGRAPHS } from '@tansu/supergraph/subgraphs';
 import { tableOwners } from '@tansu/supergraph/tables';
 import { tenantCoreEntities } from '@tansu/tenant-core/entities';
@@ -90,7 +89,7 @@ export async function startStack(config: Readonly<TansuConfig>, logger: Logger):
 
     const db = await openDatabase({
       url: resolveAppDatabaseUrl({ databaseUrl, databaseAppUrl: config.databaseAppUrl }, secrets),
-      entities: [...tenantCoreEntities, OutboxEventEntity, ...identityEntities, ...workflowEntities],
+      entities: [...tenantCoreEntities, OutboxEventEntity, ...identityEntities],
     });
     stops.add(() => db.close());
     const systemDb = await openDatabase({ url: databaseUrl, entities: [OutboxEventEntity], poolMax: 4 });

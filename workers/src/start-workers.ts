@@ -11,7 +11,6 @@ import { sendJson } from '@tansu/platform/http/respond';
 import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
 import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { startTenantHousekeeping } from '@tansu/tenant-core/tenant-purge';
-import { workflowEntities } from '@tansu/subgraph-workflow/entities';
 import { startWorkflowEngine, type WorkflowEngine } from './workflow/workflow-engine.ts';
 
 export interface StartedWorkers extends StartedService {
@@ -27,7 +26,7 @@ export async function startWorkers({ config, logger }: StartOptions, options: { 
   const stops = createStopList(logger);
   return stops.guard(async () => {
     if (config.databaseUrl === undefined || config.redisUrl === undefined) throw new Error('DATABASE_URL and REDIS_URL are required');
-    const db = await openDatabase({ url: resolveAppDatabaseUrl(config, deriveSecrets(config)), entities: [...tenantCoreEntities, OutboxEventEntity, ...workflowEntities] });
+    const db = await openDatabase({ url: resolveAppDatabaseUrl(config, deriveSecrets(config)), entities: [...tenantCoreEntities, OutboxEventEntity] });
     stops.add(() => db.close());
     // The owner's connection: the relay reads every tenant's outbox and the purge deletes tenants.
     const systemDb = await openDatabase({ url: config.databaseUrl, entities: [OutboxEventEntity], poolMax: 4 });

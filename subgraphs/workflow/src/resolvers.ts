@@ -3,21 +3,15 @@ import { GraphQLScalarType } from 'graphql';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { requireTenantCaller } from '@tansu/tenant-core/guards';
 import type { Json } from './definitions/mapping.ts';
-import type { WorkflowSpec } from './definitions/workflow-definition.ts';
+import type { DefinitionRow } from './rows.ts';
 import type { RunFilter, RunRecord, WorkflowService } from './workflow-service.ts';
 
 export interface WorkflowContext extends SubgraphContext {
-  definitions: DataLoader<string, DefinitionRow | null>;
+  definitions: DataLoader<string, DefinitionView | null>;
 }
 
-interface DefinitionRow {
-  id: string;
-  name: string;
-  version: number;
-  spec: WorkflowSpec;
-  created_by: string | null;
-  created_at: Date;
-}
+/** A definition as the service returns it (without its tenant). */
+type DefinitionView = Omit<DefinitionRow, 'tenant_id'>;
 
 const iso = (value: Date | string | null | undefined) => (value == null ? null : new Date(value).toISOString());
 
@@ -49,13 +43,13 @@ export const JSONScalar = new GraphQLScalarType({
 });
 
 export function createDefinitionLoader(service: WorkflowService, base: SubgraphContext) {
-  return new DataLoader<string, DefinitionRow | null>(async (ids) => {
+  return new DataLoader<string, DefinitionView | null>(async (ids) => {
     const tenantId = requireTenantCaller(base.caller).tenantId;
-    return Promise.all(ids.map((id) => service.definitionById(tenantId, id) as Promise<DefinitionRow | null>));
+    return Promise.all(ids.map((id) => service.definitionById(tenantId, id) as Promise<DefinitionView | null>));
   });
 }
 
-function definition(row: DefinitionRow) {
+function definition(row: DefinitionView) {
   return {
     id: row.id,
     name: row.name,
@@ -71,9 +65,9 @@ export function createWorkflowResolvers(service: WorkflowService) {
     JSON: JSONScalar,
     Query: {
       workflows: async (_: unknown, args: { first: number }, ctx: WorkflowContext) =>
-        ((await service.definitions(ctx.caller, args.first)) as DefinitionRow[]).map(definition),
+        ((await service.definitions(ctx.caller, args.first)) as DefinitionView[]).map(definition),
       workflow: async (_: unknown, args: { name: string; version?: number | null }, ctx: WorkflowContext) => {
-        const row = (await service.definition(ctx.caller, args.name, args.version)) as DefinitionRow | null;
+        const row = (await service.definition(ctx.caller, args.name, args.version)) as DefinitionView | null;
         return row === null ? null : definition(row);
       },
       run: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.run(ctx.caller, args.id),
@@ -83,7 +77,7 @@ export function createWorkflowResolvers(service: WorkflowService) {
     },
     Mutation: {
       createWorkflow: async (_: unknown, { input }: { input: { name: unknown; steps: unknown } }, ctx: WorkflowContext) =>
-        definition((await service.createDefinition(ctx.caller, input)) as unknown as DefinitionRow),
+        definition((await service.createDefinition(ctx.caller, input)) as unknown as DefinitionView),
       startWorkflow: (_: unknown, { input }: { input: { workflow: string; version?: number; input?: Json; idempotencyKey?: string } }, ctx: WorkflowContext) =>
         service.start(ctx.caller, input),
       startWorkflows: (_: unknown, { input }: { input: { workflow: string; version?: number; runs: { input?: Json; idempotencyKey?: string }[] } }, ctx: WorkflowContext) =>

@@ -8,7 +8,6 @@ import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
 import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { createWorkflowSubgraph } from './create-workflow-subgraph.ts';
-import { workflowEntities } from './entities.ts';
 
 /**
  * The workflow subgraph: definitions, runs and their subscriptions (read from the tenants'
@@ -22,7 +21,7 @@ export async function startWorkflowSubgraph({ config, logger }: StartOptions): P
     const address = config.subgraphs.workflow;
     if (address === undefined) throw new Error('the workflow subgraph has no address in the configuration');
     if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
-    const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity, ...workflowEntities] });
+    const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity] });
     stops.add(() => db.close());
     const redisConnection = (name: string) =>
       new Redis(config.redisUrl!, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'Redis connection error'));

@@ -6,7 +6,7 @@ import { authorize, type TenantCaller } from '@tansu/tenant-core/guards';
 import type { Json } from './definitions/mapping.ts';
 import { UNSTORABLE_MESSAGE, unstorableTextAt } from './definitions/storable-json.ts';
 import { validateWorkflowName, validateWorkflowSpec } from './definitions/workflow-definition.ts';
-import { RUN_STATUSES, type RunStatus } from './entities.ts';
+import { RUN_STATUSES, type RunRow, type RunStatus } from './rows.ts';
 import { cancelRun, createRuns, deliverEvent, retryRun, type NewRun } from './engine/run-engine.ts';
 
 export const MAX_INPUT_BYTES = 64 * 1024;
@@ -91,24 +91,13 @@ export interface RunFilter {
   createdBefore?: string | null;
 }
 
-export interface RunRecord {
-  id: string;
-  tenant_id: string;
-  definition_id: string;
+/** A run as the API offers it: its row with its workflow's name and version. */
+export type RunRecord = RunRow & {
   workflow: string;
   version: number;
-  status: RunStatus;
-  input: Json;
-  output: Json;
-  error: string | null;
-  idempotency_key: string | null;
-  started_by: string | null;
-  created_at: Date;
   /** created_at to the microsecond, for cursors. */
   created_micros: string;
-  updated_at: Date;
-  finished_at: Date | null;
-}
+};
 
 const RUN_COLUMNS = `r.id, r.tenant_id, r.definition_id, d.name as workflow, d.version, r.status, r.input, r.output, r.error,
   r.idempotency_key, r.started_by, r.created_at, (extract(epoch from r.created_at) * 1000000)::bigint::text as created_micros, r.updated_at, r.finished_at`;

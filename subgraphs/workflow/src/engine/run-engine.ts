@@ -4,7 +4,7 @@ import { CHANNELS } from '@tansu/platform/db/notifications';
 import { appendEvents } from '@tansu/platform/events/outbox';
 import { referencesIn, resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import { LIMITS, backoffDelay, type StepDefinition, type WorkflowSpec } from '../definitions/workflow-definition.ts';
-import { FINAL_RUN_STATUSES, type RunStatus, type StepStatus } from '../entities.ts';
+import { FINAL_RUN_STATUSES, type RunRow, type RunStatus, type StepRow, type StepStatus } from '../rows.ts';
 
 /**
  * The run state machine. Every function runs inside the caller's tenant transaction and
@@ -18,22 +18,10 @@ export const TOPICS = {
   runLog: 'workflow.run.log',
 } as const;
 
-interface RunRow {
-  id: string;
-  tenant_id: string;
-  status: RunStatus;
-  input: Json;
-  idempotency_key: string | null;
-  spec: WorkflowSpec;
-  definition_name: string;
-}
+/** A run as the engine works on it: the columns it reads, with its definition's spec and name. */
+type LoadedRun = Pick<RunRow, 'id' | 'tenant_id' | 'status' | 'input' | 'idempotency_key'> & { spec: WorkflowSpec; definition_name: string };
 
-interface StepRow {
-  step_id: string;
-  status: StepStatus;
-  attempt: number;
-  output: Json;
-}
+type LoadedStep = Pick<StepRow, 'step_id' | 'status' | 'attempt' | 'output'>;
 
 export interface StepFailure {
   message: string;
@@ -45,8 +33,8 @@ export interface StepFailure {
 /** Definitions never change once written: a process reads each one once. */
 const definitionCache = new Map<string, { spec: WorkflowSpec; name: string }>();
 
-async function loadRun(em: EntityManager, runId: string, lock = false): Promise<RunRow | undefined> {
-  const rows = await em.execute<(Omit<RunRow, 'spec' | 'definition_name'> & { definition_id: string })[]>(
+async function loadRun(em: EntityManager, runId: string, lock = false): Promise<LoadedRun | undefined> {
+  const rows = await em.execute<Pick<RunRow, 'id' | 'tenant_id' | 'status' | 'input' | 'idempotency_key' | 'definition_id'>[]>(
     `select id, tenant_id, status, input, idempotency_key, definition_id from workflow.runs where id = ?${lock ? ' for update' : ''}`,
     [runId],
   );
@@ -57,12 +45,12 @@ async function loadRun(em: EntityManager, runId: string, lock = false): Promise<
   return { id: row.id, tenant_id: row.tenant_id, status: row.status, input: row.input, idempotency_key: row.idempotency_key, spec: definition.spec, definition_name: definition.name };
 }
 
-async function loadSteps(em: EntityManager, runId: string): Promise<Map<string, StepRow>> {
-  const rows = await em.execute<StepRow[]>(`select step_id, status, attempt, output from workflow.steps where run_id = ?`, [runId]);
+async function loadSteps(em: EntityManager, runId: string): Promise<Map<string, LoadedStep>> {
+  const rows = await em.execute<LoadedStep[]>(`select step_id, status, attempt, output from workflow.steps where run_id = ?`, [runId]);
   return new Map(rows.map((row) => [row.step_id, row]));
 }
 
-export function scopeOf(run: Pick<RunRow, 'id' | 'input' | 'idempotency_key'>, steps: Map<string, StepRow>): MappingScope {
+export function scopeOf(run: Pick<LoadedRun, 'id' | 'input' | 'idempotency_key'>, steps: Map<string, LoadedStep>): MappingScope {
   const outputs: Record<string, { output: Json }> = {};
   for (const [id, step] of steps) if (step.status === 'SUCCEEDED') outputs[id] = { output: step.output };
   return { input: run.input, steps: outputs, run: { id: run.id, idempotencyKey: run.idempotency_key } };
@@ -90,17 +78,17 @@ async function withEvents<T>(em: EntityManager, operation: () => Promise<T>): Pr
   return result;
 }
 
-function emitRun(em: EntityManager, run: Pick<RunRow, 'id' | 'tenant_id' | 'definition_name'>, status: RunStatus, error?: string | null): void {
+function emitRun(em: EntityManager, run: Pick<LoadedRun, 'id' | 'tenant_id' | 'definition_name'>, status: RunStatus, error?: string | null): void {
   emit(em, { tenantId: run.tenant_id, topic: TOPICS.runUpdated, payload: { runId: run.id, status, workflow: run.definition_name, error: error ?? null } });
 }
 
-function emitStep(em: EntityManager, run: Pick<RunRow, 'id' | 'tenant_id'>, stepId: string, status: StepStatus, attempt: number, error?: string | null): void {
+function emitStep(em: EntityManager, run: Pick<LoadedRun, 'id' | 'tenant_id'>, stepId: string, status: StepStatus, attempt: number, error?: string | null): void {
   emit(em, { tenantId: run.tenant_id, topic: TOPICS.stepUpdated, payload: { runId: run.id, stepId, status, attempt, error: error ?? null } });
 }
 
 export async function appendRunLog(
   em: EntityManager,
-  run: Pick<RunRow, 'id' | 'tenant_id'>,
+  run: Pick<LoadedRun, 'id' | 'tenant_id'>,
   entry: { stepId?: string | null; level: 'debug' | 'info' | 'warn' | 'error'; message: string; data?: Json },
 ): Promise<void> {
   const rows = await em.execute<{ id: string }[]>(
@@ -114,7 +102,7 @@ export async function appendRunLog(
   });
 }
 
-async function setRunStatus(em: EntityManager, run: RunRow, status: RunStatus, fields: { output?: Json; error?: string | null } = {}): Promise<void> {
+async function setRunStatus(em: EntityManager, run: LoadedRun, status: RunStatus, fields: { output?: Json; error?: string | null } = {}): Promise<void> {
   const final = FINAL_RUN_STATUSES.includes(status);
   await em.execute(
     `update workflow.runs set status = ?, output = coalesce(?::jsonb, output), error = ?, updated_at = now(),
@@ -126,7 +114,7 @@ async function setRunStatus(em: EntityManager, run: RunRow, status: RunStatus, f
 }
 
 /** Puts a step whose dependencies are done on its way: ready now, ready later (delay), or waiting. */
-async function makeReady(em: EntityManager, run: RunRow, def: StepDefinition, scope: MappingScope): Promise<void> {
+async function makeReady(em: EntityManager, run: LoadedRun, def: StepDefinition, scope: MappingScope): Promise<void> {
   if (def.type === 'delay') {
     const ms = resolveMapping(def.with.ms, scope);
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > LIMITS.maxDelayMs) {
@@ -170,7 +158,7 @@ const INLINE_TYPES: ReadonlySet<StepDefinition['type']> = new Set(['transform', 
  * Runs a pure step on the spot: its output is only a function of the run's data, so doing it
  * inside the transaction that made it ready is as durable as queueing it, and much cheaper.
  */
-async function runInline(em: EntityManager, run: RunRow, def: StepDefinition, scope: MappingScope): Promise<Json> {
+async function runInline(em: EntityManager, run: LoadedRun, def: StepDefinition, scope: MappingScope): Promise<Json> {
   if (def.type === 'log') {
     const message = String(resolveMapping(def.with.message, scope));
     const level = (def.with.level as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info';
@@ -181,7 +169,7 @@ async function runInline(em: EntityManager, run: RunRow, def: StepDefinition, sc
 }
 
 /** After any step change: start what became runnable (pure steps at once), or finish the run. */
-async function advance(em: EntityManager, run: RunRow): Promise<void> {
+async function advance(em: EntityManager, run: LoadedRun): Promise<void> {
   if (FINAL_RUN_STATUSES.includes(run.status)) return;
   const steps = await loadSteps(em, run.id);
   for (let progressed = true; progressed; ) {
@@ -220,7 +208,7 @@ async function advance(em: EntityManager, run: RunRow): Promise<void> {
 }
 
 /** Records a step's failure as final and fails the run (it shows up in the dead-letter view). */
-async function finishStepAsFailed(em: EntityManager, run: RunRow, stepId: string, attempt: number, failure: StepFailure): Promise<void> {
+async function finishStepAsFailed(em: EntityManager, run: LoadedRun, stepId: string, attempt: number, failure: StepFailure): Promise<void> {
   const stepStatus: StepStatus = failure.code === 'TIMEOUT' ? 'TIMED_OUT' : 'FAILED';
   await em.execute(
     `update workflow.steps set status = ?, error = ?, error_code = ?, finished_at = now(), lease_until = null where run_id = ? and step_id = ?`,
@@ -260,7 +248,7 @@ export interface NewRun {
 }
 
 interface PlannedRun {
-  run: RunRow;
+  run: LoadedRun;
   outputs: Map<string, Json>;
   logs: { stepId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string }[];
   finished: boolean;
@@ -269,7 +257,7 @@ interface PlannedRun {
 
 /** The pure steps a new run can finish at once (transform and log, from the start of its graph), worked out in memory. */
 function planRun(id: string, input: NewRun, definition: { spec: WorkflowSpec; name: string }): PlannedRun {
-  const run: RunRow = { id, tenant_id: input.tenantId, status: 'QUEUED', input: input.input, idempotency_key: input.idempotencyKey, spec: definition.spec, definition_name: definition.name };
+  const run: LoadedRun = { id, tenant_id: input.tenantId, status: 'QUEUED', input: input.input, idempotency_key: input.idempotencyKey, spec: definition.spec, definition_name: definition.name };
   const outputs = new Map<string, Json>();
   const logs: PlannedRun['logs'] = [];
   for (let progressed = true; progressed; ) {
@@ -373,7 +361,7 @@ function readsStepOutputs(def: StepDefinition): boolean {
 }
 
 export interface StepStart {
-  run: RunRow;
+  run: LoadedRun;
   def: StepDefinition;
   scope: MappingScope;
   attempt: number;
