@@ -1,4 +1,4 @@
-import type { TansuConfig } from './config.ts';
+import type { SubgraphAddress, TansuConfig } from './config.ts';
 import type { StartupNotes } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 
@@ -19,6 +19,13 @@ export interface StartedService {
 }
 
 export type StartService = (options: StartOptions) => Promise<StartedService>;
+
+/** Where the configuration places a subgraph; its start function cannot run without it. */
+export function subgraphAddress(config: Readonly<TansuConfig>, name: string): SubgraphAddress {
+  const address = config.subgraphs[name];
+  if (address === undefined) throw new Error(`The configuration does not place the ${name} subgraph: load it with the list of subgraphs`);
+  return address;
+}
 
 /** The URL of a listening server for callers on this machine. */
 export function localUrl(host: string, port: number): string {

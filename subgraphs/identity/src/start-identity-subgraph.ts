@@ -6,7 +6,7 @@ import { openDatabase } from '@tansu/platform/db/database';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createMailer } from '@tansu/platform/mail/mailer';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
-import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
+import { createStopList, localUrl, subgraphAddress, type StartOptions, type StartedService } from '@tansu/platform/service';
 import { publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
 import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { bootstrapPlatformAdmin } from './bootstrap-admin.ts';
@@ -18,8 +18,7 @@ export async function startIdentitySubgraph({ config, logger }: StartOptions): P
   const stops = createStopList(logger);
   return stops.guard(async () => {
     const secrets = deriveSecrets(config);
-    const address = config.subgraphs.identity;
-    if (address === undefined) throw new Error('the identity subgraph has no address in the configuration');
+    const address = subgraphAddress(config, 'identity');
     if (config.redisUrl === undefined) throw new Error('REDIS_URL is required (rate limits and lockout)');
     const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity, ...identityEntities] });
     stops.add(() => db.close());

@@ -5,7 +5,7 @@ import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
 import { openDatabase } from '@tansu/platform/db/database';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createMailer } from '@tansu/platform/mail/mailer';
-import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
+import { createStopList, localUrl, subgraphAddress, type StartOptions, type StartedService } from '@tansu/platform/service';
 import { publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/tenant-core/contracts/request-quota';
 import { publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
 import { publishTenantStatus, syncBlockedTenants } from '@tansu/tenant-core/contracts/tenant-status';
@@ -17,8 +17,7 @@ export async function startTenancySubgraph({ config, logger }: StartOptions): Pr
   const stops = createStopList(logger);
   return stops.guard(async () => {
     const secrets = deriveSecrets(config);
-    const address = config.subgraphs.tenancy;
-    if (address === undefined) throw new Error('the tenancy subgraph has no address in the configuration');
+    const address = subgraphAddress(config, 'tenancy');
     if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
     const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity] });
     stops.add(() => db.close());

@@ -5,7 +5,7 @@ import { resolveAppDatabaseUrl } from '@tansu/platform/db/app-database';
 import { openDatabase } from '@tansu/platform/db/database';
 import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createStreamHub } from '@tansu/platform/events/stream-hub';
-import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
+import { createStopList, localUrl, subgraphAddress, type StartOptions, type StartedService } from '@tansu/platform/service';
 import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { createWorkflowSubgraph } from './create-workflow-subgraph.ts';
 
@@ -18,8 +18,7 @@ export async function startWorkflowSubgraph({ config, logger }: StartOptions): P
   const stops = createStopList(logger);
   return stops.guard(async () => {
     const secrets = deriveSecrets(config);
-    const address = config.subgraphs.workflow;
-    if (address === undefined) throw new Error('the workflow subgraph has no address in the configuration');
+    const address = subgraphAddress(config, 'workflow');
     if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
     const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity] });
     stops.add(() => db.close());
