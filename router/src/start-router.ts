@@ -4,7 +4,7 @@ import { deriveSecrets } from '@tansu/platform/config';
 import { createContextTokenCodec } from '@tansu/platform/context-token';
 import { createRateLimiter } from '@tansu/platform/rate-limit';
 import { createHashMirror } from '@tansu/platform/redis/hash-mirror';
-import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
+import { createStopList, localUrl, subgraphAddress, type StartOptions, type StartedService } from '@tansu/platform/service';
 import { documentsChannel, documentsKey, publishedSupergraph, watchSupergraph } from '@tansu/schema/registry/supergraph-feed';
 import { SUPERGRAPH_PATH } from '@tansu/supergraph/subgraphs';
 import { createRequestQuota } from '@tansu/tenant-core/contracts/request-quota';
@@ -42,8 +42,8 @@ export async function startRouter({ config, logger }: StartOptions, options: Rou
     });
     const hasSecret = config.secret !== undefined || config.contextSecret !== undefined;
     if (!standalone && !hasSecret) throw new Error('TANSU_SECRET is required (32+ random characters)');
-    const identityUrl = standalone ? undefined : config.subgraphs.identity?.url;
-    if (!standalone && identityUrl === undefined) throw new Error('the identity subgraph has no address in the configuration');
+    // The platform's router forwards the issuers' pages to identity and reads its keys there.
+    const identityUrl = standalone ? undefined : subgraphAddress(config, 'identity').url;
     const codec = hasSecret ? createContextTokenCodec(deriveSecrets(config).contextKey) : undefined;
     const authenticator = options.noAuth
       ? undefined
