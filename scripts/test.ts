@@ -10,7 +10,16 @@ import { tableOwners } from '@tansu/supergraph/tables';
 
 // `npm test`: one Postgres cluster and one redis-server for the whole run (each test file
 // clones its own database from a migrated template), then node's test runner.
-const PATTERNS = ['platform/test/**/*.test.ts', 'tenant-core/test/**/*.test.ts', 'router/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'supergraph/test/**/*.test.ts', 'schema/test/**/*.test.ts', 'tests/**/*.test.ts', 'scripts/test/**/*.test.ts'];
+const PATTERNS = [
+  'platform/test/**/*.test.ts',
+  'tenant-core/test/**/*.test.ts',
+  'router/test/**/*.test.ts',
+  'subgraphs/*/test/**/*.test.ts',
+  'supergraph/test/**/*.test.ts',
+  'schema/test/**/*.test.ts',
+  'tests/**/*.test.ts',
+  'scripts/test/**/*.test.ts',
+];
 
 if (!redisServerAvailable()) {
   console.error(REDIS_MISSING_MESSAGE);

@@ -54,7 +54,9 @@ async function measureVerification(tokenCount: number, rounds: number) {
     // Steady state, as a router serves the same callers again and again.
     const ours = await timePerCall(tokens, rounds, (token) => authenticator.authenticate(`Bearer ${token}`));
     const keySet = createLocalJWKSet(jwks);
-    const peer = await timePerCall(tokens, Math.max(1, Math.floor(rounds / 4)), (token) => jwtVerify(token, keySet, { issuer, audience: 'tansu', algorithms: ['RS256'] }));
+    const peer = await timePerCall(tokens, Math.max(1, Math.floor(rounds / 4)), (token) =>
+      jwtVerify(token, keySet, { issuer, audience: 'tansu', algorithms: ['RS256'] }),
+    );
     return { cold, ours, peer };
   } finally {
     server.close();
@@ -93,7 +95,9 @@ try {
   const tokens = envInt('BENCH_TOKENS', 2_000);
   const rounds = envInt('BENCH_ROUNDS', 20);
   const verification = await measureVerification(tokens, rounds);
-  console.log(`token validation at the router: ${fmt(verification.ours)} µs per request once a token was seen (${tokens} tokens × ${rounds} passes); first sight ${fmt(verification.cold)} µs`);
+  console.log(
+    `token validation at the router: ${fmt(verification.ours)} µs per request once a token was seen (${tokens} tokens × ${rounds} passes); first sight ${fmt(verification.cold)} µs`,
+  );
   console.log(`bare jose jwtVerify of the same tokens (local key set): ${fmt(verification.peer)} µs per call`);
   const signInPerS = await measureSignIn(envInt('BENCH_SIGNIN_SECONDS', 5), envInt('BENCH_SIGNIN_CONCURRENCY', 4));
   console.log(`sign-in through the router with argon2id (19 MiB, 2 passes, 1 lane): ${fmt(signInPerS, 1)} sign-ins/s`);

@@ -48,10 +48,7 @@ interface AutocannonResult {
   mismatches: number;
 }
 
-type Autocannon = (
-  opts: Record<string, unknown>,
-  cb: (err: Error | null, result: AutocannonResult) => void,
-) => unknown;
+type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result: AutocannonResult) => void) => unknown;
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 

@@ -24,12 +24,7 @@ const running = new Set<Service>();
 
 export class BenchError extends Error {}
 
-export function spawnService(
-  name: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-): Service {
+export function spawnService(name: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Service {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const verbose = process.env.BENCH_VERBOSE === '1';

@@ -17,17 +17,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { composeSupergraph } from './compose.ts';
 import { BENCH_AUDIENCE, startIssuer, type Issuer } from './identity.ts';
 import type { LoadConfig, LoadResult } from './load.ts';
-import {
-  BenchError,
-  cpuSeconds,
-  describeExit,
-  indent,
-  installCleanupHandlers,
-  spawnService,
-  stopAll,
-  waitReady,
-  type Service,
-} from './procs.ts';
+import { BenchError, cpuSeconds, describeExit, indent, installCleanupHandlers, spawnService, stopAll, waitReady, type Service } from './procs.ts';
 import { SUBGRAPH_NAMES, type SubgraphName } from './subgraphs/resolvers.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -147,12 +137,7 @@ async function main(): Promise<void> {
     const subgraphs: Service[] = SUBGRAPH_NAMES.map((name, i) => {
       const port = subgraphPorts[i]!;
       urls[name] = `http://127.0.0.1:${port}/graphql`;
-      return spawnService(
-        `subgraph ${name}`,
-        [join(HERE, 'subgraphs/serve.ts'), name, String(port)],
-        { ...process.env, NODE_ENV: 'production' },
-        REPO_ROOT,
-      );
+      return spawnService(`subgraph ${name}`, [join(HERE, 'subgraphs/serve.ts'), name, String(port)], { ...process.env, NODE_ENV: 'production' }, REPO_ROOT);
     });
     await Promise.all(subgraphs.map((s, i) => waitReady(s, () => graphqlProbe(urls[SUBGRAPH_NAMES[i]!]))));
 
@@ -202,10 +187,7 @@ async function main(): Promise<void> {
       const text = await firstResponse(label, url, headers);
       const data = (JSON.parse(text) as { data: unknown }).data;
       if (reference && !isDeepStrictEqual(reference.data, data)) {
-        throw new BenchError(
-          `${label} and ${reference.label} return different data for the benchmark query ` +
-            `(${label}: ${Buffer.byteLength(text)} bytes)`,
-        );
+        throw new BenchError(`${label} and ${reference.label} return different data for the benchmark query ` + `(${label}: ${Buffer.byteLength(text)} bytes)`);
       }
       reference ??= { label, data };
       const expectedBodyFile = join(workDir, `expected-${target}.json`);

@@ -16,7 +16,13 @@ export interface PeerResult {
 
 const CHUNK = 500;
 
-export async function measurePeer(options: { redisUrl: string; jobs: number; warmupJobs: number; concurrency: number; timeoutMs: number }): Promise<PeerResult> {
+export async function measurePeer(options: {
+  redisUrl: string;
+  jobs: number;
+  warmupJobs: number;
+  concurrency: number;
+  timeoutMs: number;
+}): Promise<PeerResult> {
   const prefix = `{bench-peer-${crypto.randomUUID()}}`;
   const queueConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
@@ -45,7 +51,10 @@ export async function measurePeer(options: { redisUrl: string; jobs: number; war
       completed = 0;
       failed = 0;
       const done = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new BenchError(`peer: ${label} — ${completed} of ${count} jobs completed within ${options.timeoutMs} ms`)), options.timeoutMs);
+        const timer = setTimeout(
+          () => reject(new BenchError(`peer: ${label} — ${completed} of ${count} jobs completed within ${options.timeoutMs} ms`)),
+          options.timeoutMs,
+        );
         onProgress = () => {
           if (failed > 0) {
             clearTimeout(timer);

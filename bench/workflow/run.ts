@@ -312,11 +312,21 @@ async function runBatch(stack: Stack, tenantId: string, token: string, runs: num
   return { ids, seconds, startsSeconds };
 }
 
-async function measureOurs(stack: Stack, tenantId: string, token: string, runs: number, inFlight: number, batch: number, workflow = WORKFLOW): Promise<OursResult> {
+async function measureOurs(
+  stack: Stack,
+  tenantId: string,
+  token: string,
+  runs: number,
+  inFlight: number,
+  batch: number,
+  workflow = WORKFLOW,
+): Promise<OursResult> {
   // JIT, connection pools and query plans warm up outside the measurement.
   await runBatch(stack, tenantId, token, Math.min(200, runs), inFlight, 60_000, workflow, batch);
   const meter = cpuMeter();
-  const { ids, seconds, startsSeconds } = await profiled(workflow === WORKFLOW ? 'ours' : 'ours-queued', () => runBatch(stack, tenantId, token, runs, inFlight, 120_000, workflow, batch));
+  const { ids, seconds, startsSeconds } = await profiled(workflow === WORKFLOW ? 'ours' : 'ours-queued', () =>
+    runBatch(stack, tenantId, token, runs, inFlight, 120_000, workflow, batch),
+  );
   const cpu = meter();
   const breakdown = await stepBreakdown(stack, ids);
   return {
@@ -505,7 +515,11 @@ async function measureSubscribers(
   const subscribers = startSubscribers();
   cleanups.push(subscribers.stop);
   const wsUrl = stack.graphqlUrl.replace(/^http/, 'ws');
-  const opened = await subscribers.request({ type: 'open', url: wsUrl, token, clients: options.clients, perClient: options.perClient, timeoutMs: 30_000 }, 'opened', 35_000);
+  const opened = await subscribers.request(
+    { type: 'open', url: wsUrl, token, clients: options.clients, perClient: options.perClient, timeoutMs: 30_000 },
+    'opened',
+    35_000,
+  );
   await warmFeed(stack.graphqlUrl, token, async (runId) => {
     const probed = await subscribers.request({ type: 'probe', runId, timeoutMs: 5_000 }, 'probed', 10_000);
     return probed.seen === probed.total;
@@ -561,7 +575,13 @@ async function main(): Promise<number> {
     cleanups.push(database.close);
 
     const peerMeter = cpuMeter();
-    const peer: PeerResult = await measurePeer({ redisUrl: database.redisUrl, jobs, warmupJobs: Math.min(500, jobs), concurrency: ENGINE_WORKER_CONCURRENCY, timeoutMs: 60_000 });
+    const peer: PeerResult = await measurePeer({
+      redisUrl: database.redisUrl,
+      jobs,
+      warmupJobs: Math.min(500, jobs),
+      concurrency: ENGINE_WORKER_CONCURRENCY,
+      timeoutMs: 60_000,
+    });
     const peerCpu = peerMeter();
     console.log(
       `peer (raw BullMQ): ${fmt(peer.jobsPerS)} jobs/s — ${peer.jobs} no-op jobs from first addBulk to last completion in ${fmt(peer.seconds, 2)}s ` +
@@ -616,7 +636,9 @@ async function main(): Promise<number> {
     );
     console.log(`  ${describeCpu(subs.cpu)}`);
     if (r.errors.length > 0 || r.incomplete > 0) {
-      throw new BenchError(`${r.incomplete} of ${r.subscribers} subscribers did not see every run succeed${r.errors.length > 0 ? `; errors: ${r.errors.join('; ')}` : ''}`);
+      throw new BenchError(
+        `${r.incomplete} of ${r.subscribers} subscribers did not see every run succeed${r.errors.length > 0 ? `; errors: ${r.errors.join('; ')}` : ''}`,
+      );
     }
     console.log(`bench:workflow done in ${fmt((performance.now() - benchStart) / 1000)}s`);
 

@@ -217,7 +217,10 @@ export function loadConfig(env: Env = process.env, options: { subgraphs?: readon
     playground: r.bool('TANSU_PLAYGROUND', mode !== 'production'),
     trustedProxyHops: r.int('TANSU_TRUSTED_PROXY_HOPS', 0, 0, 10),
     // Tokens travel in a header, never a cookie, so allowing any origin exposes nothing by default.
-    corsOrigins: (r.string('TANSU_CORS_ORIGINS') ?? '*').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (r.string('TANSU_CORS_ORIGINS') ?? '*')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     limits: {
       maxBodyBytes: r.int('TANSU_MAX_BODY_BYTES', 1_048_576, 1_024),
       maxDepth: r.int('TANSU_MAX_DEPTH', 12, 1, 1_000),
@@ -228,8 +231,10 @@ export function loadConfig(env: Env = process.env, options: { subgraphs?: readon
     },
   };
 
-  if (!/^[a-z][a-z0-9-]{0,39}$/.test(config.schemaVariant)) r.problems.push(`TANSU_SCHEMA_VARIANT must be lowercase letters, digits and dashes (got "${config.schemaVariant}")`);
-  if (!/^[a-z][a-z0-9-]{1,39}$/.test(config.defaultPlan)) r.problems.push(`TANSU_DEFAULT_PLAN must be a plan id such as free, pro or enterprise (got "${config.defaultPlan}")`);
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(config.schemaVariant))
+    r.problems.push(`TANSU_SCHEMA_VARIANT must be lowercase letters, digits and dashes (got "${config.schemaVariant}")`);
+  if (!/^[a-z][a-z0-9-]{1,39}$/.test(config.defaultPlan))
+    r.problems.push(`TANSU_DEFAULT_PLAN must be a plan id such as free, pro or enterprise (got "${config.defaultPlan}")`);
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
     r.problems.push('TANSU_ADMIN_EMAIL and TANSU_ADMIN_PASSWORD must be set together');
   }

@@ -99,13 +99,11 @@ export const errors = {
   unauthenticated: (message = 'Authentication required') => new TansuError('UNAUTHENTICATED', message),
   forbidden: (message = 'Not allowed') => new TansuError('FORBIDDEN', message),
   notFound: (what: string) => new TansuError('NOT_FOUND', `${what} not found`),
-  badInput: (field: string, message: string) =>
-    new TansuError('BAD_USER_INPUT', `${field}: ${message}`, { extensions: { field } }),
+  badInput: (field: string, message: string) => new TansuError('BAD_USER_INPUT', `${field}: ${message}`, { extensions: { field } }),
   badRequest: (message: string) => new TansuError('BAD_USER_INPUT', message),
   conflict: (message: string) => new TansuError('CONFLICT', message),
   quotaExceeded: (message: string) => new TansuError('QUOTA_EXCEEDED', message),
   rateLimited: (message = 'Too many requests') => new TansuError('RATE_LIMITED', message),
-  payloadTooLarge: (limitBytes: number) =>
-    new TansuError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limitBytes} bytes`),
+  payloadTooLarge: (limitBytes: number) => new TansuError('PAYLOAD_TOO_LARGE', `Request body exceeds ${limitBytes} bytes`),
   internal: (cause: unknown) => new TansuError('INTERNAL', 'Internal server error', { cause }),
 };

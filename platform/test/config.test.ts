@@ -59,11 +59,14 @@ describe('loadConfig', () => {
     });
     const moved = loadConfig({ ALPHA_PORT: '0', BETA_TWO_URL: 'http://beta:4202/' }, { subgraphs: placements }).subgraphs;
     assert.deepEqual(moved, { alpha: { port: 0, url: 'http://127.0.0.1:0' }, 'beta-two': { port: 4202, url: 'http://beta:4202' } });
-    assert.throws(() => loadConfig({ ALPHA_PORT: 'x', BETA_TWO_URL: 'ftp://beta' }, { subgraphs: placements }), (error: Error) => {
-      assert.match(error.message, /ALPHA_PORT/);
-      assert.match(error.message, /BETA_TWO_URL/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ ALPHA_PORT: 'x', BETA_TWO_URL: 'ftp://beta' }, { subgraphs: placements }),
+      (error: Error) => {
+        assert.match(error.message, /ALPHA_PORT/);
+        assert.match(error.message, /BETA_TWO_URL/);
+        return true;
+      },
+    );
   });
 
   it('treats empty strings as unset', () => {
@@ -115,7 +118,10 @@ describe('loadConfig', () => {
     const { problems } = caught;
     assert.equal(problems.length, 7, problems.join('\n'));
     for (const name of ['PORT', 'TANSU_SECRET', 'DATABASE_URL', 'TANSU_JWKS_URL', 'TANSU_ADMIN_EMAIL', 'TANSU_SMTP_URL', 'TANSU_DEFAULT_PLAN']) {
-      assert.ok(problems.some((p) => p.includes(name)), `no problem names ${name}: ${problems.join('\n')}`);
+      assert.ok(
+        problems.some((p) => p.includes(name)),
+        `no problem names ${name}: ${problems.join('\n')}`,
+      );
     }
     for (const problem of problems) assert.ok(caught.message.includes(problem));
   });

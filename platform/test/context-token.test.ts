@@ -42,7 +42,15 @@ describe('context token', () => {
     });
     assert.throws(() => codec.verify(forged), isUnauthenticated);
     // An extended expiry is a tampered body too.
-    assert.throws(() => codec.verify(reencode(token, (payload) => { payload.exp = Number(payload.exp) + 3600; })), isUnauthenticated);
+    assert.throws(
+      () =>
+        codec.verify(
+          reencode(token, (payload) => {
+            payload.exp = Number(payload.exp) + 3600;
+          }),
+        ),
+      isUnauthenticated,
+    );
   });
 
   it('refuses a tampered mac', () => {
@@ -67,7 +75,10 @@ describe('context token', () => {
     now += 59_000;
     assert.deepEqual(codec.verify(token), CALLER);
     now += 2_000;
-    assert.throws(() => codec.verify(token), (error: unknown) => isUnauthenticated(error) && /expired/i.test((error as Error).message));
+    assert.throws(
+      () => codec.verify(token),
+      (error: unknown) => isUnauthenticated(error) && /expired/i.test((error as Error).message),
+    );
   });
 
   it('refuses a missing or malformed header', () => {
@@ -93,7 +104,14 @@ describe('signed client address', () => {
     const token = codec.signClient({ ip: '203.0.113.5', userAgent: 'curl/8' });
     assert.deepEqual(codec.verifyClient(token), { ip: '203.0.113.5', userAgent: 'curl/8' });
     assert.equal(createContextTokenCodec(randomBytes(32)).verifyClient(token), undefined);
-    assert.equal(codec.verifyClient(reencode(token, (payload) => { payload.ip = '10.0.0.1'; })), undefined);
+    assert.equal(
+      codec.verifyClient(
+        reencode(token, (payload) => {
+          payload.ip = '10.0.0.1';
+        }),
+      ),
+      undefined,
+    );
     assert.equal(codec.verifyClient(undefined), undefined);
     assert.equal(codec.verifyClient('garbage'), undefined);
     assert.throws(() => codec.verify(token), isUnauthenticated);

@@ -42,7 +42,12 @@ describe('startupBanner', () => {
   });
 
   it('never prints a password it did not generate', () => {
-    const banner = startupBanner({ publicUrl: 'http://localhost:4000', routerUrl: 'http://127.0.0.1:4000', playground: true, admin: { email: 'me@example.com' } });
+    const banner = startupBanner({
+      publicUrl: 'http://localhost:4000',
+      routerUrl: 'http://127.0.0.1:4000',
+      playground: true,
+      admin: { email: 'me@example.com' },
+    });
     assert.match(banner, /Platform admin +me@example\.com {2}\(password from TANSU_ADMIN_PASSWORD\)/);
   });
 

@@ -11,7 +11,10 @@ function capture(format: 'json' | 'pretty' | undefined, write: (logger: ReturnTy
   const logger = createLogger({ level: 'debug', service: 'router', ...(format === undefined ? {} : { format }), destination });
   write(logger);
   destination.end();
-  return chunks.join('').split('\n').filter((line) => line !== '');
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line !== '');
 }
 
 describe('createLogger', () => {
@@ -45,7 +48,8 @@ describe('logProcessWarnings', () => {
       'logProcessWarnings(logger);',
       "process.emitWarning('something is deprecated', 'DeprecationWarning');",
     ].join('\n');
-    const run = (level: string) => spawnSync(process.execPath, ['--input-type=module', '-e', script, level], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' });
+    const run = (level: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script, level], { cwd: new URL('..', import.meta.url).pathname, encoding: 'utf8' });
     const quiet = run('info');
     assert.equal(quiet.stderr, '');
     assert.equal(quiet.stdout, '');

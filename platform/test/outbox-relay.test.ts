@@ -36,7 +36,12 @@ describe('outbox relay', () => {
     return entries.map(([, fields]) => {
       const map = new Map<string, string>();
       for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-      return { outboxId: map.get('outboxId')!, topic: map.get('topic')!, payload: JSON.parse(map.get('payload')!) as Record<string, unknown>, at: map.get('at')! };
+      return {
+        outboxId: map.get('outboxId')!,
+        topic: map.get('topic')!,
+        payload: JSON.parse(map.get('payload')!) as Record<string, unknown>,
+        at: map.get('at')!,
+      };
     });
   }
 
@@ -84,20 +89,29 @@ describe('outbox relay', () => {
     assert.equal(await relay.drainOnce(), 5);
 
     const a = await streamOf(tenantA);
-    assert.deepEqual(a.map((e) => [e.topic, e.payload]), [
-      ['user.created', { seq: 1 }],
-      ['user.updated', { seq: 2 }],
-      ['user.deleted', { seq: 3 }],
-    ]);
+    assert.deepEqual(
+      a.map((e) => [e.topic, e.payload]),
+      [
+        ['user.created', { seq: 1 }],
+        ['user.updated', { seq: 2 }],
+        ['user.deleted', { seq: 3 }],
+      ],
+    );
     const b = await streamOf(tenantB);
-    assert.deepEqual(b.map((e) => [e.topic, e.payload]), [
-      ['user.created', { seq: 1 }],
-      ['user.updated', { seq: 2, nested: { ok: true } }],
-    ]);
+    assert.deepEqual(
+      b.map((e) => [e.topic, e.payload]),
+      [
+        ['user.created', { seq: 1 }],
+        ['user.updated', { seq: 2, nested: { ok: true } }],
+      ],
+    );
     // Consumers dedupe on the outbox id, so it must be there and increase along the stream.
     for (const stream of [a, b]) {
       const ids = stream.map((e) => BigInt(e.outboxId));
-      assert.deepEqual(ids, [...ids].sort((x, y) => (x < y ? -1 : 1)));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((x, y) => (x < y ? -1 : 1)),
+      );
       for (const event of stream) assert.ok(!Number.isNaN(Date.parse(event.at)));
     }
     assert.equal(new Set([...a, ...b].map((e) => e.outboxId)).size, 5);
@@ -119,8 +133,14 @@ describe('outbox relay', () => {
     assert.equal(await small.drainOnce(), 1);
     assert.equal(await small.drainOnce(), 0);
     const events = await streamOf(tenant);
-    assert.deepEqual(events.map((e) => e.outboxId), ['98', '99', '100', '101', '102']);
-    assert.deepEqual(events.map((e) => e.payload.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      events.map((e) => e.outboxId),
+      ['98', '99', '100', '101', '102'],
+    );
+    assert.deepEqual(
+      events.map((e) => e.payload.seq),
+      [1, 2, 3, 4, 5],
+    );
   });
 
   it('never publishes an event whose transaction rolled back', async () => {
@@ -136,7 +156,10 @@ describe('outbox relay', () => {
     );
     await append(tenant, 'real', { after: 'rollback' });
     assert.equal(await relay.drainOnce(), 1);
-    assert.deepEqual((await streamOf(tenant)).map((e) => e.topic), ['real']);
+    assert.deepEqual(
+      (await streamOf(tenant)).map((e) => e.topic),
+      ['real'],
+    );
     assert.equal(await relay.drainOnce(), 0);
   });
 
@@ -162,7 +185,10 @@ describe('outbox relay', () => {
         await sleep(25);
         events = await streamOf(tenant);
       }
-      assert.deepEqual(events.map((e) => [e.topic, e.payload]), [['background', { n: 1 }]]);
+      assert.deepEqual(
+        events.map((e) => [e.topic, e.payload]),
+        [['background', { n: 1 }]],
+      );
     } finally {
       await relay.stop();
     }

@@ -88,7 +88,8 @@ function admissionFor(options: RouterOptions) {
   if (options.tenantStatus !== undefined) steps.push(useTenantStatus(options.tenantStatus));
   if (options.sessionRevocations !== undefined) steps.push(useSessionRevocation(options.sessionRevocations));
   // Counting steps last: a refused request spends nothing.
-  if (options.anonymousLimit !== undefined && options.authenticator !== undefined) steps.push(useAnonymousLimit(options.anonymousLimit.limiter, options.anonymousLimit.perMinute));
+  if (options.anonymousLimit !== undefined && options.authenticator !== undefined)
+    steps.push(useAnonymousLimit(options.anonymousLimit.limiter, options.anonymousLimit.perMinute));
   if (options.requestQuota !== undefined) steps.push(useRequestQuota(options.requestQuota));
   return createAdmission({ authenticate: useAuthentication(options.authenticator), steps });
 }
@@ -174,7 +175,16 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);
   const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
-  const identityProxy = options.identityUrl === undefined ? undefined : createIdentityProxy({ identityUrl: options.identityUrl, maxBodyBytes: limits.maxBodyBytes, publicUrl: options.publicUrl, trustedProxyHops: options.trustedProxyHops, codec: options.codec });
+  const identityProxy =
+    options.identityUrl === undefined
+      ? undefined
+      : createIdentityProxy({
+          identityUrl: options.identityUrl,
+          maxBodyBytes: limits.maxBodyBytes,
+          publicUrl: options.publicUrl,
+          trustedProxyHops: options.trustedProxyHops,
+          codec: options.codec,
+        });
 
   async function ready(): Promise<Record<string, boolean>> {
     const checks = Object.entries(options.readinessChecks ?? {});
@@ -196,8 +206,17 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       userAgent,
     });
     const traceparent = req.headers.traceparent;
-    const context = createRouterContext(admitted, { requestId, traceparent: typeof traceparent === 'string' ? traceparent : undefined, clientIp, userAgent }, { codec: options.codec, logger });
-    await executeGraphQLOverHttp(apollo, req, res, { maxBodyBytes: limits.maxBodyBytes, context: async () => context, prepareBody: options.persistedDocuments?.prepare, prepareSearch: options.persistedDocuments?.checkSearch });
+    const context = createRouterContext(
+      admitted,
+      { requestId, traceparent: typeof traceparent === 'string' ? traceparent : undefined, clientIp, userAgent },
+      { codec: options.codec, logger },
+    );
+    await executeGraphQLOverHttp(apollo, req, res, {
+      maxBodyBytes: limits.maxBodyBytes,
+      context: async () => context,
+      prepareBody: options.persistedDocuments?.prepare,
+      prepareSearch: options.persistedDocuments?.checkSearch,
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<string> {

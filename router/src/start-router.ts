@@ -55,7 +55,8 @@ export async function startRouter({ config, logger }: StartOptions, options: Rou
     if (authenticator === undefined) logger.warn('authentication is OFF: every caller is anonymous and unrestricted');
 
     const redisUrl = standalone ? undefined : config.redisUrl;
-    if (config.persistedDocumentsOnly && redisUrl === undefined) throw new Error('TANSU_PERSISTED_DOCUMENTS_ONLY needs REDIS_URL (registered operations come from the registry)');
+    if (config.persistedDocumentsOnly && redisUrl === undefined)
+      throw new Error('TANSU_PERSISTED_DOCUMENTS_ONLY needs REDIS_URL (registered operations come from the registry)');
     const connection = (url: string, name: string, maxRetriesPerRequest: number | null) =>
       new Redis(url, { maxRetriesPerRequest }).on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'Redis connection error'));
     const redis = redisUrl === undefined ? undefined : connection(redisUrl, 'commands', 1);

@@ -142,11 +142,19 @@ describe('authenticator', () => {
 
     it('refuses an issuer outside the public URL, without fetching its keys', async () => {
       const before = [...fetches.values()].reduce((a, b) => a + b, 0);
-      for (const issuer of ['http://evil.test/identity/acme', 'http://issuer.test/other/acme', 'http://issuer.test.evil/identity/acme', 'http://issuer.test/identity']) {
+      for (const issuer of [
+        'http://evil.test/identity/acme',
+        'http://issuer.test/other/acme',
+        'http://issuer.test.evil/identity/acme',
+        'http://issuer.test/identity',
+      ]) {
         await assert.rejects(authenticator.authenticate(bearer(await issue(first, { issuer }))), isUnauthenticated, issuer);
       }
       await assert.rejects(authenticator.authenticate(bearer(await issue(first, { claims: { iss: undefined } }))), isUnauthenticated);
-      assert.equal([...fetches.values()].reduce((a, b) => a + b, 0), before);
+      assert.equal(
+        [...fetches.values()].reduce((a, b) => a + b, 0),
+        before,
+      );
     });
 
     it('refuses an issuer whose slug could reach another JWKS URL, without fetching', async () => {
@@ -154,12 +162,18 @@ describe('authenticator', () => {
       for (const slug of ['../admin', 'acme/../../x', 'ACME', 'acme?x=1', 'acme#frag', '', 'a'.repeat(65)]) {
         await assert.rejects(authenticator.authenticate(bearer(await issue(first, { slug }))), isUnauthenticated, slug);
       }
-      assert.equal([...fetches.values()].reduce((a, b) => a + b, 0), before);
+      assert.equal(
+        [...fetches.values()].reduce((a, b) => a + b, 0),
+        before,
+      );
     });
 
     it('refuses an expired token', async () => {
       const token = await issue(first, { exp: Math.floor(Date.now() / 1000) - 60 });
-      await assert.rejects(authenticator.authenticate(bearer(token)), (error: unknown) => isUnauthenticated(error) && /expired/i.test((error as Error).message));
+      await assert.rejects(
+        authenticator.authenticate(bearer(token)),
+        (error: unknown) => isUnauthenticated(error) && /expired/i.test((error as Error).message),
+      );
     });
 
     it('refuses an unsigned token and an HMAC one', async () => {
@@ -169,9 +183,7 @@ describe('authenticator', () => {
       const unsigned = `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
       await assert.rejects(authenticator.authenticate(bearer(unsigned)), isUnauthenticated);
       // HS256 keyed with the public key material: the classic algorithm confusion.
-      const hmac = await new SignJWT(claims)
-        .setProtectedHeader({ alg: 'HS256', kid: first.kid })
-        .sign(new TextEncoder().encode(JSON.stringify(first.jwk)));
+      const hmac = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: first.kid }).sign(new TextEncoder().encode(JSON.stringify(first.jwk)));
       await assert.rejects(authenticator.authenticate(bearer(hmac)), isUnauthenticated);
     });
 
@@ -256,7 +268,10 @@ describe('authenticator', () => {
     published.set('initech', [key.jwk]);
     const tokens = await Promise.all(Array.from({ length: 30 }, (_, i) => issue(key, { slug: 'initech', claims: { sub: `burst-${i}` } })));
     const callers = await Promise.all(tokens.map((token) => authenticator.authenticate(bearer(token), { clientIp: '192.0.2.10' })));
-    assert.deepEqual(callers.map((c) => c?.subject), tokens.map((_, i) => `burst-${i}`));
+    assert.deepEqual(
+      callers.map((c) => c?.subject),
+      tokens.map((_, i) => `burst-${i}`),
+    );
     assert.equal(fetchesOf('initech'), 1);
   });
 

@@ -139,9 +139,15 @@ describe('operation limits', () => {
       fragment A on User { friends { ...B } }
       fragment B on User { bestFriend { ...A } }`;
     const messages = await validateInWorker(cycle, { ...GENEROUS, maxDepth: 3 });
-    assert.ok(messages.some((m) => /Cannot spread fragment "A" within itself/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /Cannot spread fragment "A" within itself/.test(m)),
+      messages.join('\n'),
+    );
     const self = await validateInWorker('query { me { ...S } } fragment S on User { friends { ...S } }', GENEROUS);
-    assert.ok(self.some((m) => /within itself/.test(m)), self.join('\n'));
+    assert.ok(
+      self.some((m) => /within itself/.test(m)),
+      self.join('\n'),
+    );
   });
 
   it('measures fragments that spread each other many times over without expanding each spread', async () => {
@@ -151,8 +157,14 @@ describe('operation limits', () => {
     for (let i = 0; i < levels; i++) document += `fragment F${i} on User { ...F${i + 1} ...F${i + 1} }\n`;
     document += `fragment F${levels} on User { friends(first: 1) { a: name } }\n`;
     const messages = await validateInWorker(document, { maxDepth: 10, maxAliases: 30, maxCost: 1_000 });
-    assert.ok(messages.some((m) => m.startsWith('Query cost')), messages.join('\n'));
-    assert.ok(messages.some((m) => m.startsWith('Query uses')), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => m.startsWith('Query cost')),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => m.startsWith('Query uses')),
+      messages.join('\n'),
+    );
     assert.ok(!messages.some((m) => m.startsWith('Query depth')), messages.join('\n'));
     // The same shape, small enough to expand, shows the measured values are exact.
     let small = 'query { me { ...F0 } }\n';
@@ -172,7 +184,10 @@ describe('operation limits', () => {
     document += `fragment F${levels} on __Type { __typename }\n`;
     assert.deepEqual(await validateInWorker(document, GENEROUS), ["thrown BAD_USER_INPUT: The document's fragments expand to more than 100000 selections"]);
     // In process too: the refusal is a client error with a stable code.
-    assert.throws(() => check(document, {}), (error: unknown) => error instanceof TansuError && error.code === 'BAD_USER_INPUT' && error.extensions.limit === 'fragments');
+    assert.throws(
+      () => check(document, {}),
+      (error: unknown) => error instanceof TansuError && error.code === 'BAD_USER_INPUT' && error.extensions.limit === 'fragments',
+    );
     // The same spreads through ordinary fields are refused the same way.
     const plain = document.replace('__schema { types { ...F0 } }', 'me { ...F0 }').replaceAll('on __Type', 'on User');
     assert.deepEqual(await validateInWorker(plain, GENEROUS), ["thrown BAD_USER_INPUT: The document's fragments expand to more than 100000 selections"]);
@@ -183,17 +198,27 @@ describe('operation limits', () => {
     let document = 'query Bomb { __schema { types { ...F0 } } }\n';
     for (let i = 0; i < 20; i++) document += `fragment F${i} on __Type { ...F${i + 1} ...F${i + 1} }\n`;
     document += 'fragment F20 on __Type { __typename }\n';
-    const apollo = new ApolloServer({ schema, plugins: [useExpansionGuard()], validationRules: [operationLimitsRule(GENEROUS)], logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    const apollo = new ApolloServer({
+      schema,
+      plugins: [useExpansionGuard()],
+      validationRules: [operationLimitsRule(GENEROUS)],
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
     await apollo.start();
     try {
       const response = await apollo.executeOperation({ query: document });
       assert.equal(response.body.kind, 'single');
       const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-      assert.deepEqual(errors?.map((e) => [e.extensions?.code, e.message]), [['GRAPHQL_VALIDATION_FAILED', "The document's fragments expand to more than 100000 selections"]]);
+      assert.deepEqual(
+        errors?.map((e) => [e.extensions?.code, e.message]),
+        [['GRAPHQL_VALIDATION_FAILED', "The document's fragments expand to more than 100000 selections"]],
+      );
       assert.equal(response.http.status, 400);
       // Documents within the bound are untouched.
       const fine = await apollo.executeOperation({ query: '{ __schema { queryType { name } } }' });
-      assert.deepEqual(fine.body.kind === 'single' ? JSON.parse(JSON.stringify(fine.body.singleResult)) : undefined, { data: { __schema: { queryType: { name: 'Query' } } } });
+      assert.deepEqual(fine.body.kind === 'single' ? JSON.parse(JSON.stringify(fine.body.singleResult)) : undefined, {
+        data: { __schema: { queryType: { name: 'Query' } } },
+      });
     } finally {
       await apollo.stop();
     }
@@ -253,7 +278,14 @@ describe('operation limits', () => {
   });
 
   describe('introspection', () => {
-    const EVERY_OPTION = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true });
+    const EVERY_OPTION = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+      oneOf: true,
+    });
     const graphiql = graphiqlIntrospectionQueries();
     const STANDARD: Record<string, string> = {
       'graphql-js getIntrospectionQuery with every option on': EVERY_OPTION,
@@ -276,15 +308,26 @@ describe('operation limits', () => {
     }
 
     it('adds no depth for ofType, however deep the chain', () => {
-      assert.equal(measured('{ __type(name: "User") { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }', 'maxDepth'), 2);
+      assert.equal(
+        measured(
+          '{ __type(name: "User") { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }',
+          'maxDepth',
+        ),
+        2,
+      );
     });
 
     it('refuses nested introspection lists beyond two, in every shape', () => {
-      const refused = (lists: number) => [`introspection: Introspection nests ${lists} lists of the schema (types, fields, interfaces, possibleTypes, inputFields); the limit is 2`];
+      const refused = (lists: number) => [
+        `introspection: Introspection nests ${lists} lists of the schema (types, fields, interfaces, possibleTypes, inputFields); the limit is 2`,
+      ];
       assert.deepEqual(limitErrors('{ __schema { types { fields { type { fields { name } } } } } }', {}), refused(3));
       assert.deepEqual(limitErrors('{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }', {}), refused(5));
       assert.deepEqual(limitErrors('{ __type(name: "User") { fields { type { interfaces { possibleTypes { name } } } } } }', {}), refused(3));
-      assert.deepEqual(limitErrors('{ __type(name: "User") { inputFields { type { ofType { ofType { inputFields { type { inputFields { name } } } } } } } } }', {}), refused(3));
+      assert.deepEqual(
+        limitErrors('{ __type(name: "User") { inputFields { type { ofType { ofType { inputFields { type { inputFields { name } } } } } } } } }', {}),
+        refused(3),
+      );
       // Through fragments, and through args (a list that is not counted, but leads back to a type).
       const viaFragments = `
         query { __schema { types { ...T } } }
@@ -317,7 +360,10 @@ describe('operation limits', () => {
       assert.equal(measured('{ runs(first: 100) { nodes { id } } }', 'maxCost'), 1 + (1 + 100 * 1));
       assert.equal(measured('{ runs(first: 3) { nodes { id status } } }', 'maxCost'), 1 + (1 + 3 * 2));
       // edges(1 + 100 × (cursor(1) + node(1 + id(1)))), pageInfo and totalCount once.
-      assert.equal(measured('{ runs(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }', 'maxCost'), 1 + 1 + (1 + 2) + (1 + 100 * (1 + (1 + 1))));
+      assert.equal(
+        measured('{ runs(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }', 'maxCost'),
+        1 + 1 + (1 + 2) + (1 + 100 * (1 + (1 + 1))),
+      );
       // Without the argument: the schema default, else 10.
       assert.equal(measured('{ recentRuns { nodes { id } } }', 'maxCost'), 1 + (1 + 20 * 1));
       assert.equal(measured('{ runs { nodes { id } } }', 'maxCost'), 1 + (1 + 10 * 1));

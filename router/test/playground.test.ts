@@ -24,9 +24,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
     const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -57,8 +55,7 @@ describe('GraphQL playground', () => {
     await once(server, 'close');
   });
 
-  const references = (): string[] =>
-    [...page.body.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((match) => match[1] ?? '');
+  const references = (): string[] => [...page.body.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((match) => match[1] ?? '');
 
   it('serves an HTML page to browsers with a strict content security policy', () => {
     assert.equal(page.status, 200);
@@ -135,7 +132,10 @@ interface Observer {
   error(error: unknown): void;
   complete(): void;
 }
-type Fetcher = (params: { query: string; operationName?: string }, options?: { headers?: Record<string, string> }) => Promise<unknown> | { subscribe(observer: Observer): { unsubscribe(): void } };
+type Fetcher = (
+  params: { query: string; operationName?: string },
+  options?: { headers?: Record<string, string> },
+) => Promise<unknown> | { subscribe(observer: Observer): { unsubscribe(): void } };
 
 /**
  * What the page wires, run for real: the served playground.js and graphql-ws browser build
@@ -212,7 +212,11 @@ describe('GraphQL playground wiring', () => {
     const browser = vm.createContext({
       location: { protocol: 'http:', host: `127.0.0.1:${port}` },
       document: { getElementById: (id: string) => elements[id] },
-      localStorage: { getItem: (key: string) => stored.get(key) ?? null, setItem: (key: string, value: string) => stored.set(key, value), removeItem: (key: string) => stored.delete(key) },
+      localStorage: {
+        getItem: (key: string) => stored.get(key) ?? null,
+        setItem: (key: string, value: string) => stored.set(key, value),
+        removeItem: (key: string) => stored.delete(key),
+      },
       Headers,
       fetch: (url: string, init: RequestInit) => fetch(new URL(url, origin), init),
       WebSocket,

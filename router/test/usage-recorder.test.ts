@@ -36,7 +36,11 @@ describe('usage recording', () => {
   let servers: TestServers;
   let redis: Redis;
   const logs: string[] = [];
-  const logger = createLogger({ level: 'warn', service: 'test', destination: new Writable({ write: (chunk: Buffer, _encoding, done) => void (logs.push(chunk.toString()), done()) }) });
+  const logger = createLogger({
+    level: 'warn',
+    service: 'test',
+    destination: new Writable({ write: (chunk: Buffer, _encoding, done) => void (logs.push(chunk.toString()), done()) }),
+  });
   const supergraph = composeServices([{ name: 'identity', typeDefs: parse(SDL), url: 'http://127.0.0.1:1/graphql' }]);
   const subgraph = buildSubgraphSchema([{ typeDefs: parse(SDL), resolvers: { Query: { me: () => ALICE, users: () => [ALICE] } } }]);
 
@@ -61,7 +65,17 @@ describe('usage recording', () => {
     });
     await apollo.start();
     const run = async (caller: CallerContext, query: string, variables?: Record<string, unknown>, operationName?: string) => {
-      const contextValue: RouterContext = { caller, requestId: crypto.randomUUID(), clientIp: undefined, userAgent: undefined, clientToken: undefined, traceparent: '', logger, contextToken: undefined, shareKey: 'test' };
+      const contextValue: RouterContext = {
+        caller,
+        requestId: crypto.randomUUID(),
+        clientIp: undefined,
+        userAgent: undefined,
+        clientToken: undefined,
+        traceparent: '',
+        logger,
+        contextToken: undefined,
+        shareKey: 'test',
+      };
       const response = await apollo.executeOperation({ query, variables, operationName }, { contextValue });
       assert.equal(response.body.kind, 'single');
       // Plain objects, as a client would see them.
@@ -69,7 +83,10 @@ describe('usage recording', () => {
     };
     const recorded = async (coordinates: string[]) => {
       await usage.flush();
-      return { uses: await usageFromRedis(redis, namespace, 'main')(coordinates), operations: await operationsFromRedis(redis, namespace, 'main')(coordinates) };
+      return {
+        uses: await usageFromRedis(redis, namespace, 'main')(coordinates),
+        operations: await operationsFromRedis(redis, namespace, 'main')(coordinates),
+      };
     };
     return { usage, run, recorded, namespace, stop: () => apollo.stop() };
   }
@@ -83,7 +100,11 @@ describe('usage recording', () => {
       assert.equal(tooCostly.errors?.[0]?.extensions?.limit, 'cost');
       assert.deepEqual((await router.run(SIGNED_IN, 'query Mine { me { id email } }')).data, { me: ALICE });
       assert.deepEqual(await router.recorded(['Query.me', 'Query.users', 'User.email']), {
-        uses: new Map([['Query.me', 1], ['Query.users', 0], ['User.email', 1]]),
+        uses: new Map([
+          ['Query.me', 1],
+          ['Query.users', 0],
+          ['User.email', 1],
+        ]),
         operations: ['Mine'],
       });
     } finally {
@@ -98,7 +119,13 @@ describe('usage recording', () => {
       await router.run(SIGNED_IN, 'query Mine {\n  me {\n    id\n    address: email\n  }\n}');
       const both = 'query Mine { me { id email } } query Ids { users(first: 2) { id } }';
       assert.deepEqual((await router.run(SIGNED_IN, both, undefined, 'Ids')).data, { users: [{ id: '1' }] });
-      assert.deepEqual(await router.recorded(['Query.me', 'Query.users']), { uses: new Map([['Query.me', 2], ['Query.users', 1]]), operations: ['Ids', 'Mine'] });
+      assert.deepEqual(await router.recorded(['Query.me', 'Query.users']), {
+        uses: new Map([
+          ['Query.me', 2],
+          ['Query.users', 1],
+        ]),
+        operations: ['Ids', 'Mine'],
+      });
       assert.deepEqual(await router.recorded(['User.email']), { uses: new Map([['User.email', 2]]), operations: ['Mine'] }, 'Ids read no email');
       assert.equal(await redis.hlen(operationsKey(router.namespace, 'main', dayOf(Date.now()))), 4, 'two operations: a count and a signature each');
     } finally {
@@ -116,7 +143,13 @@ describe('usage recording', () => {
       assert.deepEqual(await router.recorded(['Query.me']), { uses: new Map([['Query.me', 9]]), operations: ['A', 'B', 'C', 'D'] });
       const warnings = logs.map((line) => JSON.parse(line) as { msg: string; overMemory: number; overDay: number });
       // D and E over memory at first; then A over memory (D, E and F came first), E and F over the day.
-      assert.deepEqual(warnings.map((w) => [w.overMemory, w.overDay]), [[2, 0], [1, 2]]);
+      assert.deepEqual(
+        warnings.map((w) => [w.overMemory, w.overDay]),
+        [
+          [2, 0],
+          [1, 2],
+        ],
+      );
     } finally {
       await router.stop();
     }
@@ -128,7 +161,11 @@ describe('usage recording', () => {
       const schema = buildSchema('type Run { id: ID! status: String } type Query { run: Run } type Subscription { runUpdated(runId: ID!): Run }');
       router.usage.record(schema, 'hash', parse('subscription Watch($id: ID!) { runUpdated(runId: $id) { status } }'), 'Watch');
       assert.deepEqual(await router.recorded(['Subscription.runUpdated', 'Run.status', 'Run.id']), {
-        uses: new Map([['Subscription.runUpdated', 1], ['Run.status', 1], ['Run.id', 0]]),
+        uses: new Map([
+          ['Subscription.runUpdated', 1],
+          ['Run.status', 1],
+          ['Run.id', 0],
+        ]),
         operations: ['Watch'],
       });
     } finally {

@@ -53,7 +53,12 @@ async function readText(path: string, what: string): Promise<string> {
 async function readDocuments(path: string): Promise<RegisteredDocument[]> {
   const info = await stat(path).catch(() => null);
   if (info === null) throw new InputError(`Cannot read documents ${path}`);
-  const files = info.isDirectory() ? (await readdir(path)).filter((f) => f.endsWith('.graphql')).sort().map((f) => join(path, f)) : [path];
+  const files = info.isDirectory()
+    ? (await readdir(path))
+        .filter((f) => f.endsWith('.graphql'))
+        .sort()
+        .map((f) => join(path, f))
+    : [path];
   return Promise.all(files.map(async (file) => ({ name: file, document: await readText(file, 'document') })));
 }
 
@@ -130,7 +135,10 @@ async function documents(values: ReturnType<typeof parse>, out: (text: string) =
   const variant = checkedVariant(values.variant ?? config.schemaVariant);
   const { registry, redis } = await connect(config, closers);
   const startingSupergraph = await readText(values.against ?? new URL('../../supergraph/supergraph.graphql', import.meta.url).pathname, 'supergraph');
-  const result = await registerDocuments({ registry, redis, namespace: config.redisNamespace, startingSupergraph }, { variant, client: values.client, documents: manifest });
+  const result = await registerDocuments(
+    { registry, redis, namespace: config.redisNamespace, startingSupergraph },
+    { variant, client: values.client, documents: manifest },
+  );
   if (values.json) out(JSON.stringify({ variant, ...result }, null, 2));
   else if (result.errors.length > 0) {
     out(`FAIL  ${result.errors.length} of ${manifest.length} operations do not validate against variant ${variant}; nothing was registered:`);
@@ -178,7 +186,12 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
           { variant, subgraph: values.subgraph, sdl: proposedSdl, url: values.url, by: process.env.USER, documents: extraDocuments },
         );
         report = outcome.report;
-        published = outcome.unchanged === true ? 'unchanged: nothing new to publish' : outcome.supergraphId === undefined ? undefined : `published to variant ${variant} as supergraph ${outcome.supergraphId}`;
+        published =
+          outcome.unchanged === true
+            ? 'unchanged: nothing new to publish'
+            : outcome.supergraphId === undefined
+              ? undefined
+              : `published to variant ${variant} as supergraph ${outcome.supergraphId}`;
       } else {
         report = await registry.transaction(async (r) => {
           const current = await r.current(variant);
@@ -198,7 +211,11 @@ export async function runCli(argv: string[], out: (text: string) => void = conso
       }
     }
     const { supergraphSdl: _sdl, ...shown } = report;
-    out(values.json ? JSON.stringify({ ...shown, variant, published: published ?? null }, null, 2) : `${formatReport(report)}${published === undefined ? '' : `\n\n${published}`}`);
+    out(
+      values.json
+        ? JSON.stringify({ ...shown, variant, published: published ?? null }, null, 2)
+        : `${formatReport(report)}${published === undefined ? '' : `\n\n${published}`}`,
+    );
     return report.passed ? 0 : 1;
   } catch (error) {
     if (error instanceof InputError || error instanceof UnknownSubgraphError || error instanceof PublishInputError || error instanceof ManifestError) {

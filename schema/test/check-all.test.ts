@@ -9,7 +9,11 @@ const OPERATIONS = fileURLToPath(new URL('../operations/', import.meta.url));
 
 describe('the CI schema check', async () => {
   const baseline = await read('supergraph/supergraph.graphql');
-  const sdl = { identity: await read('subgraphs/identity/schema.graphql'), tenancy: await read('subgraphs/tenancy/schema.graphql'), workflow: await read('subgraphs/workflow/schema.graphql') };
+  const sdl = {
+    identity: await read('subgraphs/identity/schema.graphql'),
+    tenancy: await read('subgraphs/tenancy/schema.graphql'),
+    workflow: await read('subgraphs/workflow/schema.graphql'),
+  };
 
   async function run(subgraphs: { name: string; sdl: string }[]): Promise<{ status: number; out: string }> {
     const lines: string[] = [];
@@ -26,7 +30,11 @@ describe('the CI schema check', async () => {
   it('fails a commit that breaks a registered client operation, with the report', async () => {
     const broken = sdl.tenancy.replace('  "Lowercase letters, digits and dashes; used in URLs and sign-in."\n  slug: String!\n', '');
     assert.notEqual(broken, sdl.tenancy, 'the edit applies');
-    const result = await run([{ name: 'identity', sdl: sdl.identity }, { name: 'tenancy', sdl: broken }, { name: 'workflow', sdl: sdl.workflow }]);
+    const result = await run([
+      { name: 'identity', sdl: sdl.identity },
+      { name: 'tenancy', sdl: broken },
+      { name: 'workflow', sdl: sdl.workflow },
+    ]);
     assert.equal(result.status, 1);
     assert.match(result.out, /FAIL {2}subgraph tenancy/);
     assert.match(result.out, /BREAKING +Field Tenant\.slug was removed/);
@@ -34,7 +42,10 @@ describe('the CI schema check', async () => {
   });
 
   it('fails when a subgraph disappears', async () => {
-    const result = await run([{ name: 'identity', sdl: sdl.identity }, { name: 'tenancy', sdl: sdl.tenancy }]);
+    const result = await run([
+      { name: 'identity', sdl: sdl.identity },
+      { name: 'tenancy', sdl: sdl.tenancy },
+    ]);
     assert.equal(result.status, 1);
     assert.match(result.out, /subgraph workflow was removed/);
   });

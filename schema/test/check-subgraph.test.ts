@@ -15,32 +15,55 @@ const identitySdl = await readFile(new URL('../../subgraphs/identity/schema.grap
 function usageOf(...operations: string[]): UsageLookup {
   const schema = apiSchemaOf(supergraph);
   const counts = new Map<string, number>();
-  for (const operation of operations) for (const coordinate of operationUsage(schema, parse(operation))) counts.set(coordinate, (counts.get(coordinate) ?? 0) + 1);
+  for (const operation of operations)
+    for (const coordinate of operationUsage(schema, parse(operation))) counts.set(coordinate, (counts.get(coordinate) ?? 0) + 1);
   return async (coordinates) => new Map(coordinates.map((c) => [c, counts.get(c) ?? 0]));
 }
 
 describe('checking a subgraph change against the published graph', () => {
   it('passes an additive change', async () => {
-    const report = await checkSubgraph({ published, subgraph: 'identity', proposedSdl: identitySdl.replace('  email: String!\n  roles: [Role!]!', '  email: String!\n  displayName: String\n  roles: [Role!]!') });
+    const report = await checkSubgraph({
+      published,
+      subgraph: 'identity',
+      proposedSdl: identitySdl.replace('  email: String!\n  roles: [Role!]!', '  email: String!\n  displayName: String\n  roles: [Role!]!'),
+    });
     assert.equal(report.passed, true, JSON.stringify(report.changes));
-    assert.deepEqual(report.changes.map((c) => `${c.kind}@${c.coordinate}`), ['FIELD_ADDED@User.displayName']);
+    assert.deepEqual(
+      report.changes.map((c) => `${c.kind}@${c.coordinate}`),
+      ['FIELD_ADDED@User.displayName'],
+    );
   });
 
   it('fails a breaking change when no usage is known, and reports it', async () => {
-    const report = await checkSubgraph({ published, subgraph: 'identity', proposedSdl: identitySdl.replace('  "Whether the user followed a link sent to their address (or joined by invitation)."\n  emailVerified: Boolean!\n', '') });
+    const report = await checkSubgraph({
+      published,
+      subgraph: 'identity',
+      proposedSdl: identitySdl.replace(
+        '  "Whether the user followed a link sent to their address (or joined by invitation)."\n  emailVerified: Boolean!\n',
+        '',
+      ),
+    });
     assert.equal(report.passed, false);
     assert.ok(report.changes.some((c) => c.kind === 'FIELD_REMOVED' && c.coordinate === 'User.emailVerified'));
     assert.equal(report.usageAware, false);
   });
 
   it('warns of a breaking change no client used, and fails one a client used', async () => {
-    const proposedSdl = identitySdl.replace('  "Whether the user followed a link sent to their address (or joined by invitation)."\n  emailVerified: Boolean!\n', '');
+    const proposedSdl = identitySdl.replace(
+      '  "Whether the user followed a link sent to their address (or joined by invitation)."\n  emailVerified: Boolean!\n',
+      '',
+    );
     const unused = await checkSubgraph({ published, subgraph: 'identity', proposedSdl, usage: usageOf('{ me { id email } }') });
     assert.equal(unused.passed, true);
     const change = unused.changes.find((c) => c.coordinate === 'User.emailVerified')!;
     assert.deepEqual({ level: change.level, uses: change.uses, unused: change.unused }, { level: 'breaking', uses: 0, unused: true });
 
-    const used = await checkSubgraph({ published, subgraph: 'identity', proposedSdl, usage: usageOf('{ me { id emailVerified } }', 'query Again { me { emailVerified } }') });
+    const used = await checkSubgraph({
+      published,
+      subgraph: 'identity',
+      proposedSdl,
+      usage: usageOf('{ me { id emailVerified } }', 'query Again { me { emailVerified } }'),
+    });
     assert.equal(used.passed, false);
     assert.equal(used.changes.find((c) => c.coordinate === 'User.emailVerified')?.uses, 2);
   });
@@ -53,10 +76,16 @@ describe('checking a subgraph change against the published graph', () => {
       subgraph: 'workflow',
       proposedSdl,
       usage: usageOf('{ me { id } }'),
-      documents: [{ name: 'CancelRun', document: 'mutation CancelRun($id: ID!) { cancelRun(id: $id) { id status } }' }, { name: 'Me', document: '{ me { id } }' }],
+      documents: [
+        { name: 'CancelRun', document: 'mutation CancelRun($id: ID!) { cancelRun(id: $id) { id status } }' },
+        { name: 'Me', document: '{ me { id } }' },
+      ],
     });
     assert.equal(report.passed, false);
-    assert.deepEqual(report.documentErrors.map((d) => d.name), ['CancelRun']);
+    assert.deepEqual(
+      report.documentErrors.map((d) => d.name),
+      ['CancelRun'],
+    );
     assert.match(report.documentErrors[0]!.errors[0]!, /cancelRun/);
   });
 

@@ -21,7 +21,10 @@ describe('tansu schema check', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tansu-schema-'));
     const identity = await readFile(join(ROOT, 'subgraphs/identity/schema.graphql'), 'utf8');
-    await writeFile(file('additive.graphql'), identity.replace('  email: String!\n  roles: [Role!]!', '  email: String!\n  displayName: String\n  roles: [Role!]!'));
+    await writeFile(
+      file('additive.graphql'),
+      identity.replace('  email: String!\n  roles: [Role!]!', '  email: String!\n  displayName: String\n  roles: [Role!]!'),
+    );
     await writeFile(file('breaking.graphql'), identity.replace('  email: String!\n', ''));
     await writeFile(file('garbage.graphql'), 'type Query {');
     await writeFile(file('uncomposable.graphql'), 'type Query { me: User }');

@@ -23,7 +23,11 @@ function changesAfter(edit: (sdl: string) => string): string[] {
 
 describe('breaking-change detection', () => {
   const breaking: [string, (sdl: string) => string, string][] = [
-    ['a removed type', (s) => s.replace('type Team implements Node { id: ID!  title: String }', '').replace('union Result = User | Team', 'union Result = User'), 'TYPE_REMOVED:breaking@Team'],
+    [
+      'a removed type',
+      (s) => s.replace('type Team implements Node { id: ID!  title: String }', '').replace('union Result = User | Team', 'union Result = User'),
+      'TYPE_REMOVED:breaking@Team',
+    ],
     ['a removed field', (s) => s.replace('  email: String', ''), 'FIELD_REMOVED:breaking@User.email'],
     ['a removed argument', (s) => s.replace(', verbose: Boolean', ''), 'ARGUMENT_REMOVED:breaking@Query.user(verbose:)'],
     ['a removed enum value', (s) => s.replace('enum Role { OWNER ADMIN VIEWER }', 'enum Role { OWNER VIEWER }'), 'ENUM_VALUE_REMOVED:breaking@Role.ADMIN'],
@@ -32,10 +36,18 @@ describe('breaking-change detection', () => {
     ['a list field made a single value', (s) => s.replace('tags: [String!]!', 'tags: String!'), 'FIELD_TYPE_CHANGED:breaking@User.tags'],
     ['an argument made required', (s) => s.replace('verbose: Boolean', 'verbose: Boolean!'), 'ARGUMENT_NULLABILITY_TIGHTENED:breaking@Query.user(verbose:)'],
     ['an argument of another type', (s) => s.replace('first: Int = 10', 'first: String'), 'ARGUMENT_TYPE_CHANGED:breaking@Query.users(first:)'],
-    ['a required argument added', (s) => s.replace('search(filter: Filter)', 'search(filter: Filter, tenant: ID!)'), 'REQUIRED_ARGUMENT_ADDED:breaking@Query.search(tenant:)'],
+    [
+      'a required argument added',
+      (s) => s.replace('search(filter: Filter)', 'search(filter: Filter, tenant: ID!)'),
+      'REQUIRED_ARGUMENT_ADDED:breaking@Query.search(tenant:)',
+    ],
     ['an input field made required', (s) => s.replace('text: String  order', 'text: String!  order'), 'INPUT_FIELD_NULLABILITY_TIGHTENED:breaking@Filter.text'],
     ['a removed input field', (s) => s.replace('  limit: Int = 20', ''), 'INPUT_FIELD_REMOVED:breaking@Filter.limit'],
-    ['a required input field added', (s) => s.replace('role: Role! }', 'role: Role!  reason: String! }'), 'REQUIRED_INPUT_FIELD_ADDED:breaking@RoleInput.reason'],
+    [
+      'a required input field added',
+      (s) => s.replace('role: Role! }', 'role: Role!  reason: String! }'),
+      'REQUIRED_INPUT_FIELD_ADDED:breaking@RoleInput.reason',
+    ],
     ['a union member removed', (s) => s.replace('union Result = User | Team', 'union Result = User'), 'UNION_MEMBER_REMOVED:breaking@Result'],
     ['an interface no longer implemented', (s) => s.replace('type Team implements Node {', 'type Team {'), 'INTERFACE_REMOVED:breaking@Team'],
     ['a type changing kind', (s) => s.replace('enum Order { ASC DESC }', 'scalar Order'), 'TYPE_KIND_CHANGED:breaking@Order'],
@@ -58,13 +70,27 @@ describe('breaking-change detection', () => {
     it(`lets ${what} pass`, () => {
       const levels = diffSchemas(buildSchema(BASE), buildSchema(edit(BASE))).map((c) => c.level);
       assert.ok(levels.length > 0, 'the change was seen');
-      assert.ok(levels.every((l) => l === 'safe'), JSON.stringify(changesAfter(edit)));
+      assert.ok(
+        levels.every((l) => l === 'safe'),
+        JSON.stringify(changesAfter(edit)),
+      );
     });
   }
 
   it('flags what may surprise a client without breaking it as dangerous', () => {
-    assert.ok(changesAfter((s) => s.replace('enum Role { OWNER ADMIN VIEWER }', 'enum Role { OWNER ADMIN VIEWER GUEST }')).includes('ENUM_VALUE_ADDED:dangerous@Role.GUEST'), 'a value of an enum clients read');
-    assert.ok(changesAfter((s) => s.replace('type Team implements Node { id: ID!  title: String }', 'type Team implements Node { id: ID!  title: String }\n type Bot { id: ID! }').replace('union Result = User | Team', 'union Result = User | Team | Bot')).includes('UNION_MEMBER_ADDED:dangerous@Result'));
+    assert.ok(
+      changesAfter((s) => s.replace('enum Role { OWNER ADMIN VIEWER }', 'enum Role { OWNER ADMIN VIEWER GUEST }')).includes(
+        'ENUM_VALUE_ADDED:dangerous@Role.GUEST',
+      ),
+      'a value of an enum clients read',
+    );
+    assert.ok(
+      changesAfter((s) =>
+        s
+          .replace('type Team implements Node { id: ID!  title: String }', 'type Team implements Node { id: ID!  title: String }\n type Bot { id: ID! }')
+          .replace('union Result = User | Team', 'union Result = User | Team | Bot'),
+      ).includes('UNION_MEMBER_ADDED:dangerous@Result'),
+    );
     assert.ok(changesAfter((s) => s.replace('first: Int = 10', 'first: Int = 50')).includes('ARGUMENT_DEFAULT_CHANGED:dangerous@Query.users(first:)'));
   });
 

@@ -31,10 +31,19 @@ describe('the usage store', () => {
   it('lists at most maxOperationsPerDay operations a day, still counting the known ones and every coordinate', async () => {
     fresh();
     const counts = new Map([['Query.me', 7]]);
-    const first = ops([['a', 'A', ['Query.me']], ['b', 'B', ['Query.me']], ['c', 'C', ['Query.me']]]);
+    const first = ops([
+      ['a', 'A', ['Query.me']],
+      ['b', 'B', ['Query.me']],
+      ['c', 'C', ['Query.me']],
+    ]);
     assert.equal(await addUsage(redis, namespace, 'main', counts, first, { maxOperationsPerDay: 3, now: NOW }), 0);
     // The day is full: A and B are counted, D and E are not listed (their 2 + 3 executions are reported back).
-    const second = ops([['a', 'A', ['Query.me'], 4], ['d', 'D', ['Query.me'], 2], ['b', 'B', ['Query.me']], ['e', 'E', ['Query.me'], 3]]);
+    const second = ops([
+      ['a', 'A', ['Query.me'], 4],
+      ['d', 'D', ['Query.me'], 2],
+      ['b', 'B', ['Query.me']],
+      ['e', 'E', ['Query.me'], 3],
+    ]);
     assert.equal(await addUsage(redis, namespace, 'main', counts, second, { maxOperationsPerDay: 3, now: NOW }), 5);
     const key = operationsKey(namespace, 'main', dayOf(NOW));
     assert.equal(await redis.hlen(key), 6, 'three operations, a count and a signature each');
@@ -50,9 +59,14 @@ describe('the usage store', () => {
   it('holds the cap when routers add at the same time', async () => {
     fresh();
     const batch = (router: string) => ops(Array.from({ length: 40 }, (_, i) => [`${router}${i}`, `${router}${i}`, ['Query.me']] as [string, string, string[]]));
-    const dropped = await Promise.all(['x', 'y', 'z'].map((router) => addUsage(redis, namespace, 'main', new Map([['Query.me', 40]]), batch(router), { maxOperationsPerDay: 50, now: NOW })));
+    const dropped = await Promise.all(
+      ['x', 'y', 'z'].map((router) => addUsage(redis, namespace, 'main', new Map([['Query.me', 40]]), batch(router), { maxOperationsPerDay: 50, now: NOW })),
+    );
     assert.equal(await redis.hlen(operationsKey(namespace, 'main', dayOf(NOW))), 100);
-    assert.equal(dropped.reduce((a, b) => a + b, 0), 70);
+    assert.equal(
+      dropped.reduce((a, b) => a + b, 0),
+      70,
+    );
   });
 
   it('keeps signatures no longer than their day, and names no longer than 100 characters', async () => {
@@ -96,7 +110,15 @@ describe('the coordinates of one operation', () => {
       fragment Id on User { id }
       fragment Contact on User { ...Id email }`);
     assert.deepEqual([...operationUsage(schema, operationDocument(document, 'Mine'))].sort(), ['ID', 'Query', 'Query.me', 'User', 'User.id']);
-    assert.deepEqual([...operationUsage(schema, operationDocument(document, 'Everyone'))].sort(), ['ID', 'Query', 'Query.users', 'String', 'User', 'User.email', 'User.id']);
+    assert.deepEqual([...operationUsage(schema, operationDocument(document, 'Everyone'))].sort(), [
+      'ID',
+      'Query',
+      'Query.users',
+      'String',
+      'User',
+      'User.email',
+      'User.id',
+    ]);
     // A single operation is its own document; an unknown name leaves the document whole.
     const single = parse('{ me { name } }');
     assert.equal(operationDocument(single, null), single);

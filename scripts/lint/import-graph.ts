@@ -14,7 +14,9 @@ export interface GraphOptions {
 /** Tracked plus untracked-but-not-ignored `.ts` files, repository-relative, sorted. */
 export function listProjectFiles(root: string): string[] {
   const git = (...args: string[]): string[] =>
-    execFileSync('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\0').filter((line) => line !== '');
+    execFileSync('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+      .split('\0')
+      .filter((line) => line !== '');
   const candidates = [...git('ls-files', '-z', '--', '*.ts'), ...git('ls-files', '-z', '--others', '--exclude-standard', '--', '*.ts')];
   // Tracked files deleted in the working tree are still listed by git.
   const files = candidates.filter((file) => !file.split('/').includes('node_modules') && existsSync(join(root, file)));
@@ -88,7 +90,12 @@ export function checkResolution(graph: ImportGraph): Problem[] {
   for (const module of graph.modules.values()) {
     for (const ref of module.imports) {
       if (!ref.missing) continue;
-      problems.push({ file: module.file, line: ref.line, rule: 'unresolved-import', message: `'${ref.specifier}' does not resolve to a file${ref.target === null ? '' : ` (looked for ${ref.target})`}` });
+      problems.push({
+        file: module.file,
+        line: ref.line,
+        rule: 'unresolved-import',
+        message: `'${ref.specifier}' does not resolve to a file${ref.target === null ? '' : ` (looked for ${ref.target})`}`,
+      });
     }
   }
   return problems;

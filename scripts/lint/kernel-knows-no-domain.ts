@@ -36,7 +36,12 @@ export function checkKernelKnowsNoDomain(graph: ImportGraph, domains: readonly s
       if (file === CONFIG_MODULE && ENV_NAME.test(text)) continue;
       const named = new Set([...text.matchAll(word)].map((match) => match[0].toLowerCase()));
       for (const domain of named) {
-        problems.push({ file, line, rule: 'kernel-knows-no-domain', message: `the kernel names the ${domain} domain in '${excerpt(text)}'; let the domain pass it in` });
+        problems.push({
+          file,
+          line,
+          rule: 'kernel-knows-no-domain',
+          message: `the kernel names the ${domain} domain in '${excerpt(text)}'; let the domain pass it in`,
+        });
       }
     }
   }

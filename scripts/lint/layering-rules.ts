@@ -83,12 +83,19 @@ export function checkImport(file: string, ref: ResolvedImport): Omit<Problem, 'f
     return undefined;
   }
   if (isBullmq(ref.specifier) && !bullmqAllowed(file)) {
-    return { rule: 'bullmq-only-in-workers', message: `'${ref.specifier}' belongs to workers/ (queues and their consumers run there); call a domain engine instead` };
+    return {
+      rule: 'bullmq-only-in-workers',
+      message: `'${ref.specifier}' belongs to workers/ (queues and their consumers run there); call a domain engine instead`,
+    };
   }
   if (isDomainFile(file) && TRANSPORT_MODULE.test(ref.specifier)) {
     return { rule: 'domain-purity', message: `domain code must not depend on Apollo or HTTP ('${ref.specifier}'); keep it in resolvers and servers` };
   }
-  if (file.startsWith('platform/src/') && !file.startsWith('platform/src/testing/') && (ref.specifier === 'node:test' || ref.specifier.startsWith('node:test/'))) {
+  if (
+    file.startsWith('platform/src/') &&
+    !file.startsWith('platform/src/testing/') &&
+    (ref.specifier === 'node:test' || ref.specifier.startsWith('node:test/'))
+  ) {
     return { rule: 'no-node-test-in-platform', message: `'${ref.specifier}' is only allowed under platform/src/testing/` };
   }
   return undefined;

@@ -40,15 +40,14 @@ export function scanSource(fileName: string, text: string): SourceScan {
       else if (ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'only') {
         scan.onlyCalls.push({ line: lineOf(node), callee: node.expression.getText(sf) });
       }
-    } else if (
-      ts.isPropertyAccessExpression(node) &&
-      node.name.text === 'log' &&
-      ts.isIdentifier(node.expression) &&
-      node.expression.text === 'console'
-    ) {
+    } else if (ts.isPropertyAccessExpression(node) && node.name.text === 'log' && ts.isIdentifier(node.expression) && node.expression.text === 'console') {
       scan.consoleLogLines.push(lineOf(node));
     } else if (
-      (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) &&
+      (ts.isStringLiteral(node) ||
+        ts.isNoSubstitutionTemplateLiteral(node) ||
+        ts.isTemplateHead(node) ||
+        ts.isTemplateMiddle(node) ||
+        ts.isTemplateTail(node)) &&
       !specifiers.has(node) &&
       node.text !== ''
     ) {

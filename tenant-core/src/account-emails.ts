@@ -1,8 +1,7 @@
 import type { MailMessage } from '@tansu/platform/mail/mailer';
 import { EMAIL_TOKEN_LIFETIME_SECONDS, type EmailTokenPurpose } from './email-tokens.ts';
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The page of the tenant's issuer that takes each kind of link. */
 export const ACCOUNT_PAGE: Record<EmailTokenPurpose, string> = {
@@ -21,16 +20,14 @@ function lifetime(purpose: EmailTokenPurpose): string {
 }
 
 /** One account email: plain text first (what most clients and tests read), the same words as HTML. */
-export function accountEmail(options: {
-  purpose: EmailTokenPurpose;
-  to: string;
-  tenantName: string;
-  link: string;
-  role?: string;
-}): MailMessage {
+export function accountEmail(options: { purpose: EmailTokenPurpose; to: string; tenantName: string; link: string; role?: string }): MailMessage {
   const { tenantName, link } = options;
   const words: Record<EmailTokenPurpose, { subject: string; lead: string; action: string }> = {
-    verify_email: { subject: `Confirm your email for ${tenantName}`, lead: `Confirm that this is your address for ${tenantName}.`, action: 'Confirm my address' },
+    verify_email: {
+      subject: `Confirm your email for ${tenantName}`,
+      lead: `Confirm that this is your address for ${tenantName}.`,
+      action: 'Confirm my address',
+    },
     reset_password: {
       subject: `Reset your ${tenantName} password`,
       lead: `Someone asked to reset the password of your ${tenantName} account. If it was not you, ignore this email: your password stays as it is.`,

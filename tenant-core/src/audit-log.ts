@@ -79,7 +79,11 @@ export async function readAuditLog(db: Database, tenantId: string, filter: Audit
     where.push('id < ?::bigint');
     params.push(cursor);
   }
-  for (const [column, value] of [['action', filter.action], ['actor_id', filter.actorId], ['outcome', filter.outcome]] as const) {
+  for (const [column, value] of [
+    ['action', filter.action],
+    ['actor_id', filter.actorId],
+    ['outcome', filter.outcome],
+  ] as const) {
     if (value == null) continue;
     where.push(`${column} = ?`);
     params.push(value);

@@ -35,7 +35,9 @@ export function authorize(caller: CallerContext, need: { role: Role; scope: ApiS
   const rank = Math.max(0, ...c.roles.map((r) => RANK[r] ?? 0));
   if (rank < RANK[need.role]!) throw errors.forbidden(`Only ${WHO[need.role]} may ${need.action}`);
   if (c.clientId !== undefined && !c.scopes.includes(need.scope)) {
-    throw new TansuError('FORBIDDEN', `This application was not granted ${need.scope}, which it needs to ${need.action}`, { extensions: { scope: need.scope } });
+    throw new TansuError('FORBIDDEN', `This application was not granted ${need.scope}, which it needs to ${need.action}`, {
+      extensions: { scope: need.scope },
+    });
   }
   return c;
 }
@@ -71,8 +73,12 @@ export const STEP_UP_MAX_AGE_SECONDS = 600;
 export function requireRecentMfa(caller: CallerContext, now = Date.now()): void {
   const fresh = caller.amr?.includes('mfa') === true && caller.authTime !== undefined && now / 1000 - caller.authTime <= STEP_UP_MAX_AGE_SECONDS;
   if (!fresh) {
-    throw new TansuError('MFA_REQUIRED', 'This operation needs a second factor verified in the last 10 minutes: call stepUp with a code, then retry with the new token', {
-      extensions: { stepUp: true },
-    });
+    throw new TansuError(
+      'MFA_REQUIRED',
+      'This operation needs a second factor verified in the last 10 minutes: call stepUp with a code, then retry with the new token',
+      {
+        extensions: { stepUp: true },
+      },
+    );
   }
 }

@@ -29,6 +29,8 @@ export async function sendInvitation(
   const { tenant, email, role } = invitation;
   await retireEmailTokens(em, { purpose: 'invitation', email });
   const { token, row } = await issueEmailToken(em, { tenantId: tenant.id, purpose: 'invitation', email, role, createdBy: invitation.createdBy });
-  await deps.mailer.send(accountEmail({ purpose: 'invitation', to: email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, 'invitation', token), role }));
+  await deps.mailer.send(
+    accountEmail({ purpose: 'invitation', to: email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, 'invitation', token), role }),
+  );
   return row;
 }

@@ -68,18 +68,21 @@ export function validateSettingsPatch(input: Record<string, unknown>): Partial<T
         throw errors.badInput(`passkeyOrigins[${i}]`, 'is not an origin');
       }
       const local = url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
-      if ((url.protocol !== 'https:' && !local) || url.origin !== String(origin).replace(/\/$/, '')) throw errors.badInput(`passkeyOrigins[${i}]`, 'must be an https origin (scheme, host and port only)');
+      if ((url.protocol !== 'https:' && !local) || url.origin !== String(origin).replace(/\/$/, ''))
+        throw errors.badInput(`passkeyOrigins[${i}]`, 'must be an https origin (scheme, host and port only)');
       return url.origin;
     });
   }
   if (input.passwordMinLength != null) {
     const n = input.passwordMinLength;
-    if (!Number.isInteger(n) || (n as number) < PASSWORD_MIN.low || (n as number) > PASSWORD_MIN.high) throw errors.badInput('passwordMinLength', `must be between ${PASSWORD_MIN.low} and ${PASSWORD_MIN.high}`);
+    if (!Number.isInteger(n) || (n as number) < PASSWORD_MIN.low || (n as number) > PASSWORD_MIN.high)
+      throw errors.badInput('passwordMinLength', `must be between ${PASSWORD_MIN.low} and ${PASSWORD_MIN.high}`);
     patch.passwordMinLength = n as number;
   }
   if (input.sessionLifetimeSeconds !== undefined) {
     const n = input.sessionLifetimeSeconds;
-    if (n !== null && (!Number.isInteger(n) || (n as number) < SESSION.low || (n as number) > SESSION.high)) throw errors.badInput('sessionLifetimeSeconds', `must be between ${SESSION.low} and ${SESSION.high} seconds`);
+    if (n !== null && (!Number.isInteger(n) || (n as number) < SESSION.low || (n as number) > SESSION.high))
+      throw errors.badInput('sessionLifetimeSeconds', `must be between ${SESSION.low} and ${SESSION.high} seconds`);
     patch.sessionLifetimeSeconds = n as number | null;
   }
   return patch;

@@ -47,8 +47,22 @@ export function createTenantHousekeeping(deps: { db: Database; systemDb: Databas
 }
 
 /** The housekeeping loop, started: `idleMs` is how soon a due purge is noticed. */
-export function startTenantHousekeeping(deps: { db: Database; systemDb: Database; redis: Redis; namespace: string; logger: Logger; delayMs: number; idleMs: number }): PollLoop {
-  const loop = createPollLoop({ name: 'tenant purge', round: createTenantHousekeeping(deps), idleMs: deps.idleMs, failureMs: deps.idleMs * 3, logger: deps.logger });
+export function startTenantHousekeeping(deps: {
+  db: Database;
+  systemDb: Database;
+  redis: Redis;
+  namespace: string;
+  logger: Logger;
+  delayMs: number;
+  idleMs: number;
+}): PollLoop {
+  const loop = createPollLoop({
+    name: 'tenant purge',
+    round: createTenantHousekeeping(deps),
+    idleMs: deps.idleMs,
+    failureMs: deps.idleMs * 3,
+    logger: deps.logger,
+  });
   loop.start();
   return loop;
 }

@@ -22,7 +22,11 @@ export interface QuotaUse {
 }
 
 async function currentValue(em: EntityManager, tenantId: string, metric: CountedMetric, period: string): Promise<number> {
-  const [row] = await em.execute<{ value: string }[]>(`select value from platform.usage_counters where tenant_id = ? and metric = ? and period = ?`, [tenantId, METRICS[metric].column, period]);
+  const [row] = await em.execute<{ value: string }[]>(`select value from platform.usage_counters where tenant_id = ? and metric = ? and period = ?`, [
+    tenantId,
+    METRICS[metric].column,
+    period,
+  ]);
   return row === undefined ? 0 : Number(row.value);
 }
 

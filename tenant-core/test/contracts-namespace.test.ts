@@ -105,7 +105,8 @@ describe('the cross-process contracts in Redis', () => {
     });
 
     it('do not see each other’s revocations', async () => {
-      const revocations = (namespace: string) => started(createSessionRevocations({ subscriber: subscriber(), redis, namespace, logger, maxTokenAgeSeconds: 900 }));
+      const revocations = (namespace: string) =>
+        started(createSessionRevocations({ subscriber: subscriber(), redis, namespace, logger, maxTokenAgeSeconds: 900 }));
       const [inA, inB] = [await revocations(a), await revocations(b)];
       const tenantId = randomUUID();
       const caller = (subject: string) => ({ tenantId, subject, roles: [], scopes: [], issuedAt: Date.now() / 1000 });
@@ -121,7 +122,11 @@ describe('the cross-process contracts in Redis', () => {
       const quota = (namespace: string) => started(createRequestQuota({ subscriber: subscriber(), redis, namespace, logger }));
       const [inA, inB] = [await quota(a), await quota(b)];
       const [x, y] = [randomUUID(), randomUUID()];
-      const refused = (q: typeof inA, tenantId: string) => q.admit(tenantId).then(() => false, (error: unknown) => error instanceof TansuError && error.code === 'QUOTA_EXCEEDED');
+      const refused = (q: typeof inA, tenantId: string) =>
+        q.admit(tenantId).then(
+          () => false,
+          (error: unknown) => error instanceof TansuError && error.code === 'QUOTA_EXCEEDED',
+        );
       await publishRequestLimit(redis, a, x, 0);
       await publishRequestLimit(redis, b, y, 0);
       await eventually(async () => (await refused(inA, x)) && (await refused(inB, y)), 'each namespace enforced its own limit');

@@ -28,7 +28,11 @@ describe('the one list of subgraphs', () => {
       const start = await subgraph.start();
       const main = read(`subgraphs/${subgraph.name}/src/main.ts`);
       assert.match(main, new RegExp(`import \\{ ${start.name} \\} from '\\./[a-z-]+\\.ts';`), `${subgraph.name}'s main.ts does not import ${start.name}`);
-      assert.match(main, new RegExp(`runDeployable\\('${subgraph.name}', ${start.name}, \\{ subgraphs: SUBGRAPHS \\}\\)`), `${subgraph.name}'s main.ts does not run ${start.name}`);
+      assert.match(
+        main,
+        new RegExp(`runDeployable\\('${subgraph.name}', ${start.name}, \\{ subgraphs: SUBGRAPHS \\}\\)`),
+        `${subgraph.name}'s main.ts does not run ${start.name}`,
+      );
     }
   });
 
@@ -53,7 +57,10 @@ describe('the one list of subgraphs', () => {
       assert.ok(service !== undefined, `docker-compose.yml has no ${subgraph.name} service`);
       assert.match(service, new RegExp(`command: \\["node", "subgraphs/${subgraph.name}/src/main\\.ts"\\]`));
       assert.match(service, new RegExp(`- "${subgraph.port}"`));
-      assert.ok(compose.includes(`${subgraph.name.toUpperCase()}_URL: http://${subgraph.name}:${subgraph.port}\n`), `the router is not pointed at ${subgraph.name}`);
+      assert.ok(
+        compose.includes(`${subgraph.name.toUpperCase()}_URL: http://${subgraph.name}:${subgraph.port}\n`),
+        `the router is not pointed at ${subgraph.name}`,
+      );
     }
     const subgraphServices = [...services].filter(([, block]) => /subgraphs\/[a-z-]+\/src\/main\.ts/.test(block)).map(([name]) => name);
     assert.deepEqual(subgraphServices.sort(), SUBGRAPHS.map((s) => s.name).sort());

@@ -24,7 +24,9 @@ describe('account emails over SMTP', () => {
 
   /** Moves a token's expiry into the past, as if a day had gone by. */
   async function expire(tenantId: string, email: string, purpose: string) {
-    await ctx.stack.db.withTenant(tenantId, (em) => em.execute(`update identity.email_tokens set expires_at = now() - interval '1 second' where email = ? and purpose = ?`, [email, purpose]));
+    await ctx.stack.db.withTenant(tenantId, (em) =>
+      em.execute(`update identity.email_tokens set expires_at = now() - interval '1 second' where email = ? and purpose = ?`, [email, purpose]),
+    );
   }
 
   before(async () => {
@@ -44,7 +46,9 @@ describe('account emails over SMTP', () => {
 
     const token = tokenIn(mail);
     expectError(await gql(url, VERIFY, { variables: { i: { tenant: 'globex', token } } }), 'TOKEN_INVALID');
-    const verified = dataOf(await gql<{ verifyEmail: { id: string; emailVerified: boolean } }>(url, VERIFY, { variables: { i: { tenant: 'acme', token } } })).verifyEmail;
+    const verified = dataOf(
+      await gql<{ verifyEmail: { id: string; emailVerified: boolean } }>(url, VERIFY, { variables: { i: { tenant: 'acme', token } } }),
+    ).verifyEmail;
     assert.deepEqual(verified, { id: carol.user.id, emailVerified: true });
     assert.equal(dataOf(await me()).me.emailVerified, true);
     const reused = expectError(await gql(url, VERIFY, { variables: { i: { tenant: 'acme', token } } }), 'TOKEN_ALREADY_USED');
@@ -58,19 +62,43 @@ describe('account emails over SMTP', () => {
     const eve = await signUp(url, 'acme', 'eve@acme.test', 'eve-password');
     dataOf(await gql(url, SETTINGS, { token: owner.accessToken, variables: { i: { emailVerificationRequired: true } } }));
     // A session of an address never verified does not outlive the new rule.
-    expectError(await gql(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', refreshToken: eve.refreshToken } } }), 'EMAIL_NOT_VERIFIED');
+    expectError(
+      await gql(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', refreshToken: eve.refreshToken } },
+      }),
+      'EMAIL_NOT_VERIFIED',
+    );
     // The account is created, but no session until the address is proven.
-    const created = expectError(await gql(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'dan@acme.test', password: 'dan-password' } } }), 'EMAIL_NOT_VERIFIED');
+    const created = expectError(
+      await gql(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'dan@acme.test', password: 'dan-password' } },
+      }),
+      'EMAIL_NOT_VERIFIED',
+    );
     assert.match(created.message, /Account created/);
     const first = tokenIn(await catcher.waitFor('dan@acme.test', /Confirm your email/));
-    const refused = expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'dan@acme.test', password: 'dan-password' } } }), 'EMAIL_NOT_VERIFIED');
+    const refused = expectError(
+      await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'dan@acme.test', password: 'dan-password' } },
+      }),
+      'EMAIL_NOT_VERIFIED',
+    );
     assert.match(refused.message, /Verify your email/);
 
     // Asking again (signed out, by address) replaces the first link; an expired link is refused as such.
     catcher.mails.length = 0;
     const resend = 'mutation($i: VerificationEmailInput) { sendVerificationEmail(input: $i) }';
-    assert.equal(dataOf(await gql<{ sendVerificationEmail: boolean }>(url, resend, { variables: { i: { tenant: 'acme', email: 'dan@acme.test' } } })).sendVerificationEmail, true);
-    assert.equal(dataOf(await gql<{ sendVerificationEmail: boolean }>(url, resend, { variables: { i: { tenant: 'acme', email: 'nobody@acme.test' } } })).sendVerificationEmail, true, 'the same answer for no account');
+    assert.equal(
+      dataOf(await gql<{ sendVerificationEmail: boolean }>(url, resend, { variables: { i: { tenant: 'acme', email: 'dan@acme.test' } } }))
+        .sendVerificationEmail,
+      true,
+    );
+    assert.equal(
+      dataOf(await gql<{ sendVerificationEmail: boolean }>(url, resend, { variables: { i: { tenant: 'acme', email: 'nobody@acme.test' } } }))
+        .sendVerificationEmail,
+      true,
+      'the same answer for no account',
+    );
     const second = tokenIn(await catcher.waitFor('dan@acme.test', /Confirm your email/));
     assert.notEqual(second, first);
     assert.equal(catcher.mails.filter((m) => m.to.includes('nobody@acme.test')).length, 0);
@@ -90,11 +118,27 @@ describe('account emails over SMTP', () => {
     const erin = await signUp(url, 'acme', 'erin@acme.test', 'erin-password');
     catcher.mails.length = 0;
     // Unknown addresses get the same answer and no mail.
-    assert.equal(dataOf(await gql<{ requestPasswordReset: boolean }>(url, REQUEST_RESET, { variables: { i: { tenant: 'acme', email: 'nobody@acme.test' } } })).requestPasswordReset, true);
-    for (let i = 0; i < 5; i++) await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'erin@acme.test', password: 'wrong-password' } } });
-    expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'erin@acme.test', password: 'erin-password' } } }), 'RATE_LIMITED');
+    assert.equal(
+      dataOf(await gql<{ requestPasswordReset: boolean }>(url, REQUEST_RESET, { variables: { i: { tenant: 'acme', email: 'nobody@acme.test' } } }))
+        .requestPasswordReset,
+      true,
+    );
+    for (let i = 0; i < 5; i++)
+      await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'erin@acme.test', password: 'wrong-password' } },
+      });
+    expectError(
+      await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'erin@acme.test', password: 'erin-password' } },
+      }),
+      'RATE_LIMITED',
+    );
 
-    assert.equal(dataOf(await gql<{ requestPasswordReset: boolean }>(url, REQUEST_RESET, { variables: { i: { tenant: 'acme', email: 'Erin@Acme.test' } } })).requestPasswordReset, true);
+    assert.equal(
+      dataOf(await gql<{ requestPasswordReset: boolean }>(url, REQUEST_RESET, { variables: { i: { tenant: 'acme', email: 'Erin@Acme.test' } } }))
+        .requestPasswordReset,
+      true,
+    );
     const mail = await catcher.waitFor('erin@acme.test', /Reset your Acme Corp password/);
     assert.match(mail.text, /\/identity\/acme\/account\/reset-password\?token=/);
     assert.equal(catcher.mails.filter((m) => m.to.includes('nobody@acme.test')).length, 0);
@@ -102,15 +146,35 @@ describe('account emails over SMTP', () => {
 
     expectError(await gql(url, RESET, { variables: { i: { tenant: 'acme', token, password: 'short' } } }), 'BAD_USER_INPUT');
     expectError(await gql(url, RESET, { variables: { i: { tenant: 'globex', token, password: 'erin-new-password' } } }), 'TOKEN_INVALID');
-    assert.equal(dataOf(await gql<{ resetPassword: boolean }>(url, RESET, { variables: { i: { tenant: 'acme', token, password: 'erin-new-password' } } })).resetPassword, true);
+    assert.equal(
+      dataOf(await gql<{ resetPassword: boolean }>(url, RESET, { variables: { i: { tenant: 'acme', token, password: 'erin-new-password' } } })).resetPassword,
+      true,
+    );
     expectError(await gql(url, RESET, { variables: { i: { tenant: 'acme', token, password: 'another-password' } } }), 'TOKEN_ALREADY_USED');
 
-    expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'erin@acme.test', password: 'erin-password' } } }), 'UNAUTHENTICATED');
+    expectError(
+      await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'erin@acme.test', password: 'erin-password' } },
+      }),
+      'UNAUTHENTICATED',
+    );
     const fresh = await signIn(url, 'acme', 'erin@acme.test', 'erin-new-password');
     assert.equal(fresh.user.id, erin.user.id);
-    expectError(await gql(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', refreshToken: erin.refreshToken } } }), 'UNAUTHENTICATED');
+    expectError(
+      await gql(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', refreshToken: erin.refreshToken } },
+      }),
+      'UNAUTHENTICATED',
+    );
     // Her access token from before the reset is void too, at the router, within moments.
-    expectError(await eventually(() => gql(url, '{ me { id } }', { token: erin.accessToken }), (res) => res.body.errors !== undefined, 20), 'UNAUTHENTICATED');
+    expectError(
+      await eventually(
+        () => gql(url, '{ me { id } }', { token: erin.accessToken }),
+        (res) => res.body.errors !== undefined,
+        20,
+      ),
+      'UNAUTHENTICATED',
+    );
     assert.equal(dataOf(await gql<{ me: { emailVerified: boolean } }>(url, '{ me { emailVerified } }', { token: fresh.accessToken })).me.emailVerified, true);
 
     catcher.mails.length = 0;
@@ -136,23 +200,45 @@ describe('account emails over SMTP', () => {
     expectError(await gql(url, INVITE, { token: viewer.accessToken, variables: { i: { email: 'gina@acme.test', role: 'DEVELOPER' } } }), 'FORBIDDEN');
     expectError(await gql(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'carol@acme.test', role: 'DEVELOPER' } } }), 'CONFLICT');
 
-    const invitation = dataOf(await gql<{ inviteUser: { id: string; email: string; role: string; invitedBy: { email: string } } }>(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'Gina@acme.test', role: 'DEVELOPER' } } })).inviteUser;
-    assert.deepEqual({ email: invitation.email, role: invitation.role, by: invitation.invitedBy.email }, { email: 'gina@acme.test', role: 'DEVELOPER', by: 'alice@acme.test' });
+    const invitation = dataOf(
+      await gql<{ inviteUser: { id: string; email: string; role: string; invitedBy: { email: string } } }>(url, INVITE, {
+        token: owner.accessToken,
+        variables: { i: { email: 'Gina@acme.test', role: 'DEVELOPER' } },
+      }),
+    ).inviteUser;
+    assert.deepEqual(
+      { email: invitation.email, role: invitation.role, by: invitation.invitedBy.email },
+      { email: 'gina@acme.test', role: 'DEVELOPER', by: 'alice@acme.test' },
+    );
     const mail = await catcher.waitFor('gina@acme.test', /You are invited to Acme Corp/);
     assert.match(mail.text, /as developer/);
     assert.match(mail.text, /\/identity\/acme\/account\/accept-invitation\?token=/);
 
     const pending = dataOf(await gql<{ invitations: { id: string }[] }>(url, INVITATIONS, { token: owner.accessToken })).invitations;
-    assert.deepEqual(pending.map((i) => i.id), [invitation.id]);
+    assert.deepEqual(
+      pending.map((i) => i.id),
+      [invitation.id],
+    );
     expectError(await gql(url, INVITATIONS, { token: seed.bob.accessToken }), 'FORBIDDEN');
     await setRole(url, seed.admin.accessToken, 'globex', seed.bob.user.id, 'ADMIN');
     const globexAdmin = await signIn(url, 'globex', 'bob@globex.test', 'bob-password');
-    assert.deepEqual(dataOf(await gql<{ invitations: unknown[] }>(url, INVITATIONS, { token: globexAdmin.accessToken })).invitations, [], "acme's invitations are invisible to globex");
-    expectError(await gql(url, 'mutation($id: ID!) { revokeInvitation(id: $id) }', { token: globexAdmin.accessToken, variables: { id: invitation.id } }), 'NOT_FOUND');
+    assert.deepEqual(
+      dataOf(await gql<{ invitations: unknown[] }>(url, INVITATIONS, { token: globexAdmin.accessToken })).invitations,
+      [],
+      "acme's invitations are invisible to globex",
+    );
+    expectError(
+      await gql(url, 'mutation($id: ID!) { revokeInvitation(id: $id) }', { token: globexAdmin.accessToken, variables: { id: invitation.id } }),
+      'NOT_FOUND',
+    );
 
     const token = tokenIn(mail);
     expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'globex', token, password: 'gina-password' } } }), 'TOKEN_INVALID');
-    const gina = dataOf(await gql<{ acceptInvitation: { accessToken: string; user: { email: string; roles: string[]; disabled: boolean } } }>(url, ACCEPT, { variables: { i: { tenant: 'acme', token, password: 'gina-password' } } })).acceptInvitation;
+    const gina = dataOf(
+      await gql<{ acceptInvitation: { accessToken: string; user: { email: string; roles: string[]; disabled: boolean } } }>(url, ACCEPT, {
+        variables: { i: { tenant: 'acme', token, password: 'gina-password' } },
+      }),
+    ).acceptInvitation;
     assert.deepEqual(gina.user.roles, ['DEVELOPER']);
     assert.equal(gina.user.disabled, false, 'a new account is enabled');
     assert.equal(dataOf(await gql<{ me: { emailVerified: boolean } }>(url, '{ me { emailVerified } }', { token: gina.accessToken })).me.emailVerified, true);
@@ -162,22 +248,43 @@ describe('account emails over SMTP', () => {
 
   it('refuses an admin inviting an owner, and expired or revoked invitations', async () => {
     const url = ctx.stack.graphqlUrl;
-    const hank = dataOf(await gql<{ inviteUser: { id: string } }>(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'hank@acme.test', role: 'ADMIN' } } })).inviteUser;
+    const hank = dataOf(
+      await gql<{ inviteUser: { id: string } }>(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'hank@acme.test', role: 'ADMIN' } } }),
+    ).inviteUser;
     const hankToken = tokenIn(await catcher.waitFor('hank@acme.test', /invited/));
-    const admin = dataOf(await gql<{ acceptInvitation: { accessToken: string } }>(url, ACCEPT, { variables: { i: { tenant: 'acme', token: hankToken, password: 'hank-password' } } })).acceptInvitation;
+    const admin = dataOf(
+      await gql<{ acceptInvitation: { accessToken: string } }>(url, ACCEPT, {
+        variables: { i: { tenant: 'acme', token: hankToken, password: 'hank-password' } },
+      }),
+    ).acceptInvitation;
     assert.ok(hank.id);
     expectError(await gql(url, INVITE, { token: admin.accessToken, variables: { i: { email: 'ivy@acme.test', role: 'OWNER' } } }), 'FORBIDDEN');
 
-    const ivy = dataOf(await gql<{ inviteUser: { id: string } }>(url, INVITE, { token: admin.accessToken, variables: { i: { email: 'ivy@acme.test', role: 'VIEWER' } } })).inviteUser;
+    const ivy = dataOf(
+      await gql<{ inviteUser: { id: string } }>(url, INVITE, { token: admin.accessToken, variables: { i: { email: 'ivy@acme.test', role: 'VIEWER' } } }),
+    ).inviteUser;
     const ivyToken = tokenIn(await catcher.waitFor('ivy@acme.test', /invited/));
-    assert.equal(dataOf(await gql<{ revokeInvitation: boolean }>(url, 'mutation($id: ID!) { revokeInvitation(id: $id) }', { token: admin.accessToken, variables: { id: ivy.id } })).revokeInvitation, true);
+    assert.equal(
+      dataOf(
+        await gql<{ revokeInvitation: boolean }>(url, 'mutation($id: ID!) { revokeInvitation(id: $id) }', {
+          token: admin.accessToken,
+          variables: { id: ivy.id },
+        }),
+      ).revokeInvitation,
+      true,
+    );
     expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'acme', token: ivyToken, password: 'ivy-password' } } }), 'TOKEN_ALREADY_USED');
 
     dataOf(await gql(url, INVITE, { token: admin.accessToken, variables: { i: { email: 'jo@acme.test', role: 'VIEWER' } } }));
     const joToken = tokenIn(await catcher.waitFor('jo@acme.test', /invited/));
     await expire(seed.acme.id, 'jo@acme.test', 'invitation');
     expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'acme', token: joToken, password: 'jo-password' } } }), 'TOKEN_EXPIRED');
-    expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'jo@acme.test', password: 'jo-password' } } }), 'UNAUTHENTICATED');
+    expectError(
+      await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'jo@acme.test', password: 'jo-password' } },
+      }),
+      'UNAUTHENTICATED',
+    );
   });
 
   it("opens the emailed links as pages of the tenant's issuer, through the router", async () => {
@@ -231,14 +338,22 @@ describe('account emails over SMTP', () => {
     assert.equal(typeof gated.extensions?.mfaToken, 'string');
     // The account exists (the invitation is spent); signing in leads to the same step.
     expectError(await gql(url, ACCEPT, { variables: { i: { tenant: 'acme', token, password: 'mia-password' } } }), 'TOKEN_ALREADY_USED');
-    const again = expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'mia@acme.test', password: 'mia-password' } } }), 'MFA_REQUIRED');
+    const again = expectError(
+      await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'mia@acme.test', password: 'mia-password' } },
+      }),
+      'MFA_REQUIRED',
+    );
     assert.equal(again.extensions?.enroll, true);
     dataOf(await gql(url, SETTINGS, { token: owner.accessToken, variables: { i: { mfaRequired: false } } }));
   });
 
   it('leaves no invitation behind when the mail server refuses the message', async () => {
     const url = ctx.stack.graphqlUrl;
-    const failed = expectError(await gql(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'refused@acme.test', role: 'VIEWER' } } }), 'MAIL_UNAVAILABLE');
+    const failed = expectError(
+      await gql(url, INVITE, { token: owner.accessToken, variables: { i: { email: 'refused@acme.test', role: 'VIEWER' } } }),
+      'MAIL_UNAVAILABLE',
+    );
     assert.doesNotMatch(failed.message, /550|mailbox|smtp/i, 'no transport detail reaches the client');
     const rows = await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute(`select 1 from identity.email_tokens where email = 'refused@acme.test'`));
     assert.equal(rows.length, 0);

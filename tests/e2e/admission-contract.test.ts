@@ -80,9 +80,14 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
     {
       name: 'a token of an issuer that does not exist',
       expect: 'UNAUTHENTICATED',
-      run: async (_t, call) => call(ME, { token: await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { issuer: 'http://tansu.test/identity/nowhere' }) }),
+      run: async (_t, call) =>
+        call(ME, { token: await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { issuer: 'http://tansu.test/identity/nowhere' }) }),
     },
-    { name: 'a tenant header naming another tenant', expect: 'FORBIDDEN', run: (_t, call) => call(ME, { token: seed.alice.accessToken, headers: { 'x-tenant-id': 'globex' } }) },
+    {
+      name: 'a tenant header naming another tenant',
+      expect: 'FORBIDDEN',
+      run: (_t, call) => call(ME, { token: seed.alice.accessToken, headers: { 'x-tenant-id': 'globex' } }),
+    },
     { name: 'a suspended tenant', expect: 'FORBIDDEN', run: (_t, call) => call(ME, { token: initechUser.accessToken }) },
     {
       name: 'a session ended after the token was issued',
@@ -97,9 +102,13 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
       },
     },
     {
-      name: "an application acting for a user without the scope an operation needs",
+      name: 'an application acting for a user without the scope an operation needs',
       expect: 'FORBIDDEN',
-      run: async (_t, call) => call({ query: '{ runs(first: 1) { nodes { id } } }' }, { token: await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['OWNER'], clientId: 'some-app' }) }),
+      run: async (_t, call) =>
+        call(
+          { query: '{ runs(first: 1) { nodes { id } } }' },
+          { token: await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['OWNER'], clientId: 'some-app' }) },
+        ),
     },
     {
       name: "a tenant past its plan's requests per minute",
@@ -119,7 +128,10 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
       expect: 'RATE_LIMITED',
       run: (_t, call) => {
         const headers = freshAddress();
-        const attempt = { query: 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', variables: { i: { tenant: 'acme', email: 'nobody@acme.test', password: 'wrong-password' } } };
+        const attempt = {
+          query: 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }',
+          variables: { i: { tenant: 'acme', email: 'nobody@acme.test', password: 'wrong-password' } },
+        };
         return untilRefused(() => call(attempt, { headers }), CREDENTIALS_PER_MINUTE + 5);
       },
     },
@@ -133,7 +145,11 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
         return outcome;
       },
     },
-    { name: 'introspection where it is off', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: '{ __schema { types { name } } }' }, { token: seed.alice.accessToken }) },
+    {
+      name: 'introspection where it is off',
+      expect: 'BAD_USER_INPUT',
+      run: (_t, call) => call({ query: '{ __schema { types { name } } }' }, { token: seed.alice.accessToken }),
+    },
     {
       name: 'a document deeper than the limit',
       expect: 'BAD_USER_INPUT',
@@ -147,12 +163,22 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
       name: 'fragments that expand without end',
       expect: 'BAD_USER_INPUT',
       run: (_t, call) => {
-        const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i} on __Schema { ${i === 39 ? 'description' : `...F${i + 1} ...F${i + 1}`} }`).join('\n');
+        const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i} on __Schema { ${i === 39 ? 'description' : `...F${i + 1} ...F${i + 1}`} }`).join(
+          '\n',
+        );
         return call({ query: `{ __schema { ...F0 } }\n${fragments}` }, { token: seed.alice.accessToken });
       },
     },
-    { name: 'two operations and no operationName', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: 'query A { me { id } } query B { me { email } }' }, { token: seed.alice.accessToken }) },
-    { name: 'an operationName that names none', expect: 'BAD_USER_INPUT', run: (_t, call) => call({ query: 'query A { me { id } }', operationName: 'C' }, { token: seed.alice.accessToken }) },
+    {
+      name: 'two operations and no operationName',
+      expect: 'BAD_USER_INPUT',
+      run: (_t, call) => call({ query: 'query A { me { id } } query B { me { email } }' }, { token: seed.alice.accessToken }),
+    },
+    {
+      name: 'an operationName that names none',
+      expect: 'BAD_USER_INPUT',
+      run: (_t, call) => call({ query: 'query A { me { id } }', operationName: 'C' }, { token: seed.alice.accessToken }),
+    },
     {
       name: 'a persisted document id nobody registered',
       expect: 'PERSISTED_DOCUMENT_NOT_FOUND',
@@ -182,7 +208,14 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
 
   it('admits what it should on both transports: public operations without a token, and a signed-in query', async () => {
     for (const send of Object.values(TRANSPORTS)) {
-      const anonymous = await send(ctx.stack.graphqlUrl, { query: 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'alice-password' } } }, { headers: freshAddress() });
+      const anonymous = await send(
+        ctx.stack.graphqlUrl,
+        {
+          query: 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }',
+          variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'alice-password' } },
+        },
+        { headers: freshAddress() },
+      );
       assert.equal(anonymous.code, undefined, JSON.stringify(anonymous));
       const me = await send(ctx.stack.graphqlUrl, ME, { token: seed.alice.accessToken, headers: freshAddress() });
       assert.deepEqual(me.data, { me: { id: seed.alice.user.id } });
@@ -193,13 +226,23 @@ describe('admission: the same answer over HTTP and WebSocket', () => {
     const owner = await signIn(ctx.stack.graphqlUrl, 'platform', 'admin@tansu.test', 'admin-password-for-tests');
     await TRANSPORTS.ws(
       ctx.stack.graphqlUrl,
-      { query: 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'alice-password' } } },
+      {
+        query: 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }',
+        variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'alice-password' } },
+      },
       { headers: { 'x-forwarded-for': '203.0.113.77' } },
     );
     const log = dataOf(
-      await gql<{ auditLog: { entries: { action: string; ip: string | null }[] } }>(ctx.stack.graphqlUrl, '{ auditLog(tenant: "acme", first: 20) { entries { action ip } } }', { token: owner.accessToken }),
+      await gql<{ auditLog: { entries: { action: string; ip: string | null }[] } }>(
+        ctx.stack.graphqlUrl,
+        '{ auditLog(tenant: "acme", first: 20) { entries { action ip } } }',
+        { token: owner.accessToken },
+      ),
     ).auditLog.entries;
-    assert.ok(log.some((entry) => entry.ip === '203.0.113.77'), JSON.stringify(log));
+    assert.ok(
+      log.some((entry) => entry.ip === '203.0.113.77'),
+      JSON.stringify(log),
+    );
   });
 });
 
@@ -210,15 +253,32 @@ describe("availability: one client's flood does not lock out another's first req
     const umbrella = await createTenant(ctx.stack.graphqlUrl, admin.accessToken, 'umbrella', 'Umbrella');
     // The router has seen no token of these tenants yet: every one of these is a first request.
     const tokens = await Promise.all(Array.from({ length: 30 }, (_, i) => mintAccessToken(ctx.stack.db, hooli, `user-${i}`)));
-    const answers = await Promise.all(tokens.map((token) => TRANSPORTS.http(ctx.stack.graphqlUrl, { query: '{ __typename }' }, { token, headers: freshAddress() })));
-    assert.deepEqual(answers.map((a) => a.code ?? 'admitted'), tokens.map(() => 'admitted'));
+    const answers = await Promise.all(
+      tokens.map((token) => TRANSPORTS.http(ctx.stack.graphqlUrl, { query: '{ __typename }' }, { token, headers: freshAddress() })),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.code ?? 'admitted'),
+      tokens.map(() => 'admitted'),
+    );
 
     const flooder = freshAddress();
-    const madeUp = await Promise.all(Array.from({ length: 60 }, (_, i) => mintAccessToken(ctx.stack.db, hooli, 'mallory', { issuer: `http://tansu.test/identity/made-up-${i}` })));
+    const madeUp = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => mintAccessToken(ctx.stack.db, hooli, 'mallory', { issuer: `http://tansu.test/identity/made-up-${i}` })),
+    );
     const flood = await Promise.all(madeUp.map((token) => TRANSPORTS.http(ctx.stack.graphqlUrl, { query: '{ __typename }' }, { token, headers: flooder })));
-    assert.ok(flood.some((a) => a.code === 'RATE_LIMITED'), 'the flooding address is limited');
-    assert.ok(flood.every((a) => a.code === 'RATE_LIMITED' || a.code === 'UNAUTHENTICATED'), JSON.stringify(flood.map((a) => a.code)));
-    const real = await TRANSPORTS.http(ctx.stack.graphqlUrl, { query: '{ __typename }' }, { token: await mintAccessToken(ctx.stack.db, umbrella, 'first-user'), headers: freshAddress() });
+    assert.ok(
+      flood.some((a) => a.code === 'RATE_LIMITED'),
+      'the flooding address is limited',
+    );
+    assert.ok(
+      flood.every((a) => a.code === 'RATE_LIMITED' || a.code === 'UNAUTHENTICATED'),
+      JSON.stringify(flood.map((a) => a.code)),
+    );
+    const real = await TRANSPORTS.http(
+      ctx.stack.graphqlUrl,
+      { query: '{ __typename }' },
+      { token: await mintAccessToken(ctx.stack.db, umbrella, 'first-user'), headers: freshAddress() },
+    );
     assert.equal(real.code, undefined, JSON.stringify(real));
   });
 });
@@ -237,12 +297,21 @@ describe('HTTP: client mistakes answered as such', () => {
     const url = new URL(ctx.stack.graphqlUrl);
     const send = (chunks: string[]) =>
       new Promise<{ status: number; body: string; socket: unknown }>((resolve, reject) => {
-        const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...freshAddress() }, signal: AbortSignal.timeout(15_000) }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: req.socket }));
-        });
+        const req = http.request(
+          url,
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...freshAddress() },
+            signal: AbortSignal.timeout(15_000),
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, socket: req.socket }));
+          },
+        );
         req.on('error', reject);
         for (const chunk of chunks) req.write(chunk);
         req.end();
@@ -271,7 +340,11 @@ describe('schema usage: what was refused was not used', () => {
     assert.equal(await count('Query.invitations'), before, 'refused operations count as no use');
     const owner = await signIn(ctx.stack.graphqlUrl, 'platform', 'admin@tansu.test', 'admin-password-for-tests');
     for (const send of Object.values(TRANSPORTS)) {
-      const admitted = await send(ctx.stack.graphqlUrl, { query: 'query Probe { invitations { email } }' }, { token: owner.accessToken, headers: freshAddress() });
+      const admitted = await send(
+        ctx.stack.graphqlUrl,
+        { query: 'query Probe { invitations { email } }' },
+        { token: owner.accessToken, headers: freshAddress() },
+      );
       assert.equal(admitted.code, undefined, JSON.stringify(admitted));
     }
     await ctx.stack.usage.flush();

@@ -15,7 +15,8 @@ interface Entry {
   userAgent: string | null;
 }
 
-const AUDIT = 'query($t: String, $f: AuditFilter, $after: String) { auditLog(tenant: $t, filter: $f, first: 100, after: $after) { entries { actorId action target outcome ip userAgent } endCursor hasMore } }';
+const AUDIT =
+  'query($t: String, $f: AuditFilter, $after: String) { auditLog(tenant: $t, filter: $f, first: 100, after: $after) { entries { actorId action target outcome ip userAgent } endCursor hasMore } }';
 
 describe('audit log', () => {
   let seed: TwoTenants;
@@ -25,14 +26,17 @@ describe('audit log', () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
     await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'OWNER');
-    await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'wrong-password' } } });
+    await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+      variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'wrong-password' } },
+    });
     acmeOwner = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
   });
 
   it("records the tenant's authentication events and administrative changes", async () => {
     const page = dataOf(await gql<{ auditLog: { entries: Entry[] } }>(ctx.stack.graphqlUrl, AUDIT, { token: acmeOwner })).auditLog;
     const seen = page.entries.map((e) => `${e.action}:${e.outcome}`);
-    for (const expected of ['auth.sign_up:SUCCESS', 'member.role_changed:SUCCESS', 'auth.sign_in:FAILURE', 'auth.sign_in:SUCCESS']) assert.ok(seen.includes(expected), `${expected} missing in ${seen.join(', ')}`);
+    for (const expected of ['auth.sign_up:SUCCESS', 'member.role_changed:SUCCESS', 'auth.sign_in:FAILURE', 'auth.sign_in:SUCCESS'])
+      assert.ok(seen.includes(expected), `${expected} missing in ${seen.join(', ')}`);
     const failure = page.entries.find((e) => e.action === 'auth.sign_in' && e.outcome === 'FAILURE')!;
     assert.equal(failure.target, 'alice@acme.test');
     assert.ok(failure.ip, 'the client address is recorded');
@@ -43,15 +47,24 @@ describe('audit log', () => {
   });
 
   it("lists a tenant's users to its owners only, never another tenant's", async () => {
-    const users = dataOf(await gql<{ users: { nodes: { email: string }[] } }>(ctx.stack.graphqlUrl, '{ users(first: 1) { nodes { email } endCursor hasMore } }', { token: acmeOwner })).users;
-    assert.deepEqual(users.nodes.map((u) => u.email), ['alice@acme.test']);
+    const users = dataOf(
+      await gql<{ users: { nodes: { email: string }[] } }>(ctx.stack.graphqlUrl, '{ users(first: 1) { nodes { email } endCursor hasMore } }', {
+        token: acmeOwner,
+      }),
+    ).users;
+    assert.deepEqual(
+      users.nodes.map((u) => u.email),
+      ['alice@acme.test'],
+    );
     expectError(await gql(ctx.stack.graphqlUrl, '{ users { nodes { email } } }', { token: seed.bob.accessToken }), 'FORBIDDEN');
     // Even with globex's tenant header, acme's owner token is refused.
     expectError(await gql(ctx.stack.graphqlUrl, '{ users { nodes { email } } }', { token: acmeOwner, headers: { 'x-tenant-id': 'globex' } }), 'FORBIDDEN');
   });
 
   it('filters and pages', async () => {
-    const failures = dataOf(await gql<{ auditLog: { entries: Entry[] } }>(ctx.stack.graphqlUrl, AUDIT, { token: acmeOwner, variables: { f: { outcome: 'FAILURE' } } })).auditLog;
+    const failures = dataOf(
+      await gql<{ auditLog: { entries: Entry[] } }>(ctx.stack.graphqlUrl, AUDIT, { token: acmeOwner, variables: { f: { outcome: 'FAILURE' } } }),
+    ).auditLog;
     assert.ok(failures.entries.length >= 1 && failures.entries.every((e) => e.outcome === 'FAILURE'));
     expectError(await gql(ctx.stack.graphqlUrl, AUDIT, { token: acmeOwner, variables: { after: 'garbage!' } }), 'BAD_USER_INPUT');
   });
@@ -63,7 +76,9 @@ describe('audit log', () => {
     // A viewer of globex reads no log at all.
     expectError(await gql(ctx.stack.graphqlUrl, AUDIT, { token: seed.bob.accessToken }), 'FORBIDDEN');
     // The platform administrator may read any tenant's.
-    const globex = dataOf(await gql<{ auditLog: { entries: Entry[] } }>(ctx.stack.graphqlUrl, AUDIT, { token: seed.admin.accessToken, variables: { t: 'globex' } })).auditLog;
+    const globex = dataOf(
+      await gql<{ auditLog: { entries: Entry[] } }>(ctx.stack.graphqlUrl, AUDIT, { token: seed.admin.accessToken, variables: { t: 'globex' } }),
+    ).auditLog;
     assert.ok(globex.entries.some((e) => e.action === 'auth.sign_up' && e.actorId === seed.bob.user.id));
   });
 });

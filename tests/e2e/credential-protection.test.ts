@@ -66,7 +66,10 @@ describe('credential protection', () => {
     // Straight to the identity service, past the router: a context it signed, but no client it signed.
     const context = createContextTokenCodec(deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).contextKey).sign({ roles: [], scopes: [] });
     const direct = (email: string, headers: Record<string, string> = {}) =>
-      gql(ctx.stack.subgraphUrl('identity'), SIGN_IN, { variables: { i: { tenant: 'globex', email, password: 'whatever-password' } }, headers: { [CONTEXT_HEADER]: context, ...headers } });
+      gql(ctx.stack.subgraphUrl('identity'), SIGN_IN, {
+        variables: { i: { tenant: 'globex', email, password: 'whatever-password' } },
+        headers: { [CONTEXT_HEADER]: context, ...headers },
+      });
     let limited: ReturnType<typeof expectError> | undefined;
     for (let i = 0; i < 45 && limited === undefined; i++) {
       const res = await direct(`unknown${i}@globex.test`);
@@ -81,12 +84,17 @@ describe('credential protection', () => {
     expectError(await direct('forged@globex.test', { [CLIENT_HEADER]: forged }), 'RATE_LIMITED');
     expectError(await direct('garbled@globex.test', { [CLIENT_HEADER]: 'not-a-signed-value' }), 'RATE_LIMITED');
     // What the router signs is an address of its own, with its own budget, and the audit row keeps it.
-    const signed = createContextTokenCodec(deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).contextKey).signClient({ ip: '198.51.100.24', userAgent: 'router' });
+    const signed = createContextTokenCodec(deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).contextKey).signClient({
+      ip: '198.51.100.24',
+      userAgent: 'router',
+    });
     expectError(await direct('signed@globex.test', { [CLIENT_HEADER]: signed }), 'UNAUTHENTICATED');
-    const audit = dataOf(await gql<{ auditLog: { entries: { action: string; target: string; outcome: string; ip: string | null }[] } }>(ctx.stack.graphqlUrl, AUDIT, {
-      token: seed.admin.accessToken,
-      variables: { t: 'globex', f: { outcome: 'FAILURE' } },
-    })).auditLog.entries;
+    const audit = dataOf(
+      await gql<{ auditLog: { entries: { action: string; target: string; outcome: string; ip: string | null }[] } }>(ctx.stack.graphqlUrl, AUDIT, {
+        token: seed.admin.accessToken,
+        variables: { t: 'globex', f: { outcome: 'FAILURE' } },
+      }),
+    ).auditLog.entries;
     assert.equal(audit.find((e) => e.target === 'signed@globex.test')?.ip, '198.51.100.24');
     assert.equal(audit.find((e) => e.target === 'forged@globex.test')?.ip, null);
   });
@@ -97,7 +105,10 @@ describe('credential protection', () => {
     const peer = '127.0.0.2';
     const started = await rawRequest(authorizationUrl(issuer, { clientId, redirectUri: REDIRECT, scope: 'openid' }), { localAddress: peer });
     assert.ok(started.status >= 300 && started.status < 400 && started.headers.location !== undefined, `${started.status} ${started.text}`);
-    const cookies = ([] as string[]).concat(started.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).join('; ');
+    const cookies = ([] as string[])
+      .concat(started.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0]!)
+      .join('; ');
     const login = new URL(`${String(started.headers.location)}/login`, issuer).toString();
     let limited: RawAnswer | undefined;
     for (let i = 0; i < 45 && limited === undefined; i++) {
@@ -113,10 +124,12 @@ describe('credential protection', () => {
     assert.ok(limited, 'the sign-in page was never limited');
     assert.match(String(limited.headers['content-type']), /text\/html/);
     assert.match(limited.text, /Too many attempts from this address/);
-    const audit = dataOf(await gql<{ auditLog: { entries: { action: string; target: string; outcome: string; ip: string | null }[] } }>(ctx.stack.graphqlUrl, AUDIT, {
-      token: seed.admin.accessToken,
-      variables: { t: 'acme', f: { outcome: 'FAILURE' } },
-    })).auditLog.entries;
+    const audit = dataOf(
+      await gql<{ auditLog: { entries: { action: string; target: string; outcome: string; ip: string | null }[] } }>(ctx.stack.graphqlUrl, AUDIT, {
+        token: seed.admin.accessToken,
+        variables: { t: 'acme', f: { outcome: 'FAILURE' } },
+      }),
+    ).auditLog.entries;
     const attempts = audit.filter((e) => e.action === 'auth.sign_in' && e.target.startsWith('page'));
     assert.ok(attempts.length > 0);
     for (const entry of attempts) assert.equal(entry.ip, peer);

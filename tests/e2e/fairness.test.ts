@@ -15,7 +15,10 @@ describe('fair scheduling across tenants', { timeout: 180_000 }, () => {
   before(async () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
-    for (const [tenant, user, email, password] of [['acme', seed.alice, 'alice@acme.test', 'alice-password'], ['globex', seed.bob, 'bob@globex.test', 'bob-password']] as const) {
+    for (const [tenant, user, email, password] of [
+      ['acme', seed.alice, 'alice@acme.test', 'alice-password'],
+      ['globex', seed.bob, 'bob@globex.test', 'bob-password'],
+    ] as const) {
       await setRole(url, seed.admin.accessToken, tenant, user.user.id, 'DEVELOPER');
       tokens[tenant] = (await signIn(url, tenant, email, password)).accessToken;
       // A queued step (delay 0), so every run goes through the dispatcher and a worker.

@@ -15,7 +15,10 @@ async function post(query: string, operationName?: string) {
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
     body: JSON.stringify({ query, operationName }),
   });
-  return { status: response.status, body: (await response.json()) as { data?: IntrospectionQuery; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: IntrospectionQuery; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  };
 }
 
 describe('introspection through the router', () => {
@@ -34,7 +37,14 @@ describe('introspection through the router', () => {
 
   it('answers the full graphql-js query with every option the gateway knows', async () => {
     // Every option, oneOf included (the router answers introspection itself; the gateway cannot parse __Type.isOneOf).
-    const query = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true });
+    const query = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+      oneOf: true,
+    });
     const { body } = await post(query);
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     assert.ok(body.data);

@@ -86,7 +86,9 @@ describe("the issuer's pages", () => {
     assert.equal(incomplete.status, 400);
     assertUnframable(incomplete, 'emailed-link page without its token');
 
-    const providerError = await fetch(`${router()}/identity/acme/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT)}`);
+    const providerError = await fetch(
+      `${router()}/identity/acme/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT)}`,
+    );
     const providerErrorHtml = await providerError.clone().text();
     assert.equal(providerError.status, 400);
     assert.match(providerErrorHtml, /invalid_client/);
@@ -97,7 +99,11 @@ describe("the issuer's pages", () => {
     assert.equal(upstream.status, 400);
     assertUnframable(upstream, 'federated sign-in page');
 
-    const expired = await fetch(`${router()}/identity/acme/interaction/no-such-step/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.c&password=x' });
+    const expired = await fetch(`${router()}/identity/acme/interaction/no-such-step/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=a%40b.c&password=x',
+    });
     assert.equal(expired.status, 400);
     assert.match(await expired.clone().text(), /expired or is invalid/);
     assertUnframable(expired, 'expired sign-in page');
@@ -170,7 +176,12 @@ describe("the issuer's pages", () => {
       const deleted = await rawRequest(`${identity}/identity/acme/interaction/some-step/login`, { agent, method: 'DELETE' });
       assert.equal(deleted.status, 405);
       assert.equal(deleted.headers.allow, 'GET, HEAD, POST');
-      const put = await rawRequest(`${identity}/identity/acme/account/verify-email`, { agent, method: 'PUT', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+      const put = await rawRequest(`${identity}/identity/acme/account/verify-email`, {
+        agent,
+        method: 'PUT',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=x',
+      });
       assert.equal(put.status, 405);
     } finally {
       agent.destroy();

@@ -76,10 +76,14 @@ describe('signing-key rotation', () => {
     assert.equal(dataOf(await gql<{ me: { id: string } }>(url, ME, { token: ownerToken })).me.id, seed.alice.user.id);
 
     const audit = dataOf(
-      await gql<{ auditLog: { entries: { action: string; target: string }[] } }>(url, 'query($f: AuditFilter) { auditLog(filter: $f, first: 10) { entries { action target } } }', {
-        token: fresh.accessToken,
-        variables: { f: { action: 'signing_key.rotated' } },
-      }),
+      await gql<{ auditLog: { entries: { action: string; target: string }[] } }>(
+        url,
+        'query($f: AuditFilter) { auditLog(filter: $f, first: 10) { entries { action target } } }',
+        {
+          token: fresh.accessToken,
+          variables: { f: { action: 'signing_key.rotated' } },
+        },
+      ),
     ).auditLog.entries;
     assert.deepEqual(audit.map((e) => e.target).sort(), [next, rotated.nextKid].sort());
   });

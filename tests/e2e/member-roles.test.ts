@@ -24,15 +24,24 @@ describe('member roles', () => {
   it('says where a member was looked for, and how a platform administrator names another tenant', async () => {
     const url = ctx.stack.graphqlUrl;
     // alice is acme's: without `tenant` the platform administrator's own tenant is searched.
-    const missing = expectError(await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { userId: seed.alice.user.id, role: 'ADMIN' } } }), 'NOT_FOUND');
+    const missing = expectError(
+      await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { userId: seed.alice.user.id, role: 'ADMIN' } } }),
+      'NOT_FOUND',
+    );
     assert.match(missing.message, /is not a member of tenant "platform"/);
     assert.match(missing.message, /tenant: "<slug>"/);
-    const elsewhere = expectError(await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { tenant: 'globex', userId: seed.alice.user.id, role: 'ADMIN' } } }), 'NOT_FOUND');
+    const elsewhere = expectError(
+      await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { tenant: 'globex', userId: seed.alice.user.id, role: 'ADMIN' } } }),
+      'NOT_FOUND',
+    );
     assert.match(elsewhere.message, /is not a member of tenant "globex"/);
     // A tenant's own owner hears only about their tenant.
     await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'OWNER');
     const owner = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
-    const theirs = expectError(await gql(url, SET_ROLE, { token: owner.accessToken, variables: { i: { userId: seed.bob.user.id, role: 'ADMIN' } } }), 'NOT_FOUND');
+    const theirs = expectError(
+      await gql(url, SET_ROLE, { token: owner.accessToken, variables: { i: { userId: seed.bob.user.id, role: 'ADMIN' } } }),
+      'NOT_FOUND',
+    );
     assert.match(theirs.message, /is not a member of tenant "acme"$/);
     // The right tenant named: it works.
     dataOf(await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { tenant: 'globex', userId: seed.bob.user.id, role: 'DEVELOPER' } } }));
@@ -40,24 +49,37 @@ describe('member roles', () => {
 
   it('takes effect at once: earlier access tokens are refused and a refreshed one carries the new role', async () => {
     const url = ctx.stack.graphqlUrl;
-    const dave = dataOf(await gql<{ signUp: { user: { id: string } } }>(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { user { id } } }', { variables: { i: { tenant: 'acme', email: 'dave@acme.test', password: 'dave-password' } } })).signUp.user;
+    const dave = dataOf(
+      await gql<{ signUp: { user: { id: string } } }>(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { user { id } } }', {
+        variables: { i: { tenant: 'acme', email: 'dave@acme.test', password: 'dave-password' } },
+      }),
+    ).signUp.user;
     const session = await signIn(url, 'acme', 'dave@acme.test', 'dave-password');
     assert.deepEqual(rolesIn(session.accessToken), ['VIEWER']);
     expectError(await gql(url, MEMBERS, { token: session.accessToken }), 'FORBIDDEN');
 
-    assert.deepEqual(dataOf(await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { tenant: 'acme', userId: dave.id, role: 'ADMIN' } } })).setMemberRole, { userId: dave.id, role: 'ADMIN' });
+    assert.deepEqual(
+      dataOf(await gql(url, SET_ROLE, { token: seed.admin.accessToken, variables: { i: { tenant: 'acme', userId: dave.id, role: 'ADMIN' } } })).setMemberRole,
+      { userId: dave.id, role: 'ADMIN' },
+    );
     const revocation = () => ctx.stack.redis.hget(sessionRevocationKeys(ctx.stack.redisNamespace).revoked, `${seed.acme.id}:${dave.id}`);
     const revoked = await revocation();
     assert.match(String(revoked), /\|roles$/);
     // The token that says VIEWER no longer passes the router (the change travels through Redis).
-    const old = await eventually(() => gql(url, '{ me { id } }', { token: session.accessToken }), (res) => res.body.errors !== undefined);
+    const old = await eventually(
+      () => gql(url, '{ me { id } }', { token: session.accessToken }),
+      (res) => res.body.errors !== undefined,
+    );
     expectError(old, 'UNAUTHENTICATED');
 
-    const refreshed = dataOf(await gql<{ refreshToken: { accessToken: string } }>(url, REFRESH, { variables: { i: { tenant: 'acme', refreshToken: session.refreshToken } } })).refreshToken;
+    const refreshed = dataOf(
+      await gql<{ refreshToken: { accessToken: string } }>(url, REFRESH, { variables: { i: { tenant: 'acme', refreshToken: session.refreshToken } } }),
+    ).refreshToken;
     assert.deepEqual(rolesIn(refreshed.accessToken), ['ADMIN']);
     const me = dataOf(await gql<{ me: { roles: string[] } }>(url, '{ me { roles } }', { token: refreshed.accessToken })).me;
     assert.deepEqual(me.roles, ['ADMIN']);
-    const members = dataOf(await gql<{ tenant: { members: { userId: string; role: string }[] } }>(url, MEMBERS, { token: refreshed.accessToken })).tenant.members;
+    const members = dataOf(await gql<{ tenant: { members: { userId: string; role: string }[] } }>(url, MEMBERS, { token: refreshed.accessToken })).tenant
+      .members;
     assert.equal(members.find((m) => m.userId === dave.id)?.role, 'ADMIN');
 
     // Setting the role a member already has ends nothing, nor does a change in another tenant.

@@ -46,9 +46,15 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     assert.match(loginHtml, /Sign in to Acme Corp/);
     const action = /action="([^"]+)"/.exec(loginHtml)![1]!;
     // A wrong password shows the form again.
-    const wrong = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'nope-nope-nope' } });
+    const wrong = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), {
+      method: 'POST',
+      form: { email: 'alice@acme.test', password: 'nope-nope-nope' },
+    });
     assert.equal(wrong.status, 401);
-    const consentStep = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
+    const consentStep = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), {
+      method: 'POST',
+      form: { email: 'alice@acme.test', password: 'alice-password' },
+    });
     const consentHtml = await consentStep.response.text();
     assert.match(consentHtml, /Allow access/);
     const consentAction = /action="([^"]+)"/.exec(consentHtml)![1]!;
@@ -57,11 +63,17 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
 
     const tokens = await oidc.authorizationCodeGrant(config, new URL(callback.url), { pkceCodeVerifier: verifier });
     assert.ok(tokens.access_token);
-    assert.deepEqual(browser.cookiesNamed('_session').map((c) => c.path), ['/identity/acme'], "the issuer's session cookie stays on its path");
+    assert.deepEqual(
+      browser.cookiesNamed('_session').map((c) => c.path),
+      ['/identity/acme'],
+      "the issuer's session cookie stays on its path",
+    );
     assert.ok(tokens.refresh_token);
     assert.equal(tokens.claims()?.email, 'alice@acme.test');
 
-    const me = await gql<{ me: { id: string; roles: string[]; tenant: { slug: string } } }>(ctx.stack.graphqlUrl, '{ me { id roles tenant { slug } } }', { token: tokens.access_token });
+    const me = await gql<{ me: { id: string; roles: string[]; tenant: { slug: string } } }>(ctx.stack.graphqlUrl, '{ me { id roles tenant { slug } } }', {
+      token: tokens.access_token,
+    });
     assert.deepEqual(dataOf(me).me, { id: seed.alice.user.id, roles: ['DEVELOPER'], tenant: { slug: 'acme' } });
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
@@ -97,7 +109,10 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const browser = new Browser(REDIRECT);
     const login = await browser.follow(authorize.toString());
     const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
-    let step = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
+    let step = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), {
+      method: 'POST',
+      form: { email: 'alice@acme.test', password: 'alice-password' },
+    });
     if (!step.url.startsWith(REDIRECT)) {
       const consent = /action="([^"]+)"/.exec(await step.response.text())![1]!;
       step = await browser.follow(new URL(consent, ctx.stack.routerUrl).toString(), { method: 'POST', form: {} });
@@ -121,7 +136,9 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
   it('revokes a reused password-session refresh token family after the grace window', async () => {
     const url = ctx.stack.graphqlUrl;
     const refresh = (token: string) =>
-      gql<{ refreshToken: { refreshToken: string } }>(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { refreshToken } }', { variables: { i: { tenant: 'acme', refreshToken: token } } });
+      gql<{ refreshToken: { refreshToken: string } }>(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { refreshToken } }', {
+        variables: { i: { tenant: 'acme', refreshToken: token } },
+      });
     const session = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
     const next = dataOf(await refresh(session.refreshToken)).refreshToken;
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -130,7 +147,9 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
   });
 
   it('publishes its endpoints at the public URL, whatever X-Forwarded-Host a client sends', async () => {
-    const response = await fetch(`${ctx.stack.routerUrl}/identity/acme/.well-known/openid-configuration`, { headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } });
+    const response = await fetch(`${ctx.stack.routerUrl}/identity/acme/.well-known/openid-configuration`, {
+      headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+    });
     const discovery = (await response.json()) as { issuer: string; authorization_endpoint: string; token_endpoint: string };
     assert.equal(discovery.issuer, `${ctx.stack.routerUrl}/identity/acme`);
     assert.ok(discovery.authorization_endpoint.startsWith(`${ctx.stack.routerUrl}/identity/acme/`), discovery.authorization_endpoint);
@@ -141,7 +160,9 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const tokens = await signInAtIssuer(await discover('acme', clientId));
     const globex = await discover('globex', clientId).catch(() => undefined);
     if (globex !== undefined) {
-      await assert.rejects(oidc.refreshTokenGrant(globex, tokens.refresh_token!), (error: unknown) => ['invalid_client', 'invalid_grant'].includes(String((error as { error?: string }).error)));
+      await assert.rejects(oidc.refreshTokenGrant(globex, tokens.refresh_token!), (error: unknown) =>
+        ['invalid_client', 'invalid_grant'].includes(String((error as { error?: string }).error)),
+      );
     }
     const response = await fetch(`${ctx.stack.routerUrl}/identity/globex/token`, {
       method: 'POST',
@@ -156,7 +177,12 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
   it("refuses acme's client at globex's issuer", async () => {
     const config = await discover('globex', clientId);
     const verifier = oidc.randomPKCECodeVerifier();
-    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const authorize = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
     const result = await new Browser(REDIRECT).follow(authorize.toString());
     assert.equal(result.response.status, 400);
     assert.match(await result.response.text(), /invalid_client/);
@@ -166,18 +192,35 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const url = ctx.stack.graphqlUrl;
     const dev = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
     const created = dataOf(
-      await gql<{ createClient: { client: { clientId: string }; clientSecret: string } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } clientSecret } }', {
-        token: dev.accessToken,
-        variables: { i: { name: 'Acme backend', type: 'CONFIDENTIAL', redirectUris: [REDIRECT], grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'] } },
-      }),
+      await gql<{ createClient: { client: { clientId: string }; clientSecret: string } }>(
+        url,
+        'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } clientSecret } }',
+        {
+          token: dev.accessToken,
+          variables: {
+            i: {
+              name: 'Acme backend',
+              type: 'CONFIDENTIAL',
+              redirectUris: [REDIRECT],
+              grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'],
+            },
+          },
+        },
+      ),
     ).createClient;
-    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), created.client.clientId, created.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), created.client.clientId, created.clientSecret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     const machine = await oidc.clientCredentialsGrant(config, { scope: 'tansu:read' });
     assert.ok(machine.access_token);
     const claims = JSON.parse(Buffer.from(machine.access_token.split('.')[1]!, 'base64url').toString()) as { client_id: string; aud: string; tid: string };
     assert.deepEqual({ client: claims.client_id, aud: claims.aud, tid: claims.tid }, { client: created.client.clientId, aud: 'tansu', tid: seed.acme.id });
     await assert.rejects(
-      oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), created.client.clientId, 'not-the-secret', undefined, { execute: [oidc.allowInsecureRequests] }).then((c) => oidc.clientCredentialsGrant(c)),
+      oidc
+        .discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), created.client.clientId, 'not-the-secret', undefined, {
+          execute: [oidc.allowInsecureRequests],
+        })
+        .then((c) => oidc.clientCredentialsGrant(c)),
       (error: unknown) => (error as { error?: string }).error === 'invalid_client',
     );
 
@@ -198,9 +241,15 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
 
   it('refuses registering a client to viewers, and bad redirect URIs', async () => {
     const op = 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }';
-    expectError(await gql(ctx.stack.graphqlUrl, op, { token: seed.bob.accessToken, variables: { i: { name: 'x', type: 'PUBLIC', redirectUris: [REDIRECT] } } }), 'FORBIDDEN');
+    expectError(
+      await gql(ctx.stack.graphqlUrl, op, { token: seed.bob.accessToken, variables: { i: { name: 'x', type: 'PUBLIC', redirectUris: [REDIRECT] } } }),
+      'FORBIDDEN',
+    );
     const dev = await signIn(ctx.stack.graphqlUrl, 'acme', 'alice@acme.test', 'alice-password');
-    const bad = await gql(ctx.stack.graphqlUrl, op, { token: dev.accessToken, variables: { i: { name: 'x', type: 'PUBLIC', redirectUris: ['http://evil.example/cb'] } } });
+    const bad = await gql(ctx.stack.graphqlUrl, op, {
+      token: dev.accessToken,
+      variables: { i: { name: 'x', type: 'PUBLIC', redirectUris: ['http://evil.example/cb'] } },
+    });
     assert.equal(expectError(bad, 'BAD_USER_INPUT').extensions?.field, 'redirectUris[0]');
   });
 
@@ -210,16 +259,27 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
     const tokens = await signInAtIssuer(config);
     const owner = await signUpOwner(url);
     const setDisabled = (disabled: boolean) =>
-      gql(url, 'mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { disabled } }', { token: owner, variables: { u: seed.alice.user.id, d: disabled } });
+      gql(url, 'mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { disabled } }', {
+        token: owner,
+        variables: { u: seed.alice.user.id, d: disabled },
+      });
     dataOf(await setDisabled(true));
     {
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
       const verifier = oidc.randomPKCECodeVerifier();
-      const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+      const authorize = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      });
       const browser = new Browser(REDIRECT);
       const login = await browser.follow(authorize.toString());
       const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
-      const refused = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: 'alice@acme.test', password: 'alice-password' } });
+      const refused = await browser.request(new URL(action, ctx.stack.routerUrl).toString(), {
+        method: 'POST',
+        form: { email: 'alice@acme.test', password: 'alice-password' },
+      });
       assert.equal(refused.status, 403);
       assert.match(await refused.text(), /This account is disabled/);
     }
@@ -259,14 +319,23 @@ describe('OpenID Connect at a tenant issuer, through the router', () => {
 
     // Skipping the code page is not a way in: the code step is the only one that finishes.
     const other = new Browser(REDIRECT);
-    const again = await other.follow(oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' }).toString());
+    const again = await other.follow(
+      oidc
+        .buildAuthorizationUrl(config, {
+          redirect_uri: REDIRECT,
+          scope: 'openid',
+          code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+          code_challenge_method: 'S256',
+        })
+        .toString(),
+    );
     const againAction = new URL(/action="([^"]+)"/.exec(await again.response.text())![1]!, ctx.stack.routerUrl).toString();
     await other.request(againAction, { method: 'POST', form: { email: 'totp@acme.test', password: 'totp-password' } });
     const consentWithoutCode = await other.request(againAction.replace(/\/login$/, '/consent'), { method: 'POST', form: {} });
     assert.equal(consentWithoutCode.status, 400);
   });
 
-  it('lets an application act in the API only within the scopes the user granted it, and the user\'s role', async () => {
+  it("lets an application act in the API only within the scopes the user granted it, and the user's role", async () => {
     const url = ctx.stack.graphqlUrl;
     const tokens = await signInAtIssuer(await discover('acme', clientId), 'openid tansu:read');
     assert.match(String(tokens.scope), /tansu:read/);

@@ -23,9 +23,12 @@ describe('passkeys (WebAuthn)', () => {
   let seed: TwoTenants;
   const laptop = new SoftAuthenticator(ORIGIN);
 
-  const start = async (tenant: string, mfaToken?: string) => dataOf(await gql<{ startPasskeySignIn: Options }>(ctx.stack.graphqlUrl, START, { variables: { i: { tenant, mfaToken } } })).startPasskeySignIn;
+  const start = async (tenant: string, mfaToken?: string) =>
+    dataOf(await gql<{ startPasskeySignIn: Options }>(ctx.stack.graphqlUrl, START, { variables: { i: { tenant, mfaToken } } })).startPasskeySignIn;
   const finish = (tenant: string, challengeId: string, response: string, mfaToken?: string) =>
-    gql<{ finishPasskeySignIn: { accessToken: string; user: { id: string } } }>(ctx.stack.graphqlUrl, FINISH, { variables: { i: { tenant, challengeId, response, mfaToken } } });
+    gql<{ finishPasskeySignIn: { accessToken: string; user: { id: string } } }>(ctx.stack.graphqlUrl, FINISH, {
+      variables: { i: { tenant, challengeId, response, mfaToken } },
+    });
 
   before(async () => {
     seed = await seedTwoTenants(ctx.stack.graphqlUrl);
@@ -38,14 +41,22 @@ describe('passkeys (WebAuthn)', () => {
     const started = dataOf(await gql<{ startPasskeyRegistration: Options }>(url, START_REGISTRATION, { token })).startPasskeyRegistration;
     const options = JSON.parse(started.options) as { rp: { id: string; name: string }; user: { name: string } };
     assert.deepEqual({ rp: options.rp, user: options.user.name }, { rp: { id: 'tansu.test', name: 'Acme Corp' }, user: 'alice@acme.test' });
-    const registered = dataOf(await gql<{ finishPasskeyRegistration: { factor: { kind: string; name: string }; recoveryCodes: string[] } }>(url, FINISH_REGISTRATION, {
-      token,
-      variables: { i: { challengeId: started.challengeId, response: laptop.create(started.options), name: 'Laptop' } },
-    })).finishPasskeyRegistration;
+    const registered = dataOf(
+      await gql<{ finishPasskeyRegistration: { factor: { kind: string; name: string }; recoveryCodes: string[] } }>(url, FINISH_REGISTRATION, {
+        token,
+        variables: { i: { challengeId: started.challengeId, response: laptop.create(started.options), name: 'Laptop' } },
+      }),
+    ).finishPasskeyRegistration;
     assert.deepEqual(registered.factor, { ...registered.factor, kind: 'WEBAUTHN', name: 'Laptop' });
     assert.equal(registered.recoveryCodes.length, 10);
     // The same request cannot register a second key.
-    expectError(await gql(url, FINISH_REGISTRATION, { token, variables: { i: { challengeId: started.challengeId, response: new SoftAuthenticator(ORIGIN).create(started.options) } } }), 'TOKEN_ALREADY_USED');
+    expectError(
+      await gql(url, FINISH_REGISTRATION, {
+        token,
+        variables: { i: { challengeId: started.challengeId, response: new SoftAuthenticator(ORIGIN).create(started.options) } },
+      }),
+      'TOKEN_ALREADY_USED',
+    );
   });
 
   it('signs in without a password, once per challenge, and the session passes step-up', async () => {
@@ -61,7 +72,10 @@ describe('passkeys (WebAuthn)', () => {
 
   it('refuses a wrong origin, a passkey that did not verify the user, a cloned key and another tenant', async () => {
     let started = await start('acme');
-    expectError(await finish('acme', started.challengeId, new SoftAuthenticator('http://evil.test').get(started.options, { credential: laptop.credentials[0] })), 'UNAUTHENTICATED');
+    expectError(
+      await finish('acme', started.challengeId, new SoftAuthenticator('http://evil.test').get(started.options, { credential: laptop.credentials[0] })),
+      'UNAUTHENTICATED',
+    );
     started = await start('acme');
     expectError(await finish('acme', started.challengeId, laptop.get(started.options, { userVerified: false })), 'UNAUTHENTICATED');
     started = await start('acme');
@@ -76,14 +90,24 @@ describe('passkeys (WebAuthn)', () => {
 
   it('serves as the second step after a password', async () => {
     const url = ctx.stack.graphqlUrl;
-    const refused = expectError(await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'alice-password' } } }), 'MFA_REQUIRED');
+    const refused = expectError(
+      await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'alice-password' } },
+      }),
+      'MFA_REQUIRED',
+    );
     const mfaToken = String(refused.extensions?.mfaToken);
     const started = await start('acme', mfaToken);
     const allowed = (JSON.parse(started.options) as { allowCredentials: { id: string }[] }).allowCredentials.map((c) => c.id);
     assert.deepEqual(allowed, [laptop.credentials[0]!.id.toString('base64url')]);
     const session = dataOf(await finish('acme', started.challengeId, laptop.get(started.options), mfaToken)).finishPasskeySignIn;
     assert.deepEqual(decodeJwt(session.accessToken).amr, ['pwd', 'hwk', 'mfa']);
-    expectError(await gql(url, 'mutation($i: VerifyMfaInput!) { verifyMfa(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', mfaToken, code: '123456' } } }), 'TOKEN_ALREADY_USED');
+    expectError(
+      await gql(url, 'mutation($i: VerifyMfaInput!) { verifyMfa(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', mfaToken, code: '123456' } },
+      }),
+      'TOKEN_ALREADY_USED',
+    );
   });
 
   it("uses the tenant's own relying party and origins once it sets them", async () => {
@@ -93,20 +117,36 @@ describe('passkeys (WebAuthn)', () => {
     const update = 'mutation($i: TenantSettingsInput!) { updateTenantSettings(input: $i) { settings { passkeyRpId passkeyOrigins } } }';
     expectError(await gql(url, update, { token: session.accessToken, variables: { i: { passkeyOrigins: ['ftp://app.acme.test'] } } }), 'BAD_USER_INPUT');
     expectError(await gql(url, update, { token: session.accessToken, variables: { i: { passkeyRpId: 'not a domain' } } }), 'BAD_USER_INPUT');
-    const settings = dataOf(await gql<{ updateTenantSettings: { settings: { passkeyRpId: string; passkeyOrigins: string[] } } }>(url, update, {
-      token: session.accessToken,
-      variables: { i: { passkeyRpId: 'acme.test', passkeyOrigins: ['https://app.acme.test'] } },
-    })).updateTenantSettings.settings;
+    const settings = dataOf(
+      await gql<{ updateTenantSettings: { settings: { passkeyRpId: string; passkeyOrigins: string[] } } }>(url, update, {
+        token: session.accessToken,
+        variables: { i: { passkeyRpId: 'acme.test', passkeyOrigins: ['https://app.acme.test'] } },
+      }),
+    ).updateTenantSettings.settings;
     assert.deepEqual(settings, { passkeyRpId: 'acme.test', passkeyOrigins: ['https://app.acme.test'] });
 
     // The app's origin now registers and signs in; the platform's origin no longer does.
     const phone = new SoftAuthenticator('https://app.acme.test');
-    const registration = dataOf(await gql<{ startPasskeyRegistration: Options }>(url, START_REGISTRATION, { token: session.accessToken })).startPasskeyRegistration;
+    const registration = dataOf(
+      await gql<{ startPasskeyRegistration: Options }>(url, START_REGISTRATION, { token: session.accessToken }),
+    ).startPasskeyRegistration;
     assert.equal((JSON.parse(registration.options) as { rp: { id: string } }).rp.id, 'acme.test');
-    dataOf(await gql(url, FINISH_REGISTRATION, { token: session.accessToken, variables: { i: { challengeId: registration.challengeId, response: phone.create(registration.options), name: 'Phone' } } }));
+    dataOf(
+      await gql(url, FINISH_REGISTRATION, {
+        token: session.accessToken,
+        variables: { i: { challengeId: registration.challengeId, response: phone.create(registration.options), name: 'Phone' } },
+      }),
+    );
     const started = await start('acme');
     assert.equal(dataOf(await finish('acme', started.challengeId, phone.get(started.options))).finishPasskeySignIn.user.id, seed.alice.user.id);
     const old = await start('acme');
-    expectError(await finish('acme', old.challengeId, laptop.get(old.options.replace('"rpId":"acme.test"', '"rpId":"tansu.test"'), { credential: laptop.credentials[0] })), 'UNAUTHENTICATED');
+    expectError(
+      await finish(
+        'acme',
+        old.challengeId,
+        laptop.get(old.options.replace('"rpId":"acme.test"', '"rpId":"tansu.test"'), { credential: laptop.credentials[0] }),
+      ),
+      'UNAUTHENTICATED',
+    );
   });
 });

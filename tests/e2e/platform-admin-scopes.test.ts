@@ -29,7 +29,12 @@ describe('platform administrators through an application', () => {
     seed = await seedTwoTenants(url);
     clientId = await createPublicClient(url, seed.admin.accessToken, 'Ops dashboard', REDIRECT);
     // A second member of the platform tenant, whose role the application tries to change.
-    dataOf(await gql(url, 'mutation($i: InviteUserInput!) { inviteUser(input: $i) { id } }', { token: seed.admin.accessToken, variables: { i: { email: 'carol@platform.test', role: 'VIEWER' } } }));
+    dataOf(
+      await gql(url, 'mutation($i: InviteUserInput!) { inviteUser(input: $i) { id } }', {
+        token: seed.admin.accessToken,
+        variables: { i: { email: 'carol@platform.test', role: 'VIEWER' } },
+      }),
+    );
     const token = tokenIn(await catcher.waitFor('carol@platform.test', /invited/));
     carolId = dataOf(
       await gql<{ acceptInvitation: { user: { id: string } } }>(url, 'mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { user { id } } }', {
@@ -40,13 +45,24 @@ describe('platform administrators through an application', () => {
 
   /** The administrator signs in at the platform issuer and consents to `scope`; returns the application's access token. */
   async function appToken(scope: string): Promise<string> {
-    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/platform`), clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/platform`), clientId, undefined, oidc.None(), {
+      execute: [oidc.allowInsecureRequests],
+    });
     const verifier = oidc.randomPKCECodeVerifier();
-    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', prompt: 'consent' });
+    const authorize = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      prompt: 'consent',
+    });
     const browser = new Browser(REDIRECT);
     const login = await browser.follow(authorize.toString());
     const action = /action="([^"]+)"/.exec(await login.response.text())![1]!;
-    let step = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), { method: 'POST', form: { email: ADMIN.email, password: ADMIN.password } });
+    let step = await browser.follow(new URL(action, ctx.stack.routerUrl).toString(), {
+      method: 'POST',
+      form: { email: ADMIN.email, password: ADMIN.password },
+    });
     if (!step.url.startsWith(REDIRECT)) {
       const consent = /action="([^"]+)"/.exec(await step.response.text())![1]!;
       step = await browser.follow(new URL(consent, ctx.stack.routerUrl).toString(), { method: 'POST', form: {} });
@@ -75,9 +91,14 @@ describe('platform administrators through an application', () => {
     refusedForScope(await gql(url, '{ tenants { slug } }', { token }));
 
     // Nothing changed: the administrator's own session sees carol still a viewer and the settings as they were.
-    const members = dataOf(await gql<{ me: { tenant: { members: { userId: string; role: string }[] } } }>(url, MEMBERS, { token: seed.admin.accessToken })).me.tenant.members;
+    const members = dataOf(await gql<{ me: { tenant: { members: { userId: string; role: string }[] } } }>(url, MEMBERS, { token: seed.admin.accessToken })).me
+      .tenant.members;
     assert.equal(members.find((m) => m.userId === carolId)?.role, 'VIEWER');
-    const settings = dataOf(await gql<{ tenant: { settings: { passwordMinLength: number } } }>(url, '{ tenant { settings { passwordMinLength } } }', { token: seed.admin.accessToken }));
+    const settings = dataOf(
+      await gql<{ tenant: { settings: { passwordMinLength: number } } }>(url, '{ tenant { settings { passwordMinLength } } }', {
+        token: seed.admin.accessToken,
+      }),
+    );
     assert.equal(settings.tenant.settings.passwordMinLength, 8);
   });
 
@@ -88,13 +109,30 @@ describe('platform administrators through an application', () => {
     const members = dataOf(await gql<{ me: { tenant: { members: { userId: string }[] } } }>(url, MEMBERS, { token })).me.tenant.members;
     assert.ok(members.some((m) => m.userId === carolId));
     // tansu:admin alone does not read the tenant (tansu:read does): the answer selects only the slug.
-    dataOf(await gql(url, 'mutation($i: TenantSettingsInput!) { updateTenantSettings(input: $i) { slug } }', { token, variables: { i: { passwordMinLength: 12 } } }));
-    const settings = dataOf(await gql<{ tenant: { settings: { passwordMinLength: number } } }>(url, '{ tenant { settings { passwordMinLength } } }', { token: seed.admin.accessToken }));
+    dataOf(
+      await gql(url, 'mutation($i: TenantSettingsInput!) { updateTenantSettings(input: $i) { slug } }', { token, variables: { i: { passwordMinLength: 12 } } }),
+    );
+    const settings = dataOf(
+      await gql<{ tenant: { settings: { passwordMinLength: number } } }>(url, '{ tenant { settings { passwordMinLength } } }', {
+        token: seed.admin.accessToken,
+      }),
+    );
     assert.equal(settings.tenant.settings.passwordMinLength, 12);
-    assert.deepEqual(dataOf(await gql(url, SET_ROLE, { token, variables: { i: { userId: carolId, role: 'ADMIN' } } })).setMemberRole, { userId: carolId, role: 'ADMIN' });
-    assert.deepEqual(dataOf(await gql(url, SET_ROLE, { token, variables: { i: { tenant: 'acme', userId: seed.alice.user.id, role: 'DEVELOPER' } } })).setMemberRole, { userId: seed.alice.user.id, role: 'DEVELOPER' });
+    assert.deepEqual(dataOf(await gql(url, SET_ROLE, { token, variables: { i: { userId: carolId, role: 'ADMIN' } } })).setMemberRole, {
+      userId: carolId,
+      role: 'ADMIN',
+    });
+    assert.deepEqual(
+      dataOf(await gql(url, SET_ROLE, { token, variables: { i: { tenant: 'acme', userId: seed.alice.user.id, role: 'DEVELOPER' } } })).setMemberRole,
+      { userId: seed.alice.user.id, role: 'DEVELOPER' },
+    );
     // Another tenant's members stay its own: acme's list holds none of globex's users.
-    const acme = dataOf(await gql<{ tenants: { slug: string; members: { userId: string }[] }[] }>(url, '{ tenants { slug members { userId } } }', { token })).tenants.find((t) => t.slug === 'acme')!;
-    assert.deepEqual(acme.members.map((m) => m.userId), [seed.alice.user.id]);
+    const acme = dataOf(
+      await gql<{ tenants: { slug: string; members: { userId: string }[] }[] }>(url, '{ tenants { slug members { userId } } }', { token }),
+    ).tenants.find((t) => t.slug === 'acme')!;
+    assert.deepEqual(
+      acme.members.map((m) => m.userId),
+      [seed.alice.user.id],
+    );
   });
 });

@@ -55,22 +55,35 @@ describe('signing in with an external OpenID provider', () => {
     const unreachable = expectError(await gql(url, ADD, { token: ownerMfa, variables: { i: { ...input, issuer: 'http://127.0.0.1:1' } } }), 'BAD_USER_INPUT');
     assert.match(unreachable.message, /discovery failed/);
     expectError(await gql(url, ADD, { token: ownerMfa, variables: { i: { ...input, scopes: 'email' } } }), 'BAD_USER_INPUT');
-    const added = dataOf(await gql<{ addIdentityProvider: { slug: string; redirectUri: string } }>(url, ADD, { token: ownerMfa, variables: { i: input } })).addIdentityProvider;
+    const added = dataOf(
+      await gql<{ addIdentityProvider: { slug: string; redirectUri: string } }>(url, ADD, { token: ownerMfa, variables: { i: input } }),
+    ).addIdentityProvider;
     assert.equal(added.redirectUri, `${ctx.stack.routerUrl}/identity/acme/federation/corp/callback`);
     expectError(await gql(url, ADD, { token: ownerMfa, variables: { i: input } }), 'CONFLICT');
 
     await setRole(url, seed.admin.accessToken, 'globex', seed.bob.user.id, 'OWNER');
     const globexOwner = (await signIn(url, 'globex', 'bob@globex.test', 'bob-password')).accessToken;
     assert.deepEqual(dataOf(await gql<{ identityProviders: unknown[] }>(url, '{ identityProviders { slug } }', { token: globexOwner })).identityProviders, []);
-    const stored = await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute<{ client_secret_sealed: string }[]>(`select client_secret_sealed from identity.identity_providers`));
+    const stored = await ctx.stack.db.withTenant(seed.acme.id, (em) =>
+      em.execute<{ client_secret_sealed: string }[]>(`select client_secret_sealed from identity.identity_providers`),
+    );
     assert.ok(!stored[0]!.client_secret_sealed.includes('corp-client-secret'), 'the client secret is sealed at rest');
   });
 
   /** The whole round trip a user makes: our sign-in page, the upstream's, and back to the app. */
-  async function signInUpstream(login: string): Promise<{ status: number; text: string; tokens?: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers }> {
-    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+  async function signInUpstream(
+    login: string,
+  ): Promise<{ status: number; text: string; tokens?: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers }> {
+    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), clientId, undefined, oidc.None(), {
+      execute: [oidc.allowInsecureRequests],
+    });
     const verifier = oidc.randomPKCECodeVerifier();
-    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const authorize = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
     const browser = new Browser(REDIRECT);
     const page = await (await browser.follow(authorize.toString())).response.text();
     const link = /<a href="([^"]+)">Continue with Corp SSO<\/a>/.exec(page)?.[1];
@@ -81,7 +94,10 @@ describe('signing in with an external OpenID provider', () => {
     for (const prompt of ['login', 'consent']) {
       const form = /action="([^"]+)"/.exec(await step.response.text())?.[1];
       if (form === undefined || step.url.startsWith(REDIRECT)) break;
-      step = await browser.follow(new URL(form, step.url).toString(), { method: 'POST', form: prompt === 'login' ? { prompt, login, password: 'anything' } : { prompt } });
+      step = await browser.follow(new URL(form, step.url).toString(), {
+        method: 'POST',
+        form: prompt === 'login' ? { prompt, login, password: 'anything' } : { prompt },
+      });
       if (!step.url.startsWith(upstream.issuer)) break;
     }
     // Back at our issuer: consent for the app, then the app's callback.
@@ -100,12 +116,21 @@ describe('signing in with an external OpenID provider', () => {
     assert.ok(first.tokens, first.text);
     assert.equal(first.tokens.claims()?.email, 'newbie@corp.test');
     assert.deepEqual(first.tokens.claims()?.amr, ['fed']);
-    const me = dataOf(await gql<{ me: { email: string; roles: string[]; emailVerified: boolean } }>(ctx.stack.graphqlUrl, '{ me { email roles emailVerified } }', { token: first.tokens.access_token })).me;
+    const me = dataOf(
+      await gql<{ me: { email: string; roles: string[]; emailVerified: boolean } }>(ctx.stack.graphqlUrl, '{ me { email roles emailVerified } }', {
+        token: first.tokens.access_token,
+      }),
+    ).me;
     assert.deepEqual(me, { email: 'newbie@corp.test', roles: ['VIEWER'], emailVerified: true });
     const again = await signInUpstream('corp-newbie');
     assert.equal(again.tokens?.claims()?.sub, first.tokens.claims()?.sub);
     // The account has no password: only the provider signs it in.
-    expectError(await gql(ctx.stack.graphqlUrl, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', { variables: { i: { tenant: 'acme', email: 'newbie@corp.test', password: '!federated' } } }), 'UNAUTHENTICATED');
+    expectError(
+      await gql(ctx.stack.graphqlUrl, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant: 'acme', email: 'newbie@corp.test', password: '!federated' } },
+      }),
+      'UNAUTHENTICATED',
+    );
   });
 
   it('links an existing account by an address both sides confirmed, never otherwise', async () => {
@@ -121,12 +146,23 @@ describe('signing in with an external OpenID provider', () => {
     const refused = await signInUpstream('corp-mallory');
     assert.equal(refused.status, 403);
     assert.match(refused.text, /did not confirm an email address/);
-    const links = await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute<{ subject: string }[]>(`select subject from identity.user_identities order by subject`));
-    assert.deepEqual(links.map((l) => l.subject), ['corp-alice', 'corp-newbie']);
-    const refusals = await ctx.stack.db.withTenant(seed.acme.id, (em) =>
-      em.execute<{ target: string }[]>(`select target from platform.audit_log where action = 'auth.sign_in' and outcome = 'failure' and detail->>'via' = 'corp' order by id`),
+    const links = await ctx.stack.db.withTenant(seed.acme.id, (em) =>
+      em.execute<{ subject: string }[]>(`select subject from identity.user_identities order by subject`),
     );
-    assert.deepEqual(refusals.map((r) => r.target), ['carol@acme.test', 'bob@acme.test'], 'refused upstream sign-ins are audited');
+    assert.deepEqual(
+      links.map((l) => l.subject),
+      ['corp-alice', 'corp-newbie'],
+    );
+    const refusals = await ctx.stack.db.withTenant(seed.acme.id, (em) =>
+      em.execute<{ target: string }[]>(
+        `select target from platform.audit_log where action = 'auth.sign_in' and outcome = 'failure' and detail->>'via' = 'corp' order by id`,
+      ),
+    );
+    assert.deepEqual(
+      refusals.map((r) => r.target),
+      ['carol@acme.test', 'bob@acme.test'],
+      'refused upstream sign-ins are audited',
+    );
   });
 
   it('creates no account when the tenant is closed to sign-up', async () => {
@@ -137,9 +173,16 @@ describe('signing in with an external OpenID provider', () => {
   });
 
   it('finishes a sign-in only in the browser that started it', async () => {
-    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), clientId, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(`${ctx.stack.routerUrl}/identity/acme`), clientId, undefined, oidc.None(), {
+      execute: [oidc.allowInsecureRequests],
+    });
     const attacker = new Browser(REDIRECT);
-    const authorize = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const authorize = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const page = await (await attacker.follow(authorize.toString())).response.text();
     const link = /<a href="([^"]+)">Continue with Corp SSO<\/a>/.exec(page)![1]!;
     const toUpstream = await attacker.request(new URL(link, ctx.stack.routerUrl).toString());
@@ -150,7 +193,10 @@ describe('signing in with an external OpenID provider', () => {
     for (const prompt of ['login', 'consent']) {
       const form = /action="([^"]+)"/.exec(await step.response.text())?.[1];
       if (form === undefined || !step.url.startsWith(upstream.issuer)) break;
-      step = await victim.follow(new URL(form, step.url).toString(), { method: 'POST', form: prompt === 'login' ? { prompt, login: 'corp-newbie', password: 'x' } : { prompt } });
+      step = await victim.follow(new URL(form, step.url).toString(), {
+        method: 'POST',
+        form: prompt === 'login' ? { prompt, login: 'corp-newbie', password: 'x' } : { prompt },
+      });
     }
     assert.ok(step.url.includes('/federation/corp/callback'), `ended at ${step.url}`);
     assert.equal(step.response.status, 400, 'the callback refuses a browser that did not start the sign-in');

@@ -48,14 +48,30 @@ describe('plans, quotas and usage', () => {
 
   it('lists plans; a tenant starts on the default plan or the one its creator names', async () => {
     const url = ctx.stack.graphqlUrl;
-    const plans = dataOf(await gql<{ plans: { id: string; requestsPerMinute: number | null }[] }>(url, '{ plans { id requestsPerMinute } }', { token: acmeOwner.accessToken })).plans;
-    assert.deepEqual(plans.map((p) => p.id), ['burst', 'tiny', 'free', 'pro', 'enterprise', 'paced']);
+    const plans = dataOf(
+      await gql<{ plans: { id: string; requestsPerMinute: number | null }[] }>(url, '{ plans { id requestsPerMinute } }', { token: acmeOwner.accessToken }),
+    ).plans;
+    assert.deepEqual(
+      plans.map((p) => p.id),
+      ['burst', 'tiny', 'free', 'pro', 'enterprise', 'paced'],
+    );
     assert.equal(plans.find((p) => p.id === 'enterprise')?.requestsPerMinute, null);
     assert.equal(dataOf(await gql<{ tenant: { plan: { id: string } } }>(url, USAGE, { token: acmeOwner.accessToken })).tenant.plan.id, 'enterprise');
 
-    const created = dataOf(await gql<{ createTenant: { plan: { id: string } } }>(url, 'mutation($i: CreateTenantInput!) { createTenant(input: $i) { plan { id } } }', { token: seed.admin.accessToken, variables: { i: { slug: 'initech', name: 'Initech', plan: 'free' } } })).createTenant;
+    const created = dataOf(
+      await gql<{ createTenant: { plan: { id: string } } }>(url, 'mutation($i: CreateTenantInput!) { createTenant(input: $i) { plan { id } } }', {
+        token: seed.admin.accessToken,
+        variables: { i: { slug: 'initech', name: 'Initech', plan: 'free' } },
+      }),
+    ).createTenant;
     assert.equal(created.plan.id, 'free');
-    expectError(await gql(url, 'mutation($i: CreateTenantInput!) { createTenant(input: $i) { id } }', { token: seed.admin.accessToken, variables: { i: { slug: 'hooli', name: 'Hooli', plan: 'platinum' } } }), 'BAD_USER_INPUT');
+    expectError(
+      await gql(url, 'mutation($i: CreateTenantInput!) { createTenant(input: $i) { id } }', {
+        token: seed.admin.accessToken,
+        variables: { i: { slug: 'hooli', name: 'Hooli', plan: 'platinum' } },
+      }),
+      'BAD_USER_INPUT',
+    );
     expectError(await gql(url, SET_PLAN, { token: acmeOwner.accessToken, variables: { t: 'acme', p: 'enterprise' } }), 'FORBIDDEN');
     expectError(await gql(url, SET_PLAN, { token: seed.admin.accessToken, variables: { t: 'acme', p: 'platinum' } }), 'NOT_FOUND');
     assert.ok(await createTenant(url, seed.admin.accessToken, 'umbrella', 'Umbrella'));
@@ -77,7 +93,10 @@ describe('plans, quotas and usage', () => {
     assert.equal(admitted, 8, 'exactly the plan allows');
     assert.ok(refusal);
     assert.match(refusal.message, /allows 8 requests per minute; 9 made this minute/);
-    assert.deepEqual({ quota: refusal.extensions?.quota, limit: refusal.extensions?.limit, used: refusal.extensions?.used }, { quota: 'requestsPerMinute', limit: 8, used: 9 });
+    assert.deepEqual(
+      { quota: refusal.extensions?.quota, limit: refusal.extensions?.limit, used: refusal.extensions?.used },
+      { quota: 'requestsPerMinute', limit: 8, used: 9 },
+    );
     assert.ok(Number(refusal.extensions?.retryAfter) >= 1);
     assert.equal((await gql(url, '{ me { id } }', { token: seed.bob.accessToken })).body.errors, undefined, 'globex is not limited');
 
@@ -128,7 +147,11 @@ describe('plans, quotas and usage', () => {
 
   it("shows a tenant's members its plan and usage, and nobody else", async () => {
     const url = ctx.stack.graphqlUrl;
-    const tenant = dataOf(await gql<{ tenant: { plan: { id: string; name: string }; usage: { quota: string; limit: number | null; used: number | null; period: string | null }[] } }>(url, USAGE, { token: acmeOwner.accessToken })).tenant;
+    const tenant = dataOf(
+      await gql<{
+        tenant: { plan: { id: string; name: string }; usage: { quota: string; limit: number | null; used: number | null; period: string | null }[] };
+      }>(url, USAGE, { token: acmeOwner.accessToken }),
+    ).tenant;
     assert.deepEqual(tenant.plan, { id: 'tiny', name: 'Tiny' });
     const byQuota = Object.fromEntries(tenant.usage.map((u) => [u.quota, u]));
     assert.deepEqual({ limit: byQuota.STORAGE_BYTES?.limit, used: byQuota.STORAGE_BYTES?.used }, { limit: 1000, used: 900 });
@@ -138,7 +161,9 @@ describe('plans, quotas and usage', () => {
     assert.equal(byQuota.FUNCTION_INVOCATIONS_PER_MONTH?.period, new Date().toISOString().slice(0, 7));
     assert.equal(byQuota.CONCURRENT_RUNS?.limit, null);
 
-    const globex = dataOf(await gql<{ tenant: { usage: { quota: string; used: number | null }[] } }>(url, '{ tenant { usage { quota used } } }', { token: seed.bob.accessToken })).tenant;
+    const globex = dataOf(
+      await gql<{ tenant: { usage: { quota: string; used: number | null }[] } }>(url, '{ tenant { usage { quota used } } }', { token: seed.bob.accessToken }),
+    ).tenant;
     assert.equal(globex.usage.find((u) => u.quota === 'VECTORS')?.used, 50, "globex sees its own count, not acme's");
     dataOf(await gql(url, SET_PLAN, { token: seed.admin.accessToken, variables: { t: 'acme', p: 'enterprise' } }));
   });
@@ -152,7 +177,9 @@ describe('plans, quotas and usage', () => {
     let most = 0;
     const watching = (async () => {
       for (let i = 0; i < 400; i++) {
-        const [row] = await ctx.stack.db.withTenant(seed.acme.id, (em) => em.execute<{ n: number }[]>(`select count(*)::int as n from workflow.steps where status in ('DISPATCHED', 'RUNNING')`));
+        const [row] = await ctx.stack.db.withTenant(seed.acme.id, (em) =>
+          em.execute<{ n: number }[]>(`select count(*)::int as n from workflow.steps where status in ('DISPATCHED', 'RUNNING')`),
+        );
         most = Math.max(most, row?.n ?? 0);
         await sleep(10);
       }

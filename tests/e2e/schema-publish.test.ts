@@ -38,7 +38,8 @@ describe('publishing a schema to running routers', () => {
     );
 
   async function disabledDeprecated(): Promise<boolean> {
-    const fields = dataOf(await gql<{ __type: { fields: { name: string; isDeprecated: boolean }[] } }>(ctx.stack.graphqlUrl, DEPRECATED, { token })).__type.fields;
+    const fields = dataOf(await gql<{ __type: { fields: { name: string; isDeprecated: boolean }[] } }>(ctx.stack.graphqlUrl, DEPRECATED, { token })).__type
+      .fields;
     return fields.find((f) => f.name === 'disabled')?.isDeprecated ?? false;
   }
 
@@ -57,7 +58,12 @@ describe('publishing a schema to running routers', () => {
     const url = ctx.stack.graphqlUrl;
     await createWorkflow(url, token, 'slow', [{ id: 'wait', type: 'delay', with: { ms: 1_500 } }]);
     const run = await startWorkflow(url, token, { workflow: 'slow' });
-    const ws = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    const ws = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
     const events: { status: string | null; at: number }[] = [];
     const finished = new Promise<void>((resolve, reject) => {
       ws.subscribe<{ runUpdated: { status: string | null } }>(
@@ -79,7 +85,10 @@ describe('publishing a schema to running routers', () => {
     const failures: string[] = [];
     const load = Array.from({ length: 4 }, async () => {
       while (!stop) {
-        const response = await gql(url, 'query Load { me { id email disabled } }', { token }).catch((error: unknown) => ({ status: 0, body: { errors: [{ message: String(error) }] } }));
+        const response = await gql(url, 'query Load { me { id email disabled } }', { token }).catch((error: unknown) => ({
+          status: 0,
+          body: { errors: [{ message: String(error) }] },
+        }));
         if (response.status === 200 && response.body.errors === undefined) ok++;
         else failures.push(JSON.stringify(response.body));
       }
@@ -98,7 +107,10 @@ describe('publishing a schema to running routers', () => {
     assert.ok(ok > 20, `the load ran (${ok} requests)`);
 
     await finished;
-    assert.ok(events.some((e) => e.status === 'SUCCEEDED' && e.at > publishedAt), 'the subscription opened before the publish still delivers after it');
+    assert.ok(
+      events.some((e) => e.status === 'SUCCEEDED' && e.at > publishedAt),
+      'the subscription opened before the publish still delivers after it',
+    );
     await ws.dispose();
   });
 
@@ -114,17 +126,30 @@ describe('publishing a schema to running routers', () => {
     const again = await publish(identitySdl.replace('  disabled: Boolean!', '  disabled: Boolean! @deprecated(reason: "use status")'));
     assert.equal(again.unchanged, true, 'the same SDL again publishes nothing new');
 
-    const rows = await owner.global((em) => em.execute<{ subgraph: string; published_by: string | null }[]>(`select subgraph, published_by from registry.subgraph_versions where variant = 'main' order by id`));
-    assert.deepEqual(rows.map((r) => `${r.subgraph}:${r.published_by}`), ['tenancy:baseline', 'workflow:baseline', 'identity:test']);
+    const rows = await owner.global((em) =>
+      em.execute<{ subgraph: string; published_by: string | null }[]>(
+        `select subgraph, published_by from registry.subgraph_versions where variant = 'main' order by id`,
+      ),
+    );
+    assert.deepEqual(
+      rows.map((r) => `${r.subgraph}:${r.published_by}`),
+      ['tenancy:baseline', 'workflow:baseline', 'identity:test'],
+    );
     const checks = await owner.global((em) => em.execute<{ passed: boolean }[]>(`select passed from registry.checks where variant = 'main' order by id`));
-    assert.deepEqual(checks.map((c) => c.passed), [true, false, true]);
+    assert.deepEqual(
+      checks.map((c) => c.passed),
+      [true, false, true],
+    );
   });
 
   it('lets a breaking change through on a field no client used, and stops one on a field clients use', async () => {
     // What the routers saw: the load above read User.disabled, nobody read User.emailVerified.
     await ctx.stack.usage.flush();
     const deprecated = identitySdl.replace('  disabled: Boolean!', '  disabled: Boolean! @deprecated(reason: "use status")');
-    const used = await publish(deprecated.replace('  "A disabled user cannot sign in or refresh a session."\n  disabled: Boolean! @deprecated(reason: "use status")\n', ''), true);
+    const used = await publish(
+      deprecated.replace('  "A disabled user cannot sign in or refresh a session."\n  disabled: Boolean! @deprecated(reason: "use status")\n', ''),
+      true,
+    );
     assert.equal(used.report.passed, false);
     const removal = used.report.changes.find((c) => c.coordinate === 'User.disabled')!;
     assert.ok((removal.uses ?? 0) > 20, `counted ${removal.uses} uses`);
@@ -134,7 +159,10 @@ describe('publishing a schema to running routers', () => {
     assert.ok(deprecated.includes(unusedField));
     const unused = await publish(deprecated.replace(unusedField, ''), true);
     assert.equal(unused.report.passed, true, JSON.stringify(unused.report.changes));
-    assert.deepEqual(unused.report.changes.map((c) => ({ coordinate: c.coordinate, level: c.level, unused: c.unused })), [{ coordinate: 'User.emailVerified', level: 'breaking', unused: true }]);
+    assert.deepEqual(
+      unused.report.changes.map((c) => ({ coordinate: c.coordinate, level: c.level, unused: c.unused })),
+      [{ coordinate: 'User.emailVerified', level: 'breaking', unused: true }],
+    );
     assert.ok(unused.supergraphId, 'published with a warning');
   });
 });

@@ -29,7 +29,12 @@ describe('signing in again right after sessions were ended', () => {
     dataOf(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: frank.user.id, d: true } }));
     dataOf(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: frank.user.id, d: false } }));
     // Once the router knows of the revocation, the token from before it is refused...
-    const old = await eventually(() => gql(url, '{ me { id } }', { token: frank.accessToken }), (res) => res.body.errors !== undefined, 40, 10);
+    const old = await eventually(
+      () => gql(url, '{ me { id } }', { token: frank.accessToken }),
+      (res) => res.body.errors !== undefined,
+      40,
+      10,
+    );
     assert.match(expectError(old, 'UNAUTHENTICATED').message, /session was ended/);
     // ...and the one issued after it, in the same second, is not.
     const again = await signIn(url, 'acme', 'frank@acme.test', 'frank-password');

@@ -31,7 +31,7 @@ describe('the spine through the router', () => {
     assert.equal(admin.expiresIn, 900);
   });
 
-  it('answers me with each caller\'s own tenant', async () => {
+  it("answers me with each caller's own tenant", async () => {
     const url = ctx.stack.graphqlUrl;
     const a = dataOf(await gql<{ me: AuthPayload['user'] }>(url, ME, { token: alice.accessToken })).me;
     assert.equal(a.email, 'alice@acme.test');
@@ -52,9 +52,13 @@ describe('the spine through the router', () => {
   it('rotates refresh tokens, and keeps two tabs refreshing at once signed in', async () => {
     const url = ctx.stack.graphqlUrl;
     const refresh = (token: string) =>
-      gql<{ refreshToken: { accessToken: string; refreshToken: string } }>(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken refreshToken } }', {
-        variables: { i: { tenant: 'acme', refreshToken: token } },
-      });
+      gql<{ refreshToken: { accessToken: string; refreshToken: string } }>(
+        url,
+        'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken refreshToken } }',
+        {
+          variables: { i: { tenant: 'acme', refreshToken: token } },
+        },
+      );
     const first = dataOf(await refresh(alice.refreshToken)).refreshToken;
     assert.notEqual(first.refreshToken, alice.refreshToken);
     // The second tab presents the same token within the grace window: it gets its own pair.
@@ -82,7 +86,7 @@ describe('the spine through the router', () => {
       expectError(await gql(ctx.stack.graphqlUrl, ME, { token: flipped }), 'UNAUTHENTICATED', 401);
     });
 
-    it('refuses an expired token signed with the tenant\'s real key', async () => {
+    it("refuses an expired token signed with the tenant's real key", async () => {
       const kek = deriveSecrets({ secret: TEST_SECRET, contextSecret: undefined }).keyEncryptionKey;
       const key = await ctx.stack.db.withTenant(acme.id, (em) => createSigningKeyCache(kek).active(em, acme.id));
       const now = Math.floor(Date.now() / 1000);
@@ -112,12 +116,14 @@ describe('the spine through the router', () => {
       expectError(await gql(ctx.stack.graphqlUrl, ME, { token }), 'UNAUTHENTICATED', 401);
     });
 
-    it('refuses acme\'s token sent with X-Tenant-Id: globex', async () => {
+    it("refuses acme's token sent with X-Tenant-Id: globex", async () => {
       expectError(await gql(ctx.stack.graphqlUrl, ME, { token: alice.accessToken, headers: { 'x-tenant-id': 'globex' } }), 'FORBIDDEN', 403);
     });
 
     it('refuses createTenant from a non-admin', async () => {
-      const res = await gql(ctx.stack.graphqlUrl, 'mutation { createTenant(input: { slug: "initech", name: "Initech" }) { id } }', { token: alice.accessToken });
+      const res = await gql(ctx.stack.graphqlUrl, 'mutation { createTenant(input: { slug: "initech", name: "Initech" }) { id } }', {
+        token: alice.accessToken,
+      });
       expectError(res, 'FORBIDDEN');
     });
 
@@ -143,8 +149,14 @@ describe('the spine through the router', () => {
 
     it('refuses a wrong password without telling which part was wrong', async () => {
       const op = 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }';
-      const wrongPassword = expectError(await gql(ctx.stack.graphqlUrl, op, { variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'nope-nope' } } }), 'UNAUTHENTICATED');
-      const noAccount = expectError(await gql(ctx.stack.graphqlUrl, op, { variables: { i: { tenant: 'acme', email: 'nobody@acme.test', password: 'nope-nope' } } }), 'UNAUTHENTICATED');
+      const wrongPassword = expectError(
+        await gql(ctx.stack.graphqlUrl, op, { variables: { i: { tenant: 'acme', email: 'alice@acme.test', password: 'nope-nope' } } }),
+        'UNAUTHENTICATED',
+      );
+      const noAccount = expectError(
+        await gql(ctx.stack.graphqlUrl, op, { variables: { i: { tenant: 'acme', email: 'nobody@acme.test', password: 'nope-nope' } } }),
+        'UNAUTHENTICATED',
+      );
       assert.equal(wrongPassword.message, noAccount.message);
     });
 
@@ -222,12 +234,18 @@ describe('the spine through the router', () => {
       const signIn = 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }';
       const res = await gql(ctx.stack.graphqlUrl, signIn, { variables: { i: { tenant: 'ac\u0000me', email: 'a@b.test', password: 'whatever-pass' } } });
       assert.notEqual(res.body.errors?.[0]?.extensions?.code, 'INTERNAL');
-      const name = await gql(ctx.stack.graphqlUrl, 'mutation($n: String!) { createTenant(input: { slug: "nulname", name: $n }) { id } }', { token: admin.accessToken, variables: { n: 'a\u0000b' } });
+      const name = await gql(ctx.stack.graphqlUrl, 'mutation($n: String!) { createTenant(input: { slug: "nulname", name: $n }) { id } }', {
+        token: admin.accessToken,
+        variables: { n: 'a\u0000b' },
+      });
       expectError(name, 'BAD_USER_INPUT');
     });
 
     it('answers CORS preflights for browser apps', async () => {
-      const res = await fetch(ctx.stack.graphqlUrl, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      const res = await fetch(ctx.stack.graphqlUrl, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      });
       assert.equal(res.status, 204);
       assert.equal(res.headers.get('access-control-allow-origin'), '*');
       assert.match(res.headers.get('access-control-allow-headers') ?? '', /authorization/);
@@ -243,15 +261,25 @@ describe('the spine through the router', () => {
   });
 
   describe('subgraphs trust only the router', () => {
-    it('refuses a request sent straight to a subgraph without the router\'s context', async () => {
-      const res = await fetch(subgraphUrl('identity'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    it("refuses a request sent straight to a subgraph without the router's context", async () => {
+      const res = await fetch(subgraphUrl('identity'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ me { id } }' }),
+      });
       assert.equal(res.status, 401);
       const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
       assert.equal(body.errors[0]?.extensions.code, 'UNAUTHENTICATED');
     });
 
     it('refuses a context signed with another key', async () => {
-      const forged = createContextTokenCodec(Buffer.alloc(32, 7)).sign({ tenantId: acme.id, tenantSlug: 'acme', subject: alice.user.id, roles: ['OWNER'], scopes: [] });
+      const forged = createContextTokenCodec(Buffer.alloc(32, 7)).sign({
+        tenantId: acme.id,
+        tenantSlug: 'acme',
+        subject: alice.user.id,
+        roles: ['OWNER'],
+        scopes: [],
+      });
       for (const name of ['identity', 'tenancy'] as const) {
         const res = await fetch(subgraphUrl(name), {
           method: 'POST',

@@ -79,4 +79,3 @@ describe('standalone router over a user supergraph', () => {
     await assert.rejects(startRouter(['--supergraph', join(dir, 'missing.graphql')]), /Cannot read the supergraph file/);
   });
 });
-

@@ -31,7 +31,13 @@ function wsUrl(): string {
 }
 
 function client(token: string | undefined): Client {
-  return createClient({ url: wsUrl(), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  return createClient({
+    url: wsUrl(),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
 }
 
 /** Collects events of one subscription until `until` says stop (bounded by a deadline). */
@@ -82,7 +88,10 @@ describe('subscriptions through the router', () => {
   before(async () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
-    for (const [tenant, user] of [['acme', seed.alice], ['globex', seed.bob]] as const) {
+    for (const [tenant, user] of [
+      ['acme', seed.alice],
+      ['globex', seed.bob],
+    ] as const) {
       await setRole(url, seed.admin.accessToken, tenant, user.user.id, 'DEVELOPER');
     }
     acmeDev = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
@@ -100,12 +109,17 @@ describe('subscriptions through the router', () => {
   });
 
   const go = (runId: string) =>
-    gql(ctx.stack.graphqlUrl, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', { token: acmeDev, variables: { i: { event: 'go', payload: { run: runId } } } });
+    gql(ctx.stack.graphqlUrl, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', {
+      token: acmeDev,
+      variables: { i: { event: 'go', payload: { run: runId } } },
+    });
 
   it('delivers every state change of a run in order, with fields from other subgraphs', async () => {
     const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
     // From the stream's start, so the trail is whole however fast the relay was.
-    const sub = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: '0-0' }, (events) => events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'));
+    const sub = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: '0-0' }, (events) =>
+      events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'),
+    );
     await sleep(300);
     dataOf(await go(run.id));
     await sub.done;
@@ -132,9 +146,13 @@ describe('subscriptions through the router', () => {
     await first.done;
     await waitForRun(ctx.stack.graphqlUrl, acmeDev, run.id, ['SUCCEEDED']);
     // Everything after the second event, replayed in order, though it all happened while away.
-    const resumed = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: first.events[1]!.eventId }, (events) => events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'));
+    const resumed = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: first.events[1]!.eventId }, (events) =>
+      events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'),
+    );
     await resumed.done;
-    const all = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: '0-0' }, (events) => events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'));
+    const all = collect<RunEvent>(open(acmeDev), RUN_UPDATED, { id: run.id, after: '0-0' }, (events) =>
+      events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'),
+    );
     await all.done;
     const ids = (events: RunEvent[]) => events.map((e) => e.eventId);
     assert.deepEqual(ids(resumed.events), ids(all.events).slice(ids(all.events).indexOf(first.events[1]!.eventId) + 1));
@@ -145,7 +163,9 @@ describe('subscriptions through the router', () => {
     let runId = '';
     let acmeDone = false;
     const feed = 'subscription($after: String) { runs(after: $after) { eventId runId status } }';
-    const acmeFeed = collect<RunEvent & { runId: string }>(open(acmeDev), feed, { after: '0-0' }, (events) => events.some((e) => e.runId === runId && e.status === 'SUCCEEDED'));
+    const acmeFeed = collect<RunEvent & { runId: string }>(open(acmeDev), feed, { after: '0-0' }, (events) =>
+      events.some((e) => e.runId === runId && e.status === 'SUCCEEDED'),
+    );
     // globex listens until acme's run has finished: anything leaking would have arrived by then.
     const globexFeed = collect<RunEvent & { runId: string }>(open(globexDev), feed, { after: '0-0' }, () => acmeDone, 20_000);
     await sleep(300);
@@ -182,7 +202,10 @@ describe('subscriptions through the router', () => {
     await sleep(300);
     dataOf(await go(runB.id));
     await b.done;
-    assert.ok(b.events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'), JSON.stringify(b));
+    assert.ok(
+      b.events.some((e) => e.kind === 'RUN' && e.status === 'SUCCEEDED'),
+      JSON.stringify(b),
+    );
   });
 
   it('refuses an event id out of range', async () => {

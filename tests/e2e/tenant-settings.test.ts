@@ -22,7 +22,8 @@ describe('tenant settings', () => {
   let member: string;
 
   async function update(token: string, input: Record<string, unknown>, tenant?: string): Promise<Settings> {
-    return dataOf(await gql<{ updateTenantSettings: { settings: Settings } }>(ctx.stack.graphqlUrl, UPDATE, { token, variables: { t: tenant, i: input } })).updateTenantSettings.settings;
+    return dataOf(await gql<{ updateTenantSettings: { settings: Settings } }>(ctx.stack.graphqlUrl, UPDATE, { token, variables: { t: tenant, i: input } }))
+      .updateTenantSettings.settings;
   }
 
   async function current(token: string): Promise<Settings> {
@@ -57,10 +58,12 @@ describe('tenant settings', () => {
     assert.equal((await update(owner, { passwordMinLength: 12, sessionLifetimeSeconds: 600 })).passwordMinLength, 12);
     expectError(await gql(url, SIGN_UP, { variables: { i: { tenant: 'acme', email: 'short@acme.test', password: 'ten-chars!' } } }), 'BAD_USER_INPUT');
     const carol = await signUp(url, 'acme', 'carol@acme.test', 'twelve-chars!');
-    assert.ok(await signUp(url, 'globex', 'short@globex.test', 'ten-chars!'), "globex keeps the default policy");
+    assert.ok(await signUp(url, 'globex', 'short@globex.test', 'ten-chars!'), 'globex keeps the default policy');
 
     const lifetimes = await ctx.stack.db.withTenant(seed.acme.id, (em) =>
-      em.execute<{ seconds: number }[]>(`select extract(epoch from expires_at - created_at)::int as seconds from identity.refresh_tokens where user_id = ?`, [carol.user.id]),
+      em.execute<{ seconds: number }[]>(`select extract(epoch from expires_at - created_at)::int as seconds from identity.refresh_tokens where user_id = ?`, [
+        carol.user.id,
+      ]),
     );
     assert.equal(lifetimes.length, 1);
     assert.ok(Math.abs(lifetimes[0]!.seconds - 600) <= 2, `session lives ${lifetimes[0]!.seconds}s`);
@@ -73,16 +76,23 @@ describe('tenant settings', () => {
   it('closes self sign-up; a platform administrator may change any tenant', async () => {
     const url = ctx.stack.graphqlUrl;
     assert.equal((await update(seed.admin.accessToken, { selfSignUp: false }, 'acme')).selfSignUp, false);
-    const refused = expectError(await gql(url, SIGN_UP, { variables: { i: { tenant: 'acme', email: 'dave@acme.test', password: 'long-enough-password' } } }), 'FORBIDDEN');
+    const refused = expectError(
+      await gql(url, SIGN_UP, { variables: { i: { tenant: 'acme', email: 'dave@acme.test', password: 'long-enough-password' } } }),
+      'FORBIDDEN',
+    );
     assert.match(refused.message, /sign-up is closed/);
     assert.ok(await signUp(url, 'globex', 'dave@globex.test', 'long-enough-password'), 'globex stays open');
     assert.ok(await signIn(url, 'acme', 'alice@acme.test', 'alice-password'), 'existing users still sign in');
 
     const audit = dataOf(
-      await gql<{ auditLog: { entries: { action: string; detail: string }[] } }>(url, 'query($f: AuditFilter) { auditLog(filter: $f, first: 10) { entries { action detail } } }', {
-        token: owner,
-        variables: { f: { action: 'tenant.settings_changed' } },
-      }),
+      await gql<{ auditLog: { entries: { action: string; detail: string }[] } }>(
+        url,
+        'query($f: AuditFilter) { auditLog(filter: $f, first: 10) { entries { action detail } } }',
+        {
+          token: owner,
+          variables: { f: { action: 'tenant.settings_changed' } },
+        },
+      ),
     ).auditLog.entries;
     assert.equal(audit.length, 3);
     assert.ok(audit.some((e) => JSON.parse(e.detail).selfSignUp === false));

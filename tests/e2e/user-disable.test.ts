@@ -48,21 +48,43 @@ describe('disabling users', () => {
     const url = ctx.stack.graphqlUrl;
     const session = await signIn(url, 'acme', 'carol@acme.test', 'carol-password');
     dataOf(await gql(url, '{ me { id } }', { token: session.accessToken }));
-    const disabled = dataOf(await gql<{ setUserDisabled: { id: string; disabled: boolean } }>(url, SET_DISABLED, { token: admin.accessToken, variables: { u: carol.user.id, d: true } }));
+    const disabled = dataOf(
+      await gql<{ setUserDisabled: { id: string; disabled: boolean } }>(url, SET_DISABLED, {
+        token: admin.accessToken,
+        variables: { u: carol.user.id, d: true },
+      }),
+    );
     assert.deepEqual(disabled.setUserDisabled, { id: carol.user.id, disabled: true });
     // Her access token stops at the router now, not when it expires.
-    const me = await eventually(() => gql(url, '{ me { id } }', { token: session.accessToken }), (res) => res.body.errors !== undefined, 20);
+    const me = await eventually(
+      () => gql(url, '{ me { id } }', { token: session.accessToken }),
+      (res) => res.body.errors !== undefined,
+      20,
+    );
     assert.match(expectError(me, 'UNAUTHENTICATED').message, /session was ended/);
 
-    const refused = expectError(await gql(url, SIGN_IN, { variables: { i: { tenant: 'acme', email: 'carol@acme.test', password: 'carol-password' } } }), 'FORBIDDEN');
+    const refused = expectError(
+      await gql(url, SIGN_IN, { variables: { i: { tenant: 'acme', email: 'carol@acme.test', password: 'carol-password' } } }),
+      'FORBIDDEN',
+    );
     assert.match(refused.message, /disabled/);
     // A wrong password says nothing about the account.
-    const wrong = expectError(await gql(url, SIGN_IN, { variables: { i: { tenant: 'acme', email: 'carol@acme.test', password: 'not-her-password' } } }), 'UNAUTHENTICATED');
+    const wrong = expectError(
+      await gql(url, SIGN_IN, { variables: { i: { tenant: 'acme', email: 'carol@acme.test', password: 'not-her-password' } } }),
+      'UNAUTHENTICATED',
+    );
     assert.doesNotMatch(wrong.message, /disabled/);
     expectError(await gql(url, REFRESH, { variables: { i: { tenant: 'acme', refreshToken: session.refreshToken } } }), 'UNAUTHENTICATED');
 
-    const listed = dataOf(await gql<{ users: { nodes: { email: string; disabled: boolean }[] } }>(url, '{ users(first: 50) { nodes { email disabled } } }', { token: owner.accessToken })).users.nodes;
-    assert.deepEqual(listed.filter((u) => u.disabled).map((u) => u.email), ['carol@acme.test']);
+    const listed = dataOf(
+      await gql<{ users: { nodes: { email: string; disabled: boolean }[] } }>(url, '{ users(first: 50) { nodes { email disabled } } }', {
+        token: owner.accessToken,
+      }),
+    ).users.nodes;
+    assert.deepEqual(
+      listed.filter((u) => u.disabled).map((u) => u.email),
+      ['carol@acme.test'],
+    );
 
     dataOf(await gql(url, SET_DISABLED, { token: owner.accessToken, variables: { u: carol.user.id, d: false } }));
     const back = await signIn(url, 'acme', 'carol@acme.test', 'carol-password');
@@ -71,7 +93,11 @@ describe('disabling users', () => {
     expectError(await gql(url, REFRESH, { variables: { i: { tenant: 'acme', refreshToken: session.refreshToken } } }), 'UNAUTHENTICATED');
 
     const audit = dataOf(
-      await gql<{ auditLog: { entries: { action: string; actorId: string; target: string }[] } }>(url, '{ auditLog(first: 100) { entries { action actorId target } } }', { token: owner.accessToken }),
+      await gql<{ auditLog: { entries: { action: string; actorId: string; target: string }[] } }>(
+        url,
+        '{ auditLog(first: 100) { entries { action actorId target } } }',
+        { token: owner.accessToken },
+      ),
     ).auditLog.entries;
     const changes = audit.filter((e) => e.action === 'user.disabled' || e.action === 'user.enabled').map((e) => `${e.action}:${e.actorId}:${e.target}`);
     assert.deepEqual(changes.sort(), [`user.disabled:${admin.user.id}:${carol.user.id}`, `user.enabled:${owner.user.id}:${carol.user.id}`].sort());

@@ -29,7 +29,13 @@ describe('WebSocket admission', () => {
   const connect = (token: string): Omit<Watch, 'events' | 'errors'> => {
     let onClosed: (event: { code: number; reason: string }) => void = () => undefined;
     const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClosed = resolve));
-    const client = createClient({ url: ctx.stack.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${token}` } });
+    const client = createClient({
+      url: ctx.stack.graphqlUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
     client.on('closed', (event) => onClosed(event as { code: number; reason: string }));
     clients.push(client);
     return { client, closed };
@@ -39,7 +45,14 @@ describe('WebSocket admission', () => {
   const watch = async (connection: Omit<Watch, 'events' | 'errors'>, query = RUNS): Promise<Watch> => {
     const events: unknown[] = [];
     const errors: unknown[] = [];
-    connection.client.subscribe({ query }, { next: (value) => (value.errors === undefined ? events.push(value.data) : errors.push(...value.errors)), error: (error) => errors.push(error), complete: () => undefined });
+    connection.client.subscribe(
+      { query },
+      {
+        next: (value) => (value.errors === undefined ? events.push(value.data) : errors.push(...value.errors)),
+        error: (error) => errors.push(error),
+        complete: () => undefined,
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     return { ...connection, events, errors };
   };
@@ -55,7 +68,9 @@ describe('WebSocket admission', () => {
   it("never lets an application's token ride on the upstream its user's own session opened", async () => {
     const developer = await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['DEVELOPER'] });
     const own = await watch(connect(developer));
-    const app = await watch(connect(await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['DEVELOPER'], clientId: 'dashboard-widget' })));
+    const app = await watch(
+      connect(await mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['DEVELOPER'], clientId: 'dashboard-widget' })),
+    );
     const url = ctx.stack.graphqlUrl;
     await createWorkflow(url, developer, 'shared-upstream', [{ id: 'one', type: 'transform', with: { output: 1 } }]);
     const run = await startWorkflow(url, developer, { workflow: 'shared-upstream', input: { secret: 'not for apps' } });
@@ -87,7 +102,9 @@ describe('WebSocket admission', () => {
 
   it('caps the sockets one user holds and the operations one socket runs', async () => {
     const admin = seed.admin.user.id;
-    const tokens = await Promise.all([0, 1, 2, 3].map(() => mintAccessToken(ctx.stack.db, { id: seed.admin.user.tenant.id, slug: 'platform' }, admin, { roles: ['OWNER'] })));
+    const tokens = await Promise.all(
+      [0, 1, 2, 3].map(() => mintAccessToken(ctx.stack.db, { id: seed.admin.user.tenant.id, slug: 'platform' }, admin, { roles: ['OWNER'] })),
+    );
     const open = await Promise.all(tokens.slice(0, 3).map(async (token) => watch(connect(token))));
     for (const socket of open) assert.deepEqual(socket.errors, []);
     const fourth = connect(tokens[3]!);

@@ -68,7 +68,13 @@ describe('watching a run from its first event', () => {
   let dev: string;
   const clients: Client[] = [];
   const open = () => {
-    const client = createClient({ url: ctx.stack.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${dev}` } });
+    const client = createClient({
+      url: ctx.stack.graphqlUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${dev}` },
+    });
     clients.push(client);
     return client;
   };
@@ -109,7 +115,16 @@ describe('watching a run from its first event', () => {
 
     const late = await collect<RunEvent>(open(), RUN_UPDATED, { id: run.id, after: '0' }, finished);
     assert.deepEqual(late.errors, []);
-    assert.deepEqual(trail(late.events), ['run:QUEUED', 'run:RUNNING', 'shape:SUCCEEDED', 'pause:READY', 'pause:RUNNING', 'pause:SUCCEEDED', 'note:SUCCEEDED', 'run:SUCCEEDED']);
+    assert.deepEqual(trail(late.events), [
+      'run:QUEUED',
+      'run:RUNNING',
+      'shape:SUCCEEDED',
+      'pause:READY',
+      'pause:RUNNING',
+      'pause:SUCCEEDED',
+      'note:SUCCEEDED',
+      'run:SUCCEEDED',
+    ]);
     assert.ok(late.events.every((e) => e.runId === run.id));
     // Exactly the run's entries of the stream, from its very first one, in stream order.
     assert.deepEqual(
@@ -122,7 +137,7 @@ describe('watching a run from its first event', () => {
     assert.deepEqual(spelledOut.events, late.events);
   });
 
-  it('replays a finished run\'s log lines and the tenant feed from the first event', async () => {
+  it("replays a finished run's log lines and the tenant feed from the first event", async () => {
     const url = ctx.stack.graphqlUrl;
     const run = await startWorkflow(url, dev, { workflow: 'watched', input: { n: 8 } });
     await waitForRun(url, dev, run.id, ['SUCCEEDED']);
@@ -137,11 +152,17 @@ describe('watching a run from its first event', () => {
       logs.events.map((e) => [e.runId, e.stepId, e.message]),
       [[run.id, 'note', 'n is 8']],
     );
-    const feed = await collect<RunEvent>(open(), 'subscription($after: String) { runs(after: $after) { eventId kind runId status } }', { after: '0' }, (events) =>
-      events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'),
+    const feed = await collect<RunEvent>(
+      open(),
+      'subscription($after: String) { runs(after: $after) { eventId kind runId status } }',
+      { after: '0' },
+      (events) => events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'),
     );
     assert.deepEqual(feed.errors, []);
-    assert.ok(feed.events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'), JSON.stringify(feed.events));
+    assert.ok(
+      feed.events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'),
+      JSON.stringify(feed.events),
+    );
   });
 
   it('refuses a malformed after with BAD_USER_INPUT saying what is accepted', async () => {
@@ -173,8 +194,11 @@ describe('watching a run from its first event', () => {
     }
     // The filters it does support still work.
     const run = await startWorkflow(ctx.stack.graphqlUrl, dev, { workflow: 'watched', input: { n: 2 } });
-    const feed = await collect<RunEvent>(open(), 'subscription($f: RunFilter) { runs(filter: $f, after: "0") { runId status } }', { f: { workflow: 'watched', status: ['SUCCEEDED'] } }, (events) =>
-      events.some((e) => e.runId === run.id),
+    const feed = await collect<RunEvent>(
+      open(),
+      'subscription($f: RunFilter) { runs(filter: $f, after: "0") { runId status } }',
+      { f: { workflow: 'watched', status: ['SUCCEEDED'] } },
+      (events) => events.some((e) => e.runId === run.id),
     );
     assert.deepEqual(feed.errors, []);
     assert.ok(feed.events.every((e) => e.status === 'SUCCEEDED'));

@@ -49,7 +49,10 @@ describe('durable workflows through the router', () => {
     const url = ctx.stack.graphqlUrl;
     seed = await seedTwoTenants(url);
     // Signed-up users are viewers; the platform admin makes one developer in each tenant.
-    for (const [tenant, user] of [['acme', seed.alice], ['globex', seed.bob]] as const) {
+    for (const [tenant, user] of [
+      ['acme', seed.alice],
+      ['globex', seed.bob],
+    ] as const) {
       await setRole(url, seed.admin.accessToken, tenant, user.user.id, 'DEVELOPER');
     }
     acmeDev = (await signIn(url, 'acme', 'alice@acme.test', 'alice-password')).accessToken;
@@ -67,15 +70,34 @@ describe('durable workflows through the router', () => {
     // A user who signs up is a viewer.
     const viewer = await signUp(url, 'acme', 'victor@acme.test', 'victor-password');
     assert.deepEqual(viewer.user.roles, ['VIEWER']);
-    expectError(await gql(url, op, { token: viewer.accessToken, variables: { i: { name: 'x', steps: [{ id: 'a', type: 'log', with: { message: 'm' } }] } } }), 'FORBIDDEN');
+    expectError(
+      await gql(url, op, { token: viewer.accessToken, variables: { i: { name: 'x', steps: [{ id: 'a', type: 'log', with: { message: 'm' } }] } } }),
+      'FORBIDDEN',
+    );
     const cyclic = await gql(url, op, {
       token: acmeDev,
-      variables: { i: { name: 'cyclic', steps: [{ id: 'a', type: 'log', needs: ['b'], with: { message: 'a' } }, { id: 'b', type: 'log', needs: ['a'], with: { message: 'b' } }] } },
+      variables: {
+        i: {
+          name: 'cyclic',
+          steps: [
+            { id: 'a', type: 'log', needs: ['b'], with: { message: 'a' } },
+            { id: 'b', type: 'log', needs: ['a'], with: { message: 'b' } },
+          ],
+        },
+      },
     });
     assert.match(expectError(cyclic, 'BAD_USER_INPUT').message, /dependency cycle: (a -> b -> a|b -> a -> b)/);
     const badRef = await gql(url, op, {
       token: acmeDev,
-      variables: { i: { name: 'badref', steps: [{ id: 'a', type: 'log', with: { message: 'a' } }, { id: 'b', type: 'transform', with: { output: '$.steps.a.output' } }] } },
+      variables: {
+        i: {
+          name: 'badref',
+          steps: [
+            { id: 'a', type: 'log', with: { message: 'a' } },
+            { id: 'b', type: 'transform', with: { output: '$.steps.a.output' } },
+          ],
+        },
+      },
     });
     assert.match(expectError(badRef, 'BAD_USER_INPUT').message, /step "b".*does not wait for/);
     const unknownType = await gql(url, op, { token: acmeDev, variables: { i: { name: 'u', steps: [{ id: 'a', type: 'teleport' }] } } });
@@ -93,7 +115,10 @@ describe('durable workflows through the router', () => {
     assert.equal(error.message, 'steps[1].retry.max (step "fetch"): unknown option; did you mean maxAttempts?');
     assert.equal(error.extensions?.field, 'steps[1].retry.max');
     const wrongPlace = expectError(
-      await gql(url, op, { token: acmeDev, variables: { i: { name: 'typo', steps: [{ id: 'fetch', type: 'http', with: { url: `${base}/hello`, timeoutMs: 5_000 } }] } } }),
+      await gql(url, op, {
+        token: acmeDev,
+        variables: { i: { name: 'typo', steps: [{ id: 'fetch', type: 'http', with: { url: `${base}/hello`, timeoutMs: 5_000 } }] } },
+      }),
       'BAD_USER_INPUT',
     );
     assert.equal(wrongPlace.extensions?.field, 'steps[0].with.timeoutMs');
@@ -102,13 +127,17 @@ describe('durable workflows through the router', () => {
     // Spelt as documented, the same definition is stored with the policy it asked for.
     steps[1]!.retry = { maxAttempts: 2 } as never;
     await createWorkflow(url, acmeDev, 'typo', steps);
-    const stored = dataOf(await gql<{ workflow: { steps: { id: string; retry: { maxAttempts: number } }[] } }>(url, '{ workflow(name: "typo") { steps } }', { token: acmeDev })).workflow;
+    const stored = dataOf(
+      await gql<{ workflow: { steps: { id: string; retry: { maxAttempts: number } }[] } }>(url, '{ workflow(name: "typo") { steps } }', { token: acmeDev }),
+    ).workflow;
     assert.equal(stored.steps.find((step) => step.id === 'fetch')?.retry.maxAttempts, 2);
   });
 
   it('gives concurrent creates of one name consecutive versions', async () => {
     const url = ctx.stack.graphqlUrl;
-    const created = await Promise.all(Array.from({ length: 4 }, (_, n) => createWorkflow(url, acmeDev, 'raced', [{ id: 'only', type: 'log', with: { message: `v${n}` } }])));
+    const created = await Promise.all(
+      Array.from({ length: 4 }, (_, n) => createWorkflow(url, acmeDev, 'raced', [{ id: 'only', type: 'log', with: { message: `v${n}` } }])),
+    );
     assert.deepEqual(created.map((def) => def.version).sort(), [1, 2, 3, 4]);
   });
 
@@ -124,7 +153,14 @@ describe('durable workflows through the router', () => {
     assert.ok(['QUEUED', 'RUNNING'].includes(started.status));
     const run = await waitForRun(url, acmeDev, started.id, ['SUCCEEDED', 'FAILED']);
     assert.equal(run.status, 'SUCCEEDED', JSON.stringify(run));
-    assert.deepEqual(run.steps.map((s) => [s.id, s.status, s.attempt]), [['shape', 'SUCCEEDED', 1], ['call', 'SUCCEEDED', 1], ['note', 'SUCCEEDED', 1]]);
+    assert.deepEqual(
+      run.steps.map((s) => [s.id, s.status, s.attempt]),
+      [
+        ['shape', 'SUCCEEDED', 1],
+        ['call', 'SUCCEEDED', 1],
+        ['note', 'SUCCEEDED', 1],
+      ],
+    );
     assert.deepEqual(run.output, { note: { message: 'said hello to Ada' } });
     const call = received.find((r) => r.path === '/hello');
     assert.deepEqual(JSON.parse(call!.body), { who: 'Ada', count: 3 });
@@ -142,7 +178,11 @@ describe('durable workflows through the router', () => {
 
   it('resolves who started a run from the identity subgraph', async () => {
     const url = ctx.stack.graphqlUrl;
-    const runs = await gql<{ runs: { nodes: { startedBy: { id: string; email: string } }[] } }>(url, '{ runs(first: 1) { nodes { startedBy { id email } } } }', { token: acmeDev });
+    const runs = await gql<{ runs: { nodes: { startedBy: { id: string; email: string } }[] } }>(
+      url,
+      '{ runs(first: 1) { nodes { startedBy { id email } } } }',
+      { token: acmeDev },
+    );
     assert.deepEqual(dataOf(runs).runs.nodes[0]?.startedBy, { id: seed.alice.user.id, email: 'alice@acme.test' });
   });
 
@@ -156,7 +196,9 @@ describe('durable workflows through the router', () => {
     const c = await startWorkflow(url, acmeDev, { workflow: 'once', idempotencyKey: 'order-42' });
     assert.equal(a.id, b.id);
     assert.equal(a.id, c.id);
-    const list = await gql<{ runs: { nodes: { id: string }[] } }>(url, '{ runs(filter: { workflow: "once" }, first: 10) { nodes { id } } }', { token: acmeDev });
+    const list = await gql<{ runs: { nodes: { id: string }[] } }>(url, '{ runs(filter: { workflow: "once" }, first: 10) { nodes { id } } }', {
+      token: acmeDev,
+    });
     assert.equal(dataOf(list).runs.nodes.length, 1);
     // The same key in another tenant is another run.
     await createWorkflow(url, globexDev, 'once', [{ id: 'only', type: 'log', with: { message: 'once' } }]);
@@ -168,14 +210,20 @@ describe('durable workflows through the router', () => {
     const url = ctx.stack.graphqlUrl;
     await createWorkflow(url, acmeDev, 'batch', [{ id: 'only', type: 'transform', with: { output: '$.input.n' } }]);
     const op = 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id idempotencyKey input } }';
-    const first = dataOf(await gql<{ startWorkflows: { id: string; idempotencyKey: string | null; input: { n: number } }[] }>(url, op, {
-      token: acmeDev,
-      variables: { i: { workflow: 'batch', runs: [{ input: { n: 1 }, idempotencyKey: 'b-1' }, { input: { n: 2 } }, { input: { n: 3 }, idempotencyKey: 'b-1' }] } },
-    })).startWorkflows;
+    const first = dataOf(
+      await gql<{ startWorkflows: { id: string; idempotencyKey: string | null; input: { n: number } }[] }>(url, op, {
+        token: acmeDev,
+        variables: {
+          i: { workflow: 'batch', runs: [{ input: { n: 1 }, idempotencyKey: 'b-1' }, { input: { n: 2 } }, { input: { n: 3 }, idempotencyKey: 'b-1' }] },
+        },
+      }),
+    ).startWorkflows;
     assert.equal(first.length, 3);
     assert.equal(first[0]!.id, first[2]!.id, 'one key, one run, even within a batch');
     assert.notEqual(first[0]!.id, first[1]!.id);
-    const again = dataOf(await gql<{ startWorkflows: { id: string }[] }>(url, op, { token: acmeDev, variables: { i: { workflow: 'batch', runs: [{ idempotencyKey: 'b-1' }] } } })).startWorkflows;
+    const again = dataOf(
+      await gql<{ startWorkflows: { id: string }[] }>(url, op, { token: acmeDev, variables: { i: { workflow: 'batch', runs: [{ idempotencyKey: 'b-1' }] } } }),
+    ).startWorkflows;
     assert.equal(again[0]!.id, first[0]!.id);
     const done = await waitForRun(url, acmeDev, first[1]!.id, ['SUCCEEDED', 'FAILED']);
     assert.deepEqual(done.output, { only: 2 });
@@ -192,9 +240,14 @@ describe('durable workflows through the router', () => {
     ]);
     const run = await startWorkflow(url, acmeDev, { workflow: 'slow' });
     await waitForRun(url, acmeDev, run.id, ['RUNNING']);
-    const cancelled = dataOf(await gql<{ cancelRun: RunView }>(url, `mutation($id: ID!) { cancelRun(id: $id) { ${RUN_FIELDS} } }`, { token: acmeDev, variables: { id: run.id } })).cancelRun;
+    const cancelled = dataOf(
+      await gql<{ cancelRun: RunView }>(url, `mutation($id: ID!) { cancelRun(id: $id) { ${RUN_FIELDS} } }`, { token: acmeDev, variables: { id: run.id } }),
+    ).cancelRun;
     assert.equal(cancelled.status, 'CANCELLED');
-    assert.deepEqual(cancelled.steps.map((s) => s.status), ['SUCCEEDED', 'CANCELLED', 'CANCELLED']);
+    assert.deepEqual(
+      cancelled.steps.map((s) => s.status),
+      ['SUCCEEDED', 'CANCELLED', 'CANCELLED'],
+    );
     expectError(await gql(url, 'mutation($id: ID!) { cancelRun(id: $id) { id } }', { token: acmeDev, variables: { id: run.id } }), 'CONFLICT');
   });
 
@@ -207,19 +260,31 @@ describe('durable workflows through the router', () => {
     const run = await startWorkflow(url, acmeDev, { workflow: 'flaky' });
     const failed = await waitForRun(url, acmeDev, run.id, ['FAILED', 'SUCCEEDED']);
     assert.equal(failed.status, 'FAILED');
-    assert.deepEqual(failed.steps[0]?.attempts.map((a) => a.status), ['FAILED', 'FAILED', 'FAILED']);
-    const replayedAttempts = () => waitForRun(url, acmeDev, run.id, ['SUCCEEDED', 'FAILED']).then((r) => r.steps[0]!.attempts.map((a) => [a.attempt, a.status]));
+    assert.deepEqual(
+      failed.steps[0]?.attempts.map((a) => a.status),
+      ['FAILED', 'FAILED', 'FAILED'],
+    );
+    const replayedAttempts = () =>
+      waitForRun(url, acmeDev, run.id, ['SUCCEEDED', 'FAILED']).then((r) => r.steps[0]!.attempts.map((a) => [a.attempt, a.status]));
     assert.equal(failed.steps[0]?.errorCode, 'HTTP_5XX');
     const dead = await gql<{ deadLetterRuns: { nodes: { id: string }[] } }>(url, '{ deadLetterRuns(first: 20) { nodes { id } } }', { token: acmeDev });
     assert.ok(dataOf(dead).deadLetterRuns.nodes.some((n) => n.id === run.id));
 
     flakyFailuresLeft = 0;
-    const replay = await gql<{ retryRun: { status: string } }>(url, 'mutation($id: ID!) { retryRun(id: $id) { status } }', { token: acmeDev, variables: { id: run.id } });
+    const replay = await gql<{ retryRun: { status: string } }>(url, 'mutation($id: ID!) { retryRun(id: $id) { status } }', {
+      token: acmeDev,
+      variables: { id: run.id },
+    });
     assert.equal(dataOf(replay).retryRun.status, 'RUNNING');
     const done = await waitForRun(url, acmeDev, run.id, ['SUCCEEDED', 'FAILED']);
     assert.equal(done.status, 'SUCCEEDED');
     // The replay keeps counting: the history of the first pass stays as it was.
-    assert.deepEqual(await replayedAttempts(), [[1, 'FAILED'], [2, 'FAILED'], [3, 'FAILED'], [4, 'SUCCEEDED']]);
+    assert.deepEqual(await replayedAttempts(), [
+      [1, 'FAILED'],
+      [2, 'FAILED'],
+      [3, 'FAILED'],
+      [4, 'SUCCEEDED'],
+    ]);
     const dead2 = await gql<{ deadLetterRuns: { nodes: { id: string }[] } }>(url, '{ deadLetterRuns(first: 20) { nodes { id } } }', { token: acmeDev });
     assert.ok(!dataOf(dead2).deadLetterRuns.nodes.some((n) => n.id === run.id));
   });
@@ -234,19 +299,26 @@ describe('durable workflows through the router', () => {
     const failed = await waitForRun(url, acmeDev, run.id, ['FAILED', 'SUCCEEDED']);
     assert.equal(failed.status, 'FAILED');
     assert.deepEqual(Object.fromEntries(failed.steps.map((s) => [s.id, s.status])), { slow: 'CANCELLED', bad: 'FAILED' });
-    const open = await ctx.stack.systemDb.global((em) => em.execute<{ n: number }[]>(`select count(*)::int as n from workflow.steps where run_id = ? and status in ('RUNNING', 'DISPATCHED')`, [run.id]));
+    const open = await ctx.stack.systemDb.global((em) =>
+      em.execute<{ n: number }[]>(`select count(*)::int as n from workflow.steps where run_id = ? and status in ('RUNNING', 'DISPATCHED')`, [run.id]),
+    );
     assert.equal(open[0]?.n, 0);
   });
 
   it('refuses an idempotency key already used by another workflow', async () => {
     const url = ctx.stack.graphqlUrl;
     await startWorkflow(url, acmeDev, { workflow: 'once', idempotencyKey: 'shared-key' });
-    expectError(await gql(url, 'mutation { startWorkflow(input: { workflow: "batch", idempotencyKey: "shared-key" }) { id } }', { token: acmeDev }), 'CONFLICT');
+    expectError(
+      await gql(url, 'mutation { startWorkflow(input: { workflow: "batch", idempotencyKey: "shared-key" }) { id } }', { token: acmeDev }),
+      'CONFLICT',
+    );
   });
 
   it('does not retry errors the policy marks as final', async () => {
     const url = ctx.stack.graphqlUrl;
-    await createWorkflow(url, acmeDev, 'final', [{ id: 'call', type: 'http', with: { url: `${base}/broken` }, retry: { maxAttempts: 5, initialDelayMs: 10, nonRetryable: ['HTTP_5XX'] } }]);
+    await createWorkflow(url, acmeDev, 'final', [
+      { id: 'call', type: 'http', with: { url: `${base}/broken` }, retry: { maxAttempts: 5, initialDelayMs: 10, nonRetryable: ['HTTP_5XX'] } },
+    ]);
     const run = await startWorkflow(url, acmeDev, { workflow: 'final' });
     const failed = await waitForRun(url, acmeDev, run.id, ['FAILED', 'SUCCEEDED']);
     assert.equal(failed.status, 'FAILED');
@@ -279,7 +351,11 @@ describe('durable workflows through the router', () => {
     await createWorkflow(url, acmeDev, 'named-wait', [{ id: 'wait', type: 'waitForEvent', with: { event: 'order.{{ $.input.orderId }}.paid' } }]);
     const run = await startWorkflow(url, acmeDev, { workflow: 'named-wait', input: { orderId: 'o-9' } });
     await waitForRun(url, acmeDev, run.id, ['RUNNING']);
-    const send = (event: string) => gql<{ sendEvent: { resumedSteps: number } }>(url, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', { token: acmeDev, variables: { i: { event, payload: { ok: true } } } });
+    const send = (event: string) =>
+      gql<{ sendEvent: { resumedSteps: number } }>(url, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', {
+        token: acmeDev,
+        variables: { i: { event, payload: { ok: true } } },
+      });
     assert.equal(dataOf(await send('order.{{ $.input.orderId }}.paid')).sendEvent.resumedSteps, 0);
     assert.equal(dataOf(await send('order.o-9.paid')).sendEvent.resumedSteps, 1);
     assert.deepEqual((await waitForRun(url, acmeDev, run.id, ['SUCCEEDED', 'FAILED'])).output, { wait: { ok: true } });
@@ -318,32 +394,56 @@ describe('durable workflows through the router', () => {
     expectError(await gql(url, '{ runs(first: 1000) { nodes { id } } }', { token: acmeDev }), 'BAD_USER_INPUT');
     expectError(await gql(url, '{ runs(filter: { createdAfter: "-010000-01-01T00:00:00Z" }) { nodes { id } } }', { token: acmeDev }), 'BAD_USER_INPUT');
     // Text Postgres cannot hold is refused naming the field, before anything is written.
-    const nul = await gql(url, 'mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }', { token: acmeDev, variables: { i: { workflow: 'once', input: { list: ['ok', 'a\u0000b'] } } } });
+    const nul = await gql(url, 'mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }', {
+      token: acmeDev,
+      variables: { i: { workflow: 'once', input: { list: ['ok', 'a\u0000b'] } } },
+    });
     assert.equal(expectError(nul, 'BAD_USER_INPUT').extensions?.field, 'input.list[1]');
-    const batchKey = await gql(url, 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id } }', { token: acmeDev, variables: { i: { workflow: 'once', runs: [{}, { idempotencyKey: 'k\ud800' }] } } });
+    const batchKey = await gql(url, 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id } }', {
+      token: acmeDev,
+      variables: { i: { workflow: 'once', runs: [{}, { idempotencyKey: 'k\ud800' }] } },
+    });
     assert.equal(expectError(batchKey, 'BAD_USER_INPUT').extensions?.field, 'runs[1].idempotencyKey');
-    const payload = await gql(url, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', { token: acmeDev, variables: { i: { event: 'x', payload: { 'bad\u0000key': 1 } } } });
+    const payload = await gql(url, 'mutation($i: SendEventInput!) { sendEvent(input: $i) { resumedSteps } }', {
+      token: acmeDev,
+      variables: { i: { event: 'x', payload: { 'bad\u0000key': 1 } } },
+    });
     assert.equal(expectError(payload, 'BAD_USER_INPUT').extensions?.field, 'payload["bad\\u0000key"]');
-    assert.equal(expectError(await gql(url, 'query($n: String!) { workflow(name: $n) { id } }', { token: acmeDev, variables: { n: 'x\u0000' } }), 'BAD_USER_INPUT').extensions?.field, 'name');
     assert.equal(
-      expectError(await gql(url, 'query($w: String) { runs(filter: { workflow: $w }) { nodes { id } } }', { token: acmeDev, variables: { w: 'x\u0000' } }), 'BAD_USER_INPUT').extensions?.field,
+      expectError(await gql(url, 'query($n: String!) { workflow(name: $n) { id } }', { token: acmeDev, variables: { n: 'x\u0000' } }), 'BAD_USER_INPUT')
+        .extensions?.field,
+      'name',
+    );
+    assert.equal(
+      expectError(
+        await gql(url, 'query($w: String) { runs(filter: { workflow: $w }) { nodes { id } } }', { token: acmeDev, variables: { w: 'x\u0000' } }),
+        'BAD_USER_INPUT',
+      ).extensions?.field,
       'filter.workflow',
     );
-    const definition = await gql(url, 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }', { token: acmeDev, variables: { i: { name: 'nul', steps: [{ id: 'l', type: 'log', with: { message: 'a\u0000' } }] } } });
+    const definition = await gql(url, 'mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }', {
+      token: acmeDev,
+      variables: { i: { name: 'nul', steps: [{ id: 'l', type: 'log', with: { message: 'a\u0000' } }] } },
+    });
     assert.equal(expectError(definition, 'BAD_USER_INPUT').extensions?.field, 'steps[0].with.message');
     let deep: unknown = 1;
     for (let i = 0; i < 200; i++) deep = { d: deep };
-    const nested = await gql(url, 'mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }', { token: acmeDev, variables: { i: { workflow: 'once', input: deep } } });
+    const nested = await gql(url, 'mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }', {
+      token: acmeDev,
+      variables: { i: { workflow: 'once', input: deep } },
+    });
     expectError(nested, 'BAD_USER_INPUT', 400);
   });
 
   it('pages through runs started together in one call without skipping any', async () => {
     const url = ctx.stack.graphqlUrl;
     await createWorkflow(url, acmeDev, 'together', [{ id: 'only', type: 'transform', with: { output: 1 } }]);
-    const started = dataOf(await gql<{ startWorkflows: { id: string }[] }>(url, 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id } }', {
-      token: acmeDev,
-      variables: { i: { workflow: 'together', runs: Array.from({ length: 5 }, (_, n) => ({ input: { n } })) } },
-    })).startWorkflows;
+    const started = dataOf(
+      await gql<{ startWorkflows: { id: string }[] }>(url, 'mutation($i: StartWorkflowsInput!) { startWorkflows(input: $i) { id } }', {
+        token: acmeDev,
+        variables: { i: { workflow: 'together', runs: Array.from({ length: 5 }, (_, n) => ({ input: { n } })) } },
+      }),
+    ).startWorkflows;
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
@@ -358,7 +458,13 @@ describe('durable workflows through the router', () => {
       after = pageData.endCursor;
     }
     // One transaction, one creation time: the order within it is the id's.
-    assert.deepEqual(seen, started.map((run) => run.id).sort().reverse());
+    assert.deepEqual(
+      seen,
+      started
+        .map((run) => run.id)
+        .sort()
+        .reverse(),
+    );
   });
 
   it('pages through runs with a cursor', async () => {
@@ -376,7 +482,9 @@ describe('durable workflows through the router', () => {
       if (!pageData.hasMore) break;
       after = pageData.endCursor;
     }
-    const all = dataOf(await gql<{ runs: { nodes: { id: string }[] } }>(url, '{ runs(first: 100) { nodes { id } } }', { token: acmeDev })).runs.nodes.map((n) => n.id);
+    const all = dataOf(await gql<{ runs: { nodes: { id: string }[] } }>(url, '{ runs(first: 100) { nodes { id } } }', { token: acmeDev })).runs.nodes.map(
+      (n) => n.id,
+    );
     assert.deepEqual(seen, all);
     assert.equal(new Set(seen).size, seen.length);
   });

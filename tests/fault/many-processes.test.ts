@@ -53,7 +53,13 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
     });
     await new Promise<void>((resolve) => work.listen(0, '127.0.0.1', resolve));
     workUrl = `http://127.0.0.1:${(work.address() as AddressInfo).port}/work`;
-    cleanups.push(() => new Promise<void>((resolve) => { work.closeAllConnections(); work.close(() => resolve()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          work.closeAllConnections();
+          work.close(() => resolve());
+        }),
+    );
 
     env = {
       DATABASE_URL: database.url,
@@ -70,22 +76,36 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
     const tenancy = await startProcess('tenancy', 'tenancy', env);
     const workflow = await startProcess('workflow', 'workflow', env);
     processes.push(identity, tenancy, workflow);
-    env = { ...env, IDENTITY_URL: `http://127.0.0.1:${identity.port}`, TENANCY_URL: `http://127.0.0.1:${tenancy.port}`, WORKFLOW_URL: `http://127.0.0.1:${workflow.port}` };
+    env = {
+      ...env,
+      IDENTITY_URL: `http://127.0.0.1:${identity.port}`,
+      TENANCY_URL: `http://127.0.0.1:${tenancy.port}`,
+      WORKFLOW_URL: `http://127.0.0.1:${workflow.port}`,
+    };
     routerA = await startProcess('router-a', 'router', env);
     routerB = await startProcess('router-b', 'router', env);
     workers = [await startProcess('workers-1', 'workers', env), await startProcess('workers-2', 'workers', env)];
     processes.push(routerA, routerB);
 
     seed = await seedTwoTenants(url(routerA));
-    dataOf(await gql(url(routerB), 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', {
-      token: seed.admin.accessToken,
-      variables: { i: { tenant: 'acme', userId: seed.alice.user.id, role: 'DEVELOPER' } },
-    }));
+    dataOf(
+      await gql(url(routerB), 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', {
+        token: seed.admin.accessToken,
+        variables: { i: { tenant: 'acme', userId: seed.alice.user.id, role: 'DEVELOPER' } },
+      }),
+    );
     token = (await signIn(url(routerB), 'acme', 'alice@acme.test', 'alice-password')).accessToken;
     await createWorkflow(url(routerA), token, 'chaos', [
       { id: 'a', type: 'http', with: { url: workUrl, method: 'POST' }, timeoutMs: 3_000, retry: { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 1_000 } },
       { id: 'b', type: 'transform', needs: ['a'], with: { output: '$.steps.a.output.body' } },
-      { id: 'c', type: 'http', needs: ['b'], with: { url: workUrl, method: 'POST', body: '$.steps.b.output' }, timeoutMs: 3_000, retry: { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 1_000 } },
+      {
+        id: 'c',
+        type: 'http',
+        needs: ['b'],
+        with: { url: workUrl, method: 'POST', body: '$.steps.b.output' },
+        timeoutMs: 3_000,
+        retry: { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 1_000 },
+      },
     ]);
   });
 
@@ -95,7 +115,12 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
   });
 
   it('shows a subscriber on router A a run started through router B', async () => {
-    const client: Client = createClient({ url: url(routerA).replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    const client: Client = createClient({
+      url: url(routerA).replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
     const seen: { runId: string; status: string }[] = [];
     const unsubscribe = client.subscribe<{ runs: { runId: string; status: string } }>(
       { query: 'subscription { runs(after: "0-0") { runId status } }' },
@@ -106,13 +131,21 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
     for (let i = 0; i < 200 && !seen.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'); i++) await sleep(50);
     unsubscribe();
     await client.dispose();
-    assert.ok(seen.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'), JSON.stringify(seen));
+    assert.ok(
+      seen.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'),
+      JSON.stringify(seen),
+    );
   });
 
   it('loses no run and records no step twice while workers are SIGKILLed', async () => {
     const ids: string[] = [];
     const finalCount = async () =>
-      (await owner.query<{ n: number }>(`select count(*)::int as n from workflow.runs where id = any($1) and status in ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')`, [ids])).rows[0]!.n;
+      (
+        await owner.query<{ n: number }>(
+          `select count(*)::int as n from workflow.runs where id = any($1) and status in ('SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT')`,
+          [ids],
+        )
+      ).rows[0]!.n;
     let starting = true;
     let kills = 0;
     // Chaos, from the first run on: kill a random worker process mid-flight and start a new one.
@@ -129,16 +162,26 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
       }
     })();
     for (let batch = 0; batch < 10; batch++) {
-      const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => startWorkflow(url(batch % 2 === 0 ? routerA : routerB), token, { workflow: 'chaos', input: { n: batch * 20 + i } })));
+      const runs = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          startWorkflow(url(batch % 2 === 0 ? routerA : routerB), token, { workflow: 'chaos', input: { n: batch * 20 + i } }),
+        ),
+      );
       ids.push(...runs.map((r) => r.id));
     }
     starting = false;
     await chaos;
     assert.ok(kills >= 3, `only ${kills} kills happened before the runs ended`);
-    const statuses = await owner.query<{ status: string; n: number }>(`select status, count(*)::int as n from workflow.runs where id = any($1) group by status`, [ids]);
+    const statuses = await owner.query<{ status: string; n: number }>(
+      `select status, count(*)::int as n from workflow.runs where id = any($1) group by status`,
+      [ids],
+    );
     assert.deepEqual(statuses.rows, [{ status: 'SUCCEEDED', n: 200 }]);
 
-    const twice = await owner.query(`select run_id, step_id, count(*) from workflow.step_attempts where run_id = any($1) and status = 'SUCCEEDED' group by 1, 2 having count(*) > 1`, [ids]);
+    const twice = await owner.query(
+      `select run_id, step_id, count(*) from workflow.step_attempts where run_id = any($1) and status = 'SUCCEEDED' group by 1, 2 having count(*) > 1`,
+      [ids],
+    );
     assert.deepEqual(twice.rows, [], 'a step completion was recorded twice');
     const steps = await owner.query<{ n: number }>(`select count(*)::int as n from workflow.steps where run_id = any($1) and status = 'SUCCEEDED'`, [ids]);
     assert.equal(steps.rows[0]!.n, 600);

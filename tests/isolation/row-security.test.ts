@@ -102,33 +102,53 @@ describe('tenancy and row level security', () => {
 
   it('keeps the tenant registry global', async () => {
     const rows = await db.global((em) => em.execute<{ slug: string }[]>('select slug from platform.tenants order by slug'));
-    assert.deepEqual(rows.map((r) => r.slug), ['acme', 'globex']);
+    assert.deepEqual(
+      rows.map((r) => r.slug),
+      ['acme', 'globex'],
+    );
   });
 
   it("shows only the current tenant's rows", async () => {
-    for (const [tenant, other] of [[acme, globex], [globex, acme]] as const) {
+    for (const [tenant, other] of [
+      [acme, globex],
+      [globex, acme],
+    ] as const) {
       for (const table of TENANT_TABLES) {
         const rows = await db.withTenant(tenant.id, (em) =>
           em.execute<{ tenant_id: string; n: number }[]>(`select tenant_id, count(*)::int as n from ${table} group by tenant_id`),
         );
-        assert.deepEqual(rows.map((r) => r.tenant_id), [tenant.id], `${table} under ${tenant.slug}`);
+        assert.deepEqual(
+          rows.map((r) => r.tenant_id),
+          [tenant.id],
+          `${table} under ${tenant.slug}`,
+        );
         assert.ok(rows[0]!.n >= 1);
         // Naming the other tenant explicitly does not get around the policy.
-        const named = await db.withTenant(tenant.id, (em) => em.execute<{ n: number }[]>(`select count(*)::int as n from ${table} where tenant_id = ?`, [other.id]));
+        const named = await db.withTenant(tenant.id, (em) =>
+          em.execute<{ n: number }[]>(`select count(*)::int as n from ${table} where tenant_id = ?`, [other.id]),
+        );
         assert.equal(named[0]?.n, 0);
       }
     }
   });
 
-  it("refuses to write a row for another tenant", async () => {
+  it('refuses to write a row for another tenant', async () => {
     const before = await snapshot();
     const attempts: [string, string, unknown[]][] = [
       ['platform.outbox', `insert into platform.outbox (tenant_id, topic, payload) values (?, 'forged', '{}')`, [globex.id]],
       ['platform.memberships', `insert into platform.memberships (tenant_id, user_id, role) values (?, ?, 'OWNER')`, [globex.id, randomUUID()]],
-      ['identity.users', `insert into identity.users (id, tenant_id, email, password_hash) values (?, ?, 'mallory@example.test', 'x')`, [randomUUID(), globex.id]],
+      [
+        'identity.users',
+        `insert into identity.users (id, tenant_id, email, password_hash) values (?, ?, 'mallory@example.test', 'x')`,
+        [randomUUID(), globex.id],
+      ],
     ];
     for (const [table, sql, params] of attempts) {
-      await assert.rejects(db.withTenant(acme.id, (em) => em.execute(sql, params)), /row-level security/, `${table} accepted a row of another tenant`);
+      await assert.rejects(
+        db.withTenant(acme.id, (em) => em.execute(sql, params)),
+        /row-level security/,
+        `${table} accepted a row of another tenant`,
+      );
     }
     // Moving an own row to another tenant is refused too.
     await assert.rejects(
@@ -145,9 +165,13 @@ describe('tenancy and row level security', () => {
 
   it("cannot change or delete another tenant's rows", async () => {
     const before = await snapshot();
-    const deleted = await db.withTenant(acme.id, (em) => em.execute<{ id: string }[]>('delete from identity.users where tenant_id = ? returning id', [globex.id]));
+    const deleted = await db.withTenant(acme.id, (em) =>
+      em.execute<{ id: string }[]>('delete from identity.users where tenant_id = ? returning id', [globex.id]),
+    );
     assert.equal(deleted.length, 0);
-    const updated = await db.withTenant(acme.id, (em) => em.execute<{ id: string }[]>(`update platform.signing_keys set status = 'retired' where tenant_id = ? returning kid`, [globex.id]));
+    const updated = await db.withTenant(acme.id, (em) =>
+      em.execute<{ id: string }[]>(`update platform.signing_keys set status = 'retired' where tenant_id = ? returning kid`, [globex.id]),
+    );
     assert.equal(updated.length, 0);
     assert.deepEqual(await snapshot(), before);
     assert.equal(await ownerCount(`platform.signing_keys where tenant_id = $1 and status = 'active'`, [globex.id]), 1);
@@ -166,10 +190,15 @@ describe('tenancy and row level security', () => {
       assert.equal(row.rls, true, `${table} has row level security off`);
     }
     assert.ok(tables.every((t) => t.tableowner !== APP_ROLE));
-    const { rows: roles } = await owner.query<{ rolsuper: boolean; rolbypassrls: boolean }>('select rolsuper, rolbypassrls from pg_roles where rolname = $1', [APP_ROLE]);
+    const { rows: roles } = await owner.query<{ rolsuper: boolean; rolbypassrls: boolean }>('select rolsuper, rolbypassrls from pg_roles where rolname = $1', [
+      APP_ROLE,
+    ]);
     assert.deepEqual(roles, [{ rolsuper: false, rolbypassrls: false }]);
     // Nor can it switch the policies off.
-    await assert.rejects(db.global((em) => em.execute('alter table platform.outbox disable row level security')), /owner/);
+    await assert.rejects(
+      db.global((em) => em.execute('alter table platform.outbox disable row level security')),
+      /owner/,
+    );
   });
 
   describe('provisioning', () => {

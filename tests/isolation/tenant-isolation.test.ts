@@ -23,7 +23,10 @@ describe('tenant isolation', () => {
 
   it('refuses an acme user signing in to globex', async () => {
     const op = 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }';
-    expectError(await gql(ctx.stack.graphqlUrl, op, { variables: { i: { tenant: 'globex', email: 'alice@acme.test', password: 'alice-password' } } }), 'UNAUTHENTICATED');
+    expectError(
+      await gql(ctx.stack.graphqlUrl, op, { variables: { i: { tenant: 'globex', email: 'alice@acme.test', password: 'alice-password' } } }),
+      'UNAUTHENTICATED',
+    );
   });
 
   it('refuses an acme refresh token presented to globex', async () => {
@@ -37,7 +40,7 @@ describe('tenant isolation', () => {
     expectError(await gql(ctx.stack.graphqlUrl, '{ tenants { id } }', { token: bob.accessToken }), 'FORBIDDEN');
   });
 
-  it('refuses members of a tenant to a mere viewer, and lists only the own tenant\'s members to its admin', async () => {
+  it("refuses members of a tenant to a mere viewer, and lists only the own tenant's members to its admin", async () => {
     expectError(await gql(ctx.stack.graphqlUrl, '{ tenant { members { userId } } }', { token: alice.accessToken }), 'FORBIDDEN');
     const res = await gql<{ tenants: { slug: string; members: { userId: string }[] }[] }>(ctx.stack.graphqlUrl, '{ tenants { slug members { userId } } }', {
       token: admin.accessToken,
@@ -76,16 +79,19 @@ describe('tenant isolation', () => {
     }
   });
 
-  it('shows acme\'s context only acme\'s rows', async () => {
+  it("shows acme's context only acme's rows", async () => {
     for (const table of TENANT_TABLES) {
       const rows = await ctx.stack.db.withTenant(acme.id, (em) => em.execute<{ tenant_id: string }[]>(`select distinct tenant_id from ${table}`));
       for (const row of rows) assert.equal(row.tenant_id, acme.id, `${table} showed another tenant's row in acme's context`);
     }
     const users = await ctx.stack.db.withTenant(acme.id, (em) => em.execute<{ email: string }[]>(`select email from identity.users`));
-    assert.deepEqual(users.map((u) => u.email), ['alice@acme.test']);
+    assert.deepEqual(
+      users.map((u) => u.email),
+      ['alice@acme.test'],
+    );
   });
 
-  it('publishes each tenant\'s events on its own stream only', async () => {
+  it("publishes each tenant's events on its own stream only", async () => {
     // The relay runs in the stack; wait (bounded) until both sign-ups are on their streams.
     let acmeEvents: [string, string[]][] = [];
     let globexEvents: [string, string[]][] = [];
@@ -102,8 +108,9 @@ describe('tenant isolation', () => {
     assert.ok(payloads.every((p) => !p.includes(globex.id) && !p.includes('bob@globex.test')));
   });
 
-  it('serves each tenant its own JWKS, so one tenant\'s key cannot sign for another', async () => {
-    const jwks = async (slug: string) => ((await (await fetch(`${ctx.stack.routerUrl}/identity/${slug}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+  it("serves each tenant its own JWKS, so one tenant's key cannot sign for another", async () => {
+    const jwks = async (slug: string) =>
+      ((await (await fetch(`${ctx.stack.routerUrl}/identity/${slug}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     const [a, g] = await Promise.all([jwks('acme'), jwks('globex')]);
     assert.equal(a.length, 2, 'the signing key and the next one');
     assert.equal(g.length, 2);

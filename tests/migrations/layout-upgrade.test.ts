@@ -21,7 +21,9 @@ async function dataDigest(client: pg.Client): Promise<Record<string, string>> {
   );
   const digest: Record<string, string> = {};
   for (const { name } of tables) {
-    const { rows } = await client.query<{ md5: string | null; n: number }>(`select md5(string_agg(t::text, '|' order by t::text)) as md5, count(*)::int as n from ${name} t`);
+    const { rows } = await client.query<{ md5: string | null; n: number }>(
+      `select md5(string_agg(t::text, '|' order by t::text)) as md5, count(*)::int as n from ${name} t`,
+    );
     digest[name] = `${rows[0]!.n}:${rows[0]!.md5 ?? ''}`;
   }
   return digest;

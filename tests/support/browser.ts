@@ -21,7 +21,9 @@ export class Browser {
     const target = new URL(url);
     const headers: Record<string, string> = {};
     // Longer paths first, as browsers send them (RFC 6265 5.4).
-    const sent = [...this.cookies.values()].filter((c) => c.host === target.hostname && target.pathname.startsWith(c.path)).sort((a, b) => b.path.length - a.path.length);
+    const sent = [...this.cookies.values()]
+      .filter((c) => c.host === target.hostname && target.pathname.startsWith(c.path))
+      .sort((a, b) => b.path.length - a.path.length);
     if (sent.length > 0) headers.cookie = sent.map((c) => `${c.name}=${c.value}`).join('; ');
     let body: string | undefined;
     if (init.form !== undefined) {
@@ -34,7 +36,11 @@ export class Browser {
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
       const value = pair!.slice(eq + 1).trim();
-      const path = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
+      const path =
+        attributes
+          .map((a) => a.trim())
+          .find((a) => a.toLowerCase().startsWith('path='))
+          ?.slice(5) ?? '/';
       const key = `${target.hostname}|${path}|${name}`;
       if (/expires=Thu, 01 Jan 1970/i.test(cookie) || value === '') this.cookies.delete(key);
       else this.cookies.set(key, { host: target.hostname, path, name, value });

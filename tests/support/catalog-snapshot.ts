@@ -212,7 +212,9 @@ async function seededRows(client: pg.Client): Promise<string[]> {
       const name = literal(column);
       return ` || jsonb_build_object(${name}, case when to_jsonb(t) -> ${name} = 'null'::jsonb then null else '<clock>' end)`;
     });
-    const rows = await client.query<{ line: string }>(`select 'row ' || ${literal(table.name)} || ' ' || (to_jsonb(t)${masked.join('')})::text as line from ${table.name} t`);
+    const rows = await client.query<{ line: string }>(
+      `select 'row ' || ${literal(table.name)} || ' ' || (to_jsonb(t)${masked.join('')})::text as line from ${table.name} t`,
+    );
     facts.push(...rows.rows.map((row) => row.line));
   }
   return facts;

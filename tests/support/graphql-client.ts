@@ -76,9 +76,13 @@ export async function createTenant(url: string, token: string, slug: string, nam
 
 /** Registers a public (PKCE) application at the token's tenant; returns its client id. */
 export async function createPublicClient(url: string, token: string, name: string, redirectUri: string): Promise<string> {
-  const res = await gql<{ createClient: { client: { clientId: string } } }>(url, 'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }', {
-    token,
-    variables: { i: { name, type: 'PUBLIC', redirectUris: [redirectUri] } },
-  });
+  const res = await gql<{ createClient: { client: { clientId: string } } }>(
+    url,
+    'mutation($i: CreateClientInput!) { createClient(input: $i) { client { clientId } } }',
+    {
+      token,
+      variables: { i: { name, type: 'PUBLIC', redirectUris: [redirectUri] } },
+    },
+  );
   return dataOf(res).createClient.client.clientId;
 }

@@ -44,7 +44,12 @@ function textOf(raw: string): string {
 }
 
 /** A real SMTP server on a free local port that keeps every message it receives (and refuses `refused@…`). */
-export async function startMailCatcher(): Promise<{ url: string; mails: CaughtMail[]; waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<CaughtMail>; stop(): Promise<void> }> {
+export async function startMailCatcher(): Promise<{
+  url: string;
+  mails: CaughtMail[];
+  waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<CaughtMail>;
+  stop(): Promise<void>;
+}> {
   const mails: CaughtMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -76,7 +81,10 @@ export async function startMailCatcher(): Promise<{ url: string; mails: CaughtMa
       for (;;) {
         const found = mails.find((m) => m.to.includes(to.toLowerCase()) && subject.test(m.subject));
         if (found !== undefined) return found;
-        if (Date.now() > deadline) throw new Error(`no mail to ${to} matching ${subject} within ${timeoutMs} ms (got: ${mails.map((m) => `${m.to.join(',')} "${m.subject}"`).join('; ') || 'none'})`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no mail to ${to} matching ${subject} within ${timeoutMs} ms (got: ${mails.map((m) => `${m.to.join(',')} "${m.subject}"`).join('; ') || 'none'})`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },

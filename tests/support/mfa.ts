@@ -24,12 +24,18 @@ export async function nextTotp(secret: string): Promise<string> {
 
 /** Sets up an authenticator for a signed-in user; returns its secret, the recovery codes and a session proven by it. */
 export async function enrollTotp(url: string, token: string): Promise<{ secret: string; factorId: string; recoveryCodes: string[]; session: AuthPayload }> {
-  const enrollment = dataOf(await gql<{ enrollTotp: { factorId: string; secret: string } }>(url, 'mutation { enrollTotp { factorId secret } }', { token })).enrollTotp;
+  const enrollment = dataOf(
+    await gql<{ enrollTotp: { factorId: string; secret: string } }>(url, 'mutation { enrollTotp { factorId secret } }', { token }),
+  ).enrollTotp;
   const confirmed = dataOf(
-    await gql<{ confirmTotp: { recoveryCodes: string[]; session: AuthPayload } }>(url, `mutation($i: ConfirmTotpInput!) { confirmTotp(input: $i) { recoveryCodes session { ${AUTH_FIELDS} } } }`, {
-      token,
-      variables: { i: { factorId: enrollment.factorId, code: await nextTotp(enrollment.secret) } },
-    }),
+    await gql<{ confirmTotp: { recoveryCodes: string[]; session: AuthPayload } }>(
+      url,
+      `mutation($i: ConfirmTotpInput!) { confirmTotp(input: $i) { recoveryCodes session { ${AUTH_FIELDS} } } }`,
+      {
+        token,
+        variables: { i: { factorId: enrollment.factorId, code: await nextTotp(enrollment.secret) } },
+      },
+    ),
   ).confirmTotp;
   return { secret: enrollment.secret, factorId: enrollment.factorId, ...confirmed };
 }

@@ -41,7 +41,10 @@ export async function startProcess(name: string, entry: keyof typeof ENTRY_POINT
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   for (let attempt = 0; ; attempt++) {
     const outcome = await Promise.race([
-      fetch(`http://127.0.0.1:${listenPort}/health`).then((r) => r.ok, () => false),
+      fetch(`http://127.0.0.1:${listenPort}/health`).then(
+        (r) => r.ok,
+        () => false,
+      ),
       exited.then(() => 'exited' as const),
     ]);
     if (outcome === true) break;

@@ -53,11 +53,20 @@ describe('request guard', () => {
   });
 
   describe('INTERNAL answers', () => {
-    const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: null, errors: [INTERNAL] })));
+    const http = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: null, errors: [INTERNAL] })),
+    );
     const schema = new GraphQLSchema({
       query: new GraphQLObjectType({
         name: 'Query',
-        fields: { boom: { type: GraphQLString, resolve: () => { throw new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL' } }); } } },
+        fields: {
+          boom: {
+            type: GraphQLString,
+            resolve: () => {
+              throw new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL' } });
+            },
+          },
+        },
       }),
     });
     const wss = new WebSocketServer({ server: http });

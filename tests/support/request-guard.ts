@@ -46,8 +46,15 @@ export function createRequestGuard(expected: readonly ExpectedErrorLog[] = []) {
       const allowed = expected.find((e) => e.match.test(summary));
       if (allowed !== undefined) return void seen.add(allowed);
       // A few frames say which code path logged it; the whole stack is noise here.
-      const frames = entry.err?.stack?.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('at ')).slice(0, 3) ?? [];
-      findings.push([`during "${during}": error log ${summary}${entry.requestId === undefined ? '' : ` (requestId ${entry.requestId})`}`, ...frames].join('\n    '));
+      const frames =
+        entry.err?.stack
+          ?.split('\n')
+          .map((line) => line.trim())
+          .filter((line) => line.startsWith('at '))
+          .slice(0, 3) ?? [];
+      findings.push(
+        [`during "${during}": error log ${summary}${entry.requestId === undefined ? '' : ` (requestId ${entry.requestId})`}`, ...frames].join('\n    '),
+      );
     },
     internalAnswer(where: string, errors: readonly GraphQLErrorLike[]): void {
       findings.push(`during "${during}": INTERNAL answer ${where}: ${JSON.stringify(errors)}`);

@@ -21,7 +21,13 @@ export async function seedTwoTenants(url: string): Promise<TwoTenants> {
 }
 
 /** The platform admin gives a member of a tenant a role; it takes effect at the member's next sign-in. */
-export async function setRole(url: string, adminToken: string, tenant: string, userId: string, role: 'OWNER' | 'ADMIN' | 'DEVELOPER' | 'VIEWER'): Promise<void> {
+export async function setRole(
+  url: string,
+  adminToken: string,
+  tenant: string,
+  userId: string,
+  role: 'OWNER' | 'ADMIN' | 'DEVELOPER' | 'VIEWER',
+): Promise<void> {
   dataOf(
     await gql(url, 'mutation($i: SetMemberRoleInput!) { setMemberRole(input: $i) { role } }', {
       token: adminToken,

@@ -54,13 +54,27 @@ export class SoftAuthenticator {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
     const id = randomBytes(16);
-    const cose = cbor(new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x!, 'base64url')], [-3, Buffer.from(jwk.y!, 'base64url')]]));
+    const cose = cbor(
+      new Map<number, unknown>([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, Buffer.from(jwk.x!, 'base64url')],
+        [-3, Buffer.from(jwk.y!, 'base64url')],
+      ]),
+    );
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(id.length);
     const attested = Buffer.concat([Buffer.alloc(16), idLength, id, cose]);
     // Flags: user present, user verified, attested credential data included.
     const authData = this.authData(options.rp.id, 0x01 | 0x04 | 0x40, 0, attested);
-    const attestationObject = cbor(new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData]]));
+    const attestationObject = cbor(
+      new Map<string, unknown>([
+        ['fmt', 'none'],
+        ['attStmt', new Map()],
+        ['authData', authData],
+      ]),
+    );
     const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: this.origin, crossOrigin: false }));
     this.credentials.push({ id, privateKey, publicKey, userHandle: Buffer.from(options.user.id, 'base64url'), rpId: options.rp.id, counter: 0 });
     return JSON.stringify({
@@ -77,7 +91,8 @@ export class SoftAuthenticator {
   get(optionsJson: string, options: { userVerified?: boolean; credential?: Credential } = {}): string {
     const request = JSON.parse(optionsJson) as { challenge: string; rpId: string; allowCredentials?: { id: string }[] };
     const allowed = request.allowCredentials ?? [];
-    const credential = options.credential ?? this.credentials.find((c) => c.rpId === request.rpId && (allowed.length === 0 || allowed.some((a) => a.id === b64url(c.id))));
+    const credential =
+      options.credential ?? this.credentials.find((c) => c.rpId === request.rpId && (allowed.length === 0 || allowed.some((a) => a.id === b64url(c.id))));
     if (credential === undefined) throw new Error('no passkey for this request');
     credential.counter += 1;
     const authData = this.authData(request.rpId, 0x01 | (options.userVerified === false ? 0 : 0x04), credential.counter);
@@ -87,7 +102,12 @@ export class SoftAuthenticator {
       id: b64url(credential.id),
       rawId: b64url(credential.id),
       type: 'public-key',
-      response: { authenticatorData: b64url(authData), clientDataJSON: b64url(clientData), signature: b64url(signature), userHandle: b64url(credential.userHandle) },
+      response: {
+        authenticatorData: b64url(authData),
+        clientDataJSON: b64url(clientData),
+        signature: b64url(signature),
+        userHandle: b64url(credential.userHandle),
+      },
       clientExtensionResults: {},
       authenticatorAttachment: 'platform',
     });

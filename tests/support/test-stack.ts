@@ -34,25 +34,25 @@ export function useTestStack(
     const routerPort = options.publicRouter === true ? await freePort() : 0;
     const config = loadConfig(
       {
-      NODE_ENV: 'test',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-      PORT: String(routerPort),
-      // Every subgraph on a free port; the router is pointed at them.
-      ...Object.fromEntries(SUBGRAPHS.map((subgraph) => [`${subgraph.name.toUpperCase()}_PORT`, '0'])),
-      PUBLIC_URL: options.publicRouter === true ? `http://127.0.0.1:${routerPort}` : PUBLIC_URL,
-      DATABASE_URL: database.url,
-      REDIS_URL: database.redisUrl,
-      // Test files share one Redis; each keeps its queues to itself.
-      TANSU_REDIS_NAMESPACE: `test-${crypto.randomUUID()}`,
-      TANSU_SECRET: TEST_SECRET,
-      TANSU_ADMIN_EMAIL: ADMIN.email,
-      TANSU_ADMIN_PASSWORD: ADMIN.password,
-      // Unlimited unless a test is about quotas: load in one file must not trip another's limits.
-      TANSU_DEFAULT_PLAN: 'enterprise',
-      // Every request of a test comes from one address; the tests about the limit set their own.
-      TANSU_CREDENTIAL_RATE_PER_MINUTE: '10000',
-      TANSU_ANONYMOUS_RATE_PER_MINUTE: '100000',
-      ...env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+        PORT: String(routerPort),
+        // Every subgraph on a free port; the router is pointed at them.
+        ...Object.fromEntries(SUBGRAPHS.map((subgraph) => [`${subgraph.name.toUpperCase()}_PORT`, '0'])),
+        PUBLIC_URL: options.publicRouter === true ? `http://127.0.0.1:${routerPort}` : PUBLIC_URL,
+        DATABASE_URL: database.url,
+        REDIS_URL: database.redisUrl,
+        // Test files share one Redis; each keeps its queues to itself.
+        TANSU_REDIS_NAMESPACE: `test-${crypto.randomUUID()}`,
+        TANSU_SECRET: TEST_SECRET,
+        TANSU_ADMIN_EMAIL: ADMIN.email,
+        TANSU_ADMIN_PASSWORD: ADMIN.password,
+        // Unlimited unless a test is about quotas: load in one file must not trip another's limits.
+        TANSU_DEFAULT_PLAN: 'enterprise',
+        // Every request of a test comes from one address; the tests about the limit set their own.
+        TANSU_CREDENTIAL_RATE_PER_MINUTE: '10000',
+        TANSU_ANONYMOUS_RATE_PER_MINUTE: '100000',
+        ...env,
       },
       { subgraphs: SUBGRAPHS },
     );

@@ -29,7 +29,14 @@ export interface Outcome {
 }
 
 /** Close codes the router uses, read back as the error code HTTP gives for the same refusal. */
-const CODE_OF_CLOSE: Record<number, string> = { 4400: 'BAD_USER_INPUT', 4401: 'UNAUTHENTICATED', 4403: 'FORBIDDEN', 4429: 'RATE_LIMITED', 4500: 'INTERNAL', 1009: 'PAYLOAD_TOO_LARGE' };
+const CODE_OF_CLOSE: Record<number, string> = {
+  4400: 'BAD_USER_INPUT',
+  4401: 'UNAUTHENTICATED',
+  4403: 'FORBIDDEN',
+  4429: 'RATE_LIMITED',
+  4500: 'INTERNAL',
+  1009: 'PAYLOAD_TOO_LARGE',
+};
 
 const authorizationOf = (options: CallOptions) => options.authorization ?? (options.token === undefined ? undefined : `Bearer ${options.token}`);
 
@@ -89,7 +96,8 @@ export function overWebSocket(url: string, operation: Operation, options: CallOp
         if (Array.isArray(error)) return settle(outcomeOf({ errors: error as { message: string; extensions?: Record<string, unknown> }[] }));
         // The socket closed: its close code says why.
         const close = error as { code?: unknown; reason?: unknown };
-        if (typeof close.code === 'number') return settle({ code: CODE_OF_CLOSE[close.code] ?? `CLOSED_${close.code}`, message: String(close.reason ?? ''), closeCode: close.code });
+        if (typeof close.code === 'number')
+          return settle({ code: CODE_OF_CLOSE[close.code] ?? `CLOSED_${close.code}`, message: String(close.reason ?? ''), closeCode: close.code });
         settle({ code: 'TRANSPORT', message: String(error) });
       },
       complete: () => settle({ code: undefined, message: undefined }),

@@ -13,7 +13,16 @@ export interface RunView {
   output: Record<string, unknown> | null;
   idempotencyKey: string | null;
   workflow: { name: string; version: number };
-  steps: { id: string; type: string; status: string; attempt: number; output: unknown; error: string | null; errorCode: string | null; attempts: { attempt: number; status: string; error: string | null }[] }[];
+  steps: {
+    id: string;
+    type: string;
+    status: string;
+    attempt: number;
+    output: unknown;
+    error: string | null;
+    errorCode: string | null;
+    attempts: { attempt: number; status: string; error: string | null }[];
+  }[];
 }
 
 export async function createWorkflow(url: string, token: string, name: string, steps: unknown[]) {
@@ -26,7 +35,10 @@ export async function createWorkflow(url: string, token: string, name: string, s
 }
 
 export async function startWorkflow(url: string, token: string, input: { workflow: string; input?: unknown; idempotencyKey?: string }): Promise<RunView> {
-  const res = await gql<{ startWorkflow: RunView }>(url, `mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { ${RUN_FIELDS} } }`, { token, variables: { i: input } });
+  const res = await gql<{ startWorkflow: RunView }>(url, `mutation($i: StartWorkflowInput!) { startWorkflow(input: $i) { ${RUN_FIELDS} } }`, {
+    token,
+    variables: { i: input },
+  });
   return dataOf(res).startWorkflow;
 }
 

@@ -26,7 +26,8 @@ export function createClient(options: ClientOptions & { expectInternal?: boolean
       },
       closed: (event) => {
         const code = (event as { code?: number } | undefined)?.code;
-        if (code !== undefined && INTERNAL_CLOSE_CODES.has(code)) recordInternalAnswer('over WebSocket', [{ message: `socket closed with ${code}: ${String((event as { reason?: string }).reason)}` }]);
+        if (code !== undefined && INTERNAL_CLOSE_CODES.has(code))
+          recordInternalAnswer('over WebSocket', [{ message: `socket closed with ${code}: ${String((event as { reason?: string }).reason)}` }]);
         on.closed?.(event);
       },
     },

@@ -31,7 +31,9 @@ export async function startWorkers({ config, logger }: StartOptions, options: { 
     // The owner's connection: the relay reads every tenant's outbox and the purge deletes tenants.
     const systemDb = await openDatabase({ url: config.databaseUrl, entities: [OutboxEventEntity], poolMax: 4 });
     stops.add(() => systemDb.close());
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) =>
+      logger.warn({ err: error }, 'Redis connection error'),
+    );
     stops.add(() => redis.disconnect());
     const relay = createOutboxRelay({ systemDb, redis, namespace: config.redisNamespace, logger: logger.child({ service: 'outbox-relay' }) });
     relay.start();

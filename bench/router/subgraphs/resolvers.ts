@@ -1,15 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import {
-  productByUpc,
-  products,
-  reviewById,
-  reviewsByAuthor,
-  reviewsByProduct,
-  userById,
-  users,
-  type Product,
-  type Review,
-} from './data.ts';
+import { productByUpc, products, reviewById, reviewsByAuthor, reviewsByProduct, userById, users, type Product, type Review } from './data.ts';
 
 export type SubgraphName = 'accounts' | 'products' | 'reviews' | 'inventory';
 export const SUBGRAPH_NAMES: readonly SubgraphName[] = ['accounts', 'products', 'reviews', 'inventory'];

@@ -21,7 +21,8 @@ function sqlState(error: unknown): string | undefined {
 export function mapDatabaseError(error: unknown): unknown {
   if (error instanceof TansuError) return error;
   const state = sqlState(error) ?? sqlState((error as { cause?: unknown } | null)?.cause);
-  if (state !== undefined && BAD_TEXT_CODES.has(state)) return errors.badRequest('Input contains a value that cannot be stored (such as a NUL character or a number or date out of range)');
+  if (state !== undefined && BAD_TEXT_CODES.has(state))
+    return errors.badRequest('Input contains a value that cannot be stored (such as a NUL character or a number or date out of range)');
   if (error instanceof UniqueConstraintViolationException) return errors.conflict('That resource already exists');
   if (error instanceof ForeignKeyConstraintViolationException) return errors.badRequest('A referenced resource does not exist');
   if (error instanceof NotNullConstraintViolationException) return errors.badRequest('A required value is missing');

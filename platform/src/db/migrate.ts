@@ -32,7 +32,12 @@ export function migrationSequence(owners: readonly TableOwner[]): OwnedMigration
  * (re)creates the application role: it can read and write rows, owns nothing, and so stays
  * under Row Level Security.
  */
-export async function migrate(options: { ownerUrl: string; appPassword: string; owners: readonly TableOwner[]; role?: string }): Promise<{ applied: string[] }> {
+export async function migrate(options: {
+  ownerUrl: string;
+  appPassword: string;
+  owners: readonly TableOwner[];
+  role?: string;
+}): Promise<{ applied: string[] }> {
   const role = options.role ?? APP_ROLE;
   const owners = [kernelTables, ...options.owners];
   const orm = await MikroORM.init({

@@ -25,7 +25,10 @@ const PASSWORD = 'postgres';
 const english = (): NodeJS.ProcessEnv => ({ ...process.env, LC_MESSAGES: 'C' });
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -79,11 +79,18 @@ export function createOutboxRelay(deps: {
       for (const row of rows) {
         pipeline.xadd(
           tenantStreamKey(deps.namespace, row.tenant_id),
-          'MAXLEN', '~', String(maxLen), '*',
-          'outboxId', row.id,
-          'topic', row.topic,
-          'payload', JSON.stringify(row.payload),
-          'at', new Date(row.created_at).toISOString(),
+          'MAXLEN',
+          '~',
+          String(maxLen),
+          '*',
+          'outboxId',
+          row.id,
+          'topic',
+          row.topic,
+          'payload',
+          JSON.stringify(row.payload),
+          'at',
+          new Date(row.created_at).toISOString(),
         );
       }
       const results = await pipeline.exec();

@@ -143,7 +143,12 @@ function serveSubscriptions<TContext extends SubgraphContext>(
       context: (ctx, id) => {
         const caller = callers.get(ctx.extra.socket) ?? { roles: [], scopes: [] };
         const requestId = typeof ctx.connectionParams?.requestId === 'string' ? ctx.connectionParams.requestId : id;
-        return options.makeContext({ caller, requestId, logger: options.logger.child({ requestId, tenantId: caller.tenantId }), client: clientInfoOf(ctx.extra.request, options.codec) });
+        return options.makeContext({
+          caller,
+          requestId,
+          logger: options.logger.child({ requestId, tenantId: caller.tenantId }),
+          client: clientInfoOf(ctx.extra.request, options.codec),
+        });
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (result.errors === undefined) return;

@@ -36,7 +36,8 @@ export function createMailer(options: { smtpUrl: string | undefined; from: strin
         await transport.sendMail({ from: options.from, to: message.to, subject: message.subject, text: message.text, html: message.html });
       } catch (error) {
         // A permanent refusal of the recipient (5xx on the envelope) is about the address, not our mail path.
-        const refusedAddress = (error as { code?: unknown }).code === 'EENVELOPE' && Math.floor(Number((error as { responseCode?: unknown }).responseCode) / 100) === 5;
+        const refusedAddress =
+          (error as { code?: unknown }).code === 'EENVELOPE' && Math.floor(Number((error as { responseCode?: unknown }).responseCode) / 100) === 5;
         if (refusedAddress) {
           logger.warn({ err: error, to: message.to }, 'mail server refused the recipient');
           throw new TansuError('MAIL_UNAVAILABLE', 'The mail server refused this address; check it, or use another', { cause: error });

@@ -44,7 +44,17 @@ export function shareKeyOf(caller: CallerContext): string {
   if (caller.tenantId === undefined) return ANONYMOUS_KEY;
   let key = shareKeys.get(caller);
   if (key === undefined) {
-    key = JSON.stringify([caller.tenantId, caller.tenantSlug, caller.subject, caller.roles, caller.scopes, caller.clientId, caller.amr, caller.authTime, caller.issuedAt]);
+    key = JSON.stringify([
+      caller.tenantId,
+      caller.tenantSlug,
+      caller.subject,
+      caller.roles,
+      caller.scopes,
+      caller.clientId,
+      caller.amr,
+      caller.authTime,
+      caller.issuedAt,
+    ]);
     shareKeys.set(caller, key);
   }
   return key;

@@ -57,7 +57,9 @@ export function useAnonymousLimit(limiter: RateLimiter, perMinute: number): Admi
     if (!request.counted || caller.tenantId !== undefined) return;
     const result = await limiter.hit(`anon:${request.clientIp ?? 'unknown'}`, perMinute, 60);
     if (!result.allowed) {
-      throw new TansuError('RATE_LIMITED', `Too many requests without a token from this address; retry in ${result.retryAfter} s`, { extensions: { retryAfter: result.retryAfter } });
+      throw new TansuError('RATE_LIMITED', `Too many requests without a token from this address; retry in ${result.retryAfter} s`, {
+        extensions: { retryAfter: result.retryAfter },
+      });
     }
   };
 }

@@ -190,7 +190,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       let payload: JWTPayload;
       let kid: string | undefined;
       try {
-        ({ payload, protectedHeader: { kid } } = await jwtVerify(token, keySet, { issuer, audience: options.audience, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'] }));
+        ({
+          payload,
+          protectedHeader: { kid },
+        } = await jwtVerify(token, keySet, { issuer, audience: options.audience, algorithms: ALGORITHMS, requiredClaims: ['exp', 'sub'] }));
       } catch (error) {
         const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
         if (cold && firstLookups.get(slug) === keySet) firstLookups.delete(slug);

@@ -14,7 +14,7 @@ interface FetchedResponse {
 
 /** Headers object with just what the gateway reads from a subgraph response. */
 function responseHeaders(cacheControl: string | undefined) {
-  return { get: (name: string) => (name.toLowerCase() === 'cache-control' ? cacheControl ?? null : null) };
+  return { get: (name: string) => (name.toLowerCase() === 'cache-control' ? (cacheControl ?? null) : null) };
 }
 
 /**
@@ -31,7 +31,13 @@ export class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   constructor(options: { url: string; connections?: number }) {
     const url = new URL(options.url);
     // A subgraph that hangs must not hold a request (and its client) for undici's default 300 s.
-    this.pool = new Pool(url.origin, { connections: options.connections ?? 128, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 128,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
     this.path = `${url.pathname}${url.search}`;
   }
 

@@ -5,10 +5,29 @@ import { readBody } from '@tansu/platform/http/read-body';
 import { sendJson } from '@tansu/platform/http/respond';
 import { clientAddress } from './client-address.ts';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'proxy-connection',
+]);
 
 /** `/identity/*` (JWKS, and the issuer's endpoints) forwarded to the identity service. */
-export function createIdentityProxy(options: { identityUrl: string; maxBodyBytes: number; publicUrl?: string; trustedProxyHops?: number; codec?: ContextTokenCodec }) {
+export function createIdentityProxy(options: {
+  identityUrl: string;
+  maxBodyBytes: number;
+  publicUrl?: string;
+  trustedProxyHops?: number;
+  codec?: ContextTokenCodec;
+}) {
   const { identityUrl, maxBodyBytes, publicUrl, trustedProxyHops = 0, codec } = options;
   const publicOrigin = publicUrl === undefined ? undefined : new URL(publicUrl);
   const target = new URL(identityUrl);

@@ -3,7 +3,10 @@ import { TansuError } from '@tansu/platform/errors';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-type Body = { query?: unknown; documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } & Record<string, unknown> } & Record<string, unknown>;
+type Body = { query?: unknown; documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } & Record<string, unknown> } & Record<
+  string,
+  unknown
+>;
 
 /** The id a request names: GraphQL-over-HTTP `documentId` ("sha256:…" or bare), or Apollo's `extensions.persistedQuery.sha256Hash`. */
 function documentIdOf(body: Body): string | undefined {
@@ -31,7 +34,8 @@ export function createPersistedDocuments(deps: { lookup: (id: string) => string 
         return body;
       }
       if (id === undefined) {
-        if (deps.only) throw new TansuError('PERSISTED_DOCUMENT_REQUIRED', 'This endpoint runs registered operations only: send the documentId of a registered operation');
+        if (deps.only)
+          throw new TansuError('PERSISTED_DOCUMENT_REQUIRED', 'This endpoint runs registered operations only: send the documentId of a registered operation');
         return body;
       }
       const document = deps.lookup(id);

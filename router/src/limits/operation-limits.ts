@@ -141,9 +141,10 @@ function measure(selectionSet: SelectionSetNode, parent: GraphQLNamedType | unde
       const field = fieldOf(walk.schema, parent, name);
       const isList = field !== undefined && isListType(getNullableType(field.type));
       const size = field === undefined ? undefined : sizeOf(selection, field, walk.variables);
-      const inner = selection.selectionSet === undefined
-        ? NOTHING
-        : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), isList ? undefined : size, walk);
+      const inner =
+        selection.selectionSet === undefined
+          ? NOTHING
+          : measure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type), isList ? undefined : size, walk);
       const multiplier = isList ? (size ?? page ?? DEFAULT_LIST_SIZE) : 1;
       depth = Math.max(depth, (introspection && name === 'ofType' ? 0 : 1) + inner.depth);
       cost += 1 + multiplier * inner.cost;
@@ -154,7 +155,7 @@ function measure(selectionSet: SelectionSetNode, parent: GraphQLNamedType | unde
     let inner: Measure;
     if (selection.kind === Kind.INLINE_FRAGMENT) {
       const typeName = selection.typeCondition?.name.value;
-      const type = typeName === undefined ? parent : walk.schema.getType(typeName) ?? undefined;
+      const type = typeName === undefined ? parent : (walk.schema.getType(typeName) ?? undefined);
       inner = measure(selection.selectionSet, type, page, walk);
     } else {
       const name = selection.name.value;
@@ -179,7 +180,12 @@ function measure(selectionSet: SelectionSetNode, parent: GraphQLNamedType | unde
   return { depth, cost, lists, selections };
 }
 
-function measureOperation(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>, variables: Record<string, unknown>): Measure {
+function measureOperation(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+): Measure {
   const root = schema.getRootType(operation.operation) ?? undefined;
   return measure(operation.selectionSet, root, undefined, { fragments, schema, variables, visiting: new Set(), memo: new Map() });
 }
@@ -219,7 +225,9 @@ function limitError(message: string, limit: string): GraphQLError {
 }
 
 function expansionError(): TansuError {
-  return new TansuError('BAD_USER_INPUT', `The document's fragments expand to more than ${MAX_EXPANDED_SELECTIONS} selections`, { extensions: { limit: 'fragments' } });
+  return new TansuError('BAD_USER_INPUT', `The document's fragments expand to more than ${MAX_EXPANDED_SELECTIONS} selections`, {
+    extensions: { limit: 'fragments' },
+  });
 }
 
 function operationsOf(document: DocumentNode): OperationDefinitionNode[] {
@@ -235,7 +243,9 @@ const refusals = new WeakMap<DocumentNode, GraphQLError>();
  */
 export function expansionRefusal(schema: GraphQLSchema, document: DocumentNode): GraphQLError | undefined {
   const fragments = fragmentsOf(document);
-  const tooBig = operationsOf(document).some((operation) => measureOperation(schema, operation, fragments, variableDefaults(operation)).selections > MAX_EXPANDED_SELECTIONS);
+  const tooBig = operationsOf(document).some(
+    (operation) => measureOperation(schema, operation, fragments, variableDefaults(operation)).selections > MAX_EXPANDED_SELECTIONS,
+  );
   return tooBig ? expansionError() : undefined;
 }
 
@@ -277,7 +287,12 @@ export function operationLimitsRule(limits: OperationLimits) {
         if (aliases > limits.maxAliases) context.reportError(limitError(`Query uses ${aliases} aliases; the limit is ${limits.maxAliases}`, 'aliases'));
         if (cost > limits.maxCost) context.reportError(costLimitError(cost, limits.maxCost));
         if (lists > maxLists) {
-          context.reportError(limitError(`Introspection nests ${lists} lists of the schema (types, fields, interfaces, possibleTypes, inputFields); the limit is ${maxLists}`, 'introspection'));
+          context.reportError(
+            limitError(
+              `Introspection nests ${lists} lists of the schema (types, fields, interfaces, possibleTypes, inputFields); the limit is ${maxLists}`,
+              'introspection',
+            ),
+          );
         }
       });
       return false;

@@ -2,7 +2,8 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { errors } from '@tansu/platform/errors';
 import { selectOperation } from './select-operation.ts';
 
-export const SUBSCRIPTIONS_OVER_WEBSOCKET = 'Subscriptions run over WebSocket: connect a graphql-ws client to this same URL (ws:// or wss://) and subscribe there';
+export const SUBSCRIPTIONS_OVER_WEBSOCKET =
+  'Subscriptions run over WebSocket: connect a graphql-ws client to this same URL (ws:// or wss://) and subscribe there';
 
 /**
  * What Apollo leaves to the executor, refused with a client error before it gets there: a

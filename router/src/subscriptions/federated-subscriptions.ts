@@ -47,7 +47,9 @@ function createSubscriberQueue(onDone: () => void): Subscriber {
       queue.push(result);
       if (queue.length > MAX_SUBSCRIBER_BACKLOG) {
         queue.length = 0;
-        subscriber.end(new GraphQLError('Subscriber fell too far behind; subscribe again with the last eventId as `after`', { extensions: { code: 'RATE_LIMITED' } }));
+        subscriber.end(
+          new GraphQLError('Subscriber fell too far behind; subscribe again with the last eventId as `after`', { extensions: { code: 'RATE_LIMITED' } }),
+        );
       }
     },
     end(error) {
@@ -58,7 +60,10 @@ function createSubscriberQueue(onDone: () => void): Subscriber {
       if (waiting !== undefined && queue.length === 0) {
         const resolve = waiting;
         waiting = undefined;
-        resolve({ value: failure === undefined ? undefined : { errors: [toGraphQLError(failure)] }, done: failure === undefined } as IteratorResult<ExecutionResult>);
+        resolve({
+          value: failure === undefined ? undefined : { errors: [toGraphQLError(failure)] },
+          done: failure === undefined,
+        } as IteratorResult<ExecutionResult>);
         failure = undefined;
       }
     },

@@ -2,7 +2,17 @@ import type { Server } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import { decodeJwt } from 'jose';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CallerContext, ContextTokenCodec } from '@tansu/platform/context-token';
 import { TansuError, errors, type ErrorCode } from '@tansu/platform/errors';
@@ -68,7 +78,12 @@ function closeCodeOf(code: ErrorCode): number {
 
 /** Close reasons are limited to 123 bytes by the protocol. */
 function closeReason(message: string): string {
-  return Buffer.byteLength(message) <= 123 ? message : `${Buffer.from(message).subarray(0, 119).toString('utf8').replace(/\uFFFD$/, '')}...`;
+  return Buffer.byteLength(message) <= 123
+    ? message
+    : `${Buffer.from(message)
+        .subarray(0, 119)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
 }
 
 /** "Did you mean …" lists schema names: dropped where the schema is not public. */
@@ -127,7 +142,10 @@ export function serveGraphQLOverWebSocket(deps: {
     for (const connection of byHolder.get(`${tenantId}:${userId}`) ?? []) {
       const revocation = deps.sessionRevocations?.revocationOf(connection.caller);
       if (revocation === undefined) continue;
-      connection.socket.close(CLOSE_UNAUTHORIZED, revocation.reason === 'roles' ? 'Roles changed: refresh the token and reconnect' : 'Session ended: sign in again');
+      connection.socket.close(
+        CLOSE_UNAUTHORIZED,
+        revocation.reason === 'roles' ? 'Roles changed: refresh the token and reconnect' : 'Session ended: sign in again',
+      );
     }
   });
   const formatError = createErrorFormatter({ trustUpstream: true });
@@ -154,9 +172,10 @@ export function serveGraphQLOverWebSocket(deps: {
    * and logged with its cause.
    */
   function present(error: GraphQLError): GraphQLFormattedError {
-    const e = error.extensions.code === undefined && error.originalError == null && !(error instanceof TansuError)
-      ? errors.badRequest(deps.schemaDetailsInErrors ? error.message : withoutSuggestions(error.message))
-      : error;
+    const e =
+      error.extensions.code === undefined && error.originalError == null && !(error instanceof TansuError)
+        ? errors.badRequest(deps.schemaDetailsInErrors ? error.message : withoutSuggestions(error.message))
+        : error;
     const formatted = formatError(e.toJSON(), e);
     if (formatted.extensions?.code === 'INTERNAL') deps.logger.error({ err: error.originalError ?? error }, 'WebSocket operation failed');
     return formatted;
@@ -180,7 +199,10 @@ export function serveGraphQLOverWebSocket(deps: {
       return;
     }
     if (exp === undefined) return;
-    connection.expiry = setTimeout(() => connection.socket.close(CLOSE_UNAUTHORIZED, 'Token expired'), Math.min(MAX_TIMER_MS, Math.max(0, exp * 1000 - Date.now())));
+    connection.expiry = setTimeout(
+      () => connection.socket.close(CLOSE_UNAUTHORIZED, 'Token expired'),
+      Math.min(MAX_TIMER_MS, Math.max(0, exp * 1000 - Date.now())),
+    );
     connection.expiry.unref();
   }
 
@@ -224,7 +246,14 @@ export function serveGraphQLOverWebSocket(deps: {
         if ((byHolder.get(holder)?.size ?? 0) >= deps.limits.maxSocketsPerUser) {
           return refuseConnection(socket, errors.rateLimited(`Too many open connections for this user (${deps.limits.maxSocketsPerUser}); close one first`));
         }
-        const connection: Connection = { socket, caller, holder, ...pending, traceparent: typeof traceparent === 'string' ? traceparent : undefined, expiry: undefined };
+        const connection: Connection = {
+          socket,
+          caller,
+          holder,
+          ...pending,
+          traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+          expiry: undefined,
+        };
         connections.set(socket, connection);
         add(byHolder, holder, connection);
         if (caller.tenantId !== undefined) add(byTenant, caller.tenantId, connection);
@@ -277,7 +306,8 @@ export function serveGraphQLOverWebSocket(deps: {
           if (invalid.length > 0) return asErrors(invalid);
           if ((operation.variableDefinitions?.length ?? 0) > 0) {
             const cost = costWithVariables(deps.schema, document, operation, variableValues);
-            if (cost > deps.limits.maxCost) throw new TansuError('BAD_USER_INPUT', `Query cost ${cost} exceeds the budget of ${deps.limits.maxCost}`, { extensions: { limit: 'cost' } });
+            if (cost > deps.limits.maxCost)
+              throw new TansuError('BAD_USER_INPUT', `Query cost ${cost} exceeds the budget of ${deps.limits.maxCost}`, { extensions: { limit: 'cost' } });
           }
           deps.usage?.record(deps.schema, createHash('sha256').update(query).digest('hex'), document, operation.name?.value);
           return args;
@@ -287,7 +317,12 @@ export function serveGraphQLOverWebSocket(deps: {
       },
       subscribe: (args) => {
         const { context } = args.contextValue as OperationContext;
-        return deps.subscriptions.subscribe({ document: args.document, operationName: args.operationName ?? undefined, variables: args.variableValues as Record<string, unknown>, context });
+        return deps.subscriptions.subscribe({
+          document: args.document,
+          operationName: args.operationName ?? undefined,
+          variables: args.variableValues as Record<string, unknown>,
+          context,
+        });
       },
       execute: async (args) => {
         const { context, query } = args.contextValue as OperationContext;
@@ -295,12 +330,17 @@ export function serveGraphQLOverWebSocket(deps: {
           { query, variables: args.variableValues as Record<string, unknown>, operationName: args.operationName ?? undefined },
           { contextValue: context },
         );
-        return (response.body.kind === 'single' ? response.body.singleResult : { errors: [errors.badRequest('Incremental delivery is not supported over WebSocket')] }) as ExecutionResult;
+        return (
+          response.body.kind === 'single' ? response.body.singleResult : { errors: [errors.badRequest('Incremental delivery is not supported over WebSocket')] }
+        ) as ExecutionResult;
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (result.errors === undefined) return;
         // Apollo's results are formatted already; an upstream subscription's are re-checked here.
-        return { ...result, errors: result.errors.map((error) => (error instanceof GraphQLError ? formatError(error.toJSON(), error) : (error as GraphQLFormattedError))) };
+        return {
+          ...result,
+          errors: result.errors.map((error) => (error instanceof GraphQLError ? formatError(error.toJSON(), error) : (error as GraphQLFormattedError))),
+        };
       },
       onError: (_ctx, _id, _payload, errorList) => errorList.map(present),
       onClose: async (ctx) => {

@@ -14,7 +14,12 @@ export interface WsExtra {
  * the client's mistake (ws closes it with 1009), not ours. Here socket errors are logged at
  * debug and only a failure of our own handling is an error.
  */
-export function serveGraphQLWs(options: ServerOptions<Record<string, unknown>, WsExtra>, wss: WebSocketServer, logger: Logger, keepAliveMs = 12_000): { dispose(): Promise<void> } {
+export function serveGraphQLWs(
+  options: ServerOptions<Record<string, unknown>, WsExtra>,
+  wss: WebSocketServer,
+  logger: Logger,
+  keepAliveMs = 12_000,
+): { dispose(): Promise<void> } {
   const server = makeServer(options);
   wss.options.handleProtocols = handleProtocols;
   wss.on('connection', (socket, request) => {

@@ -84,9 +84,14 @@ export function createUsageRecorder(deps: UsageRecorderOptions) {
     operations = new Map();
     unlisted = 0;
     try {
-      const overDay = await addUsage(deps.redis, deps.namespace, deps.variant, batch, seen, { maxOperationsPerDay: deps.maxOperationsPerDay ?? DEFAULT_MAX_OPERATIONS_PER_DAY });
+      const overDay = await addUsage(deps.redis, deps.namespace, deps.variant, batch, seen, {
+        maxOperationsPerDay: deps.maxOperationsPerDay ?? DEFAULT_MAX_OPERATIONS_PER_DAY,
+      });
       if (overMemory + overDay > 0) {
-        deps.logger.warn({ overMemory, overDay, maxOperationsPerFlush: maxPerFlush, maxOperationsPerDay: deps.maxOperationsPerDay ?? DEFAULT_MAX_OPERATIONS_PER_DAY }, 'usage: executions of operations beyond the cap were counted but not listed');
+        deps.logger.warn(
+          { overMemory, overDay, maxOperationsPerFlush: maxPerFlush, maxOperationsPerDay: deps.maxOperationsPerDay ?? DEFAULT_MAX_OPERATIONS_PER_DAY },
+          'usage: executions of operations beyond the cap were counted but not listed',
+        );
       }
     } catch (error) {
       deps.logger.warn({ err: error }, 'usage not recorded');

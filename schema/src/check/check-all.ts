@@ -14,7 +14,10 @@ export async function documentsIn(dir: string): Promise<RegisteredDocument[]> {
  * Checks each subgraph's SDL against a baseline supergraph (what clients were built on), one
  * report each; 0 when all pass, 1 when any fails. A new subgraph joins; one that disappeared fails.
  */
-export async function runCliChecks(input: { baseline: string; from: string; subgraphs: { name: string; sdl: string }[]; documents: string }, out: (text: string) => void = console.log): Promise<number> {
+export async function runCliChecks(
+  input: { baseline: string; from: string; subgraphs: { name: string; sdl: string }[]; documents: string },
+  out: (text: string) => void = console.log,
+): Promise<number> {
   const published = subgraphsOf(input.baseline);
   const documents = await documentsIn(input.documents);
   out(`Checking ${input.subgraphs.length} subgraphs against ${input.from}, with ${documents.length} registered documents.`);

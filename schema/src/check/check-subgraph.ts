@@ -57,7 +57,10 @@ export async function checkSubgraph(input: {
     throw new UnknownSubgraphError(`Unknown subgraph "${input.subgraph}"; known: ${input.published.map((s) => s.name).join(', ') || 'none'}`);
   }
   const report: CheckReport = { subgraph: input.subgraph, passed: false, compositionErrors: [], changes: [], documentErrors: [], usageAware: false };
-  const proposed = [...input.published.filter((s) => s.name !== input.subgraph), { name: input.subgraph, url: input.url ?? current?.url ?? `http://${input.subgraph}/graphql`, sdl: input.proposedSdl }];
+  const proposed = [
+    ...input.published.filter((s) => s.name !== input.subgraph),
+    { name: input.subgraph, url: input.url ?? current?.url ?? `http://${input.subgraph}/graphql`, sdl: input.proposedSdl },
+  ];
   const composed = compose(proposed);
   if (composed.supergraphSdl === undefined) {
     report.compositionErrors = composed.errors;
@@ -74,7 +77,11 @@ export async function checkSubgraph(input: {
   return report;
 }
 
-async function withUsage(changes: SchemaChange[], usage: UsageLookup | undefined, operations: ((coordinates: string[]) => Promise<string[]>) | undefined): Promise<CheckedChange[]> {
+async function withUsage(
+  changes: SchemaChange[],
+  usage: UsageLookup | undefined,
+  operations: ((coordinates: string[]) => Promise<string[]>) | undefined,
+): Promise<CheckedChange[]> {
   const breaking = changes.filter((c) => c.level === 'breaking');
   const counts = usage === undefined || breaking.length === 0 ? undefined : await usage([...new Set(breaking.flatMap((c) => c.usage))]);
   return Promise.all(

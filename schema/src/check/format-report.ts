@@ -14,8 +14,16 @@ export function formatReport(report: CheckReport): string {
     lines.push('', report.usageAware ? 'Changes (usage-aware):' : 'Changes (no usage data: every breaking change counts):');
     const order = { breaking: 0, dangerous: 1, safe: 2 };
     for (const change of [...report.changes].sort((a, b) => order[a.level] - order[b.level] || a.coordinate.localeCompare(b.coordinate))) {
-      const by = change.operations === undefined || change.operations.length === 0 ? '' : `, by ${change.operations.slice(0, 5).join(', ')}${change.operations.length > 5 ? ` and ${change.operations.length - 5} more` : ''}`;
-      const usage = change.uses === undefined ? '' : change.unused ? '  (unused in the last 30 days: warning only)' : `  (used ${change.uses} time${change.uses === 1 ? '' : 's'} in the last 30 days${by})`;
+      const by =
+        change.operations === undefined || change.operations.length === 0
+          ? ''
+          : `, by ${change.operations.slice(0, 5).join(', ')}${change.operations.length > 5 ? ` and ${change.operations.length - 5} more` : ''}`;
+      const usage =
+        change.uses === undefined
+          ? ''
+          : change.unused
+            ? '  (unused in the last 30 days: warning only)'
+            : `  (used ${change.uses} time${change.uses === 1 ? '' : 's'} in the last 30 days${by})`;
       lines.push(`  ${LABEL[change.level].padEnd(9)} ${change.message}${usage}`);
     }
   } else if (report.compositionErrors.length === 0) {

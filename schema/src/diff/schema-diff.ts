@@ -34,7 +34,17 @@ export interface SchemaChange {
 }
 
 const kindOf = (type: GraphQLNamedType) =>
-  isObjectType(type) ? 'object' : isInterfaceType(type) ? 'interface' : isUnionType(type) ? 'union' : isEnumType(type) ? 'enum' : isInputObjectType(type) ? 'input' : 'scalar';
+  isObjectType(type)
+    ? 'object'
+    : isInterfaceType(type)
+      ? 'interface'
+      : isUnionType(type)
+        ? 'union'
+        : isEnumType(type)
+          ? 'enum'
+          : isInputObjectType(type)
+            ? 'input'
+            : 'scalar';
 
 /**
  * Whether every value a client could read from `before` is still one it can read from
@@ -79,7 +89,8 @@ const sameDefault = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.strin
 /** Every difference a client could notice between two API schemas, each with its level. */
 export function diffSchemas(before: GraphQLSchema, after: GraphQLSchema): SchemaChange[] {
   const changes: SchemaChange[] = [];
-  const add = (kind: string, level: ChangeLevel, coordinate: string, message: string, usage: string[] = [coordinate]) => changes.push({ kind, level, coordinate, message, usage });
+  const add = (kind: string, level: ChangeLevel, coordinate: string, message: string, usage: string[] = [coordinate]) =>
+    changes.push({ kind, level, coordinate, message, usage });
   const enumsInOutput = outputEnums(after);
   const oldTypes = before.getTypeMap();
   const newTypes = after.getTypeMap();
@@ -106,23 +117,32 @@ export function diffSchemas(before: GraphQLSchema, after: GraphQLSchema): Schema
       for (const iface of newType.getInterfaces()) if (!had.has(iface.name)) add('INTERFACE_ADDED', 'dangerous', name, `${name} now implements ${iface.name}`);
     } else if (isUnionType(oldType) && isUnionType(newType)) {
       const members = new Set(newType.getTypes().map((t) => t.name));
-      for (const member of oldType.getTypes()) if (!members.has(member.name)) add('UNION_MEMBER_REMOVED', 'breaking', name, `${member.name} was removed from union ${name}`, [name]);
+      for (const member of oldType.getTypes())
+        if (!members.has(member.name)) add('UNION_MEMBER_REMOVED', 'breaking', name, `${member.name} was removed from union ${name}`, [name]);
       const had = new Set(oldType.getTypes().map((t) => t.name));
       for (const member of newType.getTypes()) {
-        if (!had.has(member.name)) add('UNION_MEMBER_ADDED', 'dangerous', name, `${member.name} was added to union ${name}: clients switching on __typename may not expect it`);
+        if (!had.has(member.name))
+          add('UNION_MEMBER_ADDED', 'dangerous', name, `${member.name} was added to union ${name}: clients switching on __typename may not expect it`);
       }
     } else if (isEnumType(oldType) && isEnumType(newType)) {
       const values = new Map(newType.getValues().map((v) => [v.name, v]));
       for (const value of oldType.getValues()) {
         const now = values.get(value.name);
         if (now === undefined) add('ENUM_VALUE_REMOVED', 'breaking', `${name}.${value.name}`, `Enum value ${name}.${value.name} was removed`, [name]);
-        else if (now.deprecationReason != null && value.deprecationReason == null) add('ENUM_VALUE_DEPRECATED', 'safe', `${name}.${value.name}`, `Enum value ${name}.${value.name} is deprecated`);
+        else if (now.deprecationReason != null && value.deprecationReason == null)
+          add('ENUM_VALUE_DEPRECATED', 'safe', `${name}.${value.name}`, `Enum value ${name}.${value.name} is deprecated`);
       }
       const had = new Set(oldType.getValues().map((v) => v.name));
       for (const value of newType.getValues()) {
         if (had.has(value.name)) continue;
         // Only values a client may read can surprise it; an input-only enum gains an option.
-        if (enumsInOutput.has(name)) add('ENUM_VALUE_ADDED', 'dangerous', `${name}.${value.name}`, `Enum value ${name}.${value.name} was added: clients reading ${name} may not expect it`);
+        if (enumsInOutput.has(name))
+          add(
+            'ENUM_VALUE_ADDED',
+            'dangerous',
+            `${name}.${value.name}`,
+            `Enum value ${name}.${value.name} was added: clients reading ${name} may not expect it`,
+          );
         else add('ENUM_VALUE_ADDED', 'safe', `${name}.${value.name}`, `Enum value ${name}.${value.name} was added (input only)`);
       }
     } else if (isInputObjectType(oldType) && isInputObjectType(newType)) {
@@ -137,7 +157,12 @@ export function diffSchemas(before: GraphQLSchema, after: GraphQLSchema): Schema
 
 type Add = (kind: string, level: ChangeLevel, coordinate: string, message: string, usage?: string[]) => void;
 
-function diffFields(typeName: string, before: Record<string, GraphQLField<unknown, unknown>>, after: Record<string, GraphQLField<unknown, unknown>>, add: Add): void {
+function diffFields(
+  typeName: string,
+  before: Record<string, GraphQLField<unknown, unknown>>,
+  after: Record<string, GraphQLField<unknown, unknown>>,
+  add: Add,
+): void {
   for (const [name, field] of Object.entries(before)) {
     const coordinate = `${typeName}.${name}`;
     const now = after[name];
@@ -147,14 +172,26 @@ function diffFields(typeName: string, before: Record<string, GraphQLField<unknow
     }
     if (!safeForOutput(field.type, now.type)) {
       const loosened = isNonNullType(field.type) && !isNonNullType(now.type) && String(field.type.ofType) === String(now.type);
-      add(loosened ? 'FIELD_NULLABILITY_LOOSENED' : 'FIELD_TYPE_CHANGED', 'breaking', coordinate, `Field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)}`);
+      add(
+        loosened ? 'FIELD_NULLABILITY_LOOSENED' : 'FIELD_TYPE_CHANGED',
+        'breaking',
+        coordinate,
+        `Field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)}`,
+      );
     } else if (String(field.type) !== String(now.type)) {
-      add('FIELD_TYPE_CHANGED', 'safe', coordinate, `Field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)} (every value stays readable)`);
+      add(
+        'FIELD_TYPE_CHANGED',
+        'safe',
+        coordinate,
+        `Field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)} (every value stays readable)`,
+      );
     }
-    if (now.deprecationReason != null && field.deprecationReason == null) add('FIELD_DEPRECATED', 'safe', coordinate, `Field ${coordinate} is deprecated: ${now.deprecationReason}`);
+    if (now.deprecationReason != null && field.deprecationReason == null)
+      add('FIELD_DEPRECATED', 'safe', coordinate, `Field ${coordinate} is deprecated: ${now.deprecationReason}`);
     diffArguments(coordinate, field.args, now.args, add);
   }
-  for (const name of Object.keys(after)) if (before[name] === undefined) add('FIELD_ADDED', 'safe', `${typeName}.${name}`, `Field ${typeName}.${name} was added`);
+  for (const name of Object.keys(after))
+    if (before[name] === undefined) add('FIELD_ADDED', 'safe', `${typeName}.${name}`, `Field ${typeName}.${name} was added`);
 }
 
 function diffArguments(fieldCoordinate: string, before: readonly GraphQLArgument[], after: readonly GraphQLArgument[], add: Add): void {
@@ -169,14 +206,31 @@ function diffArguments(fieldCoordinate: string, before: readonly GraphQLArgument
     }
     if (!safeForInput(arg.type, next.type)) {
       const tightened = !isNonNullType(arg.type) && isNonNullType(next.type) && String(arg.type) === String(next.type.ofType);
-      add(tightened ? 'ARGUMENT_NULLABILITY_TIGHTENED' : 'ARGUMENT_TYPE_CHANGED', 'breaking', coordinate, `Argument ${coordinate} changed type from ${String(arg.type)} to ${String(next.type)}`, [fieldCoordinate]);
+      add(
+        tightened ? 'ARGUMENT_NULLABILITY_TIGHTENED' : 'ARGUMENT_TYPE_CHANGED',
+        'breaking',
+        coordinate,
+        `Argument ${coordinate} changed type from ${String(arg.type)} to ${String(next.type)}`,
+        [fieldCoordinate],
+      );
     } else if (!isRequiredArgument(arg) && isRequiredArgument(next)) {
       // Same type, but the default that let operations leave it out is gone.
       add('ARGUMENT_DEFAULT_REMOVED', 'breaking', coordinate, `Argument ${coordinate} lost its default and is now required`, [fieldCoordinate]);
     } else if (String(arg.type) !== String(next.type)) {
-      add('ARGUMENT_TYPE_CHANGED', 'safe', coordinate, `Argument ${coordinate} changed type from ${String(arg.type)} to ${String(next.type)} (every value stays accepted)`);
+      add(
+        'ARGUMENT_TYPE_CHANGED',
+        'safe',
+        coordinate,
+        `Argument ${coordinate} changed type from ${String(arg.type)} to ${String(next.type)} (every value stays accepted)`,
+      );
     } else if (!sameDefault(arg.defaultValue, next.defaultValue)) {
-      add('ARGUMENT_DEFAULT_CHANGED', 'dangerous', coordinate, `Argument ${coordinate} default changed from ${JSON.stringify(arg.defaultValue)} to ${JSON.stringify(next.defaultValue)}`, [fieldCoordinate]);
+      add(
+        'ARGUMENT_DEFAULT_CHANGED',
+        'dangerous',
+        coordinate,
+        `Argument ${coordinate} default changed from ${JSON.stringify(arg.defaultValue)} to ${JSON.stringify(next.defaultValue)}`,
+        [fieldCoordinate],
+      );
     }
   }
   const had = new Set(before.map((a) => a.name));
@@ -199,15 +253,27 @@ function diffInputFields(typeName: string, before: Record<string, GraphQLInputFi
     }
     if (!safeForInput(field.type, now.type)) {
       const tightened = !isNonNullType(field.type) && isNonNullType(now.type) && String(field.type) === String(now.type.ofType);
-      add(tightened ? 'INPUT_FIELD_NULLABILITY_TIGHTENED' : 'INPUT_FIELD_TYPE_CHANGED', 'breaking', coordinate, `Input field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)}`, [typeName]);
+      add(
+        tightened ? 'INPUT_FIELD_NULLABILITY_TIGHTENED' : 'INPUT_FIELD_TYPE_CHANGED',
+        'breaking',
+        coordinate,
+        `Input field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)}`,
+        [typeName],
+      );
     } else if (!isRequiredInputField(field) && isRequiredInputField(now)) {
       add('INPUT_FIELD_DEFAULT_REMOVED', 'breaking', coordinate, `Input field ${coordinate} lost its default and is now required`, [typeName]);
     } else if (String(field.type) !== String(now.type)) {
-      add('INPUT_FIELD_TYPE_CHANGED', 'safe', coordinate, `Input field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)} (every value stays accepted)`);
+      add(
+        'INPUT_FIELD_TYPE_CHANGED',
+        'safe',
+        coordinate,
+        `Input field ${coordinate} changed type from ${String(field.type)} to ${String(now.type)} (every value stays accepted)`,
+      );
     } else if (!sameDefault(field.defaultValue, now.defaultValue)) {
       add('INPUT_FIELD_DEFAULT_CHANGED', 'dangerous', coordinate, `Input field ${coordinate} default changed`, [typeName]);
     }
-    if (now.deprecationReason != null && field.deprecationReason == null) add('INPUT_FIELD_DEPRECATED', 'safe', coordinate, `Input field ${coordinate} is deprecated`);
+    if (now.deprecationReason != null && field.deprecationReason == null)
+      add('INPUT_FIELD_DEPRECATED', 'safe', coordinate, `Input field ${coordinate} is deprecated`);
   }
   for (const [name, field] of Object.entries(after)) {
     if (before[name] !== undefined) continue;

@@ -23,7 +23,9 @@ export function readManifest(text: string): { id: string; body: string }[] {
   const record = value as Record<string, unknown>;
   const entries: { id: unknown; body: unknown }[] =
     record.format === 'apollo-persisted-query-manifest' && Array.isArray(record.operations)
-      ? (record.operations as unknown[]).map((o) => (typeof o === 'object' && o !== null ? { id: (o as { id?: unknown }).id, body: (o as { body?: unknown }).body } : { id: undefined, body: undefined }))
+      ? (record.operations as unknown[]).map((o) =>
+          typeof o === 'object' && o !== null ? { id: (o as { id?: unknown }).id, body: (o as { body?: unknown }).body } : { id: undefined, body: undefined },
+        )
       : Object.entries(record).map(([id, body]) => ({ id, body }));
   if (entries.length === 0) throw new ManifestError('The manifest lists no operations');
   return entries.map(({ id, body }, i) => {

@@ -14,7 +14,11 @@ export const documentsChannel = (namespace: string, variant: string) => `${names
 
 export async function pushDocuments(redis: Redis, namespace: string, variant: string, documents: Map<string, string>): Promise<void> {
   if (documents.size === 0) return;
-  await redis.multi().hset(documentsKey(namespace, variant), Object.fromEntries(documents)).publish(documentsChannel(namespace, variant), String(documents.size)).exec();
+  await redis
+    .multi()
+    .hset(documentsKey(namespace, variant), Object.fromEntries(documents))
+    .publish(documentsChannel(namespace, variant), String(documents.size))
+    .exec();
 }
 
 // Replaces the supergraph only with a newer one (by registry id), so two publishes landing out

@@ -95,7 +95,8 @@ export function operationUsage(schema: GraphQLSchema, document: DocumentNode): S
   // Root operation types count as used by any operation of their kind.
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const root = definition.operation === 'query' ? schema.getQueryType() : definition.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+    const root =
+      definition.operation === 'query' ? schema.getQueryType() : definition.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
     if (root != null) used.add(root.name);
   }
   return used;

@@ -53,7 +53,15 @@ const INVALID_CREDENTIALS = 'Invalid email or password';
 export const ACCOUNT_DISABLED = 'This account is disabled';
 
 function userView(user: User, tenantId: string, roles: Role[]): UserView {
-  return { id: user.id, tenantId, email: user.email, roles, disabled: user.disabledAt != null, emailVerified: user.emailVerifiedAt != null, createdAt: user.createdAt };
+  return {
+    id: user.id,
+    tenantId,
+    email: user.email,
+    roles,
+    disabled: user.disabledAt != null,
+    emailVerified: user.emailVerifiedAt != null,
+    createdAt: user.createdAt,
+  };
 }
 
 export function normalizeEmail(email: string): string {
@@ -113,7 +121,14 @@ export function createAuthService(deps: {
     return tenant;
   }
 
-  async function issueTokens(em: EntityManager, tenant: Tenant, user: User, roles: Role[], familyId: string, auth: SessionAuth = { amr: ['pwd'], authTime: new Date() }): Promise<AuthResult> {
+  async function issueTokens(
+    em: EntityManager,
+    tenant: Tenant,
+    user: User,
+    roles: Role[],
+    familyId: string,
+    auth: SessionAuth = { amr: ['pwd'], authTime: new Date() },
+  ): Promise<AuthResult> {
     const key = await deps.keys.active(em, tenant.id);
     const accessToken = await signAccessToken(key, {
       issuer: issuerFor(deps.publicUrl, tenant.slug),
@@ -149,7 +164,11 @@ export function createAuthService(deps: {
   }
 
   /** Adds a user and their membership in the caller's transaction; a taken address is CONFLICT. */
-  async function insertUser(em: EntityManager, tenant: Tenant, fields: { email: string; passwordHash: string; role: Role; emailVerified: boolean }): Promise<User> {
+  async function insertUser(
+    em: EntityManager,
+    tenant: Tenant,
+    fields: { email: string; passwordHash: string; role: Role; emailVerified: boolean },
+  ): Promise<User> {
     if ((await em.count(UserEntity, { email: fields.email })) > 0) throw errors.conflict('An account with that email already exists in this tenant');
     const user = em.create(UserEntity, {
       id: crypto.randomUUID(),
@@ -227,7 +246,8 @@ export function createAuthService(deps: {
     createUser,
     insertUser,
     /** A new session (access and refresh token) for a user, in the caller's transaction. */
-    startSession: (em: EntityManager, tenant: Tenant, user: User, roles: Role[], auth?: SessionAuth) => issueTokens(em, tenant, user, roles, crypto.randomUUID(), auth),
+    startSession: (em: EntityManager, tenant: Tenant, user: User, roles: Role[], auth?: SessionAuth) =>
+      issueTokens(em, tenant, user, roles, crypto.randomUUID(), auth),
 
     /**
      * Creates the account. Its first session comes at once, unless the tenant wants a second
@@ -298,7 +318,10 @@ export function createAuthService(deps: {
         const claimed = await em.nativeUpdate(RefreshTokenEntity, { id: row.id, rotatedAt: null }, { rotatedAt: new Date() });
         // Within the grace window a rotated token still works (two tabs refreshing at once).
         // A concurrent request may have rotated it after it was read: ask again.
-        const rotatedAt = claimed === 0 ? (await em.execute<{ rotated_at: Date | null }[]>(`select rotated_at from identity.refresh_tokens where id = ?`, [row.id]))[0]?.rotated_at : null;
+        const rotatedAt =
+          claimed === 0
+            ? (await em.execute<{ rotated_at: Date | null }[]>(`select rotated_at from identity.refresh_tokens where id = ?`, [row.id]))[0]?.rotated_at
+            : null;
         const inGrace = claimed === 0 && rotatedAt != null && Date.now() - new Date(rotatedAt).getTime() < deps.refreshReuseGraceSeconds * 1000;
         if (claimed === 0 && !inGrace) {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
@@ -335,7 +358,11 @@ export function createAuthService(deps: {
     },
 
     /** A page of the caller's tenant's users, oldest first (owners and admins). */
-    async listUsers(caller: CallerContext, first: number, after: string | null | undefined): Promise<{ users: UserView[]; endCursor: string | null; hasMore: boolean }> {
+    async listUsers(
+      caller: CallerContext,
+      first: number,
+      after: string | null | undefined,
+    ): Promise<{ users: UserView[]; endCursor: string | null; hasMore: boolean }> {
       const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: "list the tenant's users" });
       if (!Number.isInteger(first) || first < 1 || first > 200) throw errors.badInput('first', 'must be between 1 and 200');
       let cursor: { createdAt: Date; id: string } | undefined;
@@ -352,7 +379,11 @@ export function createAuthService(deps: {
           { orderBy: { createdAt: 'asc', id: 'asc' }, limit: first + 1 },
         );
         const page = rows.slice(0, first);
-        const roles = await rolesOfMany(em, c.tenantId, page.map((u) => u.id));
+        const roles = await rolesOfMany(
+          em,
+          c.tenantId,
+          page.map((u) => u.id),
+        );
         const last = page.at(-1);
         return {
           users: page.map((u) => userView(u, c.tenantId, roles.get(u.id) ?? [])),
@@ -387,7 +418,13 @@ export function createAuthService(deps: {
         if (disabled) {
           await endSessions(em, user.id);
         }
-        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: disabled ? 'user.disabled' : 'user.enabled', target: user.id, outcome: 'success' });
+        await recordAudit(em, {
+          tenantId: c.tenantId,
+          actorId: c.subject,
+          action: disabled ? 'user.disabled' : 'user.enabled',
+          target: user.id,
+          outcome: 'success',
+        });
         return userView(user, c.tenantId, roles);
       });
       // Access tokens already issued stop at the routers now, not at their expiry.
@@ -399,7 +436,11 @@ export function createAuthService(deps: {
       return db.withTenant(tenantId, async (em) => {
         const users = await em.find(UserEntity, { id: { $in: [...ids] } });
         const byId = new Map(users.map((u) => [u.id, u]));
-        const roles = await rolesOfMany(em, tenantId, users.map((u) => u.id));
+        const roles = await rolesOfMany(
+          em,
+          tenantId,
+          users.map((u) => u.id),
+        );
         return ids.map((id) => {
           const user = byId.get(id);
           return user === undefined ? null : userView(user, tenantId, roles.get(id) ?? []);

@@ -38,7 +38,16 @@ export async function createIdentitySubgraph(deps: {
   limiter?: RateLimiter;
   config: Pick<
     TansuConfig,
-    'publicUrl' | 'egressAllowPrivate' | 'jwtAudience' | 'accessTokenTtlSeconds' | 'refreshTokenTtlSeconds' | 'refreshReuseGraceSeconds' | 'limits' | 'lockoutThreshold' | 'lockoutSeconds' | 'credentialRatePerMinute'
+    | 'publicUrl'
+    | 'egressAllowPrivate'
+    | 'jwtAudience'
+    | 'accessTokenTtlSeconds'
+    | 'refreshTokenTtlSeconds'
+    | 'refreshReuseGraceSeconds'
+    | 'limits'
+    | 'lockoutThreshold'
+    | 'lockoutSeconds'
+    | 'credentialRatePerMinute'
   >;
 }) {
   const { config } = deps;
@@ -46,7 +55,12 @@ export async function createIdentitySubgraph(deps: {
   const guard =
     deps.limiter === undefined
       ? undefined
-      : createCredentialGuard({ limiter: deps.limiter, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, ratePerMinute: config.credentialRatePerMinute });
+      : createCredentialGuard({
+          limiter: deps.limiter,
+          lockoutThreshold: config.lockoutThreshold,
+          lockoutSeconds: config.lockoutSeconds,
+          ratePerMinute: config.credentialRatePerMinute,
+        });
   const auth = createAuthService({
     db: deps.db,
     keys,
@@ -58,7 +72,15 @@ export async function createIdentitySubgraph(deps: {
     guard,
     revokeSessions: deps.revokeSessions,
   });
-  const flows = createAccountFlows({ db: deps.db, auth, mailer: deps.mailer, publicUrl: config.publicUrl, logger: deps.logger, guard, revokeSessions: deps.revokeSessions });
+  const flows = createAccountFlows({
+    db: deps.db,
+    auth,
+    mailer: deps.mailer,
+    publicUrl: config.publicUrl,
+    logger: deps.logger,
+    guard,
+    revokeSessions: deps.revokeSessions,
+  });
   const providers = createTenantProviders({
     db: deps.db,
     kek: deps.kek,
@@ -74,25 +96,50 @@ export async function createIdentitySubgraph(deps: {
   const mfa = createMfaService({ db: deps.db, kek: deps.kek, auth, guard });
   const upstream = createUpstreamClients({ allowPrivate: config.egressAllowPrivate });
   const identityProviders = createIdentityProviders({ db: deps.db, kek: deps.kek, publicUrl: config.publicUrl, upstream });
-  const providerSignIn = createProviderSignInRoutes({ db: deps.db, auth, mfa, identityProviders, upstream, publicUrl: config.publicUrl, logger: deps.logger, html: sendHtml, guard });
+  const providerSignIn = createProviderSignInRoutes({
+    db: deps.db,
+    auth,
+    mfa,
+    identityProviders,
+    upstream,
+    publicUrl: config.publicUrl,
+    logger: deps.logger,
+    html: sendHtml,
+    guard,
+  });
   const clients = createClientService({ db: deps.db, kek: deps.kek });
   const rotation = createKeyRotation({ db: deps.db, kek: deps.kek, keys, providers });
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
-    resolvers: createIdentityResolvers(auth, clients, rotation, flows, mfa, identityProviders, createPasskeys({ db: deps.db, auth, publicUrl: config.publicUrl, guard })),
+    resolvers: createIdentityResolvers(
+      auth,
+      clients,
+      rotation,
+      flows,
+      mfa,
+      identityProviders,
+      createPasskeys({ db: deps.db, auth, publicUrl: config.publicUrl, guard }),
+    ),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
-    routes: [createJwksRoute(deps.db, deps.kek), createOidcRoutes({ providers, auth, flows, mfa, identityProviders, providerSignIn, codec: deps.codec, logger: deps.logger })],
+    routes: [
+      createJwksRoute(deps.db, deps.kek),
+      createOidcRoutes({ providers, auth, flows, mfa, identityProviders, providerSignIn, codec: deps.codec, logger: deps.logger }),
+    ],
     ready: async () => deps.db.global(async (em) => (await em.execute('select 1')).length === 1),
   });
   return {
-    server: { server: server.server, listen: server.listen, close: async () => {
-      await server.close();
-      await upstream.close();
-    } },
+    server: {
+      server: server.server,
+      listen: server.listen,
+      close: async () => {
+        await server.close();
+        await upstream.close();
+      },
+    },
     auth,
   };
 }

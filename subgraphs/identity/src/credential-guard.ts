@@ -23,12 +23,15 @@ export function createCredentialGuard(deps: { limiter: RateLimiter; lockoutThres
     async throttle(ip: string | undefined): Promise<void> {
       const result = await deps.limiter.hit(`ip:${ip === undefined || ip === '' ? UNKNOWN_ADDRESS : ip.slice(0, 64)}`, deps.ratePerMinute, 60);
       if (!result.allowed) {
-        throw new TansuError('RATE_LIMITED', `Too many attempts from this address; retry in ${result.retryAfter} s`, { extensions: { retryAfter: result.retryAfter } });
+        throw new TansuError('RATE_LIMITED', `Too many attempts from this address; retry in ${result.retryAfter} s`, {
+          extensions: { retryAfter: result.retryAfter },
+        });
       }
     },
     async assertUnlocked(tenantId: string, email: string): Promise<void> {
       const ttl = await deps.limiter.ttl(`lock:${account(tenantId, email)}`);
-      if (ttl > 0) throw new TansuError('RATE_LIMITED', `This account is locked after repeated failed sign-ins; retry in ${ttl} s`, { extensions: { retryAfter: ttl } });
+      if (ttl > 0)
+        throw new TansuError('RATE_LIMITED', `This account is locked after repeated failed sign-ins; retry in ${ttl} s`, { extensions: { retryAfter: ttl } });
     },
     async failed(tenantId: string, email: string): Promise<void> {
       const result = await deps.limiter.hit(`fail:${account(tenantId, email)}`, deps.lockoutThreshold - 1, deps.lockoutSeconds);
@@ -61,7 +64,9 @@ export function createCredentialGuard(deps: { limiter: RateLimiter; lockoutThres
     async mailAllowed(tenantId: string, email: string): Promise<void> {
       const result = await deps.limiter.hit(`mail:${account(tenantId, email)}`, MAILS_PER_ADDRESS_PER_HOUR, 3_600);
       if (!result.allowed) {
-        throw new TansuError('RATE_LIMITED', `Too many emails to this address; retry in ${result.retryAfter} s`, { extensions: { retryAfter: result.retryAfter } });
+        throw new TansuError('RATE_LIMITED', `Too many emails to this address; retry in ${result.retryAfter} s`, {
+          extensions: { retryAfter: result.retryAfter },
+        });
       }
     },
   };

@@ -19,7 +19,14 @@ export function createKeyRotation(deps: { db: Database; kek: Buffer; keys: Signi
       const rotated = await deps.db.withTenant(c.tenantId, async (em) => {
         const result = await rotateSigningKeys(em, c.tenantId, fresh, successor);
         await em.flush();
-        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'signing_key.rotated', target: result.activeKid, outcome: 'success', detail: { nextKid: result.nextKid } });
+        await recordAudit(em, {
+          tenantId: c.tenantId,
+          actorId: c.subject,
+          action: 'signing_key.rotated',
+          target: result.activeKid,
+          outcome: 'success',
+          detail: { nextKid: result.nextKid },
+        });
         return result;
       });
       deps.keys.forget(c.tenantId);

@@ -71,19 +71,25 @@ export function createIdentityResolvers(
       },
     },
     Mutation: {
-      createClient: async (_: unknown, { input }: { input: { name: string; type: ClientType; redirectUris: string[]; grantTypes?: string[] | null } }, ctx: IdentityContext) => {
+      createClient: async (
+        _: unknown,
+        { input }: { input: { name: string; type: ClientType; redirectUris: string[]; grantTypes?: string[] | null } },
+        ctx: IdentityContext,
+      ) => {
         const created = await clients.create(ctx.caller, input);
         return { client: clientView(created.client), clientSecret: created.clientSecret };
       },
       rotateSigningKey: (_: unknown, __: unknown, ctx: IdentityContext) => rotation.rotate(ctx.caller),
-      setUserDisabled: (_: unknown, args: { userId: string; disabled: boolean }, ctx: IdentityContext) => auth.setDisabled(ctx.caller, args.userId, args.disabled),
+      setUserDisabled: (_: unknown, args: { userId: string; disabled: boolean }, ctx: IdentityContext) =>
+        auth.setDisabled(ctx.caller, args.userId, args.disabled),
       signUp: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         flows.signUp({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       signIn: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         auth.signIn({ tenant: stringField(input, 'tenant'), email: stringField(input, 'email'), password: stringField(input, 'password') }, ctx.client),
       refreshToken: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         auth.refresh({ tenant: stringField(input, 'tenant'), refreshToken: stringField(input, 'refreshToken') }, ctx.client),
-      sendVerificationEmail: (_: unknown, { input }: { input?: { tenant: string; email: string } | null }, ctx: IdentityContext) => flows.sendVerificationEmail(ctx.caller, input, ctx.client),
+      sendVerificationEmail: (_: unknown, { input }: { input?: { tenant: string; email: string } | null }, ctx: IdentityContext) =>
+        flows.sendVerificationEmail(ctx.caller, input, ctx.client),
       verifyEmail: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         flows.verifyEmail({ tenant: stringField(input, 'tenant'), token: stringField(input, 'token') }, ctx.client),
       requestPasswordReset: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
@@ -93,33 +99,58 @@ export function createIdentityResolvers(
       inviteUser: (_: unknown, { input }: { input: { email: string; role: Role } }, ctx: IdentityContext) => flows.invite(ctx.caller, input, ctx.client),
       revokeInvitation: (_: unknown, args: { id: string }, ctx: IdentityContext) => flows.revokeInvitation(ctx.caller, args.id, ctx.client),
       acceptInvitation: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
-        flows.acceptInvitation({ tenant: stringField(input, 'tenant'), token: stringField(input, 'token'), password: stringField(input, 'password') }, ctx.client),
-      enrollTotp: (_: unknown, { input }: { input?: { tenant?: string | null; mfaToken?: string | null; name?: string | null } | null }, ctx: IdentityContext) =>
-        mfa.enrollTotp(ctx.caller, input ?? {}),
-      confirmTotp: (_: unknown, { input }: { input: { tenant?: string | null; mfaToken?: string | null; factorId: string; code: string } }, ctx: IdentityContext) =>
-        mfa.confirmTotp(ctx.caller, input, ctx.client),
+        flows.acceptInvitation(
+          { tenant: stringField(input, 'tenant'), token: stringField(input, 'token'), password: stringField(input, 'password') },
+          ctx.client,
+        ),
+      enrollTotp: (
+        _: unknown,
+        { input }: { input?: { tenant?: string | null; mfaToken?: string | null; name?: string | null } | null },
+        ctx: IdentityContext,
+      ) => mfa.enrollTotp(ctx.caller, input ?? {}),
+      confirmTotp: (
+        _: unknown,
+        { input }: { input: { tenant?: string | null; mfaToken?: string | null; factorId: string; code: string } },
+        ctx: IdentityContext,
+      ) => mfa.confirmTotp(ctx.caller, input, ctx.client),
       verifyMfa: (_: unknown, { input }: { input: Record<string, unknown> }, ctx: IdentityContext) =>
         mfa.verifyMfa({ tenant: stringField(input, 'tenant'), mfaToken: stringField(input, 'mfaToken'), code: stringField(input, 'code') }, ctx.client),
       stepUp: (_: unknown, args: { code: string }, ctx: IdentityContext) => mfa.stepUp(ctx.caller, args.code, ctx.client),
       removeMfaFactor: (_: unknown, args: { id: string }, ctx: IdentityContext) => mfa.removeFactor(ctx.caller, args.id, ctx.client),
       regenerateRecoveryCodes: (_: unknown, __: unknown, ctx: IdentityContext) => mfa.regenerateRecoveryCodes(ctx.caller, ctx.client),
-      addIdentityProvider: async (_: unknown, { input }: { input: { slug: string; name: string; issuer: string; clientId: string; clientSecret: string; scopes?: string | null } }, ctx: IdentityContext) => {
+      addIdentityProvider: async (
+        _: unknown,
+        { input }: { input: { slug: string; name: string; issuer: string; clientId: string; clientSecret: string; scopes?: string | null } },
+        ctx: IdentityContext,
+      ) => {
         const added = await identityProviders.add(ctx.caller, input);
         return { ...added, createdAt: added.createdAt.toISOString() };
       },
       startPasskeyRegistration: (_: unknown, __: unknown, ctx: IdentityContext) => passkeys.startRegistration(ctx.caller),
-      finishPasskeyRegistration: async (_: unknown, { input }: { input: { challengeId: string; response: string; name?: string | null } }, ctx: IdentityContext) => {
+      finishPasskeyRegistration: async (
+        _: unknown,
+        { input }: { input: { challengeId: string; response: string; name?: string | null } },
+        ctx: IdentityContext,
+      ) => {
         const done = await passkeys.finishRegistration(ctx.caller, input, ctx.client);
-        return { factor: factorView({ id: done.factor.id, kind: 'webauthn', name: done.factor.name, createdAt: done.factor.createdAt, lastUsedAt: null }), recoveryCodes: done.recoveryCodes };
+        return {
+          factor: factorView({ id: done.factor.id, kind: 'webauthn', name: done.factor.name, createdAt: done.factor.createdAt, lastUsedAt: null }),
+          recoveryCodes: done.recoveryCodes,
+        };
       },
-      startPasskeySignIn: (_: unknown, { input }: { input: { tenant: string; mfaToken?: string | null } }, ctx: IdentityContext) => passkeys.startSignIn(input, ctx.client),
-      finishPasskeySignIn: (_: unknown, { input }: { input: { tenant: string; challengeId: string; response: string; mfaToken?: string | null } }, ctx: IdentityContext) =>
-        passkeys.finishSignIn(input, ctx.client),
+      startPasskeySignIn: (_: unknown, { input }: { input: { tenant: string; mfaToken?: string | null } }, ctx: IdentityContext) =>
+        passkeys.startSignIn(input, ctx.client),
+      finishPasskeySignIn: (
+        _: unknown,
+        { input }: { input: { tenant: string; challengeId: string; response: string; mfaToken?: string | null } },
+        ctx: IdentityContext,
+      ) => passkeys.finishSignIn(input, ctx.client),
       removeIdentityProvider: (_: unknown, args: { slug: string }, ctx: IdentityContext) => identityProviders.remove(ctx.caller, args.slug),
       revealClientSecret: (_: unknown, args: { clientId: string }, ctx: IdentityContext) => clients.revealSecret(ctx.caller, args.clientId),
     },
     Invitation: {
-      invitedBy: (invitation: InvitationView, _: unknown, ctx: IdentityContext) => (invitation.invitedBy === null ? null : ctx.users.load(invitation.invitedBy)),
+      invitedBy: (invitation: InvitationView, _: unknown, ctx: IdentityContext) =>
+        invitation.invitedBy === null ? null : ctx.users.load(invitation.invitedBy),
       expiresAt: (invitation: InvitationView) => invitation.expiresAt.toISOString(),
       createdAt: (invitation: InvitationView) => invitation.createdAt.toISOString(),
     },

@@ -86,7 +86,12 @@ export async function publicJwks(em: EntityManager): Promise<{ keys: Record<stri
  * after this one. A tenant without a `next` key (made before rotation existed) gets one
  * that signs at once.
  */
-export async function rotateSigningKeys(em: EntityManager, tenantId: string, fresh: NewSigningKey, successor: NewSigningKey): Promise<{ activeKid: string; nextKid: string }> {
+export async function rotateSigningKeys(
+  em: EntityManager,
+  tenantId: string,
+  fresh: NewSigningKey,
+  successor: NewSigningKey,
+): Promise<{ activeKid: string; nextKid: string }> {
   // Two rotations at once would both promote the same key and publish two successors.
   await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`signing-keys:${tenantId}`]);
   const keys = await em.find(SigningKeyEntity, { tenantId, status: { $in: ['next', 'active'] } });

@@ -29,7 +29,14 @@ export function issuerFor(publicUrl: string, tenantSlug: string): string {
  */
 export function signAccessToken(key: ActiveSigningKey, claims: AccessTokenClaims, now: Date = new Date()): Promise<string> {
   const issuedAtMs = now.getTime();
-  return new SignJWT({ tid: claims.tenantId, tenant: claims.tenantSlug, roles: claims.roles, scope: claims.scope, amr: claims.amr, auth_time: Math.floor(claims.authTime.getTime() / 1000) })
+  return new SignJWT({
+    tid: claims.tenantId,
+    tenant: claims.tenantSlug,
+    roles: claims.roles,
+    scope: claims.scope,
+    amr: claims.amr,
+    auth_time: Math.floor(claims.authTime.getTime() / 1000),
+  })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(claims.issuer)
     .setAudience(claims.audience)

@@ -27,11 +27,25 @@ const planView = (plan: Plan) => ({ id: plan.id, name: plan.name, ...plan.quotas
 export function createTenancyResolvers(service: TenancyService) {
   return {
     Query: {
-      auditLog: async (_: unknown, args: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null }, ctx: TenancyContext) => {
+      auditLog: async (
+        _: unknown,
+        args: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null },
+        ctx: TenancyContext,
+      ) => {
         const page = await service.auditLog(ctx.caller, args);
         return {
           ...page,
-          entries: page.entries.map((e) => ({ id: e.id, at: new Date(e.at).toISOString(), actorId: e.actor_id, action: e.action, target: e.target, outcome: e.outcome.toUpperCase(), ip: e.ip, userAgent: e.user_agent, detail: e.detail === null ? null : JSON.stringify(e.detail) })),
+          entries: page.entries.map((e) => ({
+            id: e.id,
+            at: new Date(e.at).toISOString(),
+            actorId: e.actor_id,
+            action: e.action,
+            target: e.target,
+            outcome: e.outcome.toUpperCase(),
+            ip: e.ip,
+            userAgent: e.user_agent,
+            detail: e.detail === null ? null : JSON.stringify(e.detail),
+          })),
         };
       },
       tenant: (_: unknown, __: unknown, ctx: TenancyContext) => service.current(ctx.caller),
@@ -39,7 +53,11 @@ export function createTenancyResolvers(service: TenancyService) {
       tenants: (_: unknown, args: { first: number; offset: number }, ctx: TenancyContext) => service.list(ctx.caller, args.first, args.offset),
     },
     Mutation: {
-      createTenant: (_: unknown, { input }: { input: { slug: unknown; name: unknown; plan?: string | null; owner?: { email: string } | null } }, ctx: TenancyContext) => {
+      createTenant: (
+        _: unknown,
+        { input }: { input: { slug: unknown; name: unknown; plan?: string | null; owner?: { email: string } | null } },
+        ctx: TenancyContext,
+      ) => {
         if (typeof input.slug !== 'string') throw errors.badInput('slug', 'is required');
         if (typeof input.name !== 'string') throw errors.badInput('name', 'is required');
         return service.createTenant(ctx.caller, { slug: input.slug, name: input.name, plan: input.plan, owner: input.owner });

@@ -21,7 +21,9 @@ export async function startTenancySubgraph({ config, logger }: StartOptions): Pr
     if (config.redisUrl === undefined) throw new Error('REDIS_URL is required');
     const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity] });
     stops.add(() => db.close());
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', (error: Error) =>
+      logger.warn({ err: error }, 'Redis connection error'),
+    );
     stops.add(() => redis.disconnect());
     // Routers read these sets; a status or limit change whose publish failed is repaired here.
     const namespace = config.redisNamespace;

@@ -33,7 +33,8 @@ export interface QuotaUsageView {
 /** Says where the user was looked for, and (to a platform administrator) how to name another tenant. */
 function memberNotFound(c: TenantCaller, target: { slug: string; own: boolean }, userId: string): TansuError {
   const where = `User "${userId.slice(0, 64)}" is not a member of tenant "${target.slug}"`;
-  const hint = target.own && isPlatformAdmin(c) ? '; to change a role in another tenant, name that tenant: setMemberRole(input: { tenant: "<slug>", userId, role })' : '';
+  const hint =
+    target.own && isPlatformAdmin(c) ? '; to change a role in another tenant, name that tenant: setMemberRole(input: { tenant: "<slug>", userId, role })' : '';
   return new TansuError('NOT_FOUND', where + hint);
 }
 
@@ -80,7 +81,14 @@ export function createTenancyService(deps: {
       found.status = status;
       found.statusChangedAt = new Date();
       appendEvent(em, { tenantId: found.id, topic: 'tenant.status_changed', payload: { tenantId: found.id, status } });
-      await recordAudit(em, { tenantId: found.id, actorId: caller.subject, action: `tenant.${status.toLowerCase()}`, target: slug, outcome: 'success', detail: { by: 'platform administrator' } });
+      await recordAudit(em, {
+        tenantId: found.id,
+        actorId: caller.subject,
+        action: `tenant.${status.toLowerCase()}`,
+        target: slug,
+        outcome: 'success',
+        detail: { by: 'platform administrator' },
+      });
       return found;
     });
     await deps.publishStatus?.(tenant.id, status);
@@ -114,8 +122,19 @@ export function createTenancyService(deps: {
         ownerEmail === undefined
           ? undefined
           : async (em: EntityManager, created: Tenant) => {
-              await sendInvitation(em, { mailer: deps.mailer, publicUrl: deps.publicUrl }, { tenant: created, email: ownerEmail, role: 'OWNER', createdBy: c.subject });
-              await recordAudit(em, { tenantId: created.id, actorId: c.subject, action: 'user.invited', target: ownerEmail, outcome: 'success', detail: { role: 'OWNER', by: 'platform administrator' } });
+              await sendInvitation(
+                em,
+                { mailer: deps.mailer, publicUrl: deps.publicUrl },
+                { tenant: created, email: ownerEmail, role: 'OWNER', createdBy: c.subject },
+              );
+              await recordAudit(em, {
+                tenantId: created.id,
+                actorId: c.subject,
+                action: 'user.invited',
+                target: ownerEmail,
+                outcome: 'success',
+                detail: { role: 'OWNER', by: 'platform administrator' },
+              });
             };
       const tenant = await provisionTenant(db, { slug: input.slug, name: input.name, plan: input.plan ?? deps.defaultPlan }, { inTransaction: inviteOwner });
       const plan = await db.global((em) => findPlan(em, tenant.plan));
@@ -141,7 +160,14 @@ export function createTenancyService(deps: {
         const found = await em.findOneOrFail(TenantEntity, { id: existing.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const previous = found.plan;
         found.plan = plan.id;
-        await recordAudit(em, { tenantId: found.id, actorId: c.subject, action: 'tenant.plan_changed', target: found.slug, outcome: 'success', detail: { from: previous, to: plan.id, by: 'platform administrator' } });
+        await recordAudit(em, {
+          tenantId: found.id,
+          actorId: c.subject,
+          action: 'tenant.plan_changed',
+          target: found.slug,
+          outcome: 'success',
+          detail: { from: previous, to: plan.id, by: 'platform administrator' },
+        });
         return found;
       });
       await deps.quotaStore?.publishRequestLimit(tenant.id, plan.quotas.requestsPerMinute);
@@ -162,7 +188,12 @@ export function createTenancyService(deps: {
         { quota: 'requestsPerMinute', limit: plan.quotas.requestsPerMinute, used: requests, period: now.toISOString().slice(0, 16) },
         { quota: 'storageBytes', limit: counted.storageBytes.limit, used: counted.storageBytes.used, period: null },
         { quota: 'vectors', limit: counted.vectors.limit, used: counted.vectors.used, period: null },
-        { quota: 'functionInvocationsPerMonth', limit: counted.functionInvocations.limit, used: counted.functionInvocations.used, period: periodOf('functionInvocations', now) },
+        {
+          quota: 'functionInvocationsPerMonth',
+          limit: counted.functionInvocations.limit,
+          used: counted.functionInvocations.used,
+          period: periodOf('functionInvocations', now),
+        },
         // Steps in flight are the workflow engine's to count; the limit paces its dispatcher.
         { quota: 'concurrentRuns', limit: plan.quotas.concurrentRuns, used: null, period: null },
       ];
@@ -217,7 +248,14 @@ export function createTenancyService(deps: {
         const previous = found.role;
         found.role = role;
         appendEvent(em, { tenantId: target.id, topic: 'membership.changed', payload: { userId, role } });
-        await recordAudit(em, { tenantId: target.id, actorId: c.subject, action: 'member.role_changed', target: userId, outcome: 'success', detail: { from: previous, to: role } });
+        await recordAudit(em, {
+          tenantId: target.id,
+          actorId: c.subject,
+          action: 'member.role_changed',
+          target: userId,
+          outcome: 'success',
+          detail: { from: previous, to: role },
+        });
         return { membership: found, changed: previous !== role };
       });
       // After the commit: a token refreshed from now on reads the new role.

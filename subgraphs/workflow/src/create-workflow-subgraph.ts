@@ -23,7 +23,8 @@ export async function createWorkflowSubgraph(deps: {
   const server = await createSubgraphServer<WorkflowContext>({
     name: 'workflow',
     typeDefs: await readFile(WORKFLOW_SCHEMA_PATH, 'utf8'),
-    resolvers: deps.hub === undefined ? createWorkflowResolvers(service) : { ...createWorkflowResolvers(service), ...createSubscriptionResolvers(service, deps.hub) },
+    resolvers:
+      deps.hub === undefined ? createWorkflowResolvers(service) : { ...createWorkflowResolvers(service), ...createSubscriptionResolvers(service, deps.hub) },
     subscriptions: deps.hub !== undefined,
     codec: deps.codec,
     logger: deps.logger,

@@ -73,15 +73,19 @@ export function createWorkflowResolvers(service: WorkflowService) {
       run: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.run(ctx.caller, args.id),
       runs: (_: unknown, args: { filter?: RunFilter; first: number; after?: string }, ctx: WorkflowContext) =>
         service.runs(ctx.caller, args.filter, args.first, args.after),
-      deadLetterRuns: (_: unknown, args: { first: number; after?: string }, ctx: WorkflowContext) => service.runs(ctx.caller, null, args.first, args.after, true),
+      deadLetterRuns: (_: unknown, args: { first: number; after?: string }, ctx: WorkflowContext) =>
+        service.runs(ctx.caller, null, args.first, args.after, true),
     },
     Mutation: {
       createWorkflow: async (_: unknown, { input }: { input: { name: unknown; steps: unknown } }, ctx: WorkflowContext) =>
         definition((await service.createDefinition(ctx.caller, input)) as unknown as DefinitionView),
       startWorkflow: (_: unknown, { input }: { input: { workflow: string; version?: number; input?: Json; idempotencyKey?: string } }, ctx: WorkflowContext) =>
         service.start(ctx.caller, input),
-      startWorkflows: (_: unknown, { input }: { input: { workflow: string; version?: number; runs: { input?: Json; idempotencyKey?: string }[] } }, ctx: WorkflowContext) =>
-        service.startMany(ctx.caller, input),
+      startWorkflows: (
+        _: unknown,
+        { input }: { input: { workflow: string; version?: number; runs: { input?: Json; idempotencyKey?: string }[] } },
+        ctx: WorkflowContext,
+      ) => service.startMany(ctx.caller, input),
       cancelRun: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.cancel(ctx.caller, args.id),
       retryRun: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.retry(ctx.caller, args.id),
       sendEvent: async (_: unknown, { input }: { input: { event: string; payload?: Json } }, ctx: WorkflowContext) => ({
@@ -107,7 +111,11 @@ export function createWorkflowResolvers(service: WorkflowService) {
       finishedAt: (run: RunRecord) => iso(run.finished_at),
       steps: async (run: RunRecord, _: unknown, ctx: WorkflowContext) => {
         const tenantId = requireTenantCaller(ctx.caller).tenantId;
-        const [steps, attempts, def] = await Promise.all([service.steps(tenantId, run), service.attempts(tenantId, run.id), ctx.definitions.load(run.definition_id)]);
+        const [steps, attempts, def] = await Promise.all([
+          service.steps(tenantId, run),
+          service.attempts(tenantId, run.id),
+          ctx.definitions.load(run.definition_id),
+        ]);
         const order = def?.spec.steps.map((s) => s.id) ?? [];
         const types = new Map(def?.spec.steps.map((s) => [s.id, s.type]) ?? []);
         return steps
@@ -129,7 +137,17 @@ export function createWorkflowResolvers(service: WorkflowService) {
       },
       logs: async (run: RunRecord, args: { first: number; after?: string }, ctx: WorkflowContext) => {
         const page = await service.logs(ctx.caller, run.id, args.first, args.after);
-        return { ...page, edges: page.edges.map((log) => ({ id: log.id, stepId: log.step_id, level: log.level, message: log.message, data: log.data, createdAt: iso(log.created_at) })) };
+        return {
+          ...page,
+          edges: page.edges.map((log) => ({
+            id: log.id,
+            stepId: log.step_id,
+            level: log.level,
+            message: log.message,
+            data: log.data,
+            createdAt: iso(log.created_at),
+          })),
+        };
       },
     },
   };

@@ -23,7 +23,9 @@ export async function startWorkflowSubgraph({ config, logger }: StartOptions): P
     const db = await openDatabase({ url: resolveAppDatabaseUrl(config, secrets), entities: [...tenantCoreEntities, OutboxEventEntity] });
     stops.add(() => db.close());
     const redisConnection = (name: string) =>
-      new Redis(config.redisUrl!, { maxRetriesPerRequest: null }).on('error', (error: Error) => logger.warn({ err: error, connection: name }, 'Redis connection error'));
+      new Redis(config.redisUrl!, { maxRetriesPerRequest: null }).on('error', (error: Error) =>
+        logger.warn({ err: error, connection: name }, 'Redis connection error'),
+      );
     const reader = redisConnection('stream-hub');
     stops.add(() => reader.disconnect());
     const control = redisConnection('commands');

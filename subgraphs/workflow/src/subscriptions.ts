@@ -23,10 +23,30 @@ export interface RunEventView {
 function runEvent(event: StreamEvent): RunEventView | undefined {
   const p = event.payload;
   if (event.topic === TOPICS.runUpdated) {
-    return { eventId: event.id, kind: 'RUN', runId: String(p.runId), status: String(p.status), stepId: null, stepStatus: null, attempt: null, error: (p.error as string | null) ?? null, workflow: String(p.workflow) };
+    return {
+      eventId: event.id,
+      kind: 'RUN',
+      runId: String(p.runId),
+      status: String(p.status),
+      stepId: null,
+      stepStatus: null,
+      attempt: null,
+      error: (p.error as string | null) ?? null,
+      workflow: String(p.workflow),
+    };
   }
   if (event.topic === TOPICS.stepUpdated) {
-    return { eventId: event.id, kind: 'STEP', runId: String(p.runId), status: null, stepId: String(p.stepId), stepStatus: String(p.status), attempt: Number(p.attempt), error: (p.error as string | null) ?? null, workflow: null };
+    return {
+      eventId: event.id,
+      kind: 'STEP',
+      runId: String(p.runId),
+      status: null,
+      stepId: String(p.stepId),
+      stepStatus: String(p.status),
+      attempt: Number(p.attempt),
+      error: (p.error as string | null) ?? null,
+      workflow: null,
+    };
   }
   return undefined;
 }
@@ -41,7 +61,11 @@ const FROM_THE_START = '0';
 function startAfter(after: string | null | undefined): string | undefined {
   if (after == null) return undefined;
   if (after === FROM_THE_START) return '0-0';
-  if (!isStreamId(after)) throw errors.badInput('after', `must be "${FROM_THE_START}" to start from the first event, or the eventId of an event received before (like "1718000000000-0")`);
+  if (!isStreamId(after))
+    throw errors.badInput(
+      'after',
+      `must be "${FROM_THE_START}" to start from the first event, or the eventId of an event received before (like "1718000000000-0")`,
+    );
   return after;
 }
 
@@ -74,7 +98,11 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
           const caller = authorize(ctx.caller, READ);
           // Events do not carry a run's creation time: refuse the filter rather than ignore it.
           for (const field of ['createdAfter', 'createdBefore'] as const) {
-            if (args.filter?.[field] != null) throw errors.badInput(`filter.${field}`, 'is not supported by the runs subscription (it filters by status and workflow); use after to choose where the feed starts');
+            if (args.filter?.[field] != null)
+              throw errors.badInput(
+                `filter.${field}`,
+                'is not supported by the runs subscription (it filters by status and workflow); use after to choose where the feed starts',
+              );
           }
           const statuses = args.filter?.status ?? [];
           return eventIterator({
@@ -99,7 +127,14 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
           runEvents(ctx, args, (event) => {
             if (event.topic !== TOPICS.runLog || event.payload.runId !== args.runId) return undefined;
             const p = event.payload;
-            return { eventId: event.id, runId: args.runId, logId: String(p.logId), stepId: (p.stepId as string | null) ?? null, level: String(p.level), message: String(p.message) };
+            return {
+              eventId: event.id,
+              runId: args.runId,
+              logId: String(p.logId),
+              stepId: (p.stepId as string | null) ?? null,
+              level: String(p.level),
+              message: String(p.message),
+            };
           }),
         resolve: (value: unknown) => value,
       },

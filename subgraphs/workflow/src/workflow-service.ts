@@ -39,7 +39,6 @@ function pageSize(first: number | undefined): number {
   return n;
 }
 
-
 /** Run ids are uuids; anything else cannot name a run (and must not reach SQL as one). */
 function runId(id: string): string {
   if (!isUuid(id)) throw errors.notFound('Run');
@@ -144,7 +143,8 @@ export function createWorkflowService(deps: { db: Database }) {
           `select id from workflow.definitions where name = ?${input.version == null ? '' : ' and version = ?'} order by version desc limit 1`,
           input.version == null ? [input.workflow] : [input.workflow, input.version],
         );
-        if (defs[0] === undefined) throw errors.notFound(`Workflow "${String(input.workflow).slice(0, 100)}"${input.version == null ? '' : ` version ${input.version}`}`);
+        if (defs[0] === undefined)
+          throw errors.notFound(`Workflow "${String(input.workflow).slice(0, 100)}"${input.version == null ? '' : ` version ${input.version}`}`);
         const keys = input.runs.map((r) => r.idempotencyKey ?? null).filter((k): k is string => k !== null);
         const existing = new Map<string, string>();
         if (keys.length > 0) {
@@ -198,10 +198,9 @@ export function createWorkflowService(deps: { db: Database }) {
       return db.withTenant(c.tenantId, async (em) => {
         // Two creates of one name at once take turns, so each gets the next version (not a conflict).
         await em.execute(`select pg_advisory_xact_lock(hashtext(?))`, [`workflow-definition:${c.tenantId}:${name}`]);
-        const [row] = await em.execute<{ version: number }[]>(
-          `select coalesce(max(version), 0) + 1 as version from workflow.definitions where name = ?`,
-          [name],
-        );
+        const [row] = await em.execute<{ version: number }[]>(`select coalesce(max(version), 0) + 1 as version from workflow.definitions where name = ?`, [
+          name,
+        ]);
         const id = crypto.randomUUID();
         const rows = await em.execute<{ id: string; name: string; version: number; spec: Json; created_by: string | null; created_at: Date }[]>(
           `insert into workflow.definitions (id, tenant_id, name, version, spec, created_by) values (?, ?, ?, ?, ?::jsonb, ?)
@@ -232,12 +231,18 @@ export function createWorkflowService(deps: { db: Database }) {
     },
 
     async definitionById(tenantId: string, id: string) {
-      const rows = await db.withTenant(tenantId, (em) => em.execute(`select id, name, version, spec, created_by, created_at from workflow.definitions where id = ?`, [id]));
+      const rows = await db.withTenant(tenantId, (em) =>
+        em.execute(`select id, name, version, spec, created_by, created_at from workflow.definitions where id = ?`, [id]),
+      );
       return rows[0] ?? null;
     },
 
     async start(caller: CallerContext, input: { workflow: string; version?: number | null; input?: Json; idempotencyKey?: string | null }): Promise<RunRecord> {
-      const [run] = await startMany(caller, { workflow: input.workflow, version: input.version, runs: [{ input: input.input, idempotencyKey: input.idempotencyKey }] });
+      const [run] = await startMany(caller, {
+        workflow: input.workflow,
+        version: input.version,
+        runs: [{ input: input.input, idempotencyKey: input.idempotencyKey }],
+      });
       return run!;
     },
 
@@ -270,13 +275,20 @@ export function createWorkflowService(deps: { db: Database }) {
       return isUuid(id) ? loadRun(c.tenantId, id) : null;
     },
 
-    async runs(caller: CallerContext, filter: RunFilter | null | undefined, first: number | undefined, after: string | null | undefined, deadLetterOnly = false) {
+    async runs(
+      caller: CallerContext,
+      filter: RunFilter | null | undefined,
+      first: number | undefined,
+      after: string | null | undefined,
+      deadLetterOnly = false,
+    ) {
       const c = requireReader(caller);
       const limit = pageSize(first);
       const where: string[] = [];
       const params: unknown[] = [];
       const statuses = deadLetterOnly ? ['FAILED', 'TIMED_OUT'] : (filter?.status ?? []);
-      for (const status of statuses) if (!(RUN_STATUSES as readonly string[]).includes(status)) throw errors.badInput('filter.status', `unknown status ${status}`);
+      for (const status of statuses)
+        if (!(RUN_STATUSES as readonly string[]).includes(status)) throw errors.badInput('filter.status', `unknown status ${status}`);
       if (statuses.length > 0) {
         where.push(`r.status in (?)`);
         params.push(statuses);
@@ -286,7 +298,10 @@ export function createWorkflowService(deps: { db: Database }) {
         where.push('d.name = ?');
         params.push(filter.workflow);
       }
-      for (const [field, op] of [['createdAfter', '>='], ['createdBefore', '<']] as const) {
+      for (const [field, op] of [
+        ['createdAfter', '>='],
+        ['createdBefore', '<'],
+      ] as const) {
         const value = filter?.[field];
         if (value == null) continue;
         if (!storableDate(value)) throw errors.badInput(`filter.${field}`, 'must be an ISO-8601 date-time between years 1 and 9999');
@@ -316,10 +331,18 @@ export function createWorkflowService(deps: { db: Database }) {
 
     async steps(tenantId: string, run: RunRecord) {
       return db.withTenant(tenantId, (em) =>
-        em.execute<{ step_id: string; status: string; attempt: number; output: Json; error: string | null; error_code: string | null; started_at: Date | null; finished_at: Date | null }[]>(
-          `select step_id, status, attempt, output, error, error_code, started_at, finished_at from workflow.steps where run_id = ?`,
-          [run.id],
-        ),
+        em.execute<
+          {
+            step_id: string;
+            status: string;
+            attempt: number;
+            output: Json;
+            error: string | null;
+            error_code: string | null;
+            started_at: Date | null;
+            finished_at: Date | null;
+          }[]
+        >(`select step_id, status, attempt, output, error, error_code, started_at, finished_at from workflow.steps where run_id = ?`, [run.id]),
       );
     },
 

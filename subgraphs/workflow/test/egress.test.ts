@@ -141,15 +141,22 @@ describe('isBlockedAddress', () => {
   ];
 
   it('blocks every address that is not globally reachable unicast', () => {
-    assert.deepEqual(blocked.filter(([address]) => !isBlockedAddress(address)), []);
+    assert.deepEqual(
+      blocked.filter(([address]) => !isBlockedAddress(address)),
+      [],
+    );
   });
 
   it('allows globally reachable unicast, also right beside blocked ranges', () => {
-    assert.deepEqual(allowed.filter(([address]) => isBlockedAddress(address)), []);
+    assert.deepEqual(
+      allowed.filter(([address]) => isBlockedAddress(address)),
+      [],
+    );
   });
 
   it('blocks anything that is not an IP address', () => {
-    for (const value of ['not-an-ip', '', 'localhost', '127.0.0.1.nip.io', '256.1.1.1', '[::1]', '010.0.0.1', '0x7f.0.0.1', '2130706433', '1.2.3']) assert.equal(isBlockedAddress(value), true, value);
+    for (const value of ['not-an-ip', '', 'localhost', '127.0.0.1.nip.io', '256.1.1.1', '[::1]', '010.0.0.1', '0x7f.0.0.1', '2130706433', '1.2.3'])
+      assert.equal(isBlockedAddress(value), true, value);
   });
 });
 
@@ -162,7 +169,10 @@ interface Received {
 
 const RETRY = { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0, backoffFactor: 1, nonRetryable: [] };
 
-function context(config: Record<string, Json>, options: { type?: StepDefinition['type']; timeoutMs?: number; signal?: AbortSignal; scope?: Partial<MappingScope> } = {}): StepContext {
+function context(
+  config: Record<string, Json>,
+  options: { type?: StepDefinition['type']; timeoutMs?: number; signal?: AbortSignal; scope?: Partial<MappingScope> } = {},
+): StepContext {
   const timeoutMs = options.timeoutMs ?? 5_000;
   return {
     def: { id: 's', type: options.type ?? 'http', needs: [], with: config, timeoutMs, retry: RETRY },
@@ -247,24 +257,18 @@ describe('step runners', () => {
   });
 
   describe('egress guard', () => {
-    it(
-      'refuses a literal loopback IP when private egress is not allowed',
-      async () => {
-        const error = await stepError(denied.run(context({ url: `${base}/ip-literal-probe` })));
-        assert.equal(error.failure.code, 'EGRESS_DENIED');
-        assert.equal(error.failure.retryable, false);
-        assert.equal(requestsTo('/ip-literal-probe').length, 0, 'the server must not receive the request');
-      },
-    );
+    it('refuses a literal loopback IP when private egress is not allowed', async () => {
+      const error = await stepError(denied.run(context({ url: `${base}/ip-literal-probe` })));
+      assert.equal(error.failure.code, 'EGRESS_DENIED');
+      assert.equal(error.failure.retryable, false);
+      assert.equal(requestsTo('/ip-literal-probe').length, 0, 'the server must not receive the request');
+    });
 
-    it(
-      'refuses a literal IPv6 loopback when private egress is not allowed',
-      async () => {
-        const port = new URL(base).port;
-        const error = await stepError(denied.run(context({ url: `http://[::1]:${port}/ipv6-literal-probe` })));
-        assert.equal(error.failure.code, 'EGRESS_DENIED');
-      },
-    );
+    it('refuses a literal IPv6 loopback when private egress is not allowed', async () => {
+      const port = new URL(base).port;
+      const error = await stepError(denied.run(context({ url: `http://[::1]:${port}/ipv6-literal-probe` })));
+      assert.equal(error.failure.code, 'EGRESS_DENIED');
+    });
 
     it('refuses localhost when private egress is not allowed', async () => {
       const port = new URL(base).port;
@@ -304,7 +308,12 @@ describe('step runners', () => {
     it('sends an object body as JSON with content-type application/json, resolving mappings', async () => {
       const output = await allowed.run(
         context(
-          { url: '{{ $.input.base }}/echo?user={{ $.input.user }}', method: 'post', headers: { 'X-Trace': '$.run.id' }, body: { user: '$.input.user', n: 3, nested: { ok: true } } },
+          {
+            url: '{{ $.input.base }}/echo?user={{ $.input.user }}',
+            method: 'post',
+            headers: { 'X-Trace': '$.run.id' },
+            body: { user: '$.input.user', n: 3, nested: { ok: true } },
+          },
           { scope: { input: { base, user: 'ada' } } },
         ),
       );
@@ -321,7 +330,9 @@ describe('step runners', () => {
 
     it('fails with BAD_MAPPING, not retryable, when a header resolves to a value no request can carry', async () => {
       for (const value of ['a\r\nX-Injected: 1', '日本']) {
-        const error = await stepError(allowed.run(context({ url: `${base}/bad-header`, headers: { 'X-Name': '{{ $.input.name }}' } }, { scope: { input: { name: value } } })));
+        const error = await stepError(
+          allowed.run(context({ url: `${base}/bad-header`, headers: { 'X-Name': '{{ $.input.name }}' } }, { scope: { input: { name: value } } })),
+        );
         assert.equal(error.failure.code, 'BAD_MAPPING', value);
         assert.equal(error.failure.retryable, false);
       }
@@ -360,13 +371,10 @@ describe('step runners', () => {
       assert.equal(requestsTo('/hang').length, 1);
     });
 
-    it(
-      'fails with TIMEOUT when the body stalls after the headers',
-      async () => {
-        const error = await stepError(allowed.run(context({ url: `${base}/slow-body` }, { timeoutMs: 300, signal: AbortSignal.timeout(300) })));
-        assert.equal(error.failure.code, 'TIMEOUT');
-      },
-    );
+    it('fails with TIMEOUT when the body stalls after the headers', async () => {
+      const error = await stepError(allowed.run(context({ url: `${base}/slow-body` }, { timeoutMs: 300, signal: AbortSignal.timeout(300) })));
+      assert.equal(error.failure.code, 'TIMEOUT');
+    });
 
     it('does not follow redirects', async () => {
       const output = (await allowed.run(context({ url: `${base}/redirect` }))) as { status: number };
@@ -386,13 +394,10 @@ describe('step runners', () => {
       assert.equal(error.failure.code, 'RESPONSE_TOO_LARGE');
     });
 
-    it(
-      'stops reading as soon as an undeclared body passes 1 MiB',
-      async () => {
-        const error = await stepError(allowed.run(context({ url: `${base}/big-stalled` }, { timeoutMs: 1_000, signal: AbortSignal.timeout(1_000) })));
-        assert.equal(error.failure.code, 'RESPONSE_TOO_LARGE');
-      },
-    );
+    it('stops reading as soon as an undeclared body passes 1 MiB', async () => {
+      const error = await stepError(allowed.run(context({ url: `${base}/big-stalled` }, { timeoutMs: 1_000, signal: AbortSignal.timeout(1_000) })));
+      assert.equal(error.failure.code, 'RESPONSE_TOO_LARGE');
+    });
   });
 
   describe('other runners', () => {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { misusedPlaceholder, parseReference, referencesIn, resolveMapping, resolveReference, type MappingScope } from '@tansu/subgraph-workflow/definitions/mapping';
+import {
+  misusedPlaceholder,
+  parseReference,
+  referencesIn,
+  resolveMapping,
+  resolveReference,
+  type MappingScope,
+} from '@tansu/subgraph-workflow/definitions/mapping';
 
 function scope(): MappingScope {
   return {
@@ -126,7 +133,16 @@ describe('resolveMapping', () => {
 
   it('never reads prototypes below the root', () => {
     const s = scope();
-    for (const text of ['$.input.__proto__', '$.input.constructor', '$.input.obj.toString', '$.input.obj.hasOwnProperty', '$.input.items.constructor', '$.input.__proto__.constructor', '$.steps.s1.output.constructor', '$.run.__proto__']) {
+    for (const text of [
+      '$.input.__proto__',
+      '$.input.constructor',
+      '$.input.obj.toString',
+      '$.input.obj.hasOwnProperty',
+      '$.input.items.constructor',
+      '$.input.__proto__.constructor',
+      '$.steps.s1.output.constructor',
+      '$.run.__proto__',
+    ]) {
       assert.equal(resolveMapping(text, s), null, text);
       assert.equal(resolveReference(s, text), undefined, text);
     }
@@ -134,15 +150,12 @@ describe('resolveMapping', () => {
     assert.equal(resolveMapping('a{{ $.input.__proto__ }}b', s), 'ab');
   });
 
-  it(
-    'never reads prototypes at the root either',
-    () => {
-      const s = scope();
-      for (const text of ['$.constructor', '$.__proto__', '$.toString', '$.hasOwnProperty']) {
-        assert.equal(resolveMapping(text, s), null, text);
-      }
-    },
-  );
+  it('never reads prototypes at the root either', () => {
+    const s = scope();
+    for (const text of ['$.constructor', '$.__proto__', '$.toString', '$.hasOwnProperty']) {
+      assert.equal(resolveMapping(text, s), null, text);
+    }
+  });
 
   it('keeps an output key named __proto__ as a key, not a prototype', () => {
     const mapping = JSON.parse('{"__proto__": {"polluted": true}, "ok": "$.input.name"}') as unknown;
@@ -177,8 +190,15 @@ describe('misusedPlaceholder', () => {
     }
   });
 
-  it('leaves real references and other systems\' placeholders alone', () => {
-    for (const text of ['{{ $.input.name }}', '{{$.steps.s1.output.items[2].id}}', 'Dear {{name}}', '{{ greeting }} {{ inputs }}', 'no braces', '{ $.input.name }']) {
+  it("leaves real references and other systems' placeholders alone", () => {
+    for (const text of [
+      '{{ $.input.name }}',
+      '{{$.steps.s1.output.items[2].id}}',
+      'Dear {{name}}',
+      '{{ greeting }} {{ inputs }}',
+      'no braces',
+      '{ $.input.name }',
+    ]) {
       assert.equal(misusedPlaceholder(text), undefined, text);
     }
   });

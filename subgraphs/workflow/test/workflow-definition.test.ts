@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TansuError } from '@tansu/platform/errors';
-import { backoffDelay, LIMITS, STEP_OPTIONS, validateWorkflowName, validateWorkflowSpec, type RetryPolicy } from '@tansu/subgraph-workflow/definitions/workflow-definition';
+import {
+  backoffDelay,
+  LIMITS,
+  STEP_OPTIONS,
+  validateWorkflowName,
+  validateWorkflowSpec,
+  type RetryPolicy,
+} from '@tansu/subgraph-workflow/definitions/workflow-definition';
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1_000, maxDelayMs: 60_000, backoffFactor: 2, nonRetryable: [] };
 
@@ -14,7 +21,8 @@ function rejects(spec: unknown, expected: { field: string; step?: string; patter
       assert.equal(error.code, 'BAD_USER_INPUT');
       assert.equal(error.extensions.field, expected.field, error.message);
       assert.ok(error.message.startsWith(expected.field), `message starts with the path: ${error.message}`);
-      if (expected.step !== undefined) assert.ok(error.message.includes(`(step "${expected.step}")`), `message names step "${expected.step}": ${error.message}`);
+      if (expected.step !== undefined)
+        assert.ok(error.message.includes(`(step "${expected.step}")`), `message names step "${expected.step}": ${error.message}`);
       if (expected.pattern !== undefined) assert.match(error.message, expected.pattern);
       return true;
     },
@@ -78,7 +86,11 @@ describe('validateWorkflowSpec', () => {
 
   it('allows transitive references (c needs b needs a; c reads a)', () => {
     const spec = validateWorkflowSpec({
-      steps: [transform('a'), transform('b', ['a'], '$.steps.a.output'), transform('c', ['b'], { fromA: '$.steps.a.output.x', text: 'a={{ $.steps.a.output }}' })],
+      steps: [
+        transform('a'),
+        transform('b', ['a'], '$.steps.a.output'),
+        transform('c', ['b'], { fromA: '$.steps.a.output.x', text: 'a={{ $.steps.a.output }}' }),
+      ],
     });
     assert.deepEqual(
       spec.steps.map((step) => step.id),
@@ -92,13 +104,22 @@ describe('validateWorkflowSpec', () => {
   });
 
   it('rejects a dependency cycle and lists it', () => {
-    rejects({ steps: [transform('a', ['c']), transform('b', ['a']), transform('c', ['b'])] }, { field: 'steps[0].needs', step: 'a', pattern: /dependency cycle: a -> c -> b -> a/ });
-    rejects({ steps: [transform('root'), transform('x', ['root', 'y']), transform('y', ['x'])] }, { field: 'steps[1].needs', step: 'x', pattern: /dependency cycle: x -> y -> x/ });
+    rejects(
+      { steps: [transform('a', ['c']), transform('b', ['a']), transform('c', ['b'])] },
+      { field: 'steps[0].needs', step: 'a', pattern: /dependency cycle: a -> c -> b -> a/ },
+    );
+    rejects(
+      { steps: [transform('root'), transform('x', ['root', 'y']), transform('y', ['x'])] },
+      { field: 'steps[1].needs', step: 'x', pattern: /dependency cycle: x -> y -> x/ },
+    );
   });
 
   it('rejects an unknown need', () => {
     rejects({ steps: [transform('a'), transform('b', ['a', 'ghost'])] }, { field: 'steps[1].needs[1]', step: 'b', pattern: /unknown step "ghost"/ });
-    rejects({ steps: [transform('fetch-user'), transform('b', ['fetchUser'])] }, { field: 'steps[1].needs[0]', step: 'b', pattern: /did you mean "fetch-user"\?/ });
+    rejects(
+      { steps: [transform('fetch-user'), transform('b', ['fetchUser'])] },
+      { field: 'steps[1].needs[0]', step: 'b', pattern: /did you mean "fetch-user"\?/ },
+    );
   });
 
   it('rejects a step that needs itself', () => {
@@ -122,10 +143,16 @@ describe('validateWorkflowSpec', () => {
   });
 
   it('rejects an unknown type', () => {
-    rejects({ steps: [{ id: 'mail', type: 'email', with: {} }] }, { field: 'steps[0].type', step: 'mail', pattern: /must be one of http, delay, waitForEvent, transform, log$/ });
+    rejects(
+      { steps: [{ id: 'mail', type: 'email', with: {} }] },
+      { field: 'steps[0].type', step: 'mail', pattern: /must be one of http, delay, waitForEvent, transform, log$/ },
+    );
     rejects({ steps: [{ id: 'mail', with: {} }] }, { field: 'steps[0].type', step: 'mail' });
     rejects({ steps: [{ id: 'nap', type: 'sleep', with: { ms: 1 } }] }, { field: 'steps[0].type', step: 'nap', pattern: /did you mean delay\?/ });
-    rejects({ steps: [{ id: 'call', type: 'HTTP', with: { url: 'https://example.com' } }] }, { field: 'steps[0].type', step: 'call', pattern: /did you mean http\?/ });
+    rejects(
+      { steps: [{ id: 'call', type: 'HTTP', with: { url: 'https://example.com' } }] },
+      { field: 'steps[0].type', step: 'call', pattern: /did you mean http\?/ },
+    );
   });
 
   it('rejects a step that is not an object, or a with that is not an object', () => {
@@ -136,7 +163,10 @@ describe('validateWorkflowSpec', () => {
   it('rejects http without url, with a non-http url, an invalid url or a bad method', () => {
     rejects({ steps: [{ id: 'h', type: 'http', with: {} }] }, { field: 'steps[0].with.url', step: 'h', pattern: /required/ });
     rejects({ steps: [{ id: 'h', type: 'http', with: { url: 42 } }] }, { field: 'steps[0].with.url', step: 'h' });
-    rejects({ steps: [{ id: 'h', type: 'http', with: { url: 'ftp://files.example.com/x' } }] }, { field: 'steps[0].with.url', step: 'h', pattern: /http or https/ });
+    rejects(
+      { steps: [{ id: 'h', type: 'http', with: { url: 'ftp://files.example.com/x' } }] },
+      { field: 'steps[0].with.url', step: 'h', pattern: /http or https/ },
+    );
     rejects({ steps: [{ id: 'h', type: 'http', with: { url: 'file:///etc/passwd' } }] }, { field: 'steps[0].with.url', step: 'h', pattern: /http or https/ });
     rejects({ steps: [{ id: 'h', type: 'http', with: { url: 'not a url' } }] }, { field: 'steps[0].with.url', step: 'h', pattern: /not a valid URL/ });
     rejects({ steps: [{ id: 'h', type: 'http', with: { url: 'https://example.com', method: 'FETCH' } }] }, { field: 'steps[0].with.method', step: 'h' });
@@ -152,12 +182,9 @@ describe('validateWorkflowSpec', () => {
     rejects({ steps: [{ id: 'd', type: 'delay', with: { ms: 'soon' } }] }, { field: 'steps[0].with.ms', step: 'd' });
   });
 
-  it(
-    'rejects delay with ms null',
-    () => {
-      rejects({ steps: [{ id: 'd', type: 'delay', with: { ms: null } }] }, { field: 'steps[0].with.ms', step: 'd' });
-    },
-  );
+  it('rejects delay with ms null', () => {
+    rejects({ steps: [{ id: 'd', type: 'delay', with: { ms: null } }] }, { field: 'steps[0].with.ms', step: 'd' });
+  });
 
   it('rejects waitForEvent without an event, with a bad match or timeout', () => {
     rejects({ steps: [{ id: 'w', type: 'waitForEvent', with: {} }] }, { field: 'steps[0].with.event', step: 'w' });
@@ -165,9 +192,15 @@ describe('validateWorkflowSpec', () => {
     rejects({ steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'e'.repeat(201) } }] }, { field: 'steps[0].with.event', step: 'w' });
     rejects({ steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', match: 'x' } }] }, { field: 'steps[0].with.match', step: 'w' });
     rejects({ steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', timeoutMs: 0 } }] }, { field: 'steps[0].with.timeoutMs', step: 'w' });
-    rejects({ steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', timeoutMs: '$.input.wait' } }] }, { field: 'steps[0].with.timeoutMs', step: 'w' });
+    rejects(
+      { steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', timeoutMs: '$.input.wait' } }] },
+      { field: 'steps[0].with.timeoutMs', step: 'w' },
+    );
     // A list in a match would match any payload: refused, also when nested.
-    rejects({ steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', match: { order: { tags: ['a'] } } } }] }, { field: 'steps[0].with.match.order.tags', step: 'w', pattern: /not a list/ });
+    rejects(
+      { steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', match: { order: { tags: ['a'] } } } }] },
+      { field: 'steps[0].with.match.order.tags', step: 'w', pattern: /not a list/ },
+    );
   });
 
   it('rejects log without a message, with a too long message or a bad level', () => {
@@ -184,7 +217,10 @@ describe('validateWorkflowSpec', () => {
   it('rejects a reference to a step that is not (transitively) needed', () => {
     rejects({ steps: [transform('a'), transform('b', [], '$.steps.a.output')] }, { field: 'steps[1].with.output', step: 'b', pattern: /does not wait for/ });
     // siblings: both need a, c reads b
-    rejects({ steps: [transform('a'), transform('b', ['a']), transform('c', ['a'], 'x {{ $.steps.b.output.v }}')] }, { field: 'steps[2].with.output', step: 'c', pattern: /reads step "b"/ });
+    rejects(
+      { steps: [transform('a'), transform('b', ['a']), transform('c', ['a'], 'x {{ $.steps.b.output.v }}')] },
+      { field: 'steps[2].with.output', step: 'c', pattern: /reads step "b"/ },
+    );
     // a step reading what comes after it
     rejects({ steps: [transform('a', [], '$.steps.b.output'), transform('b', ['a'])] }, { field: 'steps[0].with.output', step: 'a' });
   });
@@ -195,7 +231,10 @@ describe('validateWorkflowSpec', () => {
 
   it('rejects a reference with an unknown root, also inside templates', () => {
     rejects({ steps: [transform('a', [], '$.env.X')] }, { field: 'steps[0].with.output', step: 'a', pattern: /\$\.env\.X/ });
-    rejects({ steps: [{ id: 'l', type: 'log', with: { message: 'secret {{ $.env.SECRET }}' } }] }, { field: 'steps[0].with.message', step: 'l', pattern: /\$\.env\.SECRET/ });
+    rejects(
+      { steps: [{ id: 'l', type: 'log', with: { message: 'secret {{ $.env.SECRET }}' } }] },
+      { field: 'steps[0].with.message', step: 'l', pattern: /\$\.env\.SECRET/ },
+    );
     rejects({ steps: [{ id: 'h', type: 'http', with: { url: '$.secrets.url' } }] }, { field: 'steps[0].with.url', step: 'h' });
   });
 
@@ -241,7 +280,11 @@ describe('validateWorkflowSpec', () => {
     rejects(withRetry({ maxDelayMs: -1 }), { field: 'steps[0].retry.maxDelayMs', step: 'r' });
     rejects(withRetry({ nonRetryable: [1] }), { field: 'steps[0].retry.nonRetryable[0]', step: 'r' });
     rejects(withRetry({ nonRetryable: 'HTTP_4XX' }), { field: 'steps[0].retry.nonRetryable', step: 'r' });
-    rejects(withRetry({ nonRetryable: ['TIMEOUT', 'HTTP_500'] }), { field: 'steps[0].retry.nonRetryable[1]', step: 'r', pattern: /"HTTP_500" is not an error code; did you mean HTTP_5XX\?/ });
+    rejects(withRetry({ nonRetryable: ['TIMEOUT', 'HTTP_500'] }), {
+      field: 'steps[0].retry.nonRetryable[1]',
+      step: 'r',
+      pattern: /"HTTP_500" is not an error code; did you mean HTTP_5XX\?/,
+    });
     rejects(withRetry({ nonRetryable: ['NOPE'] }), { field: 'steps[0].retry.nonRetryable[0]', step: 'r', pattern: /codes: HTTP_4XX, .*INTERNAL/ });
     rejects(withRetry('always'), { field: 'steps[0].retry', step: 'r' });
   });
@@ -253,24 +296,49 @@ describe('validateWorkflowSpec', () => {
 });
 
 describe('validateWorkflowSpec: unknown options', () => {
-  const http = (extra: Record<string, unknown> = {}, options: Record<string, unknown> = {}) => ({ id: 'fetch', type: 'http', with: { url: 'https://api.example.com', ...options }, ...extra });
+  const http = (extra: Record<string, unknown> = {}, options: Record<string, unknown> = {}) => ({
+    id: 'fetch',
+    type: 'http',
+    with: { url: 'https://api.example.com', ...options },
+    ...extra,
+  });
 
   // [what, definition, exact path, hint]
   const cases: [string, unknown, string, RegExp][] = [
-    ['retry.max, as users write it', { steps: [transform('a'), http({ retry: { max: 2 } })] }, 'steps[1].retry.max', /^steps\[1\]\.retry\.max \(step "fetch"\): unknown option; did you mean maxAttempts\?$/],
-    ['retry.maxRetries', { steps: [http({ retry: { maxRetries: 2 } })] }, 'steps[0].retry.maxRetries', /did you mean maxAttempts \(which counts the first attempt too\)\?/],
+    [
+      'retry.max, as users write it',
+      { steps: [transform('a'), http({ retry: { max: 2 } })] },
+      'steps[1].retry.max',
+      /^steps\[1\]\.retry\.max \(step "fetch"\): unknown option; did you mean maxAttempts\?$/,
+    ],
+    [
+      'retry.maxRetries',
+      { steps: [http({ retry: { maxRetries: 2 } })] },
+      'steps[0].retry.maxRetries',
+      /did you mean maxAttempts \(which counts the first attempt too\)\?/,
+    ],
     ['retry.max_attempts', { steps: [http({ retry: { max_attempts: 2 } })] }, 'steps[0].retry.max_attempts', /did you mean maxAttempts\?/],
     ['retry.initialDelay', { steps: [http({ retry: { initialDelay: 5 } })] }, 'steps[0].retry.initialDelay', /did you mean initialDelayMs\?/],
     ['retry.maxDelay', { steps: [http({ retry: { maxDelay: 5 } })] }, 'steps[0].retry.maxDelay', /did you mean maxDelayMs\?/],
     ['retry.multiplier', { steps: [http({ retry: { multiplier: 3 } })] }, 'steps[0].retry.multiplier', /did you mean backoffFactor\?/],
     ['retry.backofFactor (typo)', { steps: [http({ retry: { backofFactor: 3 } })] }, 'steps[0].retry.backofFactor', /did you mean backoffFactor\?/],
     ['retry.nonRetryableErrors', { steps: [http({ retry: { nonRetryableErrors: [] } })] }, 'steps[0].retry.nonRetryableErrors', /did you mean nonRetryable\?/],
-    ['retry with nothing alike', { steps: [http({ retry: { jitter: true } })] }, 'steps[0].retry.jitter', /the options are maxAttempts, initialDelayMs, maxDelayMs, backoffFactor, nonRetryable$/],
+    [
+      'retry with nothing alike',
+      { steps: [http({ retry: { jitter: true } })] },
+      'steps[0].retry.jitter',
+      /the options are maxAttempts, initialDelayMs, maxDelayMs, backoffFactor, nonRetryable$/,
+    ],
     ['step dependsOn', { steps: [transform('a'), { ...transform('b'), dependsOn: ['a'] }] }, 'steps[1].dependsOn', /did you mean needs\?/],
     ['step timeout', { steps: [http({ timeout: 5 })] }, 'steps[0].timeout', /did you mean timeoutMs\?/],
     ['step config', { steps: [{ id: 'a', type: 'log', config: { message: 'm' } }] }, 'steps[0].config', /did you mean with\?/],
     ['step retries', { steps: [http({ retries: 2 })] }, 'steps[0].retries', /did you mean retry\?/],
-    ['step option outside with', { steps: [{ id: 'a', type: 'http', url: 'https://x.example', with: { url: 'https://x.example' } }] }, 'steps[0].url', /it belongs at steps\[0\]\.with\.url$/],
+    [
+      'step option outside with',
+      { steps: [{ id: 'a', type: 'http', url: 'https://x.example', with: { url: 'https://x.example' } }] },
+      'steps[0].url',
+      /it belongs at steps\[0\]\.with\.url$/,
+    ],
     ['retry option on the step', { steps: [http({ maxAttempts: 2 })] }, 'steps[0].maxAttempts', /it belongs at steps\[0\]\.retry\.maxAttempts$/],
     ['step key with no likeness', { steps: [http({ description: 'x' })] }, 'steps[0].description', /the options are id, type, needs, with, timeoutMs, retry$/],
     ['http with.uri', { steps: [http({}, { uri: 'https://x.example' })] }, 'steps[0].with.uri', /did you mean url\?/],
@@ -282,10 +350,25 @@ describe('validateWorkflowSpec: unknown options', () => {
     ['delay with.duration', { steps: [{ id: 'd', type: 'delay', with: { duration: 5 } }] }, 'steps[0].with.duration', /did you mean ms\?/],
     ['delay with.seconds', { steps: [{ id: 'd', type: 'delay', with: { ms: 1, seconds: 5 } }] }, 'steps[0].with.seconds', /did you mean ms \(milliseconds\)\?/],
     ['waitForEvent with.name', { steps: [{ id: 'w', type: 'waitForEvent', with: { name: 'paid' } }] }, 'steps[0].with.name', /did you mean event\?/],
-    ['waitForEvent with.filter', { steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', filter: {} } }] }, 'steps[0].with.filter', /did you mean match\?/],
-    ['waitForEvent with.timeout', { steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', timeout: 5 } }] }, 'steps[0].with.timeout', /did you mean timeoutMs\?/],
+    [
+      'waitForEvent with.filter',
+      { steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', filter: {} } }] },
+      'steps[0].with.filter',
+      /did you mean match\?/,
+    ],
+    [
+      'waitForEvent with.timeout',
+      { steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid', timeout: 5 } }] },
+      'steps[0].with.timeout',
+      /did you mean timeoutMs\?/,
+    ],
     ['transform with.value', { steps: [{ id: 't', type: 'transform', with: { value: 1 } }] }, 'steps[0].with.value', /did you mean output\?/],
-    ['transform with a log option', { steps: [{ id: 't', type: 'transform', with: { output: 1, message: 'm' } }] }, 'steps[0].with.message', /message is an option of log steps; transform steps take output$/],
+    [
+      'transform with a log option',
+      { steps: [{ id: 't', type: 'transform', with: { output: 1, message: 'm' } }] },
+      'steps[0].with.message',
+      /message is an option of log steps; transform steps take output$/,
+    ],
     ['log with.msg', { steps: [{ id: 'l', type: 'log', with: { msg: 'm' } }] }, 'steps[0].with.msg', /did you mean message\?/],
     ['log with.lvl (typo)', { steps: [{ id: 'l', type: 'log', with: { message: 'm', levl: 'warn' } }] }, 'steps[0].with.levl', /did you mean level\?/],
     ['log with.data', { steps: [{ id: 'l', type: 'log', with: { message: 'm', data: {} } }] }, 'steps[0].with.data', /the options are message, level$/],
@@ -306,19 +389,38 @@ describe('validateWorkflowSpec: unknown options', () => {
   it('accepts every documented option of every step type', () => {
     const spec = validateWorkflowSpec({
       steps: [
-        { id: 'call', type: 'http', with: { url: 'https://api.example.com/x', method: 'PUT', headers: { 'X-Trace': '$.run.id', 'X-Count': 3, 'X-Flag': true, 'X-None': null }, body: { a: 1 } }, timeoutMs: 10_000, retry: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 5_000, backoffFactor: 3, nonRetryable: ['HTTP_5XX'] } },
+        {
+          id: 'call',
+          type: 'http',
+          with: {
+            url: 'https://api.example.com/x',
+            method: 'PUT',
+            headers: { 'X-Trace': '$.run.id', 'X-Count': 3, 'X-Flag': true, 'X-None': null },
+            body: { a: 1 },
+          },
+          timeoutMs: 10_000,
+          retry: { maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 5_000, backoffFactor: 3, nonRetryable: ['HTTP_5XX'] },
+        },
         { id: 'pause', type: 'delay', needs: ['call'], with: { ms: 1_000 } },
-        { id: 'wait', type: 'waitForEvent', needs: ['pause'], with: { event: 'order.paid', match: { orderId: '$.input.orderId', nested: { ok: true } }, timeoutMs: 60_000 } },
+        {
+          id: 'wait',
+          type: 'waitForEvent',
+          needs: ['pause'],
+          with: { event: 'order.paid', match: { orderId: '$.input.orderId', nested: { ok: true } }, timeoutMs: 60_000 },
+        },
         { id: 'shape', type: 'transform', needs: ['wait'], with: { output: { paid: '$.steps.wait.output' } } },
         { id: 'note', type: 'log', needs: ['shape'], with: { message: 'paid {{ $.steps.shape.output.paid }}', level: 'debug' } },
       ],
     });
-    assert.deepEqual(spec.steps.map((step) => step.type), ['http', 'delay', 'waitForEvent', 'transform', 'log']);
+    assert.deepEqual(
+      spec.steps.map((step) => step.type),
+      ['http', 'delay', 'waitForEvent', 'transform', 'log'],
+    );
     assert.deepEqual(Object.keys(STEP_OPTIONS), ['http', 'delay', 'waitForEvent', 'transform', 'log']);
     for (const step of spec.steps) assert.deepEqual(Object.keys(step.with).sort(), [...STEP_OPTIONS[step.type]].sort(), step.id);
   });
 
-  it('keeps free-form values free: output, body, headers and match keys are the user\'s own', () => {
+  it("keeps free-form values free: output, body, headers and match keys are the user's own", () => {
     const spec = validateWorkflowSpec({
       steps: [
         { id: 't', type: 'transform', with: { output: { anything: 1, maxAttempts: 2, url: 'x' } } },
@@ -331,8 +433,14 @@ describe('validateWorkflowSpec: unknown options', () => {
 
 describe('validateWorkflowSpec: options that would fail only at run time', () => {
   it('refuses a body with GET or HEAD', () => {
-    rejects({ steps: [{ id: 'h', type: 'http', with: { url: 'https://example.com', body: { a: 1 } } }] }, { field: 'steps[0].with.body', step: 'h', pattern: /cannot be sent with GET/ });
-    rejects({ steps: [{ id: 'h', type: 'http', with: { url: 'https://example.com', method: 'head', body: 'x' } }] }, { field: 'steps[0].with.body', step: 'h', pattern: /HEAD/ });
+    rejects(
+      { steps: [{ id: 'h', type: 'http', with: { url: 'https://example.com', body: { a: 1 } } }] },
+      { field: 'steps[0].with.body', step: 'h', pattern: /cannot be sent with GET/ },
+    );
+    rejects(
+      { steps: [{ id: 'h', type: 'http', with: { url: 'https://example.com', method: 'head', body: 'x' } }] },
+      { field: 'steps[0].with.body', step: 'h', pattern: /HEAD/ },
+    );
     assert.equal(validateWorkflowSpec({ steps: [{ id: 'h', type: 'http', with: { url: 'https://example.com', method: 'post', body: 'x' } }] }).steps.length, 1);
   });
 
@@ -354,9 +462,15 @@ describe('validateWorkflowSpec: options that would fail only at run time', () =>
   });
 
   it('points at the exact string of a bad reference deep in a mapping', () => {
-    rejects({ steps: [transform('a', [], { list: [1, { deep: '$.env.X' }] })] }, { field: 'steps[0].with.output.list[1].deep', step: 'a', pattern: /did you mean \$\.input|must start with \$\.input, \$\.steps or \$\.run/ });
+    rejects(
+      { steps: [transform('a', [], { list: [1, { deep: '$.env.X' }] })] },
+      { field: 'steps[0].with.output.list[1].deep', step: 'a', pattern: /did you mean \$\.input|must start with \$\.input, \$\.steps or \$\.run/ },
+    );
     rejects({ steps: [transform('a', [], '$.inputs.x')] }, { field: 'steps[0].with.output', step: 'a', pattern: /did you mean \$\.input\?/ });
-    rejects({ steps: [transform('fetch'), transform('b', ['fetch'], '$.steps.fecth.output')] }, { field: 'steps[1].with.output', step: 'b', pattern: /unknown step "fecth"; did you mean "fetch"\?/ });
+    rejects(
+      { steps: [transform('fetch'), transform('b', ['fetch'], '$.steps.fecth.output')] },
+      { field: 'steps[1].with.output', step: 'b', pattern: /unknown step "fecth"; did you mean "fetch"\?/ },
+    );
   });
 
   it('refuses text Postgres cannot store, naming where it is', () => {
@@ -366,11 +480,19 @@ describe('validateWorkflowSpec: options that would fail only at run time', () =>
   });
 
   it('refuses a step timeoutMs on waitForEvent, which waits as long as with.timeoutMs says', () => {
-    rejects({ steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid' }, timeoutMs: 5_000 }] }, { field: 'steps[0].timeoutMs', step: 'w', pattern: /set steps\[0\]\.with\.timeoutMs/ });
+    rejects(
+      { steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'paid' }, timeoutMs: 5_000 }] },
+      { field: 'steps[0].timeoutMs', step: 'w', pattern: /set steps\[0\]\.with\.timeoutMs/ },
+    );
   });
 
   it('accepts an event name given as a reference or template', () => {
-    const spec = validateWorkflowSpec({ steps: [{ id: 'w', type: 'waitForEvent', with: { event: 'order.{{ $.input.id }}.paid' } }, { id: 'v', type: 'waitForEvent', with: { event: '$.input.event' } }] });
+    const spec = validateWorkflowSpec({
+      steps: [
+        { id: 'w', type: 'waitForEvent', with: { event: 'order.{{ $.input.id }}.paid' } },
+        { id: 'v', type: 'waitForEvent', with: { event: '$.input.event' } },
+      ],
+    });
     assert.equal(spec.steps.length, 2);
   });
 });

@@ -32,7 +32,9 @@ export async function syncBlockedTenants(db: Database, redis: Redis, namespace: 
   const active =
     members.length === 0
       ? []
-      : await db.global((em) => em.execute<{ id: string }[]>(`select id::text as id from platform.tenants where status = 'ACTIVE' and id::text in (?)`, [members]));
+      : await db.global((em) =>
+          em.execute<{ id: string }[]>(`select id::text as id from platform.tenants where status = 'ACTIVE' and id::text in (?)`, [members]),
+        );
   const multi = redis.multi();
   if (blocked.length > 0) multi.sadd(key, ...blocked.map((r) => r.id));
   if (active.length > 0) multi.srem(key, ...active.map((r) => r.id));
@@ -51,7 +53,13 @@ export interface TenantStatusWatcher {
  * The router's view of blocked tenants: a set in memory, loaded from Redis, updated by the
  * status channel within milliseconds, and reloaded every few seconds in case a message was lost.
  */
-export function createTenantStatusWatcher(deps: { subscriber: Redis; reader: Redis; namespace: string; logger: Logger; resyncMs?: number }): TenantStatusWatcher {
+export function createTenantStatusWatcher(deps: {
+  subscriber: Redis;
+  reader: Redis;
+  namespace: string;
+  logger: Logger;
+  resyncMs?: number;
+}): TenantStatusWatcher {
   const keys = tenantStatusKeys(deps.namespace);
   let blocked = new Set<string>();
   const listeners: ((tenantId: string) => void)[] = [];
@@ -82,7 +90,10 @@ export function createTenantStatusWatcher(deps: { subscriber: Redis; reader: Red
       });
       await deps.subscriber.subscribe(keys.channel);
       await reload();
-      timer = setInterval(() => void reload().catch((error: unknown) => deps.logger.warn({ err: error }, 'tenant status reload failed')), deps.resyncMs ?? 5_000);
+      timer = setInterval(
+        () => void reload().catch((error: unknown) => deps.logger.warn({ err: error }, 'tenant status reload failed')),
+        deps.resyncMs ?? 5_000,
+      );
       timer.unref();
     },
     async stop() {

@@ -40,13 +40,15 @@ export function createDispatcher(options: DispatcherOptions) {
 
   async function recover(): Promise<void> {
     const lost = await systemDb.global((em) =>
-      em.execute<Picked[]>(
-        `select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'RUNNING' and lease_until < now() limit 100`,
-      ),
+      em.execute<Picked[]>(`select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'RUNNING' and lease_until < now() limit 100`),
     );
     for (const step of lost) {
       await systemDb.withTenant(step.tenant_id, (em) =>
-        failStep(em, step.run_id, step.step_id, step.attempt, { message: 'the worker running this attempt stopped answering', code: 'WORKER_LOST', retryable: true }),
+        failStep(em, step.run_id, step.step_id, step.attempt, {
+          message: 'the worker running this attempt stopped answering',
+          code: 'WORKER_LOST',
+          retryable: true,
+        }),
       );
     }
     const expired = await systemDb.global((em) =>

@@ -15,7 +15,10 @@ export const LEASE_GRACE_MS = 15_000;
  * transaction, then record the outcome. Completion is conditional on the attempt still
  * being current, so a step that runs twice is recorded once.
  */
-export async function processStepJob(deps: { db: Database; runners: StepRunners; logger: Logger }, job: StepJob): Promise<'completed' | 'retrying' | 'failed' | 'stale'> {
+export async function processStepJob(
+  deps: { db: Database; runners: StepRunners; logger: Logger },
+  job: StepJob,
+): Promise<'completed' | 'retrying' | 'failed' | 'stale'> {
   const { db, runners } = deps;
   const start = await db.withTenant(job.tenantId, (em) => beginStep(em, job.runId, job.stepId, job.attempt, LEASE_GRACE_MS));
   if (start === undefined) return 'stale';
@@ -40,7 +43,13 @@ export async function processStepJob(deps: { db: Database; runners: StepRunners;
     // An output Postgres cannot store (a NUL byte, a value out of range) fails the step for
     // good: running it again would repeat its side effect for the same result.
     if (!(error instanceof TansuError) || error.code !== 'BAD_USER_INPUT') throw error;
-    return db.withTenant(job.tenantId, (em) => failStep(em, job.runId, job.stepId, job.attempt, { message: `the step's output cannot be stored: ${error.message}`, code: 'BAD_OUTPUT', retryable: false }));
+    return db.withTenant(job.tenantId, (em) =>
+      failStep(em, job.runId, job.stepId, job.attempt, {
+        message: `the step's output cannot be stored: ${error.message}`,
+        code: 'BAD_OUTPUT',
+        retryable: false,
+      }),
+    );
   }
 }
 

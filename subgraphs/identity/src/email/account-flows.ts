@@ -39,7 +39,6 @@ const invitationView = (row: InvitationRow): InvitationView => ({
   createdAt: row.createdAt,
 });
 
-
 /**
  * What arrives by email: address verification, password reset and invitations. Each link
  * carries a single-use token; the email is sent inside the transaction that stores it, so a
@@ -65,7 +64,9 @@ export function createAccountFlows(deps: {
   async function sendVerification(em: EntityManager, tenant: Tenant, user: User): Promise<void> {
     await retireEmailTokens(em, { purpose: 'verify_email', userId: user.id });
     const { token } = await issueEmailToken(em, { tenantId: tenant.id, purpose: 'verify_email', email: user.email, userId: user.id });
-    await deps.mailer.send(accountEmail({ purpose: 'verify_email', to: user.email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, 'verify_email', token) }));
+    await deps.mailer.send(
+      accountEmail({ purpose: 'verify_email', to: user.email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, 'verify_email', token) }),
+    );
   }
 
   /** Only owners and admins manage invitations; a caller disabled since their token was issued manages nothing. */
@@ -159,9 +160,21 @@ export function createAccountFlows(deps: {
         await retireEmailTokens(em, { purpose: 'reset_password', userId: user.id });
         return (await issueEmailToken(em, { tenantId: tenant.id, purpose: 'reset_password', email, userId: user.id })).token;
       });
-      await recordAuditNow(db, { tenantId: tenant.id, action: 'auth.password_reset_requested', target: email, outcome: token !== null ? 'success' : 'failure', detail: token !== null ? undefined : { reason: 'no active account' }, origin });
+      await recordAuditNow(db, {
+        tenantId: tenant.id,
+        action: 'auth.password_reset_requested',
+        target: email,
+        outcome: token !== null ? 'success' : 'failure',
+        detail: token !== null ? undefined : { reason: 'no active account' },
+        origin,
+      });
       if (token !== null) {
-        const message = accountEmail({ purpose: 'reset_password', to: email, tenantName: tenant.name, link: accountLink(deps.publicUrl, tenant.slug, 'reset_password', token) });
+        const message = accountEmail({
+          purpose: 'reset_password',
+          to: email,
+          tenantName: tenant.name,
+          link: accountLink(deps.publicUrl, tenant.slug, 'reset_password', token),
+        });
         void deps.mailer.send(message).catch((error: unknown) => deps.logger.warn({ err: error, tenant: tenant.slug }, 'password reset email not sent'));
       }
       return true;
@@ -202,7 +215,15 @@ export function createAccountFlows(deps: {
         if ((await em.count(UserEntity, { email })) > 0) throw errors.conflict('An account with that email already exists in this tenant');
         await deps.guard?.mailAllowed(tenant.id, email);
         const row = await sendInvitation(em, { mailer: deps.mailer, publicUrl: deps.publicUrl }, { tenant, email, role: input.role, createdBy: c.subject });
-        await recordAudit(em, { tenantId: tenant.id, actorId: c.subject, action: 'user.invited', target: email, outcome: 'success', detail: { role: input.role }, origin });
+        await recordAudit(em, {
+          tenantId: tenant.id,
+          actorId: c.subject,
+          action: 'user.invited',
+          target: email,
+          outcome: 'success',
+          detail: { role: input.role },
+          origin,
+        });
         return invitationView(row);
       });
     },
@@ -211,7 +232,11 @@ export function createAccountFlows(deps: {
       const c = requireTenantCaller(caller);
       return db.withTenant(c.tenantId, async (em) => {
         await requireManager(em, c);
-        const rows = await em.find(EmailTokenEntity, { purpose: 'invitation', usedAt: null, expiresAt: { $gt: new Date() } }, { orderBy: { createdAt: 'desc' }, limit: 500 });
+        const rows = await em.find(
+          EmailTokenEntity,
+          { purpose: 'invitation', usedAt: null, expiresAt: { $gt: new Date() } },
+          { orderBy: { createdAt: 'desc' }, limit: 500 },
+        );
         return rows.map(invitationView);
       });
     },
@@ -240,7 +265,15 @@ export function createAccountFlows(deps: {
         const token = await consumeEmailToken(em, 'invitation', input.token);
         const role = token.role ?? 'VIEWER';
         const user = await auth.insertUser(em, tenant, { email: token.email, passwordHash, role, emailVerified: true });
-        await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'user.invitation_accepted', target: user.email, outcome: 'success', detail: { role, invitedBy: token.createdBy ?? null }, origin });
+        await recordAudit(em, {
+          tenantId: tenant.id,
+          actorId: user.id,
+          action: 'user.invitation_accepted',
+          target: user.email,
+          outcome: 'success',
+          detail: { role, invitedBy: token.createdBy ?? null },
+          origin,
+        });
         return auth.firstSession(em, tenant, user, [role]);
       });
       // The account exists now; in a tenant that requires a factor, setting one up comes next.

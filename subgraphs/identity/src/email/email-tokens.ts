@@ -11,7 +11,10 @@ import { EmailTokenEntity, type EmailToken, type EmailTokenPurpose } from '../en
  * tenant's owner invitation.
  */
 export async function consumeEmailToken(em: EntityManager, purpose: EmailTokenPurpose, token: string): Promise<EmailToken> {
-  const row = token.length > 0 && token.length <= 128 ? await em.findOne(EmailTokenEntity, { tokenHash: hashEmailToken(token), purpose }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
+  const row =
+    token.length > 0 && token.length <= 128
+      ? await em.findOne(EmailTokenEntity, { tokenHash: hashEmailToken(token), purpose }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+      : null;
   if (row === null) throw new TansuError('TOKEN_INVALID', 'This link is not valid; check that you copied all of it');
   if (row.usedAt !== null) throw new TansuError('TOKEN_ALREADY_USED', 'This link was already used; ask for a new one');
   if (row.expiresAt.getTime() <= Date.now()) throw new TansuError('TOKEN_EXPIRED', 'This link has expired; ask for a new one');

@@ -25,7 +25,10 @@ export function openChallenge(em: EntityManager, tenantId: string, userId: strin
 
 /** The open challenge of a token, locked for this transaction; spent, expired and unknown ones each have their code. */
 export async function lockChallenge(em: EntityManager, token: string): Promise<MfaChallenge> {
-  const row = token.length > 0 && token.length <= 128 ? await em.findOne(MfaChallengeEntity, { tokenHash: hashOpaqueToken(token) }, { lockMode: LockMode.PESSIMISTIC_WRITE }) : null;
+  const row =
+    token.length > 0 && token.length <= 128
+      ? await em.findOne(MfaChallengeEntity, { tokenHash: hashOpaqueToken(token) }, { lockMode: LockMode.PESSIMISTIC_WRITE })
+      : null;
   if (row === null) throw new TansuError('TOKEN_INVALID', 'This sign-in step is not valid; sign in again');
   if (row.usedAt !== null) throw new TansuError('TOKEN_ALREADY_USED', 'This sign-in step is finished; sign in again');
   if (row.expiresAt.getTime() <= Date.now()) throw new TansuError('TOKEN_EXPIRED', 'This sign-in step expired; sign in again');

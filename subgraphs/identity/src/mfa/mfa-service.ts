@@ -111,7 +111,11 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
      * Confirms an authenticator with a code from it. The first factor comes with ten recovery
      * codes (shown this once). The answer carries a session proven by the new factor.
      */
-    async confirmTotp(caller: CallerContext, input: ChallengeInput & { factorId: string; code: string }, origin?: RequestOrigin): Promise<{ recoveryCodes: string[]; session: AuthResult }> {
+    async confirmTotp(
+      caller: CallerContext,
+      input: ChallengeInput & { factorId: string; code: string },
+      origin?: RequestOrigin,
+    ): Promise<{ recoveryCodes: string[]; session: AuthResult }> {
       const tenant = await tenantOf(caller, input);
       if (!isUuid(input.factorId)) throw errors.badInput('factorId', 'is not a factor id');
       return db.withTenant(tenant.id, async (em) => {
@@ -127,7 +131,15 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
         await em.flush();
         const recoveryCodes = first ? await newRecoveryCodes(em, tenant.id, user.id) : [];
         if (challenge !== undefined) challenge.usedAt = new Date();
-        await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'mfa.enrolled', target: factor.id, outcome: 'success', detail: { kind: 'totp' }, origin });
+        await recordAudit(em, {
+          tenantId: tenant.id,
+          actorId: user.id,
+          action: 'mfa.enrolled',
+          target: factor.id,
+          outcome: 'success',
+          detail: { kind: 'totp' },
+          origin,
+        });
         return { recoveryCodes, session: await session(em, tenant, user) };
       });
     },
@@ -139,7 +151,8 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
       const outcome = await db.withTenant(tenant.id, async (em) => {
         const challenge = await lockChallenge(em, input.mfaToken);
         const user = await em.findOneOrFail(UserEntity, { id: challenge.userId }, { lockMode: LockMode.PESSIMISTIC_READ });
-        if (!(await hasSecondFactor(em, user.id))) throw new TansuError('MFA_REQUIRED', 'Set up a second factor first (enrollTotp, confirmTotp)', { extensions: { enroll: true } });
+        if (!(await hasSecondFactor(em, user.id)))
+          throw new TansuError('MFA_REQUIRED', 'Set up a second factor first (enrollTotp, confirmTotp)', { extensions: { enroll: true } });
         await deps.guard?.assertCodesAllowed(tenant.id, user.id);
         const proof = await proveSecondFactor(em, deps.kek, user.id, input.code);
         if (proof === null) {
@@ -149,7 +162,15 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
           return { failed: MAX_CODE_FAILURES - challenge.failedAttempts, userId: user.id };
         }
         challenge.usedAt = new Date();
-        await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'auth.mfa_verified', target: user.email, outcome: 'success', detail: { factor: proof }, origin });
+        await recordAudit(em, {
+          tenantId: tenant.id,
+          actorId: user.id,
+          action: 'auth.mfa_verified',
+          target: user.email,
+          outcome: 'success',
+          detail: { factor: proof },
+          origin,
+        });
         return { result: await session(em, tenant, user) };
       });
       if (outcome.result !== undefined) {
@@ -157,7 +178,14 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
         return outcome.result;
       }
       await deps.guard?.codeFailed(tenant.id, outcome.userId);
-      await recordAuditNow(db, { tenantId: tenant.id, actorId: outcome.userId, action: 'auth.mfa_verified', outcome: 'failure', detail: { reason: 'wrong code' }, origin });
+      await recordAuditNow(db, {
+        tenantId: tenant.id,
+        actorId: outcome.userId,
+        action: 'auth.mfa_verified',
+        outcome: 'failure',
+        detail: { reason: 'wrong code' },
+        origin,
+      });
       throw errors.badInput('code', outcome.failed > 0 ? `is not valid (${outcome.failed} attempts left)` : 'is not valid; sign in again');
     },
 
@@ -170,10 +198,19 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
         const user = await em.findOne(UserEntity, { id: c.subject }, { lockMode: LockMode.PESSIMISTIC_READ });
         if (user === null || user.disabledAt !== null) throw errors.forbidden(ACCOUNT_DISABLED);
         await deps.guard?.assertCodesAllowed(tenant.id, user.id);
-        if (!(await hasSecondFactor(em, user.id))) throw new TansuError('MFA_REQUIRED', 'Set up a second factor first (enrollTotp, confirmTotp)', { extensions: { enroll: true } });
+        if (!(await hasSecondFactor(em, user.id)))
+          throw new TansuError('MFA_REQUIRED', 'Set up a second factor first (enrollTotp, confirmTotp)', { extensions: { enroll: true } });
         const proof = await proveSecondFactor(em, deps.kek, user.id, code);
         if (proof === null) return { failed: true as const };
-        await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'auth.step_up', target: user.email, outcome: 'success', detail: { factor: proof }, origin });
+        await recordAudit(em, {
+          tenantId: tenant.id,
+          actorId: user.id,
+          action: 'auth.step_up',
+          target: user.email,
+          outcome: 'success',
+          detail: { factor: proof },
+          origin,
+        });
         return { result: await session(em, tenant, user) };
       });
       if (outcome.result !== undefined) {
@@ -181,7 +218,14 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
         return outcome.result;
       }
       await deps.guard?.codeFailed(tenant.id, c.subject);
-      await recordAuditNow(db, { tenantId: tenant.id, actorId: c.subject, action: 'auth.step_up', outcome: 'failure', detail: { reason: 'wrong code' }, origin });
+      await recordAuditNow(db, {
+        tenantId: tenant.id,
+        actorId: c.subject,
+        action: 'auth.step_up',
+        outcome: 'failure',
+        detail: { reason: 'wrong code' },
+        origin,
+      });
       throw errors.badInput('code', 'is not valid');
     },
 
@@ -198,12 +242,27 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
       await deps.guard?.assertCodesAllowed(tenant.id, userId);
       const proof = await db.withTenant(tenant.id, async (em) => {
         const result = await proveSecondFactor(em, deps.kek, userId, code);
-        if (result !== null) await recordAudit(em, { tenantId: tenant.id, actorId: userId, action: 'auth.mfa_verified', outcome: 'success', detail: { factor: result, via: 'issuer' }, origin });
+        if (result !== null)
+          await recordAudit(em, {
+            tenantId: tenant.id,
+            actorId: userId,
+            action: 'auth.mfa_verified',
+            outcome: 'success',
+            detail: { factor: result, via: 'issuer' },
+            origin,
+          });
         return result;
       });
       if (proof === null) {
         await deps.guard?.codeFailed(tenant.id, userId);
-        await recordAuditNow(db, { tenantId: tenant.id, actorId: userId, action: 'auth.mfa_verified', outcome: 'failure', detail: { reason: 'wrong code', via: 'issuer' }, origin });
+        await recordAuditNow(db, {
+          tenantId: tenant.id,
+          actorId: userId,
+          action: 'auth.mfa_verified',
+          outcome: 'failure',
+          detail: { reason: 'wrong code', via: 'issuer' },
+          origin,
+        });
       } else await deps.guard?.codeSucceeded(tenant.id, userId);
       return proof !== null;
     },
@@ -236,7 +295,14 @@ export function createMfaService(deps: { db: Database; kek: Buffer; auth: AuthSe
       return db.withTenant(c.tenantId, async (em) => {
         if (!(await hasSecondFactor(em, c.subject))) throw errors.badInput('factors', 'set up a second factor first');
         const codes = await newRecoveryCodes(em, c.tenantId, c.subject);
-        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'mfa.recovery_codes_regenerated', target: c.subject, outcome: 'success', origin });
+        await recordAudit(em, {
+          tenantId: c.tenantId,
+          actorId: c.subject,
+          action: 'mfa.recovery_codes_regenerated',
+          target: c.subject,
+          outcome: 'success',
+          origin,
+        });
         return codes;
       });
     },

@@ -64,7 +64,15 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
   }
 
   function saveChallenge(em: EntityManager, tenantId: string, purpose: 'register' | 'authenticate', challenge: string, userId: string | null): string {
-    const row = em.create(WebAuthnChallengeEntity, { id: crypto.randomUUID(), tenantId, userId, purpose, challenge, expiresAt: new Date(Date.now() + CHALLENGE_SECONDS * 1000), usedAt: null });
+    const row = em.create(WebAuthnChallengeEntity, {
+      id: crypto.randomUUID(),
+      tenantId,
+      userId,
+      purpose,
+      challenge,
+      expiresAt: new Date(Date.now() + CHALLENGE_SECONDS * 1000),
+      usedAt: null,
+    });
     return row.id;
   }
 
@@ -104,7 +112,11 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
     },
 
     /** Stores the new passkey; the first factor of an account comes with ten recovery codes. */
-    async finishRegistration(caller: CallerContext, input: { challengeId: string; response: string; name?: string | null }, origin?: RequestOrigin): Promise<{ factor: MfaFactor; recoveryCodes: string[] }> {
+    async finishRegistration(
+      caller: CallerContext,
+      input: { challengeId: string; response: string; name?: string | null },
+      origin?: RequestOrigin,
+    ): Promise<{ factor: MfaFactor; recoveryCodes: string[] }> {
       const c = authorize(caller, { role: 'VIEWER', scope: 'tansu:admin', action: 'manage second factors' });
       const tenant = await tenantById(c.tenantId);
       const { rpId, origins } = relyingParty(tenant);
@@ -114,7 +126,13 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
       return db.withTenant(tenant.id, async (em) => {
         const challenge = await spendChallenge(em, input.challengeId, 'register');
         if (challenge.userId !== c.subject) throw new TansuError('TOKEN_INVALID', 'This passkey request belongs to someone else');
-        const verification = await verifyRegistrationResponse({ response, expectedChallenge: challenge.challenge, expectedOrigin: origins, expectedRPID: rpId, requireUserVerification: false }).catch((error: unknown) => {
+        const verification = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: challenge.challenge,
+          expectedOrigin: origins,
+          expectedRPID: rpId,
+          requireUserVerification: false,
+        }).catch((error: unknown) => {
           throw errors.badInput('response', `was not accepted (${error instanceof Error ? error.message.slice(0, 200) : 'invalid'})`);
         });
         if (!verification.verified) throw errors.badInput('response', 'was not accepted');
@@ -134,7 +152,15 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
         });
         await em.flush();
         const recoveryCodes = first ? await newRecoveryCodes(em, tenant.id, c.subject) : [];
-        await recordAudit(em, { tenantId: tenant.id, actorId: c.subject, action: 'mfa.enrolled', target: factor.id, outcome: 'success', detail: { kind: 'webauthn' }, origin });
+        await recordAudit(em, {
+          tenantId: tenant.id,
+          actorId: c.subject,
+          action: 'mfa.enrolled',
+          target: factor.id,
+          outcome: 'success',
+          detail: { kind: 'webauthn' },
+          origin,
+        });
         return { factor, recoveryCodes };
       });
     },
@@ -154,13 +180,20 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
           userId = (await lockChallenge(em, input.mfaToken)).userId;
           allow = await em.find(MfaFactorEntity, { userId, kind: 'webauthn' });
         }
-        const options = await generateAuthenticationOptions({ rpID: rpId, allowCredentials: allow.map(descriptor), userVerification: input.mfaToken == null ? 'required' : 'preferred' });
+        const options = await generateAuthenticationOptions({
+          rpID: rpId,
+          allowCredentials: allow.map(descriptor),
+          userVerification: input.mfaToken == null ? 'required' : 'preferred',
+        });
         return { challengeId: saveChallenge(em, tenant.id, 'authenticate', options.challenge, userId), options: JSON.stringify(options) };
       });
     },
 
     /** Checks the passkey's signature and signs the user in (a user-verified passkey satisfies step-up). */
-    async finishSignIn(input: { tenant: string; challengeId: string; response: string; mfaToken?: string | null }, origin?: RequestOrigin): Promise<AuthResult> {
+    async finishSignIn(
+      input: { tenant: string; challengeId: string; response: string; mfaToken?: string | null },
+      origin?: RequestOrigin,
+    ): Promise<AuthResult> {
       await deps.guard?.throttle(origin?.ip);
       const tenant = await auth.tenantBySlug(input.tenant);
       const { rpId, origins } = relyingParty(tenant);
@@ -176,7 +209,12 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
           expectedChallenge: challenge.challenge,
           expectedOrigin: origins,
           expectedRPID: rpId,
-          credential: { id: factor.credentialId!, publicKey: Buffer.from(factor.publicKey ?? '', 'base64url'), counter: factor.signCount, transports: factor.transports ?? undefined },
+          credential: {
+            id: factor.credentialId!,
+            publicKey: Buffer.from(factor.publicKey ?? '', 'base64url'),
+            counter: factor.signCount,
+            transports: factor.transports ?? undefined,
+          },
           // Without a password first, the passkey must also have verified the user (PIN, biometrics).
           requireUserVerification: passwordStep === null,
         }).catch(() => ({ verified: false as const, authenticationInfo: undefined }));
@@ -193,11 +231,25 @@ export function createPasskeys(deps: { db: Database; auth: AuthService; publicUr
         }
         if (passwordStep !== null) passwordStep.usedAt = new Date();
         const amr = passwordStep !== null ? ['pwd', 'hwk', 'mfa'] : userVerified ? ['hwk', 'user', 'mfa'] : ['hwk'];
-        await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: passwordStep === null ? 'auth.sign_in' : 'auth.mfa_verified', target: user.email, outcome: 'success', detail: { factor: 'passkey' }, origin });
+        await recordAudit(em, {
+          tenantId: tenant.id,
+          actorId: user.id,
+          action: passwordStep === null ? 'auth.sign_in' : 'auth.mfa_verified',
+          target: user.email,
+          outcome: 'success',
+          detail: { factor: 'passkey' },
+          origin,
+        });
         return { result: await auth.startSession(em, tenant, user, await rolesOf(em, tenant.id, user.id), { amr, authTime: new Date() }) };
       });
       if (outcome.result !== undefined) return outcome.result;
-      await recordAuditNow(db, { tenantId: tenant.id, action: 'auth.sign_in', outcome: 'failure', detail: { reason: outcome.refused, factor: 'passkey' }, origin });
+      await recordAuditNow(db, {
+        tenantId: tenant.id,
+        action: 'auth.sign_in',
+        outcome: 'failure',
+        detail: { reason: outcome.refused, factor: 'passkey' },
+        origin,
+      });
       throw errors.unauthenticated('This passkey was not accepted');
     },
   };

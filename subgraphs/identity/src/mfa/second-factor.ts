@@ -5,7 +5,10 @@ import { MfaFactorEntity, RecoveryCodeEntity } from './entities.ts';
 import { matchTotp } from './totp.ts';
 
 const RECOVERY_CODES = 10;
-const hashCode = (code: string) => createHash('sha256').update(code.toLowerCase().replace(/[^a-z0-9]/g, '')).digest('base64url');
+const hashCode = (code: string) =>
+  createHash('sha256')
+    .update(code.toLowerCase().replace(/[^a-z0-9]/g, ''))
+    .digest('base64url');
 
 export async function hasSecondFactor(em: EntityManager, userId: string): Promise<boolean> {
   return (await em.count(MfaFactorEntity, { userId, confirmedAt: { $ne: null } })) > 0;
@@ -23,7 +26,11 @@ export async function proveSecondFactor(em: EntityManager, kek: Buffer, userId: 
       const step = matchTotp(decryptSecret(kek, factor.secretSealed ?? ''), trimmed);
       // A code seen before (or an older one) is a replay.
       if (step === null || (factor.lastUsedStep != null && step <= factor.lastUsedStep)) continue;
-      const claimed = await em.nativeUpdate(MfaFactorEntity, { id: factor.id, $or: [{ lastUsedStep: null }, { lastUsedStep: { $lt: step } }] }, { lastUsedStep: step, lastUsedAt: new Date() });
+      const claimed = await em.nativeUpdate(
+        MfaFactorEntity,
+        { id: factor.id, $or: [{ lastUsedStep: null }, { lastUsedStep: { $lt: step } }] },
+        { lastUsedStep: step, lastUsedAt: new Date() },
+      );
       if (claimed === 1) return 'totp';
     }
     return null;

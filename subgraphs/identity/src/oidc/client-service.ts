@@ -26,7 +26,8 @@ function checkRedirectUri(uri: string, index: number): void {
     throw errors.badInput(`redirectUris[${index}]`, 'is not an absolute URI');
   }
   if (url.hash !== '') throw errors.badInput(`redirectUris[${index}]`, 'must not have a fragment');
-  if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol)) throw errors.badInput(`redirectUris[${index}]`, `the ${url.protocol} scheme is not allowed`);
+  if (['javascript:', 'data:', 'file:', 'vbscript:', 'blob:'].includes(url.protocol))
+    throw errors.badInput(`redirectUris[${index}]`, `the ${url.protocol} scheme is not allowed`);
   // http only for loopback (native apps and development); custom schemes are for mobile apps.
   if (url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) {
     throw errors.badInput(`redirectUris[${index}]`, 'must use https (http is allowed for localhost only)');
@@ -48,8 +49,10 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
       input.redirectUris.forEach(checkRedirectUri);
       const grantTypes = input.grantTypes ?? ['authorization_code', 'refresh_token'];
       for (const grant of grantTypes) if (!GRANTS.includes(grant)) throw errors.badInput('grantTypes', `unknown grant type ${grant}`);
-      if (input.type === 'PUBLIC' && grantTypes.includes('client_credentials')) throw errors.badInput('grantTypes', 'public clients cannot use client_credentials');
-      if (grantTypes.includes('authorization_code') && input.redirectUris.length === 0) throw errors.badInput('redirectUris', 'the authorization code flow needs at least one');
+      if (input.type === 'PUBLIC' && grantTypes.includes('client_credentials'))
+        throw errors.badInput('grantTypes', 'public clients cannot use client_credentials');
+      if (grantTypes.includes('authorization_code') && input.redirectUris.length === 0)
+        throw errors.badInput('redirectUris', 'the authorization code flow needs at least one');
       const clientId = `${c.tenantSlug}_${randomBytes(12).toString('base64url')}`;
       const secret = input.type === 'CONFIDENTIAL' ? randomBytes(32).toString('base64url') : null;
       const metadata = {
@@ -66,7 +69,14 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
            returning client_id, name, kind, metadata, created_at`,
           [c.tenantId, clientId, name, input.type, JSON.stringify(metadata), secret === null ? null : encryptSecret(deps.kek, secret), c.subject],
         );
-        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'client.created', target: clientId, outcome: 'success', detail: { type: input.type } });
+        await recordAudit(em, {
+          tenantId: c.tenantId,
+          actorId: c.subject,
+          action: 'client.created',
+          target: clientId,
+          outcome: 'success',
+          detail: { type: input.type },
+        });
         return created;
       });
       return { client: rows[0]!, clientSecret: secret };
@@ -77,7 +87,9 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
       const c = authorize(caller, { role: 'ADMIN', scope: 'tansu:admin', action: 'reveal client secrets' });
       requireRecentMfa(c);
       return deps.db.withTenant(c.tenantId, async (em) => {
-        const [row] = await em.execute<{ secret_enc: string | null }[]>(`select secret_enc from identity.clients where client_id = ?`, [String(clientId).slice(0, 100)]);
+        const [row] = await em.execute<{ secret_enc: string | null }[]>(`select secret_enc from identity.clients where client_id = ?`, [
+          String(clientId).slice(0, 100),
+        ]);
         if (row === undefined) throw errors.notFound('Client');
         if (row.secret_enc === null) throw errors.badInput('clientId', 'is a public client: it has no secret');
         await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'client.secret_revealed', target: clientId, outcome: 'success' });
@@ -87,7 +99,9 @@ export function createClientService(deps: { db: Database; kek: Buffer }) {
 
     async list(caller: CallerContext): Promise<ClientRecord[]> {
       const c = authorize(caller, { role: 'VIEWER', scope: 'tansu:read', action: 'list clients' });
-      return deps.db.withTenant(c.tenantId, (em) => em.execute<ClientRecord[]>(`select client_id, name, kind, metadata, created_at from identity.clients order by created_at`));
+      return deps.db.withTenant(c.tenantId, (em) =>
+        em.execute<ClientRecord[]>(`select client_id, name, kind, metadata, created_at from identity.clients order by created_at`),
+      );
     },
   };
 }

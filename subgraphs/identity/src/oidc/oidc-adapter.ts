@@ -28,7 +28,16 @@ export function createOidcAdapterClass(deps: { db: Database; tenantId: string; k
            values (?, ?, ?, ?::jsonb, ?, ?, ?, ${expiresIn === undefined ? 'null' : "now() + (? * interval '1 second')"})
            on conflict (tenant_id, model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
              user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`,
-          [tenantId, this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, ...(expiresIn === undefined ? [] : [expiresIn])],
+          [
+            tenantId,
+            this.model,
+            id,
+            JSON.stringify(payload),
+            payload.grantId ?? null,
+            payload.userCode ?? null,
+            payload.uid ?? null,
+            ...(expiresIn === undefined ? [] : [expiresIn]),
+          ],
         ),
       );
     }
@@ -48,7 +57,9 @@ export function createOidcAdapterClass(deps: { db: Database; tenantId: string; k
 
     async consume(id: string): Promise<void> {
       // The first use counts: reusing within the grace window must not extend it.
-      await db.withTenant(tenantId, (em) => em.execute(`update identity.oidc_payloads set consumed_at = coalesce(consumed_at, now()) where model = ? and id = ?`, [this.model, id]));
+      await db.withTenant(tenantId, (em) =>
+        em.execute(`update identity.oidc_payloads set consumed_at = coalesce(consumed_at, now()) where model = ? and id = ?`, [this.model, id]),
+      );
     }
 
     async destroy(id: string): Promise<void> {
@@ -79,7 +90,9 @@ export function createOidcAdapterClass(deps: { db: Database; tenantId: string; k
 
     private async findClient(clientId: string): Promise<AdapterPayload | undefined> {
       const rows = await db.withTenant(tenantId, (em) =>
-        em.execute<{ metadata: AdapterPayload; secret_enc: string | null }[]>(`select metadata, secret_enc from identity.clients where client_id = ?`, [clientId]),
+        em.execute<{ metadata: AdapterPayload; secret_enc: string | null }[]>(`select metadata, secret_enc from identity.clients where client_id = ?`, [
+          clientId,
+        ]),
       );
       const row = rows[0];
       if (row === undefined) return undefined;

@@ -105,7 +105,12 @@ export function createOidcRoutes(deps: {
   async function accountPage(req: IncomingMessage, res: ServerResponse, kind: AccountPage, tenant: Tenant) {
     const linkToken = new URL(req.url ?? '/', 'http://local').searchParams.get('token') ?? '';
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (linkToken === '') return html(res, 400, accountFormPage({ kind, tenantName: tenant.name, token: linkToken, error: 'This link is incomplete; open the whole link from the email.' }));
+      if (linkToken === '')
+        return html(
+          res,
+          400,
+          accountFormPage({ kind, tenantName: tenant.name, token: linkToken, error: 'This link is incomplete; open the whole link from the email.' }),
+        );
       return html(res, 200, accountFormPage({ kind, tenantName: tenant.name, token: linkToken }));
     }
     if (req.method !== 'POST') {
@@ -129,16 +134,28 @@ export function createOidcRoutes(deps: {
     return html(res, 200, accountDonePage({ tenantName: tenant.name, message: DONE[kind] }));
   }
 
-  async function interaction(req: IncomingMessage, res: ServerResponse, slug: string, uid: string, action: string | undefined, tp: NonNullable<Awaited<ReturnType<TenantProviders['forSlug']>>>) {
+  async function interaction(
+    req: IncomingMessage,
+    res: ServerResponse,
+    slug: string,
+    uid: string,
+    action: string | undefined,
+    tp: NonNullable<Awaited<ReturnType<TenantProviders['forSlug']>>>,
+  ) {
     const { provider, tenant } = tp;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     if (method !== 'GET' && method !== 'POST') {
       req.resume();
       res.setHeader('allow', 'GET, HEAD, POST');
-      return html(res, 405, loginPage({ action: '', tenantName: tenant.name, clientName: '', error: 'This page is opened or posted from the sign-in, nothing else.' }));
+      return html(
+        res,
+        405,
+        loginPage({ action: '', tenantName: tenant.name, clientName: '', error: 'This page is opened or posted from the sign-in, nothing else.' }),
+      );
     }
     const details = await provider.interactionDetails(req, res);
-    if (details.uid !== uid) return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName: '', error: 'This sign-in expired; start again.' }));
+    if (details.uid !== uid)
+      return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName: '', error: 'This sign-in expired; start again.' }));
     const client = await provider.Client.find(String(details.params.client_id));
     const clientName = (client?.clientName as string | undefined) ?? String(details.params.client_id);
     const base = `/identity/${slug}/interaction/${uid}`;
@@ -151,12 +168,30 @@ export function createOidcRoutes(deps: {
         const providers = (await deps.identityProviders.forSignIn(tenant.id)).map((p) => ({ href: `${base}/federated/${p.slug}`, name: p.name }));
         return html(res, 200, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, providers }));
       }
-      return html(res, 200, consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean) }));
+      return html(
+        res,
+        200,
+        consentPage({
+          action: `${base}/consent`,
+          clientName,
+          scopes: String(details.params.scope ?? '')
+            .split(' ')
+            .filter(Boolean),
+        }),
+      );
     }
     // Every posted step reads its form first: too large or not a form is answered on the page.
     const form = await formOrAnswer(req, res, (error) => {
       if (action === '/mfa') return secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error });
-      if (action === '/consent' && prompt === 'consent') return consentPage({ action: `${base}/consent`, clientName, scopes: String(details.params.scope ?? '').split(' ').filter(Boolean), error });
+      if (action === '/consent' && prompt === 'consent')
+        return consentPage({
+          action: `${base}/consent`,
+          clientName,
+          scopes: String(details.params.scope ?? '')
+            .split(' ')
+            .filter(Boolean),
+          error,
+        });
       return loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error });
     });
     if (form === undefined) return;
@@ -167,18 +202,35 @@ export function createOidcRoutes(deps: {
       } catch (error) {
         if (error instanceof TansuError && (error.code === 'RATE_LIMITED' || error.code === 'FORBIDDEN' || error.code === 'EMAIL_NOT_VERIFIED')) {
           const status = error.status;
-          return html(res, status, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }));
+          return html(
+            res,
+            status,
+            loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: error.message }),
+          );
         }
         // A malformed address is just a failed sign-in here; our own failures are not.
         if (!(error instanceof TansuError) || !error.expose) throw error;
         user = null;
       }
       if (user === null) {
-        return html(res, 401, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: 'Invalid email or password' }));
+        return html(
+          res,
+          401,
+          loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, email: form.get('email') ?? '', error: 'Invalid email or password' }),
+        );
       }
       const step = await deps.mfa.secondStep(tenant, user.id);
       if (step === 'enroll') {
-        return html(res, 403, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.` }));
+        return html(
+          res,
+          403,
+          loginPage({
+            action: `${base}/login`,
+            tenantName: tenant.name,
+            clientName,
+            error: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.`,
+          }),
+        );
       }
       if (step === 'verify') {
         // The password was right: remember whose it was, on the server, until a code proves the rest.
@@ -190,17 +242,24 @@ export function createOidcRoutes(deps: {
     }
     if (action === '/mfa' && prompt === 'login') {
       const pending = (details.result as { pendingSecondFactor?: { accountId: string; failures: number; method?: string } } | undefined)?.pendingSecondFactor;
-      if (pending === undefined) return html(res, 400, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Sign in with your password first.' }));
+      if (pending === undefined)
+        return html(res, 400, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Sign in with your password first.' }));
       let proven: boolean;
       try {
         proven = await deps.mfa.proveCode(tenant, pending.accountId, (form.get('code') ?? '').slice(0, 32), originOf(req, deps.codec));
       } catch (error) {
-        if (error instanceof TansuError && error.code === 'RATE_LIMITED') return html(res, 429, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: error.message }));
+        if (error instanceof TansuError && error.code === 'RATE_LIMITED')
+          return html(res, 429, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: error.message }));
         throw error;
       }
       if (proven) {
         // The first factor was a password here, or a sign-in through another provider.
-        return provider.interactionFinished(req, res, { login: { accountId: pending.accountId, amr: [pending.method ?? 'pwd', 'mfa'] } }, { mergeWithLastSubmission: false });
+        return provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: pending.accountId, amr: [pending.method ?? 'pwd', 'mfa'] } },
+          { mergeWithLastSubmission: false },
+        );
       }
       pending.failures += 1;
       if (pending.failures >= MAX_PAGE_CODE_FAILURES) {
@@ -209,17 +268,30 @@ export function createOidcRoutes(deps: {
         return html(res, 401, loginPage({ action: `${base}/login`, tenantName: tenant.name, clientName, error: 'Too many wrong codes; sign in again.' }));
       }
       await details.persist();
-      return html(res, 401, secondFactorPage({ action: `${base}/mfa`, tenantName: tenant.name, error: `That code is not valid (${MAX_PAGE_CODE_FAILURES - pending.failures} attempts left).` }));
+      return html(
+        res,
+        401,
+        secondFactorPage({
+          action: `${base}/mfa`,
+          tenantName: tenant.name,
+          error: `That code is not valid (${MAX_PAGE_CODE_FAILURES - pending.failures} attempts left).`,
+        }),
+      );
     }
     if (action === '/consent' && prompt === 'consent') {
       const accountId = details.session?.accountId;
       if (accountId === undefined) return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName, error: 'Sign in first.' }));
-      const grant = details.grantId === undefined ? new provider.Grant({ accountId, clientId: String(details.params.client_id) }) : await provider.Grant.find(details.grantId);
-      if (grant === undefined) return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName, error: 'This sign-in expired; start again.' }));
+      const grant =
+        details.grantId === undefined
+          ? new provider.Grant({ accountId, clientId: String(details.params.client_id) })
+          : await provider.Grant.find(details.grantId);
+      if (grant === undefined)
+        return html(res, 400, loginPage({ action: '', tenantName: tenant.name, clientName, error: 'This sign-in expired; start again.' }));
       const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
       if (missing.missingOIDCScope !== undefined) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims !== undefined) grant.addOIDCClaims(missing.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? { [API_RESOURCE]: [] })) grant.addResourceScope(indicator, scopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? { [API_RESOURCE]: [] }))
+        grant.addResourceScope(indicator, scopes.join(' '));
       const grantId = await grant.save();
       return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     }
@@ -266,7 +338,9 @@ export function createOidcRoutes(deps: {
       }
     }
     if (tp === null || state !== 'ACTIVE') {
-      res.writeHead(state === 'SUSPENDED' ? 403 : 404, { 'content-type': 'application/json' }).end(state === 'SUSPENDED' ? '{"error":"tenant suspended"}' : '{"error":"unknown tenant"}');
+      res
+        .writeHead(state === 'SUSPENDED' ? 403 : 404, { 'content-type': 'application/json' })
+        .end(state === 'SUSPENDED' ? '{"error":"tenant suspended"}' : '{"error":"unknown tenant"}');
       return true;
     }
     const account = ACCOUNT.exec(rest);

@@ -62,7 +62,12 @@ export function createTenantProviders(deps: {
       await ensureSigningKeys(em, deps.kek, tenant.id);
       return verifyingKeys(em);
     });
-    const jwks = keys.map((key) => ({ ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }), kid: key.kid, alg: key.alg, use: 'sig' }));
+    const jwks = keys.map((key) => ({
+      ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }),
+      kid: key.kid,
+      alg: key.alg,
+      use: 'sig',
+    }));
     const sessionSeconds = settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds;
     const configuration: Configuration = {
       adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek, refreshReuseGraceSeconds: deps.refreshReuseGraceSeconds }),

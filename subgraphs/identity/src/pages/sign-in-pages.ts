@@ -2,7 +2,14 @@ import { escapeHtml, page } from './layout.ts';
 
 // The steps of signing in at a tenant's issuer: password or another provider, second factor, consent.
 
-export function loginPage(options: { action: string; tenantName: string; clientName: string; email?: string; error?: string; providers?: { href: string; name: string }[] }): string {
+export function loginPage(options: {
+  action: string;
+  tenantName: string;
+  clientName: string;
+  email?: string;
+  error?: string;
+  providers?: { href: string; name: string }[];
+}): string {
   const providers = options.providers ?? [];
   return page(
     `Sign in to ${options.tenantName}`,
@@ -12,7 +19,9 @@ ${options.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(options.email ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form>${
-      providers.length === 0 ? '' : `\n<p>Or:</p><ul>${providers.map((p) => `<li><a href="${escapeHtml(p.href)}">Continue with ${escapeHtml(p.name)}</a></li>`).join('')}</ul>`
+      providers.length === 0
+        ? ''
+        : `\n<p>Or:</p><ul>${providers.map((p) => `<li><a href="${escapeHtml(p.href)}">Continue with ${escapeHtml(p.name)}</a></li>`).join('')}</ul>`
     }`,
   );
 }

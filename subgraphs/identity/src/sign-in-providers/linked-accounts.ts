@@ -24,9 +24,18 @@ export interface UpstreamClaims {
  * to sign-up. An unconfirmed address never links: it would hand the account to whoever
  * controls the other side.
  */
-export async function userForUpstream(deps: { db: Database; auth: AuthService }, tenant: Tenant, provider: IdentityProviderRecord, claims: UpstreamClaims, origin?: RequestOrigin): Promise<User> {
+export async function userForUpstream(
+  deps: { db: Database; auth: AuthService },
+  tenant: Tenant,
+  provider: IdentityProviderRecord,
+  claims: UpstreamClaims,
+  origin?: RequestOrigin,
+): Promise<User> {
   return deps.db.withTenant(tenant.id, async (em) => {
-    const [linked] = await em.execute<{ user_id: string }[]>(`select user_id from identity.user_identities where provider_id = ? and subject = ?`, [provider.id, claims.sub]);
+    const [linked] = await em.execute<{ user_id: string }[]>(`select user_id from identity.user_identities where provider_id = ? and subject = ?`, [
+      provider.id,
+      claims.sub,
+    ]);
     let user = linked === undefined ? null : await em.findOne(UserEntity, { id: linked.user_id });
     const verified = claims.email_verified === true && typeof claims.email === 'string';
     let how = 'linked before';
@@ -55,7 +64,15 @@ export async function userForUpstream(deps: { db: Database; auth: AuthService },
       ]);
     }
     if (user.disabledAt != null) throw errors.forbidden(ACCOUNT_DISABLED);
-    await recordAudit(em, { tenantId: tenant.id, actorId: user.id, action: 'auth.sign_in', target: user.email, outcome: 'success', detail: { via: provider.slug, account: how }, origin });
+    await recordAudit(em, {
+      tenantId: tenant.id,
+      actorId: user.id,
+      action: 'auth.sign_in',
+      target: user.email,
+      outcome: 'success',
+      detail: { via: provider.slug, account: how },
+      origin,
+    });
     return user;
   });
 }

@@ -62,7 +62,13 @@ export function createProviderSignInRoutes(deps: {
   const { html } = deps;
 
   /** GET /identity/{slug}/interaction/{uid}/federated/{idp}: leave for the upstream provider. */
-  async function start(res: ServerResponse, provider: Provider, tenant: Tenant, details: Awaited<ReturnType<Provider['interactionDetails']>>, idp: string): Promise<void> {
+  async function start(
+    res: ServerResponse,
+    provider: Provider,
+    tenant: Tenant,
+    details: Awaited<ReturnType<Provider['interactionDetails']>>,
+    idp: string,
+  ): Promise<void> {
     const record = await deps.identityProviders.find(tenant.id, idp);
     if (record === null) return html(res, 404, upstreamErrorPage({ tenantName: tenant.name, message: 'This sign-in option does not exist.' }));
     let config: client.Configuration;
@@ -70,10 +76,20 @@ export function createProviderSignInRoutes(deps: {
       config = await deps.upstream.config(record);
     } catch (error) {
       deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream discovery failed');
-      return html(res, 502, upstreamErrorPage({ tenantName: tenant.name, message: `${record.name} cannot be reached; try again later or sign in with your password.` }));
+      return html(
+        res,
+        502,
+        upstreamErrorPage({ tenantName: tenant.name, message: `${record.name} cannot be reached; try again later or sign in with your password.` }),
+      );
     }
     const { token: binding, hash: bindingHash } = newOpaqueToken();
-    const pending: PendingUpstream = { idp, state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(), binding: bindingHash };
+    const pending: PendingUpstream = {
+      idp,
+      state: client.randomState(),
+      nonce: client.randomNonce(),
+      verifier: client.randomPKCECodeVerifier(),
+      binding: bindingHash,
+    };
     details.result = { upstream: pending };
     await details.persist();
     const url = client.buildAuthorizationUrl(config, {
@@ -114,32 +130,53 @@ export function createProviderSignInRoutes(deps: {
     // The binding is spent whatever happens next.
     res.setHeader('set-cookie', `${BINDING_COOKIE}=; Path=${callbackPath(tenant.slug, idp)}; Max-Age=0; HttpOnly; SameSite=Lax`);
     const upstreamError = current.searchParams.get('error');
-    if (upstreamError !== null) return html(res, 401, upstreamErrorPage({ tenantName: tenant.name, message: `The other provider did not sign you in (${upstreamError.slice(0, 60)}).` }));
+    if (upstreamError !== null)
+      return html(res, 401, upstreamErrorPage({ tenantName: tenant.name, message: `The other provider did not sign you in (${upstreamError.slice(0, 60)}).` }));
     const record = await deps.identityProviders.find(tenant.id, idp);
     if (record === null) return html(res, 404, upstreamErrorPage({ tenantName: tenant.name, message: 'This sign-in option was removed; start again.' }));
     let claims: client.IDToken | undefined;
     try {
       const config = await deps.upstream.config(record);
-      const tokens = await client.authorizationCodeGrant(config, current, { pkceCodeVerifier: pending.verifier, expectedState: `${uid}.${state}`, expectedNonce: pending.nonce, idTokenExpected: true });
+      const tokens = await client.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: pending.verifier,
+        expectedState: `${uid}.${state}`,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
       claims = tokens.claims();
     } catch (error) {
       deps.logger.warn({ err: error, tenant: tenant.slug, idp }, 'upstream code exchange failed');
     }
-    if (claims === undefined) return html(res, 401, upstreamErrorPage({ tenantName: tenant.name, message: `${record.name} did not confirm the sign-in; start again.` }));
+    if (claims === undefined)
+      return html(res, 401, upstreamErrorPage({ tenantName: tenant.name, message: `${record.name} did not confirm the sign-in; start again.` }));
     let userId: string;
     try {
       userId = (await userForUpstream(deps, tenant, record, claims, origin)).id;
     } catch (error) {
       if (!(error instanceof TansuError) || !error.expose) throw error;
       const target = typeof claims.email === 'string' ? claims.email : claims.sub;
-      await recordAuditNow(deps.db, { tenantId: tenant.id, action: 'auth.sign_in', target, outcome: 'failure', detail: { via: idp, reason: error.message }, origin });
+      await recordAuditNow(deps.db, {
+        tenantId: tenant.id,
+        action: 'auth.sign_in',
+        target,
+        outcome: 'failure',
+        detail: { via: idp, reason: error.message },
+        origin,
+      });
       return html(res, error.status, upstreamErrorPage({ tenantName: tenant.name, message: error.message }));
     }
     const ttl = Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000));
     // An account with a second factor still proves it here; one that needs a factor first is sent to set one up.
     const step = await deps.mfa.secondStep(tenant, userId);
     if (step === 'enroll') {
-      return html(res, 403, upstreamErrorPage({ tenantName: tenant.name, message: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.` }));
+      return html(
+        res,
+        403,
+        upstreamErrorPage({
+          tenantName: tenant.name,
+          message: `${tenant.name} requires two-step verification: set up an authenticator in your account first, then sign in again.`,
+        }),
+      );
     }
     if (step === 'verify') {
       interaction.result = { pendingSecondFactor: { accountId: userId, failures: 0, method: 'fed' } };

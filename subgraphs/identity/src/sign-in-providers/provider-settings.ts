@@ -65,7 +65,10 @@ export function createIdentityProviders(deps: { db: Database; kek: Buffer; publi
   });
 
   return {
-    async add(caller: CallerContext, input: { slug: string; name: string; issuer: string; clientId: string; clientSecret: string; scopes?: string | null }): Promise<IdentityProviderView> {
+    async add(
+      caller: CallerContext,
+      input: { slug: string; name: string; issuer: string; clientId: string; clientSecret: string; scopes?: string | null },
+    ): Promise<IdentityProviderView> {
       const c = requireOwner(caller);
       if (!SLUG.test(input.slug)) throw errors.badInput('slug', 'must be 2-40 lowercase letters, digits and dashes, starting with a letter');
       const name = input.name.trim();
@@ -95,7 +98,14 @@ export function createIdentityProviders(deps: { db: Database; kek: Buffer; publi
           `insert into identity.identity_providers (id, tenant_id, slug, name, issuer, client_id, client_secret_sealed, scopes) values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
           [id, c.tenantId, input.slug, name, input.issuer.trim(), input.clientId, encryptSecret(deps.kek, input.clientSecret), scopes],
         );
-        await recordAudit(em, { tenantId: c.tenantId, actorId: c.subject, action: 'identity_provider.added', target: input.slug, outcome: 'success', detail: { issuer: row!.issuer } });
+        await recordAudit(em, {
+          tenantId: c.tenantId,
+          actorId: c.subject,
+          action: 'identity_provider.added',
+          target: input.slug,
+          outcome: 'success',
+          detail: { issuer: row!.issuer },
+        });
         return view(row!, c.tenantSlug);
       });
     },
@@ -119,13 +129,23 @@ export function createIdentityProviders(deps: { db: Database; kek: Buffer; publi
 
     /** The buttons of the tenant's sign-in page. */
     async forSignIn(tenantId: string): Promise<{ slug: string; name: string }[]> {
-      return deps.db.withTenant(tenantId, (em) => em.execute<{ slug: string; name: string }[]>(`select slug, name from identity.identity_providers order by created_at`));
+      return deps.db.withTenant(tenantId, (em) =>
+        em.execute<{ slug: string; name: string }[]>(`select slug, name from identity.identity_providers order by created_at`),
+      );
     },
 
     async find(tenantId: string, slug: string): Promise<IdentityProviderRecord | null> {
       const [row] = await deps.db.withTenant(tenantId, (em) => em.execute<Row[]>(`select * from identity.identity_providers where slug = ?`, [slug]));
       if (row === undefined) return null;
-      return { id: row.id, slug: row.slug, name: row.name, issuer: row.issuer, clientId: row.client_id, clientSecret: decryptSecret(deps.kek, row.client_secret_sealed), scopes: row.scopes };
+      return {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        issuer: row.issuer,
+        clientId: row.client_id,
+        clientSecret: decryptSecret(deps.kek, row.client_secret_sealed),
+        scopes: row.scopes,
+      };
     },
   };
 }

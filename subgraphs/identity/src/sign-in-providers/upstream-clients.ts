@@ -16,7 +16,8 @@ export interface UpstreamProvider {
  */
 export function createUpstreamClients(deps: { allowPrivate: boolean; ttlMs?: number }) {
   const agent = new Agent({ connect: guardedConnector(deps.allowPrivate) });
-  const guardedFetch = ((url: string, options: Parameters<typeof undiciFetch>[1]) => undiciFetch(url, { ...options, dispatcher: agent })) as unknown as client.CustomFetch;
+  const guardedFetch = ((url: string, options: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(url, { ...options, dispatcher: agent })) as unknown as client.CustomFetch;
   const cache = new Map<string, { config: Promise<client.Configuration>; until: number }>();
   const ttl = deps.ttlMs ?? 600_000;
 

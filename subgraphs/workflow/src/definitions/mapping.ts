@@ -88,7 +88,8 @@ export function resolveMapping(value: unknown, scope: MappingScope): Json {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, Json> = {};
     // Defined, not assigned: an output key named __proto__ stays a key instead of a prototype.
-    for (const [key, item] of Object.entries(value)) Object.defineProperty(out, key, { value: resolveMapping(item, scope), enumerable: true, writable: true, configurable: true });
+    for (const [key, item] of Object.entries(value))
+      Object.defineProperty(out, key, { value: resolveMapping(item, scope), enumerable: true, writable: true, configurable: true });
     return out;
   }
   return value as Json;

@@ -41,11 +41,29 @@ export const LIMITS = {
 } as const;
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ maxAttempts: 3, initialDelayMs: 1_000, maxDelayMs: 60_000, backoffFactor: 2, nonRetryable: [] });
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  maxAttempts: 3,
+  initialDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  backoffFactor: 2,
+  nonRetryable: [],
+});
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** The codes a failed step can carry (RunStep.errorCode), hence what `retry.nonRetryable` may list. */
-export const STEP_ERROR_CODES = ['HTTP_4XX', 'HTTP_429', 'HTTP_5XX', 'TIMEOUT', 'NETWORK', 'RESPONSE_TOO_LARGE', 'EGRESS_DENIED', 'BAD_MAPPING', 'BAD_OUTPUT', 'WORKER_LOST', 'INTERNAL'] as const;
+export const STEP_ERROR_CODES = [
+  'HTTP_4XX',
+  'HTTP_429',
+  'HTTP_5XX',
+  'TIMEOUT',
+  'NETWORK',
+  'RESPONSE_TOO_LARGE',
+  'EGRESS_DENIED',
+  'BAD_MAPPING',
+  'BAD_OUTPUT',
+  'WORKER_LOST',
+  'INTERNAL',
+] as const;
 
 const SPEC_KEYS = ['steps'] as const;
 const STEP_KEYS = ['id', 'type', 'needs', 'with', 'timeoutMs', 'retry'] as const;
@@ -60,21 +78,80 @@ export const STEP_OPTIONS: Readonly<Record<StepType, readonly string[]>> = {
 };
 
 // Names people bring from other workflow engines, mapped to ours.
-const TYPE_SYNONYMS = { request: 'http', fetch: 'http', webhook: 'http', call: 'http', sleep: 'delay', wait: 'delay', timer: 'delay', event: 'waitForEvent', waitForSignal: 'waitForEvent', signal: 'waitForEvent', map: 'transform', set: 'transform', pass: 'transform', print: 'log' };
+const TYPE_SYNONYMS = {
+  request: 'http',
+  fetch: 'http',
+  webhook: 'http',
+  call: 'http',
+  sleep: 'delay',
+  wait: 'delay',
+  timer: 'delay',
+  event: 'waitForEvent',
+  waitForSignal: 'waitForEvent',
+  signal: 'waitForEvent',
+  map: 'transform',
+  set: 'transform',
+  pass: 'transform',
+  print: 'log',
+};
 const STEP_SYNONYMS = {
-  name: 'id', key: 'id', kind: 'type', uses: 'type', action: 'type',
-  dependsOn: 'needs', depends: 'needs', after: 'needs', requires: 'needs', dependencies: 'needs', waitFor: 'needs',
-  config: 'with', options: 'with', params: 'with', parameters: 'with', args: 'with', arguments: 'with', inputs: 'with', settings: 'with',
-  timeout: 'timeoutMs', deadline: 'timeoutMs', timeLimit: 'timeoutMs',
-  retries: 'retry', retryPolicy: 'retry', backoff: 'retry',
+  name: 'id',
+  key: 'id',
+  kind: 'type',
+  uses: 'type',
+  action: 'type',
+  dependsOn: 'needs',
+  depends: 'needs',
+  after: 'needs',
+  requires: 'needs',
+  dependencies: 'needs',
+  waitFor: 'needs',
+  config: 'with',
+  options: 'with',
+  params: 'with',
+  parameters: 'with',
+  args: 'with',
+  arguments: 'with',
+  inputs: 'with',
+  settings: 'with',
+  timeout: 'timeoutMs',
+  deadline: 'timeoutMs',
+  timeLimit: 'timeoutMs',
+  retries: 'retry',
+  retryPolicy: 'retry',
+  backoff: 'retry',
 };
 const RETRY_SYNONYMS = {
-  max: 'maxAttempts', attempts: 'maxAttempts', maxTries: 'maxAttempts', tries: 'maxAttempts', limit: 'maxAttempts', count: 'maxAttempts', times: 'maxAttempts',
-  maxRetries: 'maxAttempts (which counts the first attempt too)', retries: 'maxAttempts (which counts the first attempt too)',
-  delay: 'initialDelayMs', delayMs: 'initialDelayMs', initialDelay: 'initialDelayMs', initialInterval: 'initialDelayMs', interval: 'initialDelayMs', minDelayMs: 'initialDelayMs', baseDelayMs: 'initialDelayMs',
-  maxDelay: 'maxDelayMs', maxInterval: 'maxDelayMs', cap: 'maxDelayMs',
-  factor: 'backoffFactor', multiplier: 'backoffFactor', backoff: 'backoffFactor', backoffCoefficient: 'backoffFactor', exponent: 'backoffFactor',
-  nonRetryableErrors: 'nonRetryable', nonRetryableCodes: 'nonRetryable', noRetry: 'nonRetryable', doNotRetry: 'nonRetryable', fatal: 'nonRetryable', abortOn: 'nonRetryable',
+  max: 'maxAttempts',
+  attempts: 'maxAttempts',
+  maxTries: 'maxAttempts',
+  tries: 'maxAttempts',
+  limit: 'maxAttempts',
+  count: 'maxAttempts',
+  times: 'maxAttempts',
+  maxRetries: 'maxAttempts (which counts the first attempt too)',
+  retries: 'maxAttempts (which counts the first attempt too)',
+  delay: 'initialDelayMs',
+  delayMs: 'initialDelayMs',
+  initialDelay: 'initialDelayMs',
+  initialInterval: 'initialDelayMs',
+  interval: 'initialDelayMs',
+  minDelayMs: 'initialDelayMs',
+  baseDelayMs: 'initialDelayMs',
+  maxDelay: 'maxDelayMs',
+  maxInterval: 'maxDelayMs',
+  cap: 'maxDelayMs',
+  factor: 'backoffFactor',
+  multiplier: 'backoffFactor',
+  backoff: 'backoffFactor',
+  backoffCoefficient: 'backoffFactor',
+  exponent: 'backoffFactor',
+  nonRetryableErrors: 'nonRetryable',
+  nonRetryableCodes: 'nonRetryable',
+  noRetry: 'nonRetryable',
+  doNotRetry: 'nonRetryable',
+  fatal: 'nonRetryable',
+  abortOn: 'nonRetryable',
 };
 const OPTION_SYNONYMS: Readonly<Record<StepType, Readonly<Record<string, string>>>> = {
   http: { uri: 'url', endpoint: 'url', href: 'url', verb: 'method', header: 'headers', data: 'body', json: 'body', payload: 'body' },
@@ -83,7 +160,18 @@ const OPTION_SYNONYMS: Readonly<Record<StepType, Readonly<Record<string, string>
   transform: { value: 'output', result: 'output', mapping: 'output', data: 'output', set: 'output' },
   log: { text: 'message', msg: 'message', severity: 'level' },
 };
-const CODE_SYNONYMS = { TIMED_OUT: 'TIMEOUT', HTTP_500: 'HTTP_5XX', HTTP_502: 'HTTP_5XX', HTTP_503: 'HTTP_5XX', HTTP_504: 'HTTP_5XX', HTTP_400: 'HTTP_4XX', HTTP_404: 'HTTP_4XX', ECONNREFUSED: 'NETWORK', ECONNRESET: 'NETWORK', ENOTFOUND: 'NETWORK' };
+const CODE_SYNONYMS = {
+  TIMED_OUT: 'TIMEOUT',
+  HTTP_500: 'HTTP_5XX',
+  HTTP_502: 'HTTP_5XX',
+  HTTP_503: 'HTTP_5XX',
+  HTTP_504: 'HTTP_5XX',
+  HTTP_400: 'HTTP_4XX',
+  HTTP_404: 'HTTP_4XX',
+  ECONNREFUSED: 'NETWORK',
+  ECONNRESET: 'NETWORK',
+  ENOTFOUND: 'NETWORK',
+};
 
 const STEP_ID = /^[A-Za-z][\w-]{0,63}$/;
 const NAME = /^[A-Za-z][\w.-]{0,99}$/;
@@ -125,7 +213,8 @@ function checkKeys(where: Where, value: Record<string, unknown>, known: readonly
 const meant = (name: string | undefined) => (name === undefined ? undefined : `did you mean ${name}?`);
 
 export function validateWorkflowName(name: unknown): string {
-  if (typeof name !== 'string' || !NAME.test(name)) fail({ path: 'name' }, 'must be 1-100 letters, digits, dots, dashes or underscores, starting with a letter');
+  if (typeof name !== 'string' || !NAME.test(name))
+    fail({ path: 'name' }, 'must be 1-100 letters, digits, dots, dashes or underscores, starting with a letter');
   return name;
 }
 
@@ -142,7 +231,10 @@ function validateRetry(where: Where, raw: unknown): RetryPolicy {
   for (const [index, code] of codes.entries()) {
     if (typeof code === 'string' && (STEP_ERROR_CODES as readonly string[]).includes(code)) continue;
     const suggestion = typeof code === 'string' ? closestName(code, STEP_ERROR_CODES, CODE_SYNONYMS) : undefined;
-    fail({ path: indexPath(codesAt.path, index), step: where.step }, `${JSON.stringify(code)} is not an error code${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} (codes: ${STEP_ERROR_CODES.join(', ')})`);
+    fail(
+      { path: indexPath(codesAt.path, index), step: where.step },
+      `${JSON.stringify(code)} is not an error code${suggestion === undefined ? '' : `; did you mean ${suggestion}?`} (codes: ${STEP_ERROR_CODES.join(', ')})`,
+    );
   }
   return {
     maxAttempts: int(at(where, 'maxAttempts'), raw.maxAttempts, DEFAULT_RETRY.maxAttempts, 1, LIMITS.maxAttempts),
@@ -194,17 +286,20 @@ function validateOptions(where: Where, type: StepType, config: Record<string, un
         if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(option('url'), 'must be http or https');
       }
       const method = config.method ?? 'GET';
-      if (typeof method !== 'string' || !(HTTP_METHODS as readonly string[]).includes(method.toUpperCase())) fail(option('method'), `must be one of ${HTTP_METHODS.join(', ')}`);
+      if (typeof method !== 'string' || !(HTTP_METHODS as readonly string[]).includes(method.toUpperCase()))
+        fail(option('method'), `must be one of ${HTTP_METHODS.join(', ')}`);
       if (config.headers !== undefined && config.headers !== null) {
         if (!isObject(config.headers)) fail(option('headers'), 'must be an object of header names and values');
         for (const [name, value] of Object.entries(config.headers)) {
           const header = at(option('headers'), name);
           if (!isHeaderName(name)) fail(header, 'is not a valid header name');
-          if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') fail(header, 'must be a string, a number or a boolean');
+          if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+            fail(header, 'must be a string, a number or a boolean');
           if (typeof value === 'string' && !isHeaderValue(value)) fail(header, 'must be Latin-1 text without line breaks or NUL characters');
         }
       }
-      if (config.body !== undefined && config.body !== null && ['GET', 'HEAD'].includes(method.toUpperCase())) fail(option('body'), `cannot be sent with ${method.toUpperCase()}; set method to POST, PUT, PATCH or DELETE`);
+      if (config.body !== undefined && config.body !== null && ['GET', 'HEAD'].includes(method.toUpperCase()))
+        fail(option('body'), `cannot be sent with ${method.toUpperCase()}; set method to POST, PUT, PATCH or DELETE`);
       return;
     }
     case 'delay':
@@ -212,7 +307,8 @@ function validateOptions(where: Where, type: StepType, config: Record<string, un
       if (!isReference(config.ms)) int(option('ms'), config.ms, 0, 0, LIMITS.maxDelayMs);
       return;
     case 'waitForEvent':
-      if (typeof config.event !== 'string' || config.event.length === 0 || config.event.length > LIMITS.maxEventLength) fail(option('event'), `must name the event (1-${LIMITS.maxEventLength} characters)`);
+      if (typeof config.event !== 'string' || config.event.length === 0 || config.event.length > LIMITS.maxEventLength)
+        fail(option('event'), `must name the event (1-${LIMITS.maxEventLength} characters)`);
       if (config.match !== undefined && config.match !== null) {
         if (!isObject(config.match)) fail(option('match'), 'must be an object of field values');
         checkMatch(option('match'), config.match);
@@ -223,8 +319,10 @@ function validateOptions(where: Where, type: StepType, config: Record<string, un
       if (!('output' in config)) fail(option('output'), 'is required: the value this step outputs');
       return;
     case 'log':
-      if (typeof config.message !== 'string' || config.message.length > LIMITS.maxLogMessageLength) fail(option('message'), `is required: a text of at most ${LIMITS.maxLogMessageLength} characters`);
-      if (config.level !== undefined && config.level !== null && !(LOG_LEVELS as readonly string[]).includes(String(config.level))) fail(option('level'), `must be one of ${LOG_LEVELS.join(', ')}`);
+      if (typeof config.message !== 'string' || config.message.length > LIMITS.maxLogMessageLength)
+        fail(option('message'), `is required: a text of at most ${LIMITS.maxLogMessageLength} characters`);
+      if (config.level !== undefined && config.level !== null && !(LOG_LEVELS as readonly string[]).includes(String(config.level)))
+        fail(option('level'), `must be one of ${LOG_LEVELS.join(', ')}`);
       return;
   }
 }
@@ -278,7 +376,8 @@ function ancestors(steps: Map<string, Parsed>): Map<string, Set<string>> {
 /** A reference's target must exist and be known by the time the step runs. */
 function checkReference(where: Where, text: string, byId: Map<string, Parsed>, before: Set<string>): void {
   const reference = parseReference(text);
-  if (reference === undefined) fail(where, `"${text}" is not a valid reference (write $.input.field, $.steps.<id>.output.field or $.run.id; [n] for list items)`);
+  if (reference === undefined)
+    fail(where, `"${text}" is not a valid reference (write $.input.field, $.steps.<id>.output.field or $.run.id; [n] for list items)`);
   if (reference.root === 'input' || reference.root === 'run') return;
   if (reference.root === 'steps') {
     const source = reference.path[0];
@@ -321,7 +420,8 @@ function validateStep(item: unknown, index: number, byId: Map<string, Parsed>): 
   const unstorable = unstorableTextAt(config, withAt.path);
   if (unstorable !== undefined) fail({ path: unstorable, step: id }, UNSTORABLE_MESSAGE);
   // A wait ends by its event or with.timeoutMs; the step's own timeout bounds work a worker does.
-  if (type === 'waitForEvent' && item.timeoutMs !== undefined && item.timeoutMs !== null) fail(at(where, 'timeoutMs'), `does not apply to a waitForEvent step; set ${keyPath(withAt.path, 'timeoutMs')} to bound the wait`);
+  if (type === 'waitForEvent' && item.timeoutMs !== undefined && item.timeoutMs !== null)
+    fail(at(where, 'timeoutMs'), `does not apply to a waitForEvent step; set ${keyPath(withAt.path, 'timeoutMs')} to bound the wait`);
   const step: StepDefinition = {
     id,
     type,
@@ -341,7 +441,9 @@ function validateStep(item: unknown, index: number, byId: Map<string, Parsed>): 
 export function validateWorkflowSpec(raw: unknown): WorkflowSpec {
   const top: Where = { path: 'steps' };
   if (!isObject(raw) || !Array.isArray(raw.steps)) fail(top, 'must be a list of steps');
-  checkKeys({ path: '' }, raw, SPEC_KEYS, (key) => ((STEP_KEYS as readonly string[]).includes(key) ? `${key} belongs to a step, inside steps` : meant(closestName(key, SPEC_KEYS))));
+  checkKeys({ path: '' }, raw, SPEC_KEYS, (key) =>
+    (STEP_KEYS as readonly string[]).includes(key) ? `${key} belongs to a step, inside steps` : meant(closestName(key, SPEC_KEYS)),
+  );
   if (Buffer.byteLength(JSON.stringify(raw)) > LIMITS.maxSpecBytes) fail(top, `definition exceeds ${LIMITS.maxSpecBytes} bytes`);
   if (raw.steps.length === 0 || raw.steps.length > LIMITS.maxSteps) fail(top, `must hold 1 to ${LIMITS.maxSteps} steps`);
   const byId = new Map<string, Parsed>();
@@ -354,7 +456,10 @@ export function validateWorkflowSpec(raw: unknown): WorkflowSpec {
       const where = { path: `steps[${index}].needs[${n}]`, step: step.id };
       if (need === step.id) fail(where, 'depends on itself');
       if (!byId.has(need)) {
-        const near = closestName(need, [...byId.keys()].filter((other) => other !== step.id));
+        const near = closestName(
+          need,
+          [...byId.keys()].filter((other) => other !== step.id),
+        );
         fail(where, `depends on unknown step "${need}"${near === undefined ? '' : `; did you mean "${near}"?`}`);
       }
     });
@@ -365,7 +470,11 @@ export function validateWorkflowSpec(raw: unknown): WorkflowSpec {
       const where = { path, step: step.id };
       for (const reference of referencesIn(text)) checkReference(where, reference, byId, before.get(step.id)!);
       const misused = misusedPlaceholder(text);
-      if (misused !== undefined) fail(where, `${misused} is not a reference, so it would be sent as written; write {{ $.input.field }}, {{ $.steps.<id>.output.field }} or {{ $.run.id }}`);
+      if (misused !== undefined)
+        fail(
+          where,
+          `${misused} is not a reference, so it would be sent as written; write {{ $.input.field }}, {{ $.steps.<id>.output.field }} or {{ $.run.id }}`,
+        );
     });
   }
   return { steps: [...byId.values()].map(({ step }) => step) };

@@ -42,7 +42,15 @@ async function loadRun(em: EntityManager, runId: string, lock = false): Promise<
   if (row === undefined) return undefined;
   const definition = await definitionOf(em, row.definition_id);
   if (definition === undefined) return undefined;
-  return { id: row.id, tenant_id: row.tenant_id, status: row.status, input: row.input, idempotency_key: row.idempotency_key, spec: definition.spec, definition_name: definition.name };
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    status: row.status,
+    input: row.input,
+    idempotency_key: row.idempotency_key,
+    spec: definition.spec,
+    definition_name: definition.name,
+  };
 }
 
 async function loadSteps(em: EntityManager, runId: string): Promise<Map<string, LoadedStep>> {
@@ -82,7 +90,14 @@ function emitRun(em: EntityManager, run: Pick<LoadedRun, 'id' | 'tenant_id' | 'd
   emit(em, { tenantId: run.tenant_id, topic: TOPICS.runUpdated, payload: { runId: run.id, status, workflow: run.definition_name, error: error ?? null } });
 }
 
-function emitStep(em: EntityManager, run: Pick<LoadedRun, 'id' | 'tenant_id'>, stepId: string, status: StepStatus, attempt: number, error?: string | null): void {
+function emitStep(
+  em: EntityManager,
+  run: Pick<LoadedRun, 'id' | 'tenant_id'>,
+  stepId: string,
+  status: StepStatus,
+  attempt: number,
+  error?: string | null,
+): void {
   emit(em, { tenantId: run.tenant_id, topic: TOPICS.stepUpdated, payload: { runId: run.id, stepId, status, attempt, error: error ?? null } });
 }
 
@@ -118,10 +133,18 @@ async function makeReady(em: EntityManager, run: LoadedRun, def: StepDefinition,
   if (def.type === 'delay') {
     const ms = resolveMapping(def.with.ms, scope);
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > LIMITS.maxDelayMs) {
-      await finishStepAsFailed(em, run, def.id, 0, { message: `delay "ms" resolved to ${JSON.stringify(ms)}, not a duration`, code: 'BAD_MAPPING', retryable: false });
+      await finishStepAsFailed(em, run, def.id, 0, {
+        message: `delay "ms" resolved to ${JSON.stringify(ms)}, not a duration`,
+        code: 'BAD_MAPPING',
+        retryable: false,
+      });
       return;
     }
-    await em.execute(`update workflow.steps set status = 'READY', ready_at = now() + (? * interval '1 millisecond') where run_id = ? and step_id = ?`, [ms, run.id, def.id]);
+    await em.execute(`update workflow.steps set status = 'READY', ready_at = now() + (? * interval '1 millisecond') where run_id = ? and step_id = ?`, [
+      ms,
+      run.id,
+      def.id,
+    ]);
     emitStep(em, run, def.id, 'READY', 0);
     return;
   }
@@ -130,7 +153,11 @@ async function makeReady(em: EntityManager, run: LoadedRun, def: StepDefinition,
     // The event name may be a reference or a template, like any other option.
     const event = resolveMapping(def.with.event, scope);
     if (typeof event !== 'string' || event.length === 0 || event.length > LIMITS.maxEventLength) {
-      await finishStepAsFailed(em, run, def.id, 0, { message: `event resolved to ${JSON.stringify(event)}, not an event name of 1-${LIMITS.maxEventLength} characters`, code: 'BAD_MAPPING', retryable: false });
+      await finishStepAsFailed(em, run, def.id, 0, {
+        message: `event resolved to ${JSON.stringify(event)}, not an event name of 1-${LIMITS.maxEventLength} characters`,
+        code: 'BAD_MAPPING',
+        retryable: false,
+      });
       return;
     }
     const wait = { event, match: resolveMapping(def.with.match ?? {}, scope) };
@@ -172,7 +199,7 @@ async function runInline(em: EntityManager, run: LoadedRun, def: StepDefinition,
 async function advance(em: EntityManager, run: LoadedRun): Promise<void> {
   if (FINAL_RUN_STATUSES.includes(run.status)) return;
   const steps = await loadSteps(em, run.id);
-  for (let progressed = true; progressed; ) {
+  for (let progressed = true; progressed;) {
     progressed = false;
     for (const def of run.spec.steps) {
       const step = steps.get(def.id);
@@ -257,14 +284,26 @@ interface PlannedRun {
 
 /** The pure steps a new run can finish at once (transform and log, from the start of its graph), worked out in memory. */
 function planRun(id: string, input: NewRun, definition: { spec: WorkflowSpec; name: string }): PlannedRun {
-  const run: LoadedRun = { id, tenant_id: input.tenantId, status: 'QUEUED', input: input.input, idempotency_key: input.idempotencyKey, spec: definition.spec, definition_name: definition.name };
+  const run: LoadedRun = {
+    id,
+    tenant_id: input.tenantId,
+    status: 'QUEUED',
+    input: input.input,
+    idempotency_key: input.idempotencyKey,
+    spec: definition.spec,
+    definition_name: definition.name,
+  };
   const outputs = new Map<string, Json>();
   const logs: PlannedRun['logs'] = [];
-  for (let progressed = true; progressed; ) {
+  for (let progressed = true; progressed;) {
     progressed = false;
     for (const def of run.spec.steps) {
       if (outputs.has(def.id) || !INLINE_TYPES.has(def.type) || !def.needs.every((need) => outputs.has(need))) continue;
-      const scope: MappingScope = { input: run.input, steps: Object.fromEntries([...outputs].map(([k, v]) => [k, { output: v }])), run: { id, idempotencyKey: run.idempotency_key } };
+      const scope: MappingScope = {
+        input: run.input,
+        steps: Object.fromEntries([...outputs].map(([k, v]) => [k, { output: v }])),
+        run: { id, idempotencyKey: run.idempotency_key },
+      };
       if (def.type === 'log') {
         const message = String(resolveMapping(def.with.message, scope));
         logs.push({ stepId: def.id, level: (def.with.level as 'debug' | 'info' | 'warn' | 'error' | undefined) ?? 'info', message });
@@ -300,14 +339,40 @@ export async function createRuns(em: EntityManager, inputs: NewRun[]): Promise<s
     `insert into workflow.runs (id, tenant_id, definition_id, status, input, output, idempotency_key, started_by, finished_at)
      select x.id, x.tenant_id, x.definition_id, x.status, x.input, x.output, x.idempotency_key, x.started_by, case when x.finished then now() end
      from jsonb_to_recordset(?::jsonb) as x(id uuid, tenant_id uuid, definition_id uuid, status text, input jsonb, output jsonb, idempotency_key text, started_by uuid, finished boolean)`,
-    [json(planned.map((p, i) => ({ id: p.run.id, tenant_id: p.run.tenant_id, definition_id: inputs[i]!.definitionId, status: p.run.status, input: p.run.input, output: p.output, idempotency_key: p.run.idempotency_key, started_by: inputs[i]!.startedBy, finished: p.finished })))],
+    [
+      json(
+        planned.map((p, i) => ({
+          id: p.run.id,
+          tenant_id: p.run.tenant_id,
+          definition_id: inputs[i]!.definitionId,
+          status: p.run.status,
+          input: p.run.input,
+          output: p.output,
+          idempotency_key: p.run.idempotency_key,
+          started_by: inputs[i]!.startedBy,
+          finished: p.finished,
+        })),
+      ),
+    ],
   );
   await em.execute(
     `insert into workflow.steps (tenant_id, run_id, step_id, status, attempt, output, started_at, finished_at)
      select x.tenant_id, x.run_id, x.step_id, case when x.done then 'SUCCEEDED' else 'PENDING' end, case when x.done then 1 else 0 end,
             case when x.done then x.output end, case when x.done then now() end, case when x.done then now() end
      from jsonb_to_recordset(?::jsonb) as x(tenant_id uuid, run_id uuid, step_id text, done boolean, output jsonb)`,
-    [json(planned.flatMap((p) => p.run.spec.steps.map((def) => ({ tenant_id: p.run.tenant_id, run_id: p.run.id, step_id: def.id, done: p.outputs.has(def.id), output: p.outputs.get(def.id) ?? null }))))],
+    [
+      json(
+        planned.flatMap((p) =>
+          p.run.spec.steps.map((def) => ({
+            tenant_id: p.run.tenant_id,
+            run_id: p.run.id,
+            step_id: def.id,
+            done: p.outputs.has(def.id),
+            output: p.outputs.get(def.id) ?? null,
+          })),
+        ),
+      ),
+    ],
   );
   const attempts = planned.flatMap((p) => [...p.outputs.keys()].map((stepId) => ({ tenant_id: p.run.tenant_id, run_id: p.run.id, step_id: stepId })));
   if (attempts.length > 0) {
@@ -317,7 +382,9 @@ export async function createRuns(em: EntityManager, inputs: NewRun[]): Promise<s
       [json(attempts)],
     );
   }
-  const logs = planned.flatMap((p) => p.logs.map((log) => ({ tenant_id: p.run.tenant_id, run_id: p.run.id, step_id: log.stepId, level: log.level, message: log.message })));
+  const logs = planned.flatMap((p) =>
+    p.logs.map((log) => ({ tenant_id: p.run.tenant_id, run_id: p.run.id, step_id: log.stepId, level: log.level, message: log.message })),
+  );
   const logIds =
     logs.length === 0
       ? []
@@ -332,12 +399,24 @@ export async function createRuns(em: EntityManager, inputs: NewRun[]): Promise<s
   let logIndex = 0;
   const events = planned.flatMap((p) => {
     const { run } = p;
-    const runEvent = (status: RunStatus) => ({ tenantId: run.tenant_id, topic: TOPICS.runUpdated, payload: { runId: run.id, status, workflow: run.definition_name, error: null } });
+    const runEvent = (status: RunStatus) => ({
+      tenantId: run.tenant_id,
+      topic: TOPICS.runUpdated,
+      payload: { runId: run.id, status, workflow: run.definition_name, error: null },
+    });
     return [
       ...(p.finished ? [] : [runEvent('QUEUED')]),
       ...(run.status === 'RUNNING' ? [runEvent('RUNNING')] : []),
-      ...[...p.outputs.keys()].map((stepId) => ({ tenantId: run.tenant_id, topic: TOPICS.stepUpdated, payload: { runId: run.id, stepId, status: 'SUCCEEDED', attempt: 1, error: null } })),
-      ...p.logs.map((log) => ({ tenantId: run.tenant_id, topic: TOPICS.runLog, payload: { runId: run.id, logId: logIds[logIndex++]?.id, stepId: log.stepId, level: log.level, message: log.message } })),
+      ...[...p.outputs.keys()].map((stepId) => ({
+        tenantId: run.tenant_id,
+        topic: TOPICS.stepUpdated,
+        payload: { runId: run.id, stepId, status: 'SUCCEEDED', attempt: 1, error: null },
+      })),
+      ...p.logs.map((log) => ({
+        tenantId: run.tenant_id,
+        topic: TOPICS.runLog,
+        payload: { runId: run.id, logId: logIds[logIndex++]?.id, stepId: log.stepId, level: log.level, message: log.message },
+      })),
       ...(p.finished ? [runEvent('SUCCEEDED')] : []),
     ];
   });
@@ -411,14 +490,24 @@ async function completeStepNow(em: EntityManager, runId: string, stepId: string,
     [JSON.stringify(output ?? null), runId, stepId, attempt],
   );
   if (done.length === 0) return false;
-  await em.execute(`update workflow.step_attempts set status = 'SUCCEEDED', finished_at = now() where run_id = ? and step_id = ? and attempt = ?`, [runId, stepId, attempt]);
+  await em.execute(`update workflow.step_attempts set status = 'SUCCEEDED', finished_at = now() where run_id = ? and step_id = ? and attempt = ?`, [
+    runId,
+    stepId,
+    attempt,
+  ]);
   emitStep(em, run, stepId, 'SUCCEEDED', attempt);
   await advance(em, run);
   return true;
 }
 
 /** A failed attempt: retried with backoff while the policy allows, else final. */
-export async function failStep(em: EntityManager, runId: string, stepId: string, attempt: number, failure: StepFailure): Promise<'retrying' | 'failed' | 'stale'> {
+export async function failStep(
+  em: EntityManager,
+  runId: string,
+  stepId: string,
+  attempt: number,
+  failure: StepFailure,
+): Promise<'retrying' | 'failed' | 'stale'> {
   return withEvents(em, () => failStepNow(em, runId, stepId, attempt, failure));
 }
 
@@ -432,7 +521,10 @@ async function failStepNow(em: EntityManager, runId: string, stepId: string, att
        where run_id = ? and step_id = ? and status in ('DISPATCHED', 'RUNNING', 'READY', 'WAITING')`,
       [runId, stepId],
     );
-    await em.execute(`update workflow.step_attempts set status = 'ABANDONED', finished_at = now() where run_id = ? and step_id = ? and status = 'RUNNING'`, [runId, stepId]);
+    await em.execute(`update workflow.step_attempts set status = 'ABANDONED', finished_at = now() where run_id = ? and step_id = ? and status = 'RUNNING'`, [
+      runId,
+      stepId,
+    ]);
     return 'stale';
   }
   const current = await em.execute<{ status: StepStatus; attempt_base: number }[]>(
@@ -441,10 +533,13 @@ async function failStepNow(em: EntityManager, runId: string, stepId: string, att
   );
   if (current.length === 0 || !['RUNNING', 'DISPATCHED', 'WAITING'].includes(current[0]!.status)) return 'stale';
   const tries = attempt - current[0]!.attempt_base;
-  await em.execute(
-    `update workflow.step_attempts set status = ?, error = ?, finished_at = now() where run_id = ? and step_id = ? and attempt = ?`,
-    [failure.code === 'WORKER_LOST' ? 'ABANDONED' : 'FAILED', failure.message, runId, stepId, attempt],
-  );
+  await em.execute(`update workflow.step_attempts set status = ?, error = ?, finished_at = now() where run_id = ? and step_id = ? and attempt = ?`, [
+    failure.code === 'WORKER_LOST' ? 'ABANDONED' : 'FAILED',
+    failure.message,
+    runId,
+    stepId,
+    attempt,
+  ]);
   const def = run.spec.steps.find((s) => s.id === stepId)!;
   const retryable = failure.retryable && !def.retry.nonRetryable.includes(failure.code) && tries < def.retry.maxAttempts;
   if (retryable) {
@@ -455,7 +550,12 @@ async function failStepNow(em: EntityManager, runId: string, stepId: string, att
       [delay, failure.message, failure.code, runId, stepId],
     );
     emitStep(em, run, stepId, 'READY', attempt, failure.message);
-    await appendRunLog(em, run, { stepId, level: 'warn', message: `attempt ${attempt} failed, retrying in ${delay} ms: ${failure.message}`, data: { code: failure.code } });
+    await appendRunLog(em, run, {
+      stepId,
+      level: 'warn',
+      message: `attempt ${attempt} failed, retrying in ${delay} ms: ${failure.message}`,
+      data: { code: failure.code },
+    });
     return 'retrying';
   }
   await finishStepAsFailed(em, run, stepId, attempt, failure);
@@ -488,7 +588,8 @@ export async function retryRun(em: EntityManager, runId: string): Promise<RunSta
 async function retryRunNow(em: EntityManager, runId: string): Promise<RunStatus> {
   const run = await loadRun(em, runId, true);
   if (run === undefined) throw errors.notFound('Run');
-  if (!['FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.status)) throw errors.conflict(`Only failed, timed-out or cancelled runs can be retried (this one is ${run.status})`);
+  if (!['FAILED', 'TIMED_OUT', 'CANCELLED'].includes(run.status))
+    throw errors.conflict(`Only failed, timed-out or cancelled runs can be retried (this one is ${run.status})`);
   await em.execute(
     `update workflow.steps set status = 'PENDING', attempt_base = attempt, error = null, error_code = null, ready_at = null, lease_until = null, wait = null,
        started_at = null, finished_at = null where run_id = ? and status <> 'SUCCEEDED'`,

@@ -46,7 +46,11 @@ async function readLimited(response: Awaited<ReturnType<typeof fetch>>, ctx: Ste
   } catch (error) {
     if (error instanceof StepError) throw error;
     if (ctx.signal.aborted) throw new StepError({ message: `no complete response within ${ctx.def.timeoutMs} ms`, code: 'TIMEOUT', retryable: true });
-    throw new StepError({ message: `reading the response failed: ${error instanceof Error ? error.message : String(error)}`, code: 'NETWORK', retryable: true });
+    throw new StepError({
+      message: `reading the response failed: ${error instanceof Error ? error.message : String(error)}`,
+      code: 'NETWORK',
+      retryable: true,
+    });
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -69,14 +73,20 @@ export function createStepRunners(options: StepRunnerOptions) {
     } catch {
       throw new StepError({ message: `url resolved to ${JSON.stringify(url)}, not a URL`, code: 'BAD_MAPPING', retryable: false });
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new StepError({ message: 'only http and https are allowed', code: 'EGRESS_DENIED', retryable: false });
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new StepError({ message: 'only http and https are allowed', code: 'EGRESS_DENIED', retryable: false });
     const headers: Record<string, string> = { 'idempotency-key': ctx.idempotencyKey };
     if (config.headers !== null && typeof config.headers === 'object' && !Array.isArray(config.headers)) {
       for (const [name, value] of Object.entries(config.headers)) if (value !== null) headers[name.toLowerCase()] = String(value);
     }
     // A mapped value that no request can carry fails for good: sending it again cannot help.
     for (const [name, value] of Object.entries(headers)) {
-      if (!isHeaderValue(value)) throw new StepError({ message: `header ${name} resolved to a value no request can carry (line breaks, NUL or characters beyond Latin-1)`, code: 'BAD_MAPPING', retryable: false });
+      if (!isHeaderValue(value))
+        throw new StepError({
+          message: `header ${name} resolved to a value no request can carry (line breaks, NUL or characters beyond Latin-1)`,
+          code: 'BAD_MAPPING',
+          retryable: false,
+        });
     }
     let body: string | undefined;
     if (config.body !== undefined && config.body !== null) {
@@ -85,7 +95,14 @@ export function createStepRunners(options: StepRunnerOptions) {
     }
     let response: Awaited<ReturnType<typeof fetch>>;
     try {
-      response = await fetch(parsed, { method: String(config.method ?? 'GET').toUpperCase(), headers, body, dispatcher: agent, signal: ctx.signal, redirect: 'manual' });
+      response = await fetch(parsed, {
+        method: String(config.method ?? 'GET').toUpperCase(),
+        headers,
+        body,
+        dispatcher: agent,
+        signal: ctx.signal,
+        redirect: 'manual',
+      });
     } catch (error) {
       const cause = error instanceof Error ? (error.cause ?? error) : error;
       if (cause instanceof EgressDeniedError) throw new StepError({ message: cause.message, code: 'EGRESS_DENIED', retryable: false });
