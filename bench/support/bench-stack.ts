@@ -1,6 +1,7 @@
 import { loadConfig, type Env } from '@tansu/platform/config';
 import { createLogger } from '@tansu/platform/logger';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
+import { SUBGRAPHS, onFreePorts } from '@tansu/supergraph/subgraphs';
 import { tableOwners } from '@tansu/supergraph/tables';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
 
@@ -16,24 +17,25 @@ export async function startBenchStack(env: Env = {}, given?: BenchDatabase): Pro
   const database = given ?? (await openTestDatabase({ tables: tableOwners }));
   const closeDatabase = given === undefined ? () => database.close() : async () => undefined;
   try {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      PORT: '0',
-      IDENTITY_PORT: '0',
-      TENANCY_PORT: '0',
-      WORKFLOW_PORT: '0',
-      PUBLIC_URL: 'http://tansu.bench',
-      DATABASE_URL: database.url,
-      REDIS_URL: database.redisUrl,
-      TANSU_REDIS_NAMESPACE: `bench-${crypto.randomUUID()}`,
-      TANSU_SECRET: TEST_SECRET,
-      TANSU_ADMIN_EMAIL: BENCH_ADMIN.email,
-      TANSU_ADMIN_PASSWORD: BENCH_ADMIN.password,
-      // Quotas are counted (a real plan) but generous enough not to cap the measurement.
-      TANSU_DEFAULT_PLAN: 'pro',
-      ...env,
-    });
+    const config = loadConfig(
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        PORT: '0',
+        ...onFreePorts(),
+        PUBLIC_URL: 'http://tansu.bench',
+        DATABASE_URL: database.url,
+        REDIS_URL: database.redisUrl,
+        TANSU_REDIS_NAMESPACE: `bench-${crypto.randomUUID()}`,
+        TANSU_SECRET: TEST_SECRET,
+        TANSU_ADMIN_EMAIL: BENCH_ADMIN.email,
+        TANSU_ADMIN_PASSWORD: BENCH_ADMIN.password,
+        // Quotas are counted (a real plan) but generous enough not to cap the measurement.
+        TANSU_DEFAULT_PLAN: 'pro',
+        ...env,
+      },
+      { subgraphs: SUBGRAPHS },
+    );
     const stack = await startStack(config, createLogger({ level: config.logLevel, service: 'bench' }));
     return {
       stack,

@@ -145,6 +145,11 @@ class Reader {
   }
 }
 
+/** The prefix of a subgraph's settings: `<NAME>_PORT`, `<NAME>_URL`. */
+export function subgraphEnvPrefix(name: string): string {
+  return name.toUpperCase().replaceAll('-', '_');
+}
+
 /** `options.subgraphs` names the subgraphs to place (the supergraph's list); the kernel knows none itself. */
 export function loadConfig(env: Env = process.env, options: { subgraphs?: readonly SubgraphPlacement[] } = {}): Readonly<TansuConfig> {
   const r = new Reader(env);
@@ -158,7 +163,7 @@ export function loadConfig(env: Env = process.env, options: { subgraphs?: readon
   const publicUrl = r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   const subgraphs: Record<string, SubgraphAddress> = {};
   for (const { name, port: defaultPort } of options.subgraphs ?? []) {
-    const prefix = name.toUpperCase().replaceAll('-', '_');
+    const prefix = subgraphEnvPrefix(name);
     const subgraphPort = r.int(`${prefix}_PORT`, defaultPort, 0, 65535);
     subgraphs[name] = { port: subgraphPort, url: r.url(`${prefix}_URL`, ['http:', 'https:']) ?? `http://127.0.0.1:${subgraphPort}` };
   }

@@ -1,3 +1,4 @@
+import { subgraphEnvPrefix } from '@tansu/platform/config';
 import type { TableOwner } from '@tansu/platform/db/table-owner';
 import type { StartService } from '@tansu/platform/service';
 
@@ -49,3 +50,8 @@ export const SUBGRAPHS: readonly Subgraph[] = [
 ];
 
 export const SUPERGRAPH_PATH = new URL('../supergraph.graphql', import.meta.url);
+
+/** Settings that put every subgraph on a free port, for stacks started side by side (tests, benchmarks). */
+export function onFreePorts(): Record<string, string> {
+  return Object.fromEntries(SUBGRAPHS.map((subgraph) => [`${subgraphEnvPrefix(subgraph.name)}_PORT`, '0']));
+}

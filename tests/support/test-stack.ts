@@ -2,7 +2,7 @@ import { before } from 'node:test';
 import { loadConfig, type Env } from '@tansu/platform/config';
 import { freePort } from '@tansu/platform/embedded/free-port';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
-import { SUBGRAPHS } from '@tansu/supergraph/subgraphs';
+import { SUBGRAPHS, onFreePorts } from '@tansu/supergraph/subgraphs';
 import { tableOwners } from '@tansu/supergraph/tables';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
 import { createGuardedLogger, useRequestGuard, type ExpectedErrorLog } from './request-guard.ts';
@@ -37,8 +37,7 @@ export function useTestStack(
         NODE_ENV: 'test',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
         PORT: String(routerPort),
-        // Every subgraph on a free port; the router is pointed at them.
-        ...Object.fromEntries(SUBGRAPHS.map((subgraph) => [`${subgraph.name.toUpperCase()}_PORT`, '0'])),
+        ...onFreePorts(),
         PUBLIC_URL: options.publicRouter === true ? `http://127.0.0.1:${routerPort}` : PUBLIC_URL,
         DATABASE_URL: database.url,
         REDIS_URL: database.redisUrl,
