@@ -590,7 +590,8 @@ async function main(): Promise<number> {
     console.log(`  ${describeCpu(peerCpu)}`);
 
     // Above the in-flight step count, so the per-tenant limit never throttles this single tenant.
-    const bench = await startBenchStack({ TANSU_WORKFLOW_TENANT_CONCURRENCY: '200' }, database);
+    // The fan-out subscribers are sockets of one signed-in user: the per-user cap is not what is measured.
+    const bench = await startBenchStack({ TANSU_WORKFLOW_TENANT_CONCURRENCY: '200', TANSU_MAX_SOCKETS_PER_USER: '1000' }, database);
     const stack = bench.stack;
     cleanups.push(bench.stop);
     const { token, tenantId } = await seed(stack.graphqlUrl);
