@@ -19,6 +19,7 @@ const PATTERNS = [
   'schema/test/**/*.test.ts',
   'tests/**/*.test.ts',
   'scripts/test/**/*.test.ts',
+  'clients/*/test/**/*.test.ts',
 ];
 
 if (!redisServerAvailable()) {
@@ -28,6 +29,11 @@ if (!redisServerAvailable()) {
 const files: string[] = [];
 for (const pattern of PATTERNS) for await (const file of glob(pattern, { exclude: (f) => f.includes('node_modules') })) files.push(file);
 const selected = process.argv.slice(2).length > 0 ? files.filter((f) => process.argv.slice(2).some((arg) => f.includes(arg))) : files;
+// Node's runner given no file would search the whole tree (fixtures included): say so instead.
+if (selected.length === 0) {
+  console.error(`No test file matches ${process.argv.slice(2).join(' ')}`);
+  process.exit(1);
+}
 
 const dir = await mkdtemp(join(tmpdir(), 'tansu-test-run-'));
 const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'postgres'), persistent: false });
