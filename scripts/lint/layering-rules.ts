@@ -1,6 +1,7 @@
 import type { ImportGraph, Problem, ResolvedImport } from './types.ts';
 
-export type LayerKind = 'platform' | 'tenant-core' | 'router' | 'subgraph' | 'workers' | 'scripts' | 'tests' | 'bench' | 'supergraph' | 'schema' | 'other';
+export type LayerKind =
+  'platform' | 'tenant-core' | 'router' | 'subgraph' | 'workers' | 'scripts' | 'tests' | 'bench' | 'supergraph' | 'schema' | 'client' | 'other';
 
 export interface Layer {
   kind: LayerKind;
@@ -23,12 +24,15 @@ const TOP_LEVEL: Record<string, LayerKind> = {
 export function layerOf(path: string): Layer {
   const [top, second] = path.split('/');
   if (top === 'subgraphs' && second !== undefined) return { kind: 'subgraph', name: second };
+  // A client's shipped code; its tests and scripts may use the repository's test support.
+  if (top === 'clients' && second !== undefined && path.split('/')[2] === 'src') return { kind: 'client', name: second };
   return { kind: (top !== undefined && Object.hasOwn(TOP_LEVEL, top) ? TOP_LEVEL[top] : undefined) ?? 'other' };
 }
 
 function label(layer: Layer): string {
   if (layer.kind === 'subgraph') return `the ${layer.name} subgraph`;
   if (layer.kind === 'router') return 'the router';
+  if (layer.kind === 'client') return `the ${layer.name} client`;
   return layer.kind;
 }
 
@@ -43,11 +47,13 @@ const FORBIDDEN: Partial<Record<LayerKind, (to: Layer, from: Layer) => boolean>>
   subgraph: (to, from) => (to.kind === 'subgraph' && to.name !== from.name) || ['router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   router: (to) => ['subgraph', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   workers: (to) => ['router', 'scripts', 'tests', 'bench'].includes(to.kind),
+  // A client ships to apps on its own: it reaches the platform over HTTP and WebSocket only.
+  client: (to, from) => !(to.kind === 'client' && to.name === from.name),
   // The registry reads subgraph SDL files, never subgraph code.
   schema: (to) => ['subgraph', 'router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
 };
 
-const PRODUCTION = /^(?:platform|tenant-core|router|workers|schema)\/src\/|^subgraphs\/[^/]+\/src\//;
+const PRODUCTION = /^(?:platform|tenant-core|router|workers|schema)\/src\/|^(?:subgraphs|clients)\/[^/]+\/src\//;
 const TEST_OR_BENCH = /^(?:tests|bench)\/|(?:^|\/)test\//;
 const DOMAIN_FILE = /^subgraphs\/[^/]+\/src\/(?:.*\/)?(?:[^/]+-service|entities|passwords|tokens)\.ts$/;
 const TRANSPORT_MODULE = /^(?:@apollo\/|graphql(?:\/|$)|(?:node:)?https?(?:\/|$)|(?:node:)?http2(?:\/|$)|undici(?:\/|$))/;

@@ -17,6 +17,7 @@ const WORKSPACES: Workspace[] = [
   { name: '@tansu/workers', dir: 'workers', exports: { './*': './src/*.ts' } },
   { name: '@tansu/tests', dir: 'tests', exports: { './*': './src/*.ts' } },
   { name: '@tansu/scripts', dir: 'scripts', exports: { './*': './*.ts' } },
+  { name: '@tansu/client', dir: 'clients/sdk', exports: { '.': './src/index.ts', './*': './src/*.ts' } },
 ];
 
 function graphOf(sources: Record<string, string>) {
@@ -112,6 +113,19 @@ describe('layering rules', () => {
       'tenant-core/src/entities.ts': 'export type Tenant = number;\n',
     });
     assert.deepEqual(problems, []);
+  });
+
+  it("keeps a client's shipped code free of the server's, while its tests use the repository's support", () => {
+    const problems = problemsOf({
+      'clients/sdk/src/client.ts':
+        "import { a } from './errors.ts';\nimport { b } from '@tansu/platform/config';\nimport { c } from '../../../tests/support/x.ts';\n",
+      'clients/sdk/src/errors.ts': 'export const a = 1;\n',
+      'clients/sdk/test/client.test.ts': "import { d } from '@tansu/client';\nimport { c } from '../../../tests/support/x.ts';\n",
+      'clients/sdk/src/index.ts': 'export const d = 1;\n',
+      'platform/src/config.ts': 'export const b = 1;\n',
+      'tests/support/x.ts': 'export const c = 1;\n',
+    });
+    assert.deepEqual(problems, ['clients/sdk/src/client.ts:2 layering', 'clients/sdk/src/client.ts:3 layering']);
   });
 
   it('keeps BullMQ in workers, benchmarks and tests', () => {

@@ -3,8 +3,9 @@ import { Supergraph } from '@apollo/federation-internals';
 import { minifyIntrospection, outputIntrospectionFile } from '@gql.tada/internal';
 import { introspectionFromSchema } from 'graphql';
 
-// `npm run sdk:types [-- --check]`: the types of the SDK's operations come from the public API
-// of the committed supergraph (what the router serves, without federation's internals).
+// `npm run compose` also writes this file (`compose:check` checks it): the SDK's operations are
+// typed by the public API of the committed supergraph (what the router serves, without
+// federation's internals).
 const SUPERGRAPH = new URL('../../../supergraph/supergraph.graphql', import.meta.url);
 export const GRAPHQL_ENV = new URL('../src/graphql-env.d.ts', import.meta.url);
 
@@ -20,7 +21,7 @@ if (import.meta.main) {
   if (process.argv.includes('--check')) {
     const current = await readFile(GRAPHQL_ENV, 'utf8').catch(() => '');
     if (current !== rendered) {
-      console.error('clients/sdk/src/graphql-env.d.ts is out of date: run npm run sdk:types');
+      console.error('clients/sdk/src/graphql-env.d.ts is out of date: run npm run compose');
       process.exit(1);
     }
     console.log('graphql-env.d.ts is up to date');

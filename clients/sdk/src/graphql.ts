@@ -4,7 +4,7 @@ import type { introspection } from './graphql-env.d.ts';
 /**
  * Writes a typed operation against the platform's public API: `graphql(\`query { me { id } }\`)`
  * gives a document whose result and variables TypeScript knows (inferred from
- * `graphql-env.d.ts`, made from the committed supergraph by `npm run sdk:types`).
+ * `graphql-env.d.ts`, made from the committed supergraph by `npm run compose`).
  */
 export const graphql = initGraphQLTada<{ introspection: introspection; scalars: { JSON: unknown } }>();
 
