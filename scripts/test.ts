@@ -20,6 +20,7 @@ const PATTERNS = [
   'tests/**/*.test.ts',
   'scripts/test/**/*.test.ts',
   'clients/*/test/**/*.test.ts',
+  'clients/examples/*/test/**/*.test.ts',
 ];
 
 if (!redisServerAvailable()) {
