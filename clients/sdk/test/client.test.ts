@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MfaRequiredError, TansuError, createTansuClient, graphql, memoryStore, type ResultOf, type Session } from '@tansu/client';
-import { useTestStack } from '../../../tests/support/test-stack.ts';
 import { seedTwoTenants, setRole, type TwoTenants } from '../../../tests/support/seed.ts';
 import { enrollTotp, nextTotp } from '../../../tests/support/mfa.ts';
 import { createWorkflow } from '../../../tests/support/workflows.ts';
+import { dataOf, gql } from '../../../tests/support/graphql-client.ts';
+import { PUBLIC_URL, useTestStack } from '../../../tests/support/test-stack.ts';
+import { SoftAuthenticator } from '../../../tests/support/soft-authenticator.ts';
 import { startDroppingProxy } from './dropping-proxy.ts';
 
 const ctx = useTestStack();
@@ -148,6 +150,30 @@ describe('the typed client against a real platform', () => {
     const session = await client.auth.verifyMfa({ mfaToken: gate.mfaToken, code: await nextTotp(secret) });
     assert.equal(session.user?.email, 'bob@globex.test');
     assert.equal((await client.request(ME)).me?.email, 'bob@globex.test');
+    client.close();
+  });
+
+  it('signs in with a passkey, without a password', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const laptop = new SoftAuthenticator(PUBLIC_URL);
+    const client = createTansuClient({ url, tenant: 'globex' });
+    const dave = await client.auth.signUp({ email: 'dave@globex.test', password: 'dave-password' });
+    const started = dataOf(
+      await gql<{ startPasskeyRegistration: { challengeId: string; options: string } }>(url, 'mutation { startPasskeyRegistration { challengeId options } }', {
+        token: dave.accessToken,
+      }),
+    ).startPasskeyRegistration;
+    dataOf(
+      await gql(url, 'mutation($i: FinishPasskeyRegistrationInput!) { finishPasskeyRegistration(input: $i) { factor { id } } }', {
+        token: dave.accessToken,
+        variables: { i: { challengeId: started.challengeId, response: laptop.create(started.options) } },
+      }),
+    );
+    await client.auth.signOut();
+    assert.equal(await client.auth.session(), null);
+    const session = await client.auth.signInWithPasskey({ authenticate: async (options) => JSON.parse(laptop.get(JSON.stringify(options))) as unknown });
+    assert.equal(session.user?.email, 'dave@globex.test');
+    assert.equal((await client.request(ME)).me?.email, 'dave@globex.test');
     client.close();
   });
 
