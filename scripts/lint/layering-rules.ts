@@ -47,8 +47,9 @@ const FORBIDDEN: Partial<Record<LayerKind, (to: Layer, from: Layer) => boolean>>
   subgraph: (to, from) => (to.kind === 'subgraph' && to.name !== from.name) || ['router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   router: (to) => ['subgraph', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
   workers: (to) => ['router', 'scripts', 'tests', 'bench'].includes(to.kind),
-  // A client ships to apps on its own: it reaches the platform over HTTP and WebSocket only.
-  client: (to, from) => !(to.kind === 'client' && to.name === from.name),
+  // Clients ship to apps and terminals on their own: they reach the platform over HTTP and
+  // WebSocket only, through the SDK (which builds on nothing of ours).
+  client: (to, from) => !(to.kind === 'client' && (to.name === from.name || (to.name === 'sdk' && from.name !== 'sdk'))),
   // The registry reads subgraph SDL files, never subgraph code.
   schema: (to) => ['subgraph', 'router', 'workers', 'scripts', 'tests', 'bench'].includes(to.kind),
 };

@@ -115,7 +115,7 @@ describe('layering rules', () => {
     assert.deepEqual(problems, []);
   });
 
-  it("keeps a client's shipped code free of the server's, while its tests use the repository's support", () => {
+  it("keeps clients' shipped code free of the server's and of each other, the SDK aside, while their tests use the repository's support", () => {
     const problems = problemsOf({
       'clients/sdk/src/client.ts':
         "import { a } from './errors.ts';\nimport { b } from '@tansu/platform/config';\nimport { c } from '../../../tests/support/x.ts';\n",
@@ -124,8 +124,16 @@ describe('layering rules', () => {
       'clients/sdk/src/index.ts': 'export const d = 1;\n',
       'platform/src/config.ts': 'export const b = 1;\n',
       'tests/support/x.ts': 'export const c = 1;\n',
+      'clients/cli/src/main.ts': "import { d } from '@tansu/client';\nimport { e } from '../../console/src/app.ts';\n",
+      'clients/console/src/app.ts': 'export const e = 1;\n',
+      'clients/sdk/src/index2.ts': "import { e } from '../../console/src/app.ts';\n",
     });
-    assert.deepEqual(problems, ['clients/sdk/src/client.ts:2 layering', 'clients/sdk/src/client.ts:3 layering']);
+    assert.deepEqual(problems, [
+      'clients/cli/src/main.ts:2 layering',
+      'clients/sdk/src/client.ts:2 layering',
+      'clients/sdk/src/client.ts:3 layering',
+      'clients/sdk/src/index2.ts:1 layering',
+    ]);
   });
 
   it('keeps BullMQ in workers, benchmarks and tests', () => {

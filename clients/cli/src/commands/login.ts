@@ -1,0 +1,59 @@
+import { MfaRequiredError, createTansuClient, graphql, memoryStore } from '@tansu/client';
+import { profileClient, requireArg, stringOption, type CommandContext } from '../context.ts';
+import { ask, UsageError } from '../prompt.ts';
+
+const WHOAMI = graphql(`
+  query CliWhoami {
+    me {
+      id
+      email
+      roles
+      tenant {
+        slug
+        name
+      }
+    }
+  }
+`);
+
+/** `tansu login --url URL --tenant SLUG --email EMAIL`: the password (TANSU_PASSWORD, stdin or a prompt) is used once; the profile keeps tokens. */
+export async function login(ctx: CommandContext): Promise<void> {
+  const url = stringOption(ctx, 'url') ?? process.env.TANSU_URL;
+  const tenant = stringOption(ctx, 'tenant') ?? process.env.TANSU_TENANT;
+  const email = stringOption(ctx, 'email') ?? process.env.TANSU_EMAIL;
+  if (url === undefined || tenant === undefined || email === undefined)
+    throw new UsageError('login needs --url, --tenant and --email (or TANSU_URL, TANSU_TENANT, TANSU_EMAIL)');
+  const password = process.env.TANSU_PASSWORD ?? (await ask('Password: ', { secret: true }));
+  const client = createTansuClient({ url, tenant, store: memoryStore() });
+  try {
+    let session;
+    try {
+      session = await client.auth.signIn({ email, password });
+    } catch (error) {
+      if (!(error instanceof MfaRequiredError) || error.enroll) throw error;
+      const code = stringOption(ctx, 'code') ?? (await ask('Code from your authenticator (or a recovery code): '));
+      session = await client.auth.verifyMfa({ mfaToken: error.mfaToken, code });
+    }
+    await ctx.profiles.put(ctx.profile, { url, tenant, email, session });
+    ctx.out.result({ profile: ctx.profile, url, tenant, email }, () => `Signed in to ${tenant} as ${email} (profile ${ctx.profile})`);
+  } finally {
+    client.close();
+  }
+}
+
+export async function logout(ctx: CommandContext): Promise<void> {
+  const removed = await ctx.profiles.remove(ctx.profile);
+  ctx.out.result({ profile: ctx.profile, removed }, () => (removed ? `Signed out (profile ${ctx.profile})` : `No profile ${ctx.profile}`));
+}
+
+export async function whoami(ctx: CommandContext): Promise<void> {
+  const client = await ctx.client();
+  try {
+    const { me } = await client.request(WHOAMI);
+    ctx.out.result(me, () => (me === null ? 'Not signed in' : `${me.email} in ${me.tenant.slug} (${me.roles.join(', ')})`));
+  } finally {
+    client.close();
+  }
+}
+
+export { profileClient, requireArg };
