@@ -73,6 +73,16 @@ describe('the tansu command', () => {
     assert.match(human.stdout, /^initech\s+Initech\s+ACTIVE\s+/m);
   });
 
+  it("lists and invites the tenant's users", async () => {
+    const listed = json<{ email: string; roles: string[] }[]>(await tansu(['users', 'list', '--json']));
+    assert.deepEqual(listed.find((u) => u.email === ADMIN.email)?.roles, ['OWNER']);
+    const invited = json<{ email: string; role: string }>(await tansu(['users', 'invite', 'new-admin@platform.test', '--role', 'admin', '--json']));
+    assert.deepEqual(invited, { ...invited, email: 'new-admin@platform.test', role: 'ADMIN' });
+    const wrongRole = await tansu(['users', 'invite', 'x@platform.test', '--role', 'boss']);
+    assert.equal(wrongRole.status, 2);
+    assert.match(wrongRole.stderr, /The role must be one of OWNER, ADMIN, DEVELOPER, VIEWER/);
+  });
+
   it('answers a refusal with its code and exit status 1, and a wrong call with 2', async () => {
     const refused = await tansu(['tenants', 'create', 'Bad Slug', 'Whatever', '--json']);
     assert.equal(refused.status, 1);
