@@ -30,6 +30,7 @@ import { createIdentityProxy } from './http/identity-proxy.ts';
 import { operationLimitsRule } from './limits/operation-limits.ts';
 import { useVariableCostLimit } from './limits/use-variable-cost-limit.ts';
 import { createRouterMetrics } from './observability/metrics.ts';
+import { createConsoleFiles } from './console/console-files.ts';
 import { createPlayground } from './playground/playground.ts';
 import { createFederatedSubscriptions } from './subscriptions/federated-subscriptions.ts';
 import { serveGraphQLOverWebSocket } from './subscriptions/graphql-ws-server.ts';
@@ -66,6 +67,8 @@ export interface RouterOptions {
   /** Requests without a token per client address and minute (all routers together). */
   anonymousLimit?: { limiter: RateLimiter; perMinute: number };
   readinessChecks?: Record<string, () => Promise<boolean>>;
+  /** The web console's built files, served at /console. */
+  consoleDir?: string;
   logger: Logger;
 }
 
@@ -174,6 +177,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   });
   const metrics = createRouterMetrics();
   const cors = createCors(options.corsOrigins ?? []);
+  const consoleFiles = options.consoleDir === undefined ? undefined : createConsoleFiles({ dir: options.consoleDir });
   const playground = options.playground ? createPlayground({ endpoint: '/graphql', assetsPath: '/graphql/assets' }) : undefined;
   const identityProxy =
     options.identityUrl === undefined
@@ -242,6 +246,10 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
       return 'metrics';
+    }
+    if (consoleFiles !== undefined && (path === '/console' || path.startsWith('/console/'))) {
+      await consoleFiles.handle(req, res, path);
+      return 'console';
     }
     if (identityProxy !== undefined && path.startsWith('/identity/')) {
       await identityProxy.handle(req, res);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { deriveSecrets } from '@tansu/platform/config';
 import { createContextTokenCodec } from '@tansu/platform/context-token';
@@ -14,6 +15,9 @@ import { createAuthenticator } from './auth/authenticator.ts';
 import { createRouter } from './create-router.ts';
 import { createPersistedDocuments } from './http/persisted-documents.ts';
 import { createUsageRecorder, type UsageRecorder } from './usage/usage-recorder.ts';
+
+// Built by `npm run build:console` (npm ci runs it).
+const CONSOLE_DIR = fileURLToPath(new URL('../../clients/console/dist/', import.meta.url));
 
 export interface RouterOptions {
   /** Front this Federation 2 supergraph, at the subgraph URLs written in it, instead of the platform's. */
@@ -117,6 +121,7 @@ export async function startRouter({ config, logger }: StartOptions, options: Rou
       usage,
       persistedDocuments: registered && createPersistedDocuments({ lookup: registered.get, only: config.persistedDocumentsOnly }),
       trustedProxyHops: config.trustedProxyHops,
+      consoleDir: standalone ? undefined : CONSOLE_DIR,
       readinessChecks: {
         ...(redis === undefined ? {} : { redis: async () => (await redis.ping()) === 'PONG' }),
         ...Object.fromEntries(Object.entries(subgraphs).map(([name, { url }]) => [name, httpReadyCheck(`${url}/ready`)])),

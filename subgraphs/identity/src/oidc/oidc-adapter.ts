@@ -1,6 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Database } from '@tansu/platform/db/database';
 import { decryptSecret } from '@tansu/platform/crypto/key-encryption';
+import { CONSOLE_CLIENT_ID, consoleClientMetadata } from './console-client.ts';
 
 interface PayloadRow {
   payload: AdapterPayload;
@@ -12,7 +13,7 @@ interface PayloadRow {
  * security. Registered clients come from `identity.clients`; their secrets are sealed at
  * rest and opened only here, when the provider authenticates a client.
  */
-export function createOidcAdapterClass(deps: { db: Database; tenantId: string; kek: Buffer; refreshReuseGraceSeconds: number }) {
+export function createOidcAdapterClass(deps: { db: Database; tenantId: string; kek: Buffer; refreshReuseGraceSeconds: number; publicUrl: string }) {
   const { db, tenantId } = deps;
   return class TenantOidcAdapter implements Adapter {
     readonly model: string;
@@ -89,6 +90,7 @@ export function createOidcAdapterClass(deps: { db: Database; tenantId: string; k
     }
 
     private async findClient(clientId: string): Promise<AdapterPayload | undefined> {
+      if (clientId === CONSOLE_CLIENT_ID) return consoleClientMetadata(deps.publicUrl) as AdapterPayload;
       const rows = await db.withTenant(tenantId, (em) =>
         em.execute<{ metadata: AdapterPayload; secret_enc: string | null }[]>(`select metadata, secret_enc from identity.clients where client_id = ?`, [
           clientId,

@@ -70,7 +70,13 @@ export function createTenantProviders(deps: {
     }));
     const sessionSeconds = settingsOf(tenant).sessionLifetimeSeconds ?? deps.refreshTokenTtlSeconds;
     const configuration: Configuration = {
-      adapter: createOidcAdapterClass({ db: deps.db, tenantId: tenant.id, kek: deps.kek, refreshReuseGraceSeconds: deps.refreshReuseGraceSeconds }),
+      adapter: createOidcAdapterClass({
+        db: deps.db,
+        tenantId: tenant.id,
+        kek: deps.kek,
+        refreshReuseGraceSeconds: deps.refreshReuseGraceSeconds,
+        publicUrl: deps.publicUrl,
+      }),
       jwks: { keys: jwks as NonNullable<Configuration['jwks']>['keys'] },
       // Each issuer's session cookie stays on its own path: signing in at one tenant's issuer
       // does not replace the session held at another's.
