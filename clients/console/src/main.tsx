@@ -5,6 +5,7 @@ import { ME } from './operations.ts';
 import { RunPage } from './pages/run.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
+import { SCREENS } from './screens.ts';
 import { consoleClient, currentTenant, finishSignIn, signOut, signedIn } from './session.ts';
 import './styles.css';
 
@@ -35,7 +36,12 @@ function Shell({ children }: { children: ReactNode }) {
     <>
       <header>
         <nav>
-          <strong>Tansu</strong> <span>{currentTenant()}</span> <Link to="/runs">Runs</Link>
+          <strong>Tansu</strong> <span>{currentTenant()}</span>
+          {SCREENS.filter((screen) => !screen.platformOnly || currentTenant() === 'platform').map((screen) => (
+            <Link key={screen.path} to={screen.path}>
+              {screen.title}
+            </Link>
+          ))}
         </nav>
         <span data-testid="signed-in-as">{auth.email}</span>
         <button
@@ -61,7 +67,7 @@ const rootRoute = createRootRoute({
   ),
 });
 const indexRoute = createRoute({ getParentRoute: () => rootRoute, path: '/', component: RunsPage });
-const runsRoute = createRoute({ getParentRoute: () => rootRoute, path: '/runs', component: RunsPage });
+const screenRoutes = SCREENS.map((screen) => createRoute({ getParentRoute: () => rootRoute, path: screen.path, component: screen.component }));
 const runRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/runs/$runId',
@@ -71,7 +77,7 @@ const runRoute = createRoute({
   },
 });
 
-const router = createRouter({ routeTree: rootRoute.addChildren([indexRoute, runsRoute, runRoute]), basepath: '/console' });
+const router = createRouter({ routeTree: rootRoute.addChildren([indexRoute, ...screenRoutes, runRoute]), basepath: '/console' });
 
 declare module '@tanstack/react-router' {
   interface Register {

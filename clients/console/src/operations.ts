@@ -87,4 +87,76 @@ export const RUN_UPDATED = graphql(`
   }
 `);
 
-export const OPERATIONS = [ME, RUNS, RUNS_FEED, RUN, RUN_UPDATED];
+export const TENANTS = graphql(`
+  query ConsoleTenants {
+    tenants(first: 200) {
+      id
+      slug
+      name
+      status
+      plan {
+        id
+      }
+    }
+  }
+`);
+
+export const CREATE_TENANT = graphql(`
+  mutation ConsoleCreateTenant($input: CreateTenantInput!) {
+    createTenant(input: $input) {
+      id
+      slug
+    }
+  }
+`);
+
+export const SUSPEND_TENANT = graphql(`
+  mutation ConsoleSuspendTenant($slug: String!) {
+    suspendTenant(slug: $slug) {
+      slug
+      status
+    }
+  }
+`);
+
+export const RESUME_TENANT = graphql(`
+  mutation ConsoleResumeTenant($slug: String!) {
+    resumeTenant(slug: $slug) {
+      slug
+      status
+    }
+  }
+`);
+
+export const USERS = graphql(`
+  query ConsoleUsers {
+    users(first: 200) {
+      nodes {
+        id
+        email
+        roles
+        disabled
+      }
+    }
+  }
+`);
+
+export const INVITE_USER = graphql(`
+  mutation ConsoleInviteUser($input: InviteUserInput!) {
+    inviteUser(input: $input) {
+      id
+      email
+      role
+    }
+  }
+`);
+
+export const SET_MEMBER_ROLE = graphql(`
+  mutation ConsoleSetMemberRole($input: SetMemberRoleInput!) {
+    setMemberRole(input: $input) {
+      role
+    }
+  }
+`);
+
+export const OPERATIONS = [ME, RUNS, RUNS_FEED, RUN, RUN_UPDATED, TENANTS, CREATE_TENANT, SUSPEND_TENANT, RESUME_TENANT, USERS, INVITE_USER, SET_MEMBER_ROLE];

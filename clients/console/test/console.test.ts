@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { useTestStack } from '../../../tests/support/test-stack.ts';
+import { ADMIN, useTestStack } from '../../../tests/support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../../../tests/support/seed.ts';
-import { signIn } from '../../../tests/support/graphql-client.ts';
+import { dataOf, gql, signIn, signUp } from '../../../tests/support/graphql-client.ts';
 import { createWorkflow, startWorkflow } from '../../../tests/support/workflows.ts';
 
 // Sign-in goes through acme's own issuer pages, which must reach the router as the browser sees it.
@@ -27,23 +27,28 @@ describe('the web console in Chromium', () => {
     await browser?.close();
   });
 
-  const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  const shot = (name: string, on: Page = page) => on.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+
+  /** The console's sign-in: the tenant, then its own issuer's password page and consent. */
+  async function signInAs(on: Page, tenant: string, email: string, password: string): Promise<void> {
+    await on.fill('input[name=tenant]', tenant);
+    await on.click('button[type=submit]');
+    await on.waitForSelector('input[name=email]');
+    await on.fill('input[name=email]', email);
+    await on.fill('input[name=password]', password);
+    await on.click('button[type=submit]');
+    await on.waitForSelector('text=Allow');
+    await on.click('button[type=submit]');
+    await on.waitForSelector('[data-testid=signed-in-as]');
+  }
 
   it("signs in through the tenant's own issuer", async () => {
     const url = ctx.stack.graphqlUrl;
     const seed = await seedTwoTenants(url);
-    await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'DEVELOPER');
+    await setRole(url, seed.admin.accessToken, 'acme', seed.alice.user.id, 'OWNER');
     await page.goto(`${ctx.stack.routerUrl}/console/`);
     await shot('sign-in');
-    await page.fill('input[name=tenant]', 'acme');
-    await page.click('button[type=submit]');
-    await page.waitForSelector('input[name=email]');
-    await page.fill('input[name=email]', 'alice@acme.test');
-    await page.fill('input[name=password]', 'alice-password');
-    await page.click('button[type=submit]');
-    await page.waitForSelector('text=Allow');
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=signed-in-as]');
+    await signInAs(page, 'acme', 'alice@acme.test', 'alice-password');
     assert.equal(await page.textContent('[data-testid=signed-in-as]'), 'alice@acme.test');
     assert.ok(page.url().startsWith(`${ctx.stack.routerUrl}/console/`), page.url());
   });
@@ -75,5 +80,50 @@ describe('the web console in Chromium', () => {
     const run = await startWorkflow(url, alice.accessToken, { workflow: 'three-steps' });
     await page.waitForSelector(`[data-run="${run.id}"] .status.SUCCEEDED`, { timeout: 20_000 });
     await shot('runs');
+  });
+
+  it("invites a user and changes a member's role", async () => {
+    await page.goto(`${ctx.stack.routerUrl}/console/users`);
+    await page.waitForSelector('[data-user="alice@acme.test"]');
+    await page.fill('form[aria-label="Invite a user"] input[name=email]', 'sam@acme.test');
+    await page.selectOption('form[aria-label="Invite a user"] select[name=role]', 'DEVELOPER');
+    await page.click('form[aria-label="Invite a user"] button[type=submit]');
+    await page.waitForSelector('text=Invited sam@acme.test as DEVELOPER');
+    // A member to promote: someone who signed up.
+    const url = ctx.stack.graphqlUrl;
+    await signUp(url, 'acme', 'carol@acme.test', 'carol-password');
+    await page.reload();
+    await page.waitForSelector('[data-user="carol@acme.test"]');
+    await page.selectOption('select[aria-label="Role of carol@acme.test"]', 'ADMIN');
+    // The new role shows at carol's next sign-in.
+    for (let i = 0; i < 50; i++) {
+      const token = (await signIn(url, 'acme', 'carol@acme.test', 'carol-password')).accessToken;
+      const roles = dataOf(await gql<{ me: { roles: string[] } }>(url, '{ me { roles } }', { token })).me.roles;
+      if (roles.includes('ADMIN')) break;
+      if (i === 49) assert.deepEqual(roles, ['ADMIN']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await shot('users');
+  });
+
+  it('lets a platform administrator create and suspend a tenant', async () => {
+    const admin = await browser.newPage();
+    try {
+      await admin.goto(`${ctx.stack.routerUrl}/console/`);
+      await signInAs(admin, 'platform', ADMIN.email, ADMIN.password);
+      await admin.click('text=Tenants');
+      await admin.waitForSelector('[data-tenant=acme]');
+      await admin.fill('form[aria-label="Create a tenant"] input[name=slug]', 'initech');
+      await admin.fill('form[aria-label="Create a tenant"] input[name=name]', 'Initech');
+      await admin.fill('form[aria-label="Create a tenant"] input[name=owner]', 'peter@initech.test');
+      await admin.click('form[aria-label="Create a tenant"] button[type=submit]');
+      await admin.waitForSelector('[data-tenant=initech] [data-testid=tenant-status]:text("ACTIVE")');
+      admin.once('dialog', (dialog) => void dialog.accept());
+      await admin.click('[data-tenant=initech] [data-action=suspend]');
+      await admin.waitForSelector('[data-tenant=initech] [data-testid=tenant-status]:text("SUSPENDED")');
+      await shot('tenants', admin);
+    } finally {
+      await admin.close();
+    }
   });
 });

@@ -1,0 +1,83 @@
+import { useState, type FormEvent } from 'react';
+import { CREATE_TENANT, RESUME_TENANT, SUSPEND_TENANT, TENANTS } from '../operations.ts';
+import { consoleClient } from '../session.ts';
+import { useQuery } from '../use-query.ts';
+
+/** Platform administrators: every tenant, with its plan and status; create, suspend and resume. */
+export function TenantsPage() {
+  const { data, error, reload, setError } = useQuery(TENANTS);
+  const [slug, setSlug] = useState('');
+  const [name, setName] = useState('');
+  const [owner, setOwner] = useState('');
+  const act = (work: () => Promise<unknown>) =>
+    work()
+      .then(reload)
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  const create = (event: FormEvent) => {
+    event.preventDefault();
+    const input = { slug: slug.trim(), name: name.trim(), owner: owner.trim() === '' ? undefined : { email: owner.trim() } };
+    void act(async () => {
+      await consoleClient()!.request(CREATE_TENANT, { input });
+      setSlug('');
+      setName('');
+      setOwner('');
+    });
+  };
+  return (
+    <section>
+      <h2>Tenants</h2>
+      {error === null ? null : <p role="alert">{error}</p>}
+      <form className="inline" onSubmit={create} aria-label="Create a tenant">
+        <input name="slug" placeholder="slug" value={slug} onChange={(e) => setSlug(e.target.value)} required />
+        <input name="name" placeholder="name" value={name} onChange={(e) => setName(e.target.value)} required />
+        <input name="owner" type="email" placeholder="first owner's email (optional)" value={owner} onChange={(e) => setOwner(e.target.value)} />
+        <button type="submit">Create tenant</button>
+      </form>
+      {data === undefined ? (
+        <p>Loading…</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Slug</th>
+              <th>Name</th>
+              <th>Plan</th>
+              <th>Status</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {data.tenants.map((tenant) => (
+              <tr key={tenant.id} data-tenant={tenant.slug}>
+                <td>{tenant.slug}</td>
+                <td>{tenant.name}</td>
+                <td>{tenant.plan.id}</td>
+                <td className={`status ${tenant.status}`} data-testid="tenant-status">
+                  {tenant.status}
+                </td>
+                <td>
+                  {tenant.slug === 'platform' ? null : tenant.status === 'ACTIVE' ? (
+                    <button
+                      type="button"
+                      data-action="suspend"
+                      onClick={() => {
+                        if (window.confirm(`Suspend ${tenant.slug}? Its users are refused until it is resumed.`))
+                          void act(() => consoleClient()!.request(SUSPEND_TENANT, { slug: tenant.slug }));
+                      }}
+                    >
+                      Suspend
+                    </button>
+                  ) : tenant.status === 'SUSPENDED' ? (
+                    <button type="button" data-action="resume" onClick={() => void act(() => consoleClient()!.request(RESUME_TENANT, { slug: tenant.slug }))}>
+                      Resume
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,83 @@
+import { useState, type FormEvent } from 'react';
+import { INVITE_USER, SET_MEMBER_ROLE, USERS } from '../operations.ts';
+import { consoleClient } from '../session.ts';
+import { useQuery } from '../use-query.ts';
+
+const ROLES = ['OWNER', 'ADMIN', 'DEVELOPER', 'VIEWER'] as const;
+type Role = (typeof ROLES)[number];
+
+/** The tenant's users and their roles (owners and admins): invite someone, change a role. */
+export function UsersPage() {
+  const { data, error, reload, setError } = useQuery(USERS);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('VIEWER');
+  const [notice, setNotice] = useState<string | null>(null);
+  const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
+  const invite = (event: FormEvent) => {
+    event.preventDefault();
+    consoleClient()!
+      .request(INVITE_USER, { input: { email: email.trim(), role } })
+      .then(({ inviteUser }) => {
+        setNotice(`Invited ${inviteUser.email} as ${inviteUser.role}`);
+        setEmail('');
+      })
+      .catch(fail);
+  };
+  const changeRole = (userId: string, next: Role) =>
+    consoleClient()!
+      .request(SET_MEMBER_ROLE, { input: { userId, role: next } })
+      .then(reload)
+      .catch(fail);
+  return (
+    <section>
+      <h2>Users</h2>
+      {error === null ? null : <p role="alert">{error}</p>}
+      {notice === null ? null : <p role="status">{notice}</p>}
+      <form className="inline" onSubmit={invite} aria-label="Invite a user">
+        <input name="email" type="email" placeholder="email" value={email} onChange={(e) => setEmail(e.target.value)} required />
+        <select name="role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          {ROLES.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Invite</button>
+      </form>
+      {data === undefined ? (
+        <p>Loading…</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Disabled</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.users.nodes.map((user) => (
+              <tr key={user.id} data-user={user.email}>
+                <td>{user.email}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${user.email}`}
+                    value={user.roles[0] ?? 'VIEWER'}
+                    onChange={(e) => void changeRole(user.id, e.target.value as Role)}
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r} value={r}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                </td>
+                <td>{user.disabled ? 'yes' : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
