@@ -159,4 +159,77 @@ export const SET_MEMBER_ROLE = graphql(`
   }
 `);
 
-export const OPERATIONS = [ME, RUNS, RUNS_FEED, RUN, RUN_UPDATED, TENANTS, CREATE_TENANT, SUSPEND_TENANT, RESUME_TENANT, USERS, INVITE_USER, SET_MEMBER_ROLE];
+export const WORKFLOWS = graphql(`
+  query ConsoleWorkflows {
+    workflows(first: 100) {
+      id
+      name
+      version
+      createdAt
+    }
+  }
+`);
+
+export const CREATE_WORKFLOW = graphql(`
+  mutation ConsoleCreateWorkflow($input: CreateWorkflowInput!) {
+    createWorkflow(input: $input) {
+      id
+      name
+      version
+    }
+  }
+`);
+
+export const START_WORKFLOW = graphql(`
+  mutation ConsoleStartWorkflow($input: StartWorkflowInput!) {
+    startWorkflow(input: $input) {
+      id
+    }
+  }
+`);
+
+export const DEAD_LETTERS = graphql(`
+  query ConsoleDeadLetters {
+    deadLetterRuns(first: 50) {
+      nodes {
+        id
+        status
+        error
+        createdAt
+        workflow {
+          name
+          version
+        }
+      }
+    }
+  }
+`);
+
+export const RETRY_RUN = graphql(`
+  mutation ConsoleRetryRun($id: ID!) {
+    retryRun(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+export const OPERATIONS = [
+  ME,
+  RUNS,
+  RUNS_FEED,
+  RUN,
+  RUN_UPDATED,
+  TENANTS,
+  CREATE_TENANT,
+  SUSPEND_TENANT,
+  RESUME_TENANT,
+  USERS,
+  INVITE_USER,
+  SET_MEMBER_ROLE,
+  WORKFLOWS,
+  CREATE_WORKFLOW,
+  START_WORKFLOW,
+  DEAD_LETTERS,
+  RETRY_RUN,
+];

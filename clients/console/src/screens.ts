@@ -1,7 +1,9 @@
 import type { FunctionComponent } from 'react';
+import { DeadLettersPage } from './pages/dead-letters.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { TenantsPage } from './pages/tenants.tsx';
 import { UsersPage } from './pages/users.tsx';
+import { WorkflowsPage } from './pages/workflows.tsx';
 
 /** A screen of the console: its path under /console, its place in the navigation, who sees it. */
 export interface Screen {
@@ -18,6 +20,8 @@ export interface Screen {
  */
 export const SCREENS: readonly Screen[] = [
   { path: '/runs', title: 'Runs', component: RunsPage },
+  { path: '/workflows', title: 'Workflows', component: WorkflowsPage },
+  { path: '/dead-letters', title: 'Dead letters', component: DeadLettersPage },
   { path: '/users', title: 'Users', component: UsersPage },
   { path: '/tenants', title: 'Tenants', component: TenantsPage, platformOnly: true },
 ];

@@ -6,25 +6,38 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ADMIN, useTestStack } from '../../../tests/support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../../../tests/support/seed.ts';
 import { dataOf, gql, signIn, signUp } from '../../../tests/support/graphql-client.ts';
-import { createWorkflow, startWorkflow } from '../../../tests/support/workflows.ts';
+import { createWorkflow, startWorkflow, waitForRun } from '../../../tests/support/workflows.ts';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 // Sign-in goes through acme's own issuer pages, which must reach the router as the browser sees it.
-const ctx = useTestStack({}, { publicRouter: true });
+// Its http steps call a server on this machine.
+const ctx = useTestStack({ TANSU_EGRESS_ALLOW_PRIVATE: 'true' }, { publicRouter: true });
 const CHROMIUM = process.env.TANSU_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = new URL('../../../.test-data/screenshots/', import.meta.url).pathname;
 
 describe('the web console in Chromium', () => {
   let browser: Browser;
   let page: Page;
+  let server: Server;
+  // An upstream that answers 500 while `failing`, as a service that was down and came back.
+  const upstream = { url: '', failing: false };
 
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium (or set TANSU_CHROMIUM)`);
     await mkdir(SCREENSHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage();
+    server = createServer((_req, res) => {
+      res.writeHead(upstream.failing ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: !upstream.failing }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
     await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
   });
 
   const shot = (name: string, on: Page = page) => on.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
@@ -53,16 +66,21 @@ describe('the web console in Chromium', () => {
     assert.ok(page.url().startsWith(`${ctx.stack.routerUrl}/console/`), page.url());
   });
 
-  it("shows a run's steps turning green, live", async () => {
-    const url = ctx.stack.graphqlUrl;
-    const alice = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
-    await createWorkflow(url, alice.accessToken, 'three-steps', [
-      { id: 'fetch', type: 'delay', with: { ms: 400 } },
-      { id: 'shape', type: 'delay', with: { ms: 400 }, needs: ['fetch'] },
-      { id: 'store', type: 'delay', with: { ms: 400 }, needs: ['shape'] },
-    ]);
-    const run = await startWorkflow(url, alice.accessToken, { workflow: 'three-steps' });
-    await page.goto(`${ctx.stack.routerUrl}/console/runs/${run.id}`);
+  it('creates a workflow, starts a run and shows its steps turning green, live', async () => {
+    await page.click('text=Workflows');
+    await page.fill('form[aria-label="Create a workflow"] input[name=name]', 'three-steps');
+    await page.fill(
+      'form[aria-label="Create a workflow"] textarea[name=steps]',
+      JSON.stringify([
+        { id: 'fetch', type: 'delay', with: { ms: 400 } },
+        { id: 'shape', type: 'delay', with: { ms: 400 }, needs: ['fetch'] },
+        { id: 'store', type: 'delay', with: { ms: 400 }, needs: ['shape'] },
+      ]),
+    );
+    await page.click('form[aria-label="Create a workflow"] button[type=submit]');
+    await page.waitForSelector('[data-workflow=three-steps]');
+    await shot('workflows');
+    await page.click('[data-workflow=three-steps] [data-action=start]');
     await page.waitForSelector('[data-step=store]');
     // The page was drawn before the run ended, and follows it to the end without a reload.
     const before = await page.getAttribute('[data-step=store]', 'data-status');
@@ -80,6 +98,22 @@ describe('the web console in Chromium', () => {
     const run = await startWorkflow(url, alice.accessToken, { workflow: 'three-steps' });
     await page.waitForSelector(`[data-run="${run.id}"] .status.SUCCEEDED`, { timeout: 20_000 });
     await shot('runs');
+  });
+
+  it('replays a dead-lettered run until it succeeds', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const alice = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
+    await createWorkflow(url, alice.accessToken, 'flaky', [{ id: 'call', type: 'http', with: { url: `${upstream.url}/flaky` }, retry: { maxAttempts: 1 } }]);
+    upstream.failing = true;
+    const run = await startWorkflow(url, alice.accessToken, { workflow: 'flaky' });
+    await waitForRun(url, alice.accessToken, run.id, ['FAILED']);
+    await page.goto(`${ctx.stack.routerUrl}/console/dead-letters`);
+    await page.waitForSelector(`[data-run="${run.id}"]`);
+    await shot('dead-letters');
+    upstream.failing = false;
+    await page.click(`[data-run="${run.id}"] [data-action=replay]`);
+    await page.waitForSelector('[data-testid=run-status]:text("SUCCEEDED")', { timeout: 20_000 });
+    assert.equal(await page.getAttribute('[data-step=call]', 'data-status'), 'SUCCEEDED');
   });
 
   it("invites a user and changes a member's role", async () => {
