@@ -60,6 +60,7 @@ export function startupBanner(options: { publicUrl: string; routerUrl: string; p
   const rows: [string, string][] = [['GraphQL endpoint', router === undefined ? endpoint : `${endpoint}  (PUBLIC_URL; browsers and sign-in use this one)`]];
   if (router !== undefined) rows.push(['This router', `${router}  (direct, from this machine; OIDC sign-in needs the endpoint above)`]);
   if (options.playground) rows.push(['Playground', `${endpoint}  (open it in a browser)`]);
+  rows.push(['Console', `${options.publicUrl.replace(/\/+$/, '')}/console/  (sign in with a tenant's name, platform for the administrator)`]);
   const admin = options.admin;
   if (admin?.email !== undefined) {
     rows.push(

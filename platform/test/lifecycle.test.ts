@@ -32,6 +32,7 @@ describe('startupBanner', () => {
     assert.match(banner, /GraphQL endpoint +http:\/\/localhost:4000\/graphql\n/);
     assert.match(banner, /Playground +http:\/\/localhost:4000\/graphql {2}\(open it in a browser\)/);
     assert.match(banner, /Platform admin +admin@tansu\.local \/ pw-123 {2}\(shown once;/);
+    assert.match(banner, /Console +http:\/\/localhost:4000\/console\/ {2}\(sign in with a tenant's name/);
     assert.match(banner, /Press Ctrl-C to stop\./);
     assert.doesNotMatch(banner, /127\.0\.0\.1/);
   });
