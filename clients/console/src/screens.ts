@@ -1,4 +1,5 @@
 import type { FunctionComponent } from 'react';
+import { lazyRouteComponent } from '@tanstack/react-router';
 import { DeadLettersPage } from './pages/dead-letters.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { TenantsPage } from './pages/tenants.tsx';
@@ -24,4 +25,6 @@ export const SCREENS: readonly Screen[] = [
   { path: '/dead-letters', title: 'Dead letters', component: DeadLettersPage },
   { path: '/users', title: 'Users', component: UsersPage },
   { path: '/tenants', title: 'Tenants', component: TenantsPage, platformOnly: true },
+  // GraphiQL is large: loaded when first opened.
+  { path: '/graphiql', title: 'GraphiQL', component: lazyRouteComponent(() => import('./pages/graphiql.tsx'), 'GraphiQLPage') },
 ];

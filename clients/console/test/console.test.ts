@@ -140,6 +140,14 @@ describe('the web console in Chromium', () => {
     await shot('users');
   });
 
+  it('runs GraphiQL as the signed-in user', async () => {
+    await page.goto(`${ctx.stack.routerUrl}/console/graphiql`);
+    await page.waitForSelector('.graphiql-execute-button');
+    await page.click('.graphiql-execute-button');
+    await page.waitForSelector('.result-window :text("alice@acme.test")', { timeout: 20_000 });
+    await shot('graphiql');
+  });
+
   it('lets a platform administrator create and suspend a tenant', async () => {
     const admin = await browser.newPage();
     try {
