@@ -68,7 +68,52 @@ export const RUN = graphql(`
         status
         attempt
         error
+        output
+        attempts {
+          attempt
+          status
+          error
+        }
       }
+      logs(first: 100) {
+        edges {
+          id
+          stepId
+          level
+          message
+          createdAt
+        }
+      }
+    }
+  }
+`);
+
+export const RUN_LOGS = graphql(`
+  subscription ConsoleRunLogs($runId: ID!, $after: String) {
+    runLogs(runId: $runId, after: $after) {
+      eventId
+      logId
+      stepId
+      level
+      message
+    }
+  }
+`);
+
+export const AUDIT_LOG = graphql(`
+  query ConsoleAuditLog($filter: AuditFilter, $after: String) {
+    auditLog(filter: $filter, first: 50, after: $after) {
+      entries {
+        id
+        at
+        actorId
+        action
+        target
+        outcome
+        ip
+      }
+      endCursor
+      hasMore
     }
   }
 `);
@@ -232,4 +277,6 @@ export const OPERATIONS = [
   START_WORKFLOW,
   DEAD_LETTERS,
   RETRY_RUN,
+  RUN_LOGS,
+  AUDIT_LOG,
 ];

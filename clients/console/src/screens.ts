@@ -1,5 +1,6 @@
 import type { FunctionComponent } from 'react';
 import { lazyRouteComponent } from '@tanstack/react-router';
+import { AuditLogPage } from './pages/audit-log.tsx';
 import { DeadLettersPage } from './pages/dead-letters.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { TenantsPage } from './pages/tenants.tsx';
@@ -24,6 +25,7 @@ export const SCREENS: readonly Screen[] = [
   { path: '/workflows', title: 'Workflows', component: WorkflowsPage },
   { path: '/dead-letters', title: 'Dead letters', component: DeadLettersPage },
   { path: '/users', title: 'Users', component: UsersPage },
+  { path: '/audit-log', title: 'Audit log', component: AuditLogPage },
   { path: '/tenants', title: 'Tenants', component: TenantsPage, platformOnly: true },
   // GraphiQL is large: loaded when first opened.
   { path: '/graphiql', title: 'GraphiQL', component: lazyRouteComponent(() => import('./pages/graphiql.tsx'), 'GraphiQLPage') },

@@ -75,6 +75,7 @@ describe('the web console in Chromium', () => {
         { id: 'fetch', type: 'delay', with: { ms: 400 } },
         { id: 'shape', type: 'delay', with: { ms: 400 }, needs: ['fetch'] },
         { id: 'store', type: 'delay', with: { ms: 400 }, needs: ['shape'] },
+        { id: 'note', type: 'log', with: { message: 'all three steps are done' }, needs: ['store'] },
       ]),
     );
     await page.click('form[aria-label="Create a workflow"] button[type=submit]');
@@ -86,7 +87,10 @@ describe('the web console in Chromium', () => {
     const before = await page.getAttribute('[data-step=store]', 'data-status');
     assert.notEqual(before, 'SUCCEEDED', 'the page opened on a finished run: the test would prove nothing');
     await page.waitForSelector('[data-testid=run-status]:text("SUCCEEDED")', { timeout: 20_000 });
-    for (const step of ['fetch', 'shape', 'store']) assert.equal(await page.getAttribute(`[data-step=${step}]`, 'data-status'), 'SUCCEEDED');
+    for (const step of ['fetch', 'shape', 'store', 'note']) assert.equal(await page.getAttribute(`[data-step=${step}]`, 'data-status'), 'SUCCEEDED');
+    // The log line streamed in, and each finished step shows its output.
+    await page.waitForSelector('.log :text("all three steps are done")');
+    await page.waitForSelector('[data-step=fetch] .output:has-text("waitedMs")');
     await shot('run');
   });
 
@@ -138,6 +142,16 @@ describe('the web console in Chromium', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await shot('users');
+  });
+
+  it('shows the audit log, filtered', async () => {
+    await page.click('text=Audit log');
+    await page.waitForSelector('[data-audit]');
+    await page.fill('form[aria-label="Filter the audit log"] input[name=action]', 'user.invited');
+    await page.click('form[aria-label="Filter the audit log"] button[type=submit]');
+    await page.waitForSelector('[data-audit="user.invited"]:has-text("sam@acme.test")');
+    assert.deepEqual(new Set(await page.$$eval('[data-audit]', (rows) => rows.map((r) => r.getAttribute('data-audit')))), new Set(['user.invited']));
+    await shot('audit-log');
   });
 
   it('runs GraphiQL as the signed-in user', async () => {

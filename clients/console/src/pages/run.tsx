@@ -1,47 +1,88 @@
 import { useEffect, useState } from 'react';
 import type { ResultOf } from '@tansu/client';
-import { RUN, RUN_UPDATED } from '../operations.ts';
+import { RUN, RUN_LOGS, RUN_UPDATED } from '../operations.ts';
 import { consoleClient } from '../session.ts';
 
 type Run = NonNullable<ResultOf<typeof RUN>['run']>;
+interface LogLine {
+  id: string;
+  stepId: string | null;
+  level: string;
+  message: string;
+}
 
-/** One run: its status and each step's, changing live as the run's events arrive. */
+const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
+
+/**
+ * One run: its status and each step's, changing live as the run's events arrive; each step's
+ * attempts and output; its log lines as they are written.
+ */
 export function RunPage({ runId }: { runId: string }) {
   const [run, setRun] = useState<Run | null | undefined>(undefined);
+  const [logs, setLogs] = useState<LogLine[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const client = consoleClient();
     if (client === undefined) return;
-    let stop: (() => void) | undefined;
+    const stops: (() => void)[] = [];
+    const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
+    // Outputs and attempts are read again when a step or the run settles.
+    const refresh = () =>
+      client
+        .request(RUN, { id: runId })
+        .then((data) => data.run !== null && setRun((current) => (current == null ? data.run : { ...data.run!, status: current.status })))
+        .catch(fail);
     client
       .request(RUN, { id: runId })
       .then((data) => {
         setRun(data.run);
         if (data.run === null) return;
+        setLogs(data.run.logs.edges.map((l) => ({ id: l.id, stepId: l.stepId, level: l.level, message: l.message })));
         // From the first event: whatever happened between the query and now is replayed.
-        stop = client.subscribe(
-          RUN_UPDATED,
-          { runId, after: '0' },
-          {
-            next: ({ runUpdated: event }) =>
-              setRun((current) => {
-                if (current == null) return current;
-                if (event.kind === 'RUN' && event.status !== null) return { ...current, status: event.status, error: event.error ?? current.error };
-                return {
-                  ...current,
-                  steps: current.steps.map((step) =>
-                    step.id === event.stepId && event.stepStatus !== null
-                      ? { ...step, status: event.stepStatus, attempt: event.attempt ?? step.attempt, error: event.error ?? null }
-                      : step,
-                  ),
-                };
-              }),
-            error: (e) => setError(e.message),
-          },
+        stops.push(
+          client.subscribe(
+            RUN_UPDATED,
+            { runId, after: '0' },
+            {
+              next: ({ runUpdated: event }) => {
+                setRun((current) => {
+                  if (current == null) return current;
+                  if (event.kind === 'RUN' && event.status !== null) return { ...current, status: event.status, error: event.error ?? current.error };
+                  return {
+                    ...current,
+                    steps: current.steps.map((step) =>
+                      step.id === event.stepId && event.stepStatus !== null
+                        ? { ...step, status: event.stepStatus, attempt: event.attempt ?? step.attempt, error: event.error ?? null }
+                        : step,
+                    ),
+                  };
+                });
+                if (
+                  (event.kind === 'STEP' && event.stepStatus !== null && FINAL.has(event.stepStatus)) ||
+                  (event.kind === 'RUN' && FINAL.has(event.status ?? ''))
+                )
+                  void refresh();
+              },
+              error: (e) => setError(e.message),
+            },
+          ),
+          client.subscribe(
+            RUN_LOGS,
+            { runId, after: '0' },
+            {
+              next: ({ runLogs: line }) =>
+                setLogs((current) =>
+                  current.some((l) => l.id === line.logId)
+                    ? current
+                    : [...current, { id: line.logId, stepId: line.stepId, level: line.level, message: line.message }],
+                ),
+              error: (e) => setError(e.message),
+            },
+          ),
         );
       })
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
-    return () => stop?.();
+      .catch(fail);
+    return () => stops.forEach((stop) => stop());
   }, [runId]);
   if (error !== null) return <p role="alert">{error}</p>;
   if (run === undefined) return <p>Loading…</p>;
@@ -64,9 +105,32 @@ export function RunPage({ runId }: { runId: string }) {
             <strong>{step.id}</strong> <span>{step.type}</span> <span>{step.status}</span>
             {step.attempt > 1 ? <span> (attempt {step.attempt})</span> : null}
             {step.error === null ? null : <span> {step.error}</span>}
+            {step.attempts.length > 1 ? (
+              <ul className="attempts">
+                {step.attempts.map((a) => (
+                  <li key={a.attempt}>
+                    attempt {a.attempt}: {a.status}
+                    {a.error === null ? '' : ` (${a.error})`}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            {step.output == null ? null : <pre className="output">{JSON.stringify(step.output, null, 2)}</pre>}
           </li>
         ))}
       </ol>
+      <h3>Log</h3>
+      {logs.length === 0 ? (
+        <p>No log lines yet.</p>
+      ) : (
+        <ol className="log">
+          {logs.map((line) => (
+            <li key={line.id} data-log={line.id} className={`level-${line.level}`}>
+              {line.stepId === null ? null : <code>{line.stepId}</code>} {line.message}
+            </li>
+          ))}
+        </ol>
+      )}
     </section>
   );
 }
