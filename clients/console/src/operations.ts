@@ -259,6 +259,48 @@ export const RETRY_RUN = graphql(`
   }
 `);
 
+export const APPS = graphql(`
+  query ConsoleApps {
+    clients {
+      clientId
+      name
+      type
+      redirectUris
+      createdAt
+    }
+  }
+`);
+
+export const CREATE_APP = graphql(`
+  mutation ConsoleCreateApp($input: CreateClientInput!) {
+    createClient(input: $input) {
+      client {
+        clientId
+        name
+      }
+      clientSecret
+    }
+  }
+`);
+
+export const PLAN_AND_USAGE = graphql(`
+  query ConsolePlanAndUsage {
+    tenant {
+      slug
+      plan {
+        id
+        name
+      }
+      usage {
+        quota
+        limit
+        used
+        period
+      }
+    }
+  }
+`);
+
 export const OPERATIONS = [
   ME,
   RUNS,
@@ -279,4 +321,7 @@ export const OPERATIONS = [
   RETRY_RUN,
   RUN_LOGS,
   AUDIT_LOG,
+  APPS,
+  CREATE_APP,
+  PLAN_AND_USAGE,
 ];

@@ -1,9 +1,11 @@
 import type { FunctionComponent } from 'react';
 import { lazyRouteComponent } from '@tanstack/react-router';
+import { AppsPage } from './pages/apps.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { DeadLettersPage } from './pages/dead-letters.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { TenantsPage } from './pages/tenants.tsx';
+import { UsagePage } from './pages/usage.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { WorkflowsPage } from './pages/workflows.tsx';
 
@@ -25,6 +27,8 @@ export const SCREENS: readonly Screen[] = [
   { path: '/workflows', title: 'Workflows', component: WorkflowsPage },
   { path: '/dead-letters', title: 'Dead letters', component: DeadLettersPage },
   { path: '/users', title: 'Users', component: UsersPage },
+  { path: '/apps', title: 'Apps', component: AppsPage },
+  { path: '/usage', title: 'Usage', component: UsagePage },
   { path: '/audit-log', title: 'Audit log', component: AuditLogPage },
   { path: '/tenants', title: 'Tenants', component: TenantsPage, platformOnly: true },
   // GraphiQL is large: loaded when first opened.

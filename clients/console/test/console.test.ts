@@ -154,6 +154,20 @@ describe('the web console in Chromium', () => {
     await shot('audit-log');
   });
 
+  it('registers an app and shows the plan and its usage', async () => {
+    await page.click('text=Apps');
+    await page.fill('form[aria-label="Register an app"] input[name=name]', 'Acme SPA');
+    await page.fill('form[aria-label="Register an app"] input[name=redirectUri]', 'http://localhost:8080/callback');
+    await page.click('form[aria-label="Register an app"] button[type=submit]');
+    await page.waitForSelector('[data-app="Acme SPA"]');
+    assert.match((await page.textContent('[data-testid=new-client-id]')) ?? '', /^acme_/);
+    await shot('apps');
+    await page.click('text=Usage');
+    await page.waitForSelector('[data-quota=REQUESTS_PER_MINUTE]');
+    assert.equal(await page.textContent('[data-testid=plan]'), 'Enterprise');
+    await shot('usage');
+  });
+
   it('runs GraphiQL as the signed-in user', async () => {
     await page.goto(`${ctx.stack.routerUrl}/console/graphiql`);
     await page.waitForSelector('.graphiql-execute-button');

@@ -1,0 +1,44 @@
+import { PLAN_AND_USAGE } from '../operations.ts';
+import { useQuery } from '../use-query.ts';
+
+const LABELS: Record<string, string> = {
+  REQUESTS_PER_MINUTE: 'Requests this minute',
+  STORAGE_BYTES: 'Storage (bytes)',
+  VECTORS: 'Vectors',
+  FUNCTION_INVOCATIONS_PER_MONTH: 'Function invocations this month',
+  CONCURRENT_RUNS: 'Workflow steps in flight',
+};
+
+/** The tenant's plan and how much of each quota it uses. */
+export function UsagePage() {
+  const { data, error } = useQuery(PLAN_AND_USAGE);
+  if (error !== null) return <p role="alert">{error}</p>;
+  if (data === undefined) return <p>Loading…</p>;
+  if (data.tenant === null) return <p role="alert">No tenant</p>;
+  return (
+    <section>
+      <h2>Plan and usage</h2>
+      <p>
+        Plan: <strong data-testid="plan">{data.tenant.plan.name}</strong>
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th>Quota</th>
+            <th>Used</th>
+            <th>Limit</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.tenant.usage.map((row) => (
+            <tr key={row.quota} data-quota={row.quota}>
+              <td>{LABELS[row.quota] ?? row.quota}</td>
+              <td>{row.used ?? '—'}</td>
+              <td>{row.limit ?? 'unlimited'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
