@@ -301,6 +301,64 @@ export const PLAN_AND_USAGE = graphql(`
   }
 `);
 
+export const SET_USER_DISABLED = graphql(`
+  mutation ConsoleSetUserDisabled($userId: ID!, $disabled: Boolean!) {
+    setUserDisabled(userId: $userId, disabled: $disabled) {
+      id
+      disabled
+    }
+  }
+`);
+
+export const SETTINGS = graphql(`
+  query ConsoleSettings {
+    tenant {
+      slug
+      settings {
+        selfSignUp
+        passwordMinLength
+        emailVerificationRequired
+        mfaRequired
+        sessionLifetimeSeconds
+      }
+    }
+  }
+`);
+
+export const UPDATE_SETTINGS = graphql(`
+  mutation ConsoleUpdateSettings($input: TenantSettingsInput!) {
+    updateTenantSettings(input: $input) {
+      settings {
+        selfSignUp
+        passwordMinLength
+        emailVerificationRequired
+        mfaRequired
+        sessionLifetimeSeconds
+      }
+    }
+  }
+`);
+
+export const PLANS = graphql(`
+  query ConsolePlans {
+    plans {
+      id
+      name
+    }
+  }
+`);
+
+export const SET_TENANT_PLAN = graphql(`
+  mutation ConsoleSetTenantPlan($tenant: String!, $plan: ID!) {
+    setTenantPlan(tenant: $tenant, plan: $plan) {
+      slug
+      plan {
+        id
+      }
+    }
+  }
+`);
+
 export const OPERATIONS = [
   ME,
   RUNS,
@@ -324,4 +382,9 @@ export const OPERATIONS = [
   APPS,
   CREATE_APP,
   PLAN_AND_USAGE,
+  SET_USER_DISABLED,
+  SETTINGS,
+  UPDATE_SETTINGS,
+  PLANS,
+  SET_TENANT_PLAN,
 ];

@@ -4,6 +4,7 @@ import { AppsPage } from './pages/apps.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { DeadLettersPage } from './pages/dead-letters.tsx';
 import { RunsPage } from './pages/runs.tsx';
+import { SettingsPage } from './pages/settings.tsx';
 import { TenantsPage } from './pages/tenants.tsx';
 import { UsagePage } from './pages/usage.tsx';
 import { UsersPage } from './pages/users.tsx';
@@ -30,6 +31,7 @@ export const SCREENS: readonly Screen[] = [
   { path: '/apps', title: 'Apps', component: AppsPage },
   { path: '/usage', title: 'Usage', component: UsagePage },
   { path: '/audit-log', title: 'Audit log', component: AuditLogPage },
+  { path: '/settings', title: 'Settings', component: SettingsPage },
   { path: '/tenants', title: 'Tenants', component: TenantsPage, platformOnly: true },
   // GraphiQL is large: loaded when first opened.
   { path: '/graphiql', title: 'GraphiQL', component: lazyRouteComponent(() => import('./pages/graphiql.tsx'), 'GraphiQLPage') },

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ADMIN, useTestStack } from '../../../tests/support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../../../tests/support/seed.ts';
-import { dataOf, gql, signIn, signUp } from '../../../tests/support/graphql-client.ts';
+import { dataOf, expectError, gql, signIn, signUp } from '../../../tests/support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../../../tests/support/workflows.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -141,6 +141,14 @@ describe('the web console in Chromium', () => {
       if (i === 49) assert.deepEqual(roles, ['ADMIN']);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await page.click('[data-user="carol@acme.test"] [data-action=disable]');
+    await page.waitForSelector('[data-user="carol@acme.test"] [data-action=enable]');
+    const refused = await gql(url, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+      variables: { i: { tenant: 'acme', email: 'carol@acme.test', password: 'carol-password' } },
+    });
+    assert.match(expectError(refused, 'FORBIDDEN').message, /disabled/);
+    await page.click('[data-user="carol@acme.test"] [data-action=enable]');
+    await page.waitForSelector('[data-user="carol@acme.test"] [data-action=disable]');
     await shot('users');
   });
 
@@ -152,6 +160,23 @@ describe('the web console in Chromium', () => {
     await page.waitForSelector('[data-audit="user.invited"]:has-text("sam@acme.test")');
     assert.deepEqual(new Set(await page.$$eval('[data-audit]', (rows) => rows.map((r) => r.getAttribute('data-audit')))), new Set(['user.invited']));
     await shot('audit-log');
+  });
+
+  it("changes how the tenant's users sign up", async () => {
+    const url = ctx.stack.graphqlUrl;
+    await page.click('text=Settings');
+    await page.waitForSelector('form[aria-label=Settings]');
+    await page.uncheck('input[name=selfSignUp]');
+    await page.click('form[aria-label=Settings] button[type=submit]');
+    await page.waitForSelector('text=Saved');
+    const refused = await gql(url, 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', {
+      variables: { i: { tenant: 'acme', email: 'nobody@acme.test', password: 'nobody-password' } },
+    });
+    expectError(refused, 'FORBIDDEN');
+    await shot('settings');
+    await page.check('input[name=selfSignUp]');
+    await page.click('form[aria-label=Settings] button[type=submit]');
+    await page.waitForSelector('text=Saved');
   });
 
   it('registers an app and shows the plan and its usage', async () => {
@@ -191,6 +216,8 @@ describe('the web console in Chromium', () => {
       admin.once('dialog', (dialog) => void dialog.accept());
       await admin.click('[data-tenant=initech] [data-action=suspend]');
       await admin.waitForSelector('[data-tenant=initech] [data-testid=tenant-status]:text("SUSPENDED")');
+      await admin.selectOption('select[aria-label="Plan of initech"]', 'pro');
+      await admin.waitForFunction(() => (document.querySelector('select[aria-label="Plan of initech"]') as HTMLSelectElement | null)?.value === 'pro');
       await shot('tenants', admin);
     } finally {
       await admin.close();

@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { CREATE_TENANT, RESUME_TENANT, SUSPEND_TENANT, TENANTS } from '../operations.ts';
+import { CREATE_TENANT, PLANS, RESUME_TENANT, SET_TENANT_PLAN, SUSPEND_TENANT, TENANTS } from '../operations.ts';
 import { consoleClient } from '../session.ts';
 import { useQuery } from '../use-query.ts';
 
 /** Platform administrators: every tenant, with its plan and status; create, suspend and resume. */
 export function TenantsPage() {
   const { data, error, reload, setError } = useQuery(TENANTS);
+  const plans = useQuery(PLANS).data?.plans ?? [];
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
   const [owner, setOwner] = useState('');
@@ -51,7 +52,19 @@ export function TenantsPage() {
               <tr key={tenant.id} data-tenant={tenant.slug}>
                 <td>{tenant.slug}</td>
                 <td>{tenant.name}</td>
-                <td>{tenant.plan.id}</td>
+                <td>
+                  <select
+                    aria-label={`Plan of ${tenant.slug}`}
+                    value={tenant.plan.id}
+                    onChange={(e) => void act(() => consoleClient()!.request(SET_TENANT_PLAN, { tenant: tenant.slug, plan: e.target.value }))}
+                  >
+                    {(plans.length === 0 ? [{ id: tenant.plan.id, name: tenant.plan.id }] : plans).map((plan) => (
+                      <option key={plan.id} value={plan.id}>
+                        {plan.name}
+                      </option>
+                    ))}
+                  </select>
+                </td>
                 <td className={`status ${tenant.status}`} data-testid="tenant-status">
                   {tenant.status}
                 </td>

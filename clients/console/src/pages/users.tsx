@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { INVITE_USER, SET_MEMBER_ROLE, USERS } from '../operations.ts';
+import { INVITE_USER, SET_MEMBER_ROLE, SET_USER_DISABLED, USERS } from '../operations.ts';
 import { consoleClient } from '../session.ts';
 import { useQuery } from '../use-query.ts';
 
@@ -28,6 +28,7 @@ export function UsersPage() {
       .request(SET_MEMBER_ROLE, { input: { userId, role: next } })
       .then(reload)
       .catch(fail);
+  const setDisabled = (userId: string, disabled: boolean) => consoleClient()!.request(SET_USER_DISABLED, { userId, disabled }).then(reload).catch(fail);
   return (
     <section>
       <h2>Users</h2>
@@ -72,7 +73,12 @@ export function UsersPage() {
                     ))}
                   </select>
                 </td>
-                <td>{user.disabled ? 'yes' : ''}</td>
+                <td>
+                  {user.disabled ? 'yes ' : ''}
+                  <button type="button" data-action={user.disabled ? 'enable' : 'disable'} onClick={() => void setDisabled(user.id, !user.disabled)}>
+                    {user.disabled ? 'Enable' : 'Disable'}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
