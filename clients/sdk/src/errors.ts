@@ -1,23 +1,26 @@
-/** The codes a Tansu platform answers with (`extensions.code`), and `NETWORK` when no answer came. */
-export type TansuErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT'
-  | 'QUOTA_EXCEEDED'
-  | 'RATE_LIMITED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'TOKEN_INVALID'
-  | 'TOKEN_EXPIRED'
-  | 'TOKEN_ALREADY_USED'
-  | 'EMAIL_NOT_VERIFIED'
-  | 'MFA_REQUIRED'
-  | 'MAIL_UNAVAILABLE'
-  | 'PERSISTED_DOCUMENT_NOT_FOUND'
-  | 'PERSISTED_DOCUMENT_REQUIRED'
-  | 'INTERNAL'
-  | 'NETWORK';
+/** The codes a Tansu platform answers with (`extensions.code`). */
+export const PLATFORM_ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'CONFLICT',
+  'QUOTA_EXCEEDED',
+  'RATE_LIMITED',
+  'PAYLOAD_TOO_LARGE',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'TOKEN_ALREADY_USED',
+  'EMAIL_NOT_VERIFIED',
+  'MFA_REQUIRED',
+  'MAIL_UNAVAILABLE',
+  'PERSISTED_DOCUMENT_NOT_FOUND',
+  'PERSISTED_DOCUMENT_REQUIRED',
+  'INTERNAL',
+] as const;
+
+/** A platform code, or `NETWORK` when no answer came. */
+export type TansuErrorCode = (typeof PLATFORM_ERROR_CODES)[number] | 'NETWORK';
 
 /** One entry of a GraphQL response's `errors`. */
 export interface GraphQLErrorEntry {
@@ -78,25 +81,7 @@ export class MfaRequiredError extends TansuError {
   }
 }
 
-const KNOWN = new Set<string>([
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'BAD_USER_INPUT',
-  'CONFLICT',
-  'QUOTA_EXCEEDED',
-  'RATE_LIMITED',
-  'PAYLOAD_TOO_LARGE',
-  'TOKEN_INVALID',
-  'TOKEN_EXPIRED',
-  'TOKEN_ALREADY_USED',
-  'EMAIL_NOT_VERIFIED',
-  'MFA_REQUIRED',
-  'MAIL_UNAVAILABLE',
-  'PERSISTED_DOCUMENT_NOT_FOUND',
-  'PERSISTED_DOCUMENT_REQUIRED',
-  'INTERNAL',
-]);
+const KNOWN = new Set<string>(PLATFORM_ERROR_CODES);
 
 /** The error a response's `errors` stand for: typed by the first one's code (unknown codes read as INTERNAL). */
 export function errorFromResponse(errors: readonly GraphQLErrorEntry[], status?: number): TansuError {
