@@ -1,5 +1,5 @@
 import { MfaRequiredError, createTansuClient, graphql, memoryStore } from '@tansu/client';
-import { profileClient, requireArg, stringOption, type CommandContext } from '../context.ts';
+import { stringOption, type CommandContext } from '../context.ts';
 import { ask, UsageError } from '../prompt.ts';
 
 const WHOAMI = graphql(`
@@ -55,5 +55,3 @@ export async function whoami(ctx: CommandContext): Promise<void> {
     client.close();
   }
 }
-
-export { profileClient, requireArg };
