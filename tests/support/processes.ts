@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { subgraphEnvPrefix } from '@tansu/platform/config';
 import { freePort } from '@tansu/platform/embedded/free-port';
+import { SUBGRAPHS } from '@tansu/supergraph/subgraphs';
 import { recordLogLine } from './request-guard.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -28,7 +30,8 @@ export interface ServiceProcess {
  */
 export async function startProcess(name: string, entry: keyof typeof ENTRY_POINTS, env: Record<string, string>, port?: number): Promise<ServiceProcess> {
   const listenPort = port ?? (await freePort());
-  const portVariable = entry === 'identity' ? 'IDENTITY_PORT' : entry === 'tenancy' ? 'TENANCY_PORT' : entry === 'workflow' ? 'WORKFLOW_PORT' : 'PORT';
+  // A subgraph listens on its own <NAME>_PORT; the router and the workers on PORT.
+  const portVariable = SUBGRAPHS.some((s) => s.name === entry) ? `${subgraphEnvPrefix(entry)}_PORT` : 'PORT';
   const child = spawn(process.execPath, [ENTRY_POINTS[entry]], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, [portVariable]: String(listenPort) },

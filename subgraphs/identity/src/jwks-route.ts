@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '@tansu/platform/db/database';
 import { sendJson } from '@tansu/platform/http/respond';
-import { ensureSigningKeys, publicJwks } from './signing-keys.ts';
+import { publicJwks } from './signing-keys.ts';
 import { findTenantBySlug } from '@tansu/tenant-core/tenant-registry';
 
 const JWKS_PATH = /^\/identity\/([a-z0-9-]{1,64})\/\.well-known\/jwks\.json$/;
@@ -17,10 +17,7 @@ export function createJwksRoute(db: Database, kek: Buffer) {
       sendJson(res, 404, { error: 'unknown tenant' });
       return true;
     }
-    const jwks = await db.withTenant(tenant.id, async (em) => {
-      await ensureSigningKeys(em, kek, tenant.id);
-      return publicJwks(em);
-    });
+    const jwks = await db.withTenant(tenant.id, (em) => publicJwks(em, kek, tenant.id));
     sendJson(res, 200, jwks, { 'cache-control': 'public, max-age=300' });
     return true;
   };

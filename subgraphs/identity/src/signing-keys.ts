@@ -76,8 +76,16 @@ export async function verifyingKeys(em: EntityManager): Promise<SigningKey[]> {
   return keys.filter((k) => k.status !== 'retired' || (k.retiredAt?.getTime() ?? 0) > cutoff).sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status]);
 }
 
-export async function publicJwks(em: EntityManager): Promise<{ keys: Record<string, unknown>[] }> {
-  return { keys: (await verifyingKeys(em)).map((k) => k.publicJwk) };
+/** The verifying keys of a tenant, made first when it has none yet (its issuer's first use). */
+export async function verifyingKeysOf(em: EntityManager, kek: Buffer, tenantId: string): Promise<SigningKey[]> {
+  const keys = await verifyingKeys(em);
+  if (keys.some((k) => k.status === 'active')) return keys;
+  await ensureSigningKeys(em, kek, tenantId);
+  return verifyingKeys(em);
+}
+
+export async function publicJwks(em: EntityManager, kek: Buffer, tenantId: string): Promise<{ keys: Record<string, unknown>[] }> {
+  return { keys: (await verifyingKeysOf(em, kek, tenantId)).map((k) => k.publicJwk) };
 }
 
 /**
@@ -124,8 +132,13 @@ export function createSigningKeyCache(kek: Buffer, ttlMs = 60_000, maxTenants = 
     async active(em: EntityManager, tenantId: string): Promise<ActiveSigningKey> {
       const hit = cache.get(tenantId);
       if (hit !== undefined && hit.until > Date.now()) return hit.key;
-      await ensureSigningKeys(em, kek, tenantId);
-      const row = await em.findOne(SigningKeyEntity, { tenantId, status: 'active' }, { orderBy: { createdAt: 'desc' } });
+      const activeRow = () => em.findOne(SigningKeyEntity, { tenantId, status: 'active' }, { orderBy: { createdAt: 'desc' } });
+      // The extra round trips of a first use are paid once per tenant, not at every cache miss.
+      let row = await activeRow();
+      if (row === null) {
+        await ensureSigningKeys(em, kek, tenantId);
+        row = await activeRow();
+      }
       if (row === null) throw new Error(`Tenant ${tenantId} has no active signing key`);
       const key = { kid: row.kid, alg: row.alg, privateKey: createPrivateKey(decryptSecret(kek, row.privateKeyEnc)) };
       if (cache.size >= maxTenants) cache.delete(cache.keys().next().value!);

@@ -6,7 +6,7 @@ import type { Logger } from '@tansu/platform/logger';
 import type { Tenant } from '@tansu/tenant-core/entities';
 import { API_SCOPES } from '@tansu/tenant-core/guards';
 import { settingsOf } from '@tansu/tenant-core/settings';
-import { ensureSigningKeys, verifyingKeys } from '../signing-keys.ts';
+import { verifyingKeysOf } from '../signing-keys.ts';
 import { findTenantBySlug } from '@tansu/tenant-core/tenant-registry';
 import type { AuthService } from '../auth-service.ts';
 import { issuerFor } from '../tokens.ts';
@@ -58,10 +58,7 @@ export function createTenantProviders(deps: {
     const tenant = await deps.db.global((em) => findTenantBySlug(em, slug));
     if (tenant === null) return null;
     // The active key first: the provider signs with the first key of a kind and publishes all.
-    const keys = await deps.db.withTenant(tenant.id, async (em) => {
-      await ensureSigningKeys(em, deps.kek, tenant.id);
-      return verifyingKeys(em);
-    });
+    const keys = await deps.db.withTenant(tenant.id, (em) => verifyingKeysOf(em, deps.kek, tenant.id));
     const jwks = keys.map((key) => ({
       ...createPrivateKey(decryptSecret(deps.kek, key.privateKeyEnc)).export({ format: 'jwk' }),
       kid: key.kid,
