@@ -1,12 +1,10 @@
 import { StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Link, Outlet, RouterProvider, createRootRoute, createRoute, createRouter, useParams } from '@tanstack/react-router';
-import { ME } from './operations.ts';
-import { RunPage } from './pages/run.tsx';
-import { RunsPage } from './pages/runs.tsx';
-import { SignInPage } from './pages/sign-in.tsx';
+import { Link, Outlet, RouterProvider, createRootRoute, createRoute, createRouter } from '@tanstack/react-router';
 import { SCREENS } from './screens.ts';
-import { consoleClient, currentTenant, finishSignIn, signOut, signedIn } from './session.ts';
+import { ME } from './shell/operations.ts';
+import { consoleClient, currentTenant, finishSignIn, signOut, signedIn } from './shell/session.ts';
+import { SignInPage } from './shell/sign-in.tsx';
 import './styles.css';
 
 type Auth = { state: 'loading' } | { state: 'signed-out'; error?: string } | { state: 'signed-in'; email: string; tenant: string };
@@ -37,7 +35,7 @@ function Shell({ children }: { children: ReactNode }) {
       <header>
         <nav>
           <strong>Tansu</strong> <span>{currentTenant()}</span>
-          {SCREENS.filter((screen) => !screen.platformOnly || currentTenant() === 'platform').map((screen) => (
+          {SCREENS.filter((screen) => screen.hidden !== true && (!screen.platformOnly || currentTenant() === 'platform')).map((screen) => (
             <Link key={screen.path} to={screen.path}>
               {screen.title}
             </Link>
@@ -66,24 +64,11 @@ const rootRoute = createRootRoute({
     </Shell>
   ),
 });
-const indexRoute = createRoute({ getParentRoute: () => rootRoute, path: '/', component: RunsPage });
+// The first screen is the home page.
+const indexRoute = createRoute({ getParentRoute: () => rootRoute, path: '/', component: SCREENS[0]!.component });
 const screenRoutes = SCREENS.map((screen) => createRoute({ getParentRoute: () => rootRoute, path: screen.path, component: screen.component }));
-const runRoute = createRoute({
-  getParentRoute: () => rootRoute,
-  path: '/runs/$runId',
-  component: function RunRoute() {
-    const { runId } = useParams({ from: '/runs/$runId' });
-    return <RunPage runId={runId} />;
-  },
-});
 
-const router = createRouter({ routeTree: rootRoute.addChildren([indexRoute, ...screenRoutes, runRoute]), basepath: '/console' });
-
-declare module '@tanstack/react-router' {
-  interface Register {
-    router: typeof router;
-  }
-}
+const router = createRouter({ routeTree: rootRoute.addChildren([indexRoute, ...screenRoutes]), basepath: '/console' });
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

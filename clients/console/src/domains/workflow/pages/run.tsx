@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
+import { useParams } from '@tanstack/react-router';
 import type { ResultOf } from '@tansu/client';
 import { RUN, RUN_LOGS, RUN_UPDATED } from '../operations.ts';
-import { consoleClient } from '../session.ts';
+import { consoleClient } from '../../../shell/session.ts';
 
 type Run = NonNullable<ResultOf<typeof RUN>['run']>;
 interface LogLine {
@@ -17,7 +18,9 @@ const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
  * One run: its status and each step's, changing live as the run's events arrive; each step's
  * attempts and output; its log lines as they are written.
  */
-export function RunPage({ runId }: { runId: string }) {
+export function RunPage() {
+  // Screens are a list, so routes are not typed one by one.
+  const { runId } = useParams({ strict: false }) as { runId: string };
   const [run, setRun] = useState<Run | null | undefined>(undefined);
   const [logs, setLogs] = useState<LogLine[]>([]);
   const [error, setError] = useState<string | null>(null);

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from '@tanstack/react-router';
 import { CREATE_WORKFLOW, START_WORKFLOW, WORKFLOWS } from '../operations.ts';
-import { consoleClient } from '../session.ts';
-import { useQuery } from '../use-query.ts';
+import { consoleClient } from '../../../shell/session.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 const EXAMPLE = JSON.stringify([{ id: 'wait', type: 'delay', with: { ms: 500 } }], null, 2);
 

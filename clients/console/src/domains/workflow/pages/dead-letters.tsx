@@ -1,7 +1,7 @@
 import { Link, useNavigate } from '@tanstack/react-router';
 import { DEAD_LETTERS, RETRY_RUN } from '../operations.ts';
-import { consoleClient } from '../session.ts';
-import { useQuery } from '../use-query.ts';
+import { consoleClient } from '../../../shell/session.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 /** Runs that failed or timed out: why, and a replay that runs again what did not succeed. */
 export function DeadLettersPage() {

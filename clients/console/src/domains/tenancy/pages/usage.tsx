@@ -1,5 +1,5 @@
 import { PLAN_AND_USAGE } from '../operations.ts';
-import { useQuery } from '../use-query.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 const LABELS: Record<string, string> = {
   REQUESTS_PER_MINUTE: 'Requests this minute',

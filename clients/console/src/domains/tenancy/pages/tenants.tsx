@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { CREATE_TENANT, PLANS, RESUME_TENANT, SET_TENANT_PLAN, SUSPEND_TENANT, TENANTS } from '../operations.ts';
-import { consoleClient } from '../session.ts';
-import { useQuery } from '../use-query.ts';
+import { consoleClient } from '../../../shell/session.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 /** Platform administrators: every tenant, with its plan and status; create, suspend and resume. */
 export function TenantsPage() {

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { GraphiQL } from 'graphiql';
 import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import 'graphiql/graphiql.css';
-import { consoleClient } from '../session.ts';
+import { consoleClient } from './session.ts';
 
 /** GraphiQL on the platform's endpoint as the signed-in user: queries, mutations and subscriptions (graphql-ws). */
 export function GraphiQLPage() {

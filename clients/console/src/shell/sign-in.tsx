@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { startSignIn } from '../session.ts';
+import { startSignIn } from './session.ts';
 
 /** Which tenant to sign in to; the tenant's own issuer asks for the password (and a second factor). */
 export function SignInPage() {

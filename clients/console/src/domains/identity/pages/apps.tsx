@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { APPS, CREATE_APP } from '../operations.ts';
-import { consoleClient } from '../session.ts';
-import { useQuery } from '../use-query.ts';
+import { consoleClient } from '../../../shell/session.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 /** The applications that sign the tenant's users in through its issuer: register one, see them all. */
 export function AppsPage() {

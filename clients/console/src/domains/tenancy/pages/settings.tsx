@@ -1,8 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { ResultOf } from '@tansu/client';
 import { SETTINGS, UPDATE_SETTINGS } from '../operations.ts';
-import { consoleClient } from '../session.ts';
-import { useQuery } from '../use-query.ts';
+import { consoleClient } from '../../../shell/session.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 type Settings = NonNullable<ResultOf<typeof SETTINGS>['tenant']>['settings'];
 

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { INVITE_USER, SET_MEMBER_ROLE, SET_USER_DISABLED, USERS } from '../operations.ts';
-import { consoleClient } from '../session.ts';
-import { useQuery } from '../use-query.ts';
+import { consoleClient } from '../../../shell/session.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 const ROLES = ['OWNER', 'ADMIN', 'DEVELOPER', 'VIEWER'] as const;
 type Role = (typeof ROLES)[number];

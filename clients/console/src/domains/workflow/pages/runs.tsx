@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { Link } from '@tanstack/react-router';
 import type { ResultOf } from '@tansu/client';
 import { RUNS, RUNS_FEED } from '../operations.ts';
-import { consoleClient } from '../session.ts';
+import { consoleClient } from '../../../shell/session.ts';
 
 type RunRow = ResultOf<typeof RUNS>['runs']['nodes'][number];
 

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { AUDIT_LOG } from '../operations.ts';
-import { useQuery } from '../use-query.ts';
+import { useQuery } from '../../../shell/use-query.ts';
 
 /** The tenant's audit log, newest first (owners and admins), filtered by action and outcome. */
 export function AuditLogPage() {

@@ -1,0 +1,67 @@
+import { graphql } from '@tansu/client';
+
+// The identity screens' operations: users, apps, sign-in providers, signing keys and sessions.
+
+export const USERS = graphql(`
+  query ConsoleUsers {
+    users(first: 200) {
+      nodes {
+        id
+        email
+        roles
+        disabled
+      }
+    }
+  }
+`);
+
+export const INVITE_USER = graphql(`
+  mutation ConsoleInviteUser($input: InviteUserInput!) {
+    inviteUser(input: $input) {
+      id
+      email
+      role
+    }
+  }
+`);
+
+export const SET_MEMBER_ROLE = graphql(`
+  mutation ConsoleSetMemberRole($input: SetMemberRoleInput!) {
+    setMemberRole(input: $input) {
+      role
+    }
+  }
+`);
+
+export const SET_USER_DISABLED = graphql(`
+  mutation ConsoleSetUserDisabled($userId: ID!, $disabled: Boolean!) {
+    setUserDisabled(userId: $userId, disabled: $disabled) {
+      id
+      disabled
+    }
+  }
+`);
+
+export const APPS = graphql(`
+  query ConsoleApps {
+    clients {
+      clientId
+      name
+      type
+      redirectUris
+      createdAt
+    }
+  }
+`);
+
+export const CREATE_APP = graphql(`
+  mutation ConsoleCreateApp($input: CreateClientInput!) {
+    createClient(input: $input) {
+      client {
+        clientId
+        name
+      }
+      clientSecret
+    }
+  }
+`);
