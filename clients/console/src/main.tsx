@@ -5,6 +5,7 @@ import { SCREENS } from './screens.ts';
 import { ME } from './shell/operations.ts';
 import { consoleClient, currentTenant, finishSignIn, signOut, signedIn } from './shell/session.ts';
 import { SignInPage } from './shell/sign-in.tsx';
+import { StepUpProvider } from './shell/step-up.tsx';
 import './styles.css';
 
 type Auth = { state: 'loading' } | { state: 'signed-out'; error?: string } | { state: 'signed-in'; email: string; tenant: string };
@@ -52,7 +53,9 @@ function Shell({ children }: { children: ReactNode }) {
           Sign out
         </button>
       </header>
-      <main>{children}</main>
+      <main>
+        <StepUpProvider>{children}</StepUpProvider>
+      </main>
     </>
   );
 }

@@ -7,12 +7,14 @@ import { ADMIN, useTestStack } from '../../../tests/support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../../../tests/support/seed.ts';
 import { dataOf, expectError, gql, signIn, signUp } from '../../../tests/support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../../../tests/support/workflows.ts';
+import { enrollTotp, nextTotp } from '../../../tests/support/mfa.ts';
+import { startUpstreamIdp } from '../../../tests/support/upstream-idp.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // Sign-in goes through acme's own issuer pages, which must reach the router as the browser sees it.
-// Its http steps call a server on this machine.
-const ctx = useTestStack({ TANSU_EGRESS_ALLOW_PRIVATE: 'true' }, { publicRouter: true });
+// Its http steps call a server on this machine; a deleted tenant is purged at once.
+const ctx = useTestStack({ TANSU_EGRESS_ALLOW_PRIVATE: 'true', TANSU_TENANT_PURGE_DELAY: '0' }, { publicRouter: true });
 const CHROMIUM = process.env.TANSU_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = new URL('../../../.test-data/screenshots/', import.meta.url).pathname;
 
@@ -80,6 +82,20 @@ describe('the web console in Chromium', () => {
     );
     await page.click('form[aria-label="Create a workflow"] button[type=submit]');
     await page.waitForSelector('[data-workflow=three-steps]');
+    // The definition's step graph: a node per step, an edge per dependency.
+    await page.click('[data-workflow=three-steps] [data-action=graph]');
+    await page.waitForSelector('[data-graph-of=three-steps] svg[aria-label="Step graph"]');
+    assert.deepEqual(await page.$$eval('[data-graph-of=three-steps] [data-node]', (nodes) => nodes.map((n) => n.getAttribute('data-node'))), [
+      'fetch',
+      'shape',
+      'store',
+      'note',
+    ]);
+    assert.deepEqual(await page.$$eval('[data-graph-of=three-steps] [data-edge]', (edges) => edges.map((e) => e.getAttribute('data-edge')).sort()), [
+      'fetch->shape',
+      'shape->store',
+      'store->note',
+    ]);
     await shot('workflows');
     await page.click('[data-workflow=three-steps] [data-action=start]');
     await page.waitForSelector('[data-step=store]');
@@ -87,7 +103,10 @@ describe('the web console in Chromium', () => {
     const before = await page.getAttribute('[data-step=store]', 'data-status');
     assert.notEqual(before, 'SUCCEEDED', 'the page opened on a finished run: the test would prove nothing');
     await page.waitForSelector('[data-testid=run-status]:text("SUCCEEDED")', { timeout: 20_000 });
-    for (const step of ['fetch', 'shape', 'store', 'note']) assert.equal(await page.getAttribute(`[data-step=${step}]`, 'data-status'), 'SUCCEEDED');
+    for (const step of ['fetch', 'shape', 'store', 'note']) {
+      assert.equal(await page.getAttribute(`[data-step=${step}]`, 'data-status'), 'SUCCEEDED');
+      assert.equal(await page.getAttribute(`[data-node=${step}]`, 'data-status'), 'SUCCEEDED', `graph node ${step}`);
+    }
     // The log line streamed in, and each finished step shows its output.
     await page.waitForSelector('.log :text("all three steps are done")');
     await page.waitForSelector('[data-step=fetch] .output:has-text("waitedMs")');
@@ -193,6 +212,44 @@ describe('the web console in Chromium', () => {
     await shot('usage');
   });
 
+  it('sets up an authenticator app, then adds and removes an identity provider', async () => {
+    const upstream = await startUpstreamIdp({
+      clientId: 'acme-at-corp',
+      clientSecret: 'corp-client-secret',
+      redirectUri: `${ctx.stack.routerUrl}/identity/acme/federation/corp/callback`,
+      accounts: {},
+    });
+    try {
+      await page.goto(`${ctx.stack.routerUrl}/console/account`);
+      await page.click('text=Set up an authenticator app');
+      await page.waitForSelector('svg[aria-label="Authenticator QR code"]');
+      const secret = (await page.textContent('[data-testid=totp-secret]'))!;
+      await page.fill('input[name=totp-code]', await nextTotp(secret));
+      await page.click('form[aria-label="Confirm the authenticator app"] button[type=submit]');
+      await page.waitForSelector('[data-testid=recovery-codes] li');
+      assert.equal(await page.locator('[data-testid=recovery-codes] li').count(), 10);
+      await page.waitForSelector('[data-factor=TOTP]');
+      await shot('account');
+
+      // Proven by the new factor just now, so adding a provider asks for nothing more.
+      await page.click('text=Identity providers');
+      await page.fill('form[aria-label="Add an identity provider"] input[name=slug]', 'corp');
+      await page.fill('form[aria-label="Add an identity provider"] input[name=name]', 'Corp SSO');
+      await page.fill('form[aria-label="Add an identity provider"] input[name=issuer]', upstream.issuer);
+      await page.fill('form[aria-label="Add an identity provider"] input[name=clientId]', 'acme-at-corp');
+      await page.fill('form[aria-label="Add an identity provider"] input[name=clientSecret]', 'corp-client-secret');
+      await page.click('form[aria-label="Add an identity provider"] button[type=submit]');
+      await page.waitForSelector('[data-provider=corp]');
+      assert.match((await page.textContent('[role=status]')) ?? '', /\/identity\/acme\/federation\/corp\/callback/);
+      await shot('identity-providers');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click('[data-provider=corp] button');
+      await page.waitForSelector('text=None yet');
+    } finally {
+      await upstream.stop();
+    }
+  });
+
   it('runs GraphiQL as the signed-in user', async () => {
     await page.goto(`${ctx.stack.routerUrl}/console/graphiql`);
     // The editor is ready once it shows the default query (GraphiQL loads on first use).
@@ -210,7 +267,7 @@ describe('the web console in Chromium', () => {
     await shot('graphiql');
   });
 
-  it('lets a platform administrator create and suspend a tenant', async () => {
+  it('lets a platform administrator create, suspend and delete a tenant', async () => {
     const admin = await browser.newPage();
     try {
       await admin.goto(`${ctx.stack.routerUrl}/console/`);
@@ -228,6 +285,32 @@ describe('the web console in Chromium', () => {
       await admin.selectOption('select[aria-label="Plan of initech"]', 'pro');
       await admin.waitForFunction(() => (document.querySelector('select[aria-label="Plan of initech"]') as HTMLSelectElement | null)?.value === 'pro');
       await shot('tenants', admin);
+
+      // Deleting needs the slug typed, then a second factor proven now: the prompt asks for a code.
+      const password = await signIn(ctx.stack.graphqlUrl, 'platform', ADMIN.email, ADMIN.password);
+      const { secret } = await enrollTotp(ctx.stack.graphqlUrl, password.accessToken);
+      await admin.click('[data-tenant=initech] [data-action=delete]');
+      await admin.waitForSelector('form[aria-label="Delete initech"]');
+      assert.equal(await admin.isDisabled('form[aria-label="Delete initech"] button.danger'), true, 'deletable before the slug was typed');
+      await admin.fill('input[name=confirm-slug]', 'initech');
+      await admin.click('form[aria-label="Delete initech"] button.danger');
+      await admin.waitForSelector('[role=dialog][aria-label="Confirm with your second factor"]');
+      await shot('step-up', admin);
+      await admin.fill('input[name=step-up-code]', '000000');
+      await admin.click('[role=dialog] button[type=submit]');
+      await admin.waitForSelector('[role=dialog] [role=alert]');
+      assert.equal(await admin.locator('[data-tenant=initech] [data-testid=tenant-status]').textContent(), 'SUSPENDED', 'a wrong code deleted it');
+      await admin.fill('input[name=step-up-code]', await nextTotp(secret));
+      await admin.click('[role=dialog] button[type=submit]');
+      // Refused at once, then purged: the row leaves the list.
+      await admin.waitForSelector('[data-tenant=initech]', { state: 'detached', timeout: 30_000 });
+      const left = dataOf(
+        await gql<{ tenants: { slug: string }[] }>(ctx.stack.graphqlUrl, '{ tenants(first: 200) { slug } }', { token: password.accessToken }),
+      );
+      assert.deepEqual(
+        left.tenants.map((t) => t.slug).filter((slug) => slug === 'initech'),
+        [],
+      );
     } finally {
       await admin.close();
     }

@@ -84,3 +84,44 @@ export const FINISH_PASSKEY_SIGN_IN = graphql(`
 
 /** Every operation the SDK itself sends, for its persisted-document manifest. */
 export const SDK_OPERATIONS = [SIGN_UP, SIGN_IN, VERIFY_MFA, REFRESH, START_PASSKEY_SIGN_IN, FINISH_PASSKEY_SIGN_IN];
+
+export const STEP_UP = graphql(`
+  mutation TansuStepUp($code: String!) {
+    stepUp(code: $code) {
+      accessToken
+      refreshToken
+      expiresIn
+      user {
+        id
+        email
+      }
+    }
+  }
+`);
+
+export const ENROLL_TOTP = graphql(`
+  mutation TansuEnrollTotp($input: EnrollTotpInput) {
+    enrollTotp(input: $input) {
+      factorId
+      secret
+      uri
+    }
+  }
+`);
+
+export const CONFIRM_TOTP = graphql(`
+  mutation TansuConfirmTotp($input: ConfirmTotpInput!) {
+    confirmTotp(input: $input) {
+      recoveryCodes
+      session {
+        accessToken
+        refreshToken
+        expiresIn
+        user {
+          id
+          email
+        }
+      }
+    }
+  }
+`);

@@ -1,5 +1,5 @@
 import type { TadaDocumentNode } from 'gql.tada';
-import { FINISH_PASSKEY_SIGN_IN, SIGN_IN, SIGN_UP, START_PASSKEY_SIGN_IN, VERIFY_MFA } from './auth-operations.ts';
+import { CONFIRM_TOTP, ENROLL_TOTP, FINISH_PASSKEY_SIGN_IN, SIGN_IN, SIGN_UP, START_PASSKEY_SIGN_IN, STEP_UP, VERIFY_MFA } from './auth-operations.ts';
 import { TansuError } from './errors.ts';
 import { finishRedirectSignIn, startRedirectSignIn, type FlowStorage } from './oidc.ts';
 import { createSessionKeeper, sessionOf } from './session-keeper.ts';
@@ -152,6 +152,24 @@ export function createTansuClient(options: TansuClientOptions) {
       };
       await keeper.save(session);
       return session;
+    },
+    /**
+     * Proves the second factor again (a code from the authenticator app, or a recovery code).
+     * Sensitive operations refused with MFA_REQUIRED (`extensions.stepUp`) pass for ten minutes
+     * after it; the session continues on the new tokens.
+     */
+    async stepUp(code: string): Promise<Session> {
+      const data = await request(STEP_UP, { code });
+      return begin(data.stepUp);
+    },
+    /** Starts setting up an authenticator app for the signed-in user: show `uri` as a QR code or `secret` for typing. */
+    async enrollTotp(input: { name?: string } = {}) {
+      return (await request(ENROLL_TOTP, { input })).enrollTotp;
+    },
+    /** Confirms the authenticator with its current code; the session continues as proven by it. Returns the recovery codes, shown this once. */
+    async confirmTotp(input: { factorId: string; code: string }): Promise<{ recoveryCodes: string[]; session: Session }> {
+      const data = await request(CONFIRM_TOTP, { input });
+      return { recoveryCodes: data.confirmTotp.recoveryCodes, session: await begin(data.confirmTotp.session) };
     },
     /** Forgets the session on this client (and, with a shared store, in the app's other tabs). */
     async signOut(): Promise<void> {

@@ -65,3 +65,50 @@ export const CREATE_APP = graphql(`
     }
   }
 `);
+
+export const MFA_FACTORS = graphql(`
+  query ConsoleMfaFactors {
+    mfaFactors {
+      id
+      kind
+      name
+      createdAt
+      lastUsedAt
+    }
+  }
+`);
+
+export const REMOVE_MFA_FACTOR = graphql(`
+  mutation ConsoleRemoveMfaFactor($id: ID!) {
+    removeMfaFactor(id: $id)
+  }
+`);
+
+export const IDENTITY_PROVIDERS = graphql(`
+  query ConsoleIdentityProviders {
+    identityProviders {
+      slug
+      name
+      issuer
+      clientId
+      scopes
+      redirectUri
+      createdAt
+    }
+  }
+`);
+
+export const ADD_IDENTITY_PROVIDER = graphql(`
+  mutation ConsoleAddIdentityProvider($input: AddIdentityProviderInput!) {
+    addIdentityProvider(input: $input) {
+      slug
+      redirectUri
+    }
+  }
+`);
+
+export const REMOVE_IDENTITY_PROVIDER = graphql(`
+  mutation ConsoleRemoveIdentityProvider($slug: String!) {
+    removeIdentityProvider(slug: $slug)
+  }
+`);

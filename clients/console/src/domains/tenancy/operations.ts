@@ -127,3 +127,12 @@ export const SET_TENANT_PLAN = graphql(`
     }
   }
 `);
+
+export const DELETE_TENANT = graphql(`
+  mutation ConsoleDeleteTenant($slug: String!) {
+    deleteTenant(slug: $slug) {
+      slug
+      status
+    }
+  }
+`);

@@ -47,6 +47,7 @@ export const RUN = graphql(`
       workflow {
         name
         version
+        steps
       }
       steps {
         id
@@ -106,6 +107,7 @@ export const WORKFLOWS = graphql(`
       id
       name
       version
+      steps
       createdAt
     }
   }

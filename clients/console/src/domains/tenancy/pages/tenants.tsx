@@ -1,11 +1,24 @@
-import { useState, type FormEvent } from 'react';
-import { CREATE_TENANT, PLANS, RESUME_TENANT, SET_TENANT_PLAN, SUSPEND_TENANT, TENANTS } from '../operations.ts';
+import { useEffect, useState, type FormEvent } from 'react';
+import { CREATE_TENANT, DELETE_TENANT, PLANS, RESUME_TENANT, SET_TENANT_PLAN, SUSPEND_TENANT, TENANTS } from '../operations.ts';
 import { consoleClient } from '../../../shell/session.ts';
+import { useSensitive } from '../../../shell/step-up.tsx';
 import { useQuery } from '../../../shell/use-query.ts';
 
-/** Platform administrators: every tenant, with its plan and status; create, suspend and resume. */
+/** How often the list is read again while a deleted tenant is being purged. */
+const PURGE_POLL_MS = 5_000;
+
+/** Platform administrators: every tenant, with its plan and status; create, suspend, resume and delete. */
 export function TenantsPage() {
   const { data, error, reload, setError } = useQuery(TENANTS);
+  const sensitive = useSensitive();
+  const [deleting, setDeleting] = useState<string | null>(null);
+  const [typed, setTyped] = useState('');
+  const purging = data?.tenants.some((t) => t.status === 'DELETED') === true;
+  useEffect(() => {
+    if (!purging) return;
+    const timer = setInterval(reload, PURGE_POLL_MS);
+    return () => clearInterval(timer);
+  }, [purging, reload]);
   const plans = useQuery(PLANS).data?.plans ?? [];
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
@@ -24,10 +37,38 @@ export function TenantsPage() {
       setOwner('');
     });
   };
+  const remove = (event: FormEvent) => {
+    event.preventDefault();
+    const slug = deleting!;
+    void act(async () => {
+      await sensitive(() => consoleClient()!.request(DELETE_TENANT, { slug }));
+      setDeleting(null);
+      setTyped('');
+    });
+  };
   return (
     <section>
       <h2>Tenants</h2>
       {error === null ? null : <p role="alert">{error}</p>}
+      {deleting === null ? null : (
+        <form className="dialog danger-zone" onSubmit={remove} aria-label={`Delete ${deleting}`}>
+          <p>
+            Deleting <strong>{deleting}</strong> refuses its users at once, then purges every user, run, key and event of it. This cannot be undone.
+          </p>
+          <label>
+            Type the tenant's slug to confirm
+            <input name="confirm-slug" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+          </label>
+          <div className="actions">
+            <button type="submit" className="danger" disabled={typed !== deleting}>
+              Delete {deleting}
+            </button>
+            <button type="button" onClick={() => setDeleting(null)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
       <form className="inline" onSubmit={create} aria-label="Create a tenant">
         <input name="slug" placeholder="slug" value={slug} onChange={(e) => setSlug(e.target.value)} required />
         <input name="name" placeholder="name" value={name} onChange={(e) => setName(e.target.value)} required />
@@ -85,6 +126,18 @@ export function TenantsPage() {
                       Resume
                     </button>
                   ) : null}
+                  {tenant.slug === 'platform' || tenant.status === 'DELETED' ? null : (
+                    <button
+                      type="button"
+                      data-action="delete"
+                      onClick={() => {
+                        setDeleting(tenant.slug);
+                        setTyped('');
+                      }}
+                    >
+                      Delete
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

@@ -3,6 +3,7 @@ import { useParams } from '@tanstack/react-router';
 import type { ResultOf } from '@tansu/client';
 import { RUN, RUN_LOGS, RUN_UPDATED } from '../operations.ts';
 import { consoleClient } from '../../../shell/session.ts';
+import { StepGraph, graphSteps } from '../step-graph.tsx';
 
 type Run = NonNullable<ResultOf<typeof RUN>['run']>;
 interface LogLine {
@@ -102,6 +103,7 @@ export function RunPage() {
         </span>
       </p>
       {run.error === null ? null : <p role="alert">{run.error}</p>}
+      <StepGraph steps={graphSteps(run.workflow.steps)} statuses={new Map(run.steps.map((step) => [step.id, step.status]))} />
       <ol className="steps">
         {run.steps.map((step) => (
           <li key={step.id} data-step={step.id} data-status={step.status} className={`status ${step.status}`}>
