@@ -1,7 +1,7 @@
 import { StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Link, Outlet, RouterProvider, createRootRoute, createRoute, createRouter } from '@tanstack/react-router';
-import { SCREENS } from './screens.ts';
+import { SCREENS, SECTIONS } from './screens.ts';
 import { ME } from './shell/operations.ts';
 import { consoleClient, currentTenant, finishSignIn, signOut, signedIn } from './shell/session.ts';
 import { SignInPage } from './shell/sign-in.tsx';
@@ -31,17 +31,12 @@ function Shell({ children }: { children: ReactNode }) {
         {auth.error === undefined ? null : <p role="alert">{auth.error}</p>}
       </>
     );
+  const platform = currentTenant() === 'platform';
   return (
     <>
       <header>
-        <nav>
-          <strong>Tansu</strong> <span>{currentTenant()}</span>
-          {SCREENS.filter((screen) => screen.hidden !== true && (!screen.platformOnly || currentTenant() === 'platform')).map((screen) => (
-            <Link key={screen.path} to={screen.path}>
-              {screen.title}
-            </Link>
-          ))}
-        </nav>
+        <strong>Tansu</strong> <span data-testid="tenant">{currentTenant()}</span>
+        <span className="grow" />
         <span data-testid="signed-in-as">{auth.email}</span>
         <button
           type="button"
@@ -53,9 +48,26 @@ function Shell({ children }: { children: ReactNode }) {
           Sign out
         </button>
       </header>
-      <main>
-        <StepUpProvider>{children}</StepUpProvider>
-      </main>
+      <div className="frame">
+        <nav aria-label="Screens">
+          {SECTIONS.map((section) => {
+            const shown = section.screens.filter((screen) => screen.hidden !== true && (!screen.platformOnly || platform));
+            return shown.length === 0 ? null : (
+              <div key={section.title} className="section">
+                <h4>{section.title}</h4>
+                {shown.map((screen) => (
+                  <Link key={screen.path} to={screen.path} activeProps={{ className: 'active' }}>
+                    {screen.title}
+                  </Link>
+                ))}
+              </div>
+            );
+          })}
+        </nav>
+        <main>
+          <StepUpProvider>{children}</StepUpProvider>
+        </main>
+      </div>
     </>
   );
 }
