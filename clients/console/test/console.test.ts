@@ -22,8 +22,8 @@ describe('the web console in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let server: Server;
-  // An upstream that answers 500 while `failing`, as a service that was down and came back.
-  const upstream = { url: '', failing: false };
+  // An upstream that answers 500 while `failing`, as a service that was down and came back; slow while `slowMs`.
+  const upstream = { url: '', failing: false, slowMs: 0 };
 
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium (or set TANSU_CHROMIUM)`);
@@ -31,8 +31,11 @@ describe('the web console in Chromium', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage();
     server = createServer((_req, res) => {
-      res.writeHead(upstream.failing ? 500 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: !upstream.failing }));
+      const failing = upstream.failing;
+      setTimeout(() => {
+        res.writeHead(failing ? 500 : 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: !failing }));
+      }, upstream.slowMs);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -127,13 +130,17 @@ describe('the web console in Chromium', () => {
     const url = ctx.stack.graphqlUrl;
     const alice = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
     await createWorkflow(url, alice.accessToken, 'flaky', [{ id: 'call', type: 'http', with: { url: `${upstream.url}/flaky` }, retry: { maxAttempts: 1 } }]);
+    await page.goto(`${ctx.stack.routerUrl}/console/dead-letters`);
+    await page.waitForSelector('text=No failed runs.');
+    // The run fails while the page is open (its call takes a second): it appears without a reload.
     upstream.failing = true;
+    upstream.slowMs = 1_000;
     const run = await startWorkflow(url, alice.accessToken, { workflow: 'flaky' });
     await waitForRun(url, alice.accessToken, run.id, ['FAILED']);
-    await page.goto(`${ctx.stack.routerUrl}/console/dead-letters`);
-    await page.waitForSelector(`[data-run="${run.id}"]`);
+    await page.waitForSelector(`[data-run="${run.id}"]`, { timeout: 10_000 });
     await shot('dead-letters');
     upstream.failing = false;
+    upstream.slowMs = 0;
     await page.click(`[data-run="${run.id}"] [data-action=replay]`);
     await page.waitForSelector('[data-testid=run-status]:text("SUCCEEDED")', { timeout: 20_000 });
     assert.equal(await page.getAttribute('[data-step=call]', 'data-status'), 'SUCCEEDED');

@@ -1,11 +1,29 @@
+import { useEffect } from 'react';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { DEAD_LETTERS, RETRY_RUN } from '../operations.ts';
+import { DEAD_LETTERS, RETRY_RUN, RUNS_FEED } from '../operations.ts';
 import { consoleClient } from '../../../shell/session.ts';
 import { useQuery } from '../../../shell/use-query.ts';
 
-/** Runs that failed or timed out: why, and a replay that runs again what did not succeed. */
+/** A run entering or leaving the list: it failed or timed out, or a replay started it again. */
+const MOVES_LIST = new Set(['FAILED', 'TIMED_OUT', 'RUNNING', 'CANCELLED']);
+
+/** Runs that failed or timed out, kept current from the runs feed: why, and a replay that runs again what did not succeed. */
 export function DeadLettersPage() {
-  const { data, error, setError } = useQuery(DEAD_LETTERS);
+  const { data, error, reload, setError } = useQuery(DEAD_LETTERS);
+  useEffect(() => {
+    const client = consoleClient();
+    if (client === undefined) return;
+    return client.subscribe(
+      RUNS_FEED,
+      {},
+      {
+        next: ({ runs: change }) => {
+          if (change.status !== null && MOVES_LIST.has(change.status)) reload();
+        },
+        error: (e) => setError(e.message),
+      },
+    );
+  }, [reload]);
   const navigate = useNavigate();
   const replay = (id: string) =>
     consoleClient()!
