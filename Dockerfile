@@ -18,5 +18,5 @@ COPY . .
 # The data directory is the only place the app writes to; everything else stays root-owned.
 RUN mkdir -p /app/.tansu && chown node:node /app/.tansu
 USER node
-EXPOSE 4000 4101 4102 4103
+EXPOSE 4000 4101 4102 4103 4104
 CMD ["node", "router/src/main.ts"]

@@ -13,6 +13,7 @@ describe('the CI schema check', async () => {
     identity: await read('subgraphs/identity/schema.graphql'),
     tenancy: await read('subgraphs/tenancy/schema.graphql'),
     workflow: await read('subgraphs/workflow/schema.graphql'),
+    registry: await read('subgraphs/registry/schema.graphql'),
   };
 
   async function run(subgraphs: { name: string; sdl: string }[]): Promise<{ status: number; out: string }> {

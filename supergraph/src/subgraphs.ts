@@ -47,6 +47,14 @@ export const SUBGRAPHS: readonly Subgraph[] = [
     start: async () => (await import('@tansu/subgraph-workflow/start-workflow-subgraph')).startWorkflowSubgraph,
     tables: async () => (await import('@tansu/subgraph-workflow/migrations')).workflowTables,
   },
+  {
+    // Reads the schema registry's tables, which the registry (schema/) owns and migrates.
+    name: 'registry',
+    port: 4104,
+    schema: schemaOf('registry'),
+    url: 'http://127.0.0.1:4104/graphql',
+    start: async () => (await import('@tansu/subgraph-registry/start-registry-subgraph')).startRegistrySubgraph,
+  },
 ];
 
 export const SUPERGRAPH_PATH = new URL('../supergraph.graphql', import.meta.url);

@@ -133,7 +133,7 @@ describe('publishing a schema to running routers', () => {
     );
     assert.deepEqual(
       rows.map((r) => `${r.subgraph}:${r.published_by}`),
-      ['tenancy:baseline', 'workflow:baseline', 'identity:test'],
+      ['registry:baseline', 'tenancy:baseline', 'workflow:baseline', 'identity:test'],
     );
     const checks = await owner.global((em) => em.execute<{ passed: boolean }[]>(`select passed from registry.checks where variant = 'main' order by id`));
     assert.deepEqual(

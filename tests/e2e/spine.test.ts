@@ -5,6 +5,7 @@ import { CONTEXT_HEADER, createContextTokenCodec } from '@tansu/platform/context
 import { deriveSecrets } from '@tansu/platform/config';
 import { createSigningKeyCache } from '@tansu/subgraph-identity/signing-keys';
 import { TEST_SECRET } from '@tansu/platform/testing/test-servers';
+import { SUBGRAPHS } from '@tansu/supergraph/subgraphs';
 import { PUBLIC_URL, useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants } from '../support/seed.ts';
 import { dataOf, expectError, gql, signIn, type AuthPayload } from '../support/graphql-client.ts';
@@ -298,7 +299,7 @@ describe('the spine through the router', () => {
       const ready = await fetch(`${ctx.stack.routerUrl}/ready`);
       const readyBody = (await ready.json()) as { status: string; checks: Record<string, boolean> };
       assert.equal(ready.status, 200);
-      assert.deepEqual(readyBody.checks, { supergraph: true, redis: true, identity: true, tenancy: true, workflow: true });
+      assert.deepEqual(readyBody.checks, { supergraph: true, redis: true, ...Object.fromEntries(SUBGRAPHS.map((s) => [s.name, true])) });
       const metrics = await (await fetch(`${ctx.stack.routerUrl}/metrics`)).text();
       assert.match(metrics, /tansu_router_http_requests_total\{route="graphql",status="200"\} \d+/);
     });

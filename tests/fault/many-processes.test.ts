@@ -9,6 +9,8 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
 import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-servers';
+import { subgraphEnvPrefix } from '@tansu/platform/config';
+import { SUBGRAPHS } from '@tansu/supergraph/subgraphs';
 import { tableOwners } from '@tansu/supergraph/tables';
 import { ADMIN, PUBLIC_URL } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
@@ -72,16 +74,12 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
       TANSU_EGRESS_ALLOW_PRIVATE: 'true',
       TANSU_WORKFLOW_TENANT_CONCURRENCY: '20',
     };
-    const identity = await startProcess('identity', 'identity', env);
-    const tenancy = await startProcess('tenancy', 'tenancy', env);
-    const workflow = await startProcess('workflow', 'workflow', env);
-    processes.push(identity, tenancy, workflow);
-    env = {
-      ...env,
-      IDENTITY_URL: `http://127.0.0.1:${identity.port}`,
-      TENANCY_URL: `http://127.0.0.1:${tenancy.port}`,
-      WORKFLOW_URL: `http://127.0.0.1:${workflow.port}`,
-    };
+    // One process per subgraph of the list, the routers pointed at each.
+    for (const subgraph of SUBGRAPHS) {
+      const started = await startProcess(subgraph.name, subgraph.name, env);
+      processes.push(started);
+      env = { ...env, [`${subgraphEnvPrefix(subgraph.name)}_URL`]: `http://127.0.0.1:${started.port}` };
+    }
     routerA = await startProcess('router-a', 'router', env);
     routerB = await startProcess('router-b', 'router', env);
     workers = [await startProcess('workers-1', 'workers', env), await startProcess('workers-2', 'workers', env)];

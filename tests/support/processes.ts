@@ -8,13 +8,12 @@ import { recordLogLine } from './request-guard.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-export const ENTRY_POINTS = {
-  identity: 'subgraphs/identity/src/main.ts',
-  tenancy: 'subgraphs/tenancy/src/main.ts',
-  workflow: 'subgraphs/workflow/src/main.ts',
+/** Each deployable's main.ts: every subgraph of the list, the workers and the router. */
+export const ENTRY_POINTS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(SUBGRAPHS.map((subgraph) => [subgraph.name, `subgraphs/${subgraph.name}/src/main.ts`])),
   workers: 'workers/src/main.ts',
   router: 'router/src/main.ts',
-} as const;
+};
 
 export interface ServiceProcess {
   name: string;
@@ -28,11 +27,13 @@ export interface ServiceProcess {
  * Starts one deployable as its own process and waits until its /health answers. Its error
  * lines go to the request guard (arm it with useRequestGuard in the test file).
  */
-export async function startProcess(name: string, entry: keyof typeof ENTRY_POINTS, env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+export async function startProcess(name: string, entry: string, env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+  const main = ENTRY_POINTS[entry];
+  if (main === undefined) throw new Error(`No deployable named ${entry}`);
   const listenPort = port ?? (await freePort());
   // A subgraph listens on its own <NAME>_PORT; the router and the workers on PORT.
   const portVariable = SUBGRAPHS.some((s) => s.name === entry) ? `${subgraphEnvPrefix(entry)}_PORT` : 'PORT';
-  const child = spawn(process.execPath, [ENTRY_POINTS[entry]], {
+  const child = spawn(process.execPath, [main], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, [portVariable]: String(listenPort) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -136,3 +136,48 @@ export function usageFromRedis(redis: Redis, namespace: string, variant: string,
     return totals;
   };
 }
+
+/** One listed operation over a window: its signature and how often it ran. */
+export interface OperationCount {
+  /** The hash of its signature, as the routers list it. */
+  id: string;
+  signature: OperationSignature;
+  count: number;
+}
+
+/**
+ * The operations listed in the last `days` days (today included), each with its executions
+ * summed over the window. Only listed operations appear (see `maxOperationsPerDay`), so their
+ * counts can sum to less than a coordinate's.
+ */
+export async function operationCountsFromRedis(redis: Redis, namespace: string, variant: string, days = 30, now = Date.now()): Promise<OperationCount[]> {
+  const pipeline = redis.pipeline();
+  for (let i = 0; i < days; i++) pipeline.hgetall(operationsKey(namespace, variant, dayOf(now - i * 86_400_000)));
+  const results = (await pipeline.exec()) ?? [];
+  const counts = new Map<string, number>();
+  const signatures = new Map<string, string>();
+  for (const [error, fields] of results) {
+    if (error !== null) throw error;
+    for (const [field, value] of Object.entries(fields as Record<string, string>)) {
+      if (field.startsWith('s:')) signatures.set(field.slice(2), value);
+      else {
+        // Earlier versions counted under the bare id and kept signatures in one key.
+        const id = field.startsWith('n:') ? field.slice(2) : field;
+        counts.set(id, (counts.get(id) ?? 0) + Number(value));
+      }
+    }
+  }
+  const unsigned = [...counts.keys()].filter((id) => !signatures.has(id));
+  if (unsigned.length > 0) {
+    const raw = await redis.hmget(legacySignaturesKey(namespace, variant), ...unsigned);
+    unsigned.forEach((id, i) => {
+      if (raw[i] != null) signatures.set(id, raw[i]);
+    });
+  }
+  const operations: OperationCount[] = [];
+  for (const [id, count] of counts) {
+    const raw = signatures.get(id);
+    if (raw !== undefined) operations.push({ id, signature: JSON.parse(raw) as OperationSignature, count });
+  }
+  return operations.sort((a, b) => b.count - a.count || a.signature.name.localeCompare(b.signature.name) || a.id.localeCompare(b.id));
+}
