@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, before } from 'node:test';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
-import { useTestStack } from '../support/test-stack.ts';
-import { seedTwoTenants } from '../support/seed.ts';
-import { dataOf, expectError, gql, type AuthPayload } from '../support/graphql-client.ts';
+import { ADMIN, useTestStack } from '../support/test-stack.ts';
+import { seedTwoTenants, setRole } from '../support/seed.ts';
+import { dataOf, expectError, gql, signIn, type AuthPayload } from '../support/graphql-client.ts';
 
 // Two tenants with a user each, an owner-like admin each way: nothing of one may reach the other.
 const ctx = useTestStack();
@@ -117,5 +117,95 @@ describe('tenant isolation', () => {
     assert.ok(a.every((kid) => kid.startsWith(`${acme.id}.`)) && g.every((kid) => kid.startsWith(`${globex.id}.`)), 'each key names its own tenant');
     const header = JSON.parse(Buffer.from(alice.accessToken.split('.')[0]!, 'base64url').toString()) as { kid: string };
     assert.equal(header.kid, a[0]);
+  });
+});
+
+describe("another tenant's sessions", () => {
+  const SESSIONS = '{ me { sessions { id kind } } }';
+  const END = 'mutation($id: ID!) { endSession(id: $id) }';
+  const END_ALL = 'mutation($u: ID!) { endUserSessions(userId: $u) }';
+  let acme: { id: string };
+  let globex: { id: string };
+  let alice: AuthPayload;
+  let globexAdmin: AuthPayload;
+  let grantId: string;
+
+  before(async () => {
+    const url = ctx.stack.graphqlUrl;
+    const platformAdmin = await signIn(url, 'platform', ADMIN.email, ADMIN.password);
+    const bob = await signIn(url, 'globex', 'bob@globex.test', 'bob-password');
+    await setRole(url, platformAdmin.accessToken, 'globex', bob.user.id, 'ADMIN');
+    globexAdmin = await signIn(url, 'globex', 'bob@globex.test', 'bob-password');
+    globex = { id: globexAdmin.user.tenant.id };
+    alice = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
+    acme = { id: alice.user.tenant.id };
+    // An application's grant at acme's issuer, stored as the issuer's adapter stores it.
+    grantId = `grant${crypto.randomUUID().replaceAll('-', '')}`;
+    const now = Math.floor(Date.now() / 1000);
+    await ctx.stack.db.withTenant(acme.id, async (em) => {
+      const insert = `insert into identity.oidc_payloads (tenant_id, model, id, payload, grant_id, expires_at) values (?, ?, ?, ?::jsonb, ?, now() + interval '1 day')`;
+      await em.execute(insert, [
+        acme.id,
+        'Grant',
+        grantId,
+        JSON.stringify({ kind: 'Grant', jti: grantId, accountId: alice.user.id, clientId: 'acme-app', iat: now, exp: now + 86_400 }),
+        null,
+      ]);
+      const tokenId = `rt${crypto.randomUUID().replaceAll('-', '')}`;
+      await em.execute(insert, [
+        acme.id,
+        'RefreshToken',
+        tokenId,
+        JSON.stringify({ kind: 'RefreshToken', jti: tokenId, grantId, accountId: alice.user.id, clientId: 'acme-app', iat: now, amr: ['pwd'], authTime: now }),
+        grantId,
+      ]);
+    });
+  });
+
+  it("lets an admin of globex neither see nor end acme's sessions, which stay as they were", async () => {
+    const url = ctx.stack.graphqlUrl;
+    const aliceSessions = dataOf(await gql<{ me: { sessions: { id: string; kind: string }[] } }>(url, SESSIONS, { token: alice.accessToken })).me.sessions;
+    assert.deepEqual(new Set(aliceSessions.map((s) => s.kind)), new Set(['DIRECT', 'ISSUER']));
+    assert.ok(aliceSessions.some((s) => s.id === `issuer:${grantId}`));
+
+    const listed = dataOf(
+      await gql<{ users: { nodes: { id: string; sessions: { id: string }[] }[] } }>(url, '{ users(first: 50) { nodes { id sessions { id } } } }', {
+        token: globexAdmin.accessToken,
+      }),
+    ).users.nodes;
+    assert.deepEqual(
+      listed.map((u) => u.id),
+      [globexAdmin.user.id],
+    );
+    const seen = new Set(listed.flatMap((u) => u.sessions.map((s) => s.id)));
+    assert.ok(
+      aliceSessions.every((s) => !seen.has(s.id)),
+      "none of acme's sessions is listed in globex",
+    );
+
+    // Indistinguishable from ids that exist nowhere.
+    const unknownDirect = expectError(await gql(url, END, { token: globexAdmin.accessToken, variables: { id: `direct:${crypto.randomUUID()}` } }), 'NOT_FOUND');
+    const unknownIssuer = expectError(await gql(url, END, { token: globexAdmin.accessToken, variables: { id: 'issuer:nowhere' } }), 'NOT_FOUND');
+    for (const session of aliceSessions) {
+      const refused = expectError(await gql(url, END, { token: globexAdmin.accessToken, variables: { id: session.id } }), 'NOT_FOUND');
+      assert.equal(refused.message, session.kind === 'DIRECT' ? unknownDirect.message : unknownIssuer.message);
+    }
+    const unknownUser = expectError(await gql(url, END_ALL, { token: globexAdmin.accessToken, variables: { u: crypto.randomUUID() } }), 'NOT_FOUND');
+    assert.equal(
+      expectError(await gql(url, END_ALL, { token: globexAdmin.accessToken, variables: { u: alice.user.id } }), 'NOT_FOUND').message,
+      unknownUser.message,
+    );
+
+    assert.deepEqual(
+      dataOf(await gql<{ me: { sessions: { id: string; kind: string }[] } }>(url, SESSIONS, { token: alice.accessToken })).me.sessions,
+      aliceSessions,
+    );
+    const refresh = 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }';
+    assert.ok(
+      dataOf(await gql<{ refreshToken: { accessToken: string } }>(url, refresh, { variables: { i: { tenant: 'acme', refreshToken: alice.refreshToken } } })),
+    );
+    // Each admin sees only its own tenant's signing keys.
+    const kids = dataOf(await gql<{ signingKeys: { kid: string }[] }>(url, '{ signingKeys { kid } }', { token: globexAdmin.accessToken })).signingKeys;
+    assert.ok(kids.length >= 2 && kids.every((k) => k.kid.startsWith(`${globex.id}.`)));
   });
 });

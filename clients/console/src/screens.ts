@@ -1,5 +1,6 @@
 import { lazyRouteComponent } from '@tanstack/react-router';
 import { identityScreens } from './domains/identity/screens.ts';
+import { registryScreens } from './domains/registry/screens.ts';
 import { tenancyScreens } from './domains/tenancy/screens.ts';
 import { workflowScreens } from './domains/workflow/screens.ts';
 import type { Screen } from './shell/screen.ts';
@@ -18,6 +19,7 @@ export const SECTIONS: readonly Section[] = [
   { title: 'Workflow', screens: workflowScreens },
   { title: 'Identity', screens: identityScreens },
   { title: 'Tenancy', screens: tenancyScreens },
+  { title: 'Schema registry', screens: registryScreens },
   {
     title: 'Developer',
     // GraphiQL is large: loaded when first opened.

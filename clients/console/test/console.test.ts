@@ -7,9 +7,14 @@ import { ADMIN, useTestStack } from '../../../tests/support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../../../tests/support/seed.ts';
 import { dataOf, expectError, gql, signIn, signUp } from '../../../tests/support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../../../tests/support/workflows.ts';
-import { enrollTotp, nextTotp } from '../../../tests/support/mfa.ts';
+import { enrollTotp, nextTotp, signInWithTotp } from '../../../tests/support/mfa.ts';
 import { startUpstreamIdp } from '../../../tests/support/upstream-idp.ts';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 
 // Sign-in goes through acme's own issuer pages, which must reach the router as the browser sees it.
@@ -22,6 +27,8 @@ describe('the web console in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let server: Server;
+  // Alice's authenticator, once the console has set it up.
+  let aliceTotp = '';
   // An upstream that answers 500 while `failing`, as a service that was down and came back; slow while `slowMs`.
   const upstream = { url: '', failing: false, slowMs: 0 };
 
@@ -230,8 +237,8 @@ describe('the web console in Chromium', () => {
       await page.goto(`${ctx.stack.routerUrl}/console/account`);
       await page.click('text=Set up an authenticator app');
       await page.waitForSelector('svg[aria-label="Authenticator QR code"]');
-      const secret = (await page.textContent('[data-testid=totp-secret]'))!;
-      await page.fill('input[name=totp-code]', await nextTotp(secret));
+      aliceTotp = (await page.textContent('[data-testid=totp-secret]'))!;
+      await page.fill('input[name=totp-code]', await nextTotp(aliceTotp));
       await page.click('form[aria-label="Confirm the authenticator app"] button[type=submit]');
       await page.waitForSelector('[data-testid=recovery-codes] li');
       assert.equal(await page.locator('[data-testid=recovery-codes] li').count(), 10);
@@ -255,6 +262,38 @@ describe('the web console in Chromium', () => {
     } finally {
       await upstream.stop();
     }
+  });
+
+  it('lists the signing keys and rotates them, and lists and ends sessions', async () => {
+    const url = ctx.stack.graphqlUrl;
+    // Another session of alice's, through the API.
+    const other = await signInWithTotp(url, 'acme', 'alice@acme.test', 'alice-password', aliceTotp);
+    await page.click('text=Signing keys');
+    await page.waitForSelector('[data-key-status=ACTIVE]');
+    const activeBefore = await page.getAttribute('[data-key-status=ACTIVE]', 'data-kid');
+    const nextBefore = await page.getAttribute('[data-key-status=NEXT]', 'data-kid');
+    page.once('dialog', (dialog) => void dialog.accept());
+    // Alice proved her new factor minutes ago in this console: no prompt.
+    await page.click('[data-action=rotate]');
+    await page.waitForSelector(`[data-kid="${activeBefore}"][data-key-status=RETIRED]`);
+    assert.equal(await page.getAttribute('[data-key-status=ACTIVE]', 'data-kid'), nextBefore);
+    await shot('signing-keys');
+
+    await page.click('text=Account');
+    await page.waitForSelector('table[aria-label="My sessions"]');
+    const sessions = await page.$$eval('table[aria-label="My sessions"] [data-session]', (rows) => rows.map((r) => r.getAttribute('data-kind')));
+    assert.ok(sessions.filter((kind) => kind === 'DIRECT').length >= 2, `sessions: ${sessions.join(', ')}`);
+    // Newest first: the first row is the API session made above. Ending it stops its refresh token.
+    await page.click('table[aria-label="My sessions"] [data-session] >> nth=0 >> [data-action=end-session]');
+    await page.waitForFunction((n) => document.querySelectorAll('table[aria-label="My sessions"] [data-session]').length === n - 1, sessions.length);
+    const refresh = await gql(url, 'mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken } }', {
+      variables: { i: { tenant: 'acme', refreshToken: other.refreshToken } },
+    });
+    expectError(refresh, 'UNAUTHENTICATED');
+    // The console's own session goes on.
+    await page.click('text=Signing keys');
+    await page.waitForSelector('[data-key-status=ACTIVE]');
+    await shot('account-sessions');
   });
 
   it('runs GraphiQL as the signed-in user', async () => {
@@ -293,9 +332,50 @@ describe('the web console in Chromium', () => {
       await admin.waitForFunction(() => (document.querySelector('select[aria-label="Plan of initech"]') as HTMLSelectElement | null)?.value === 'pro');
       await shot('tenants', admin);
 
+      // The schema registry: a published change and a failing check, through the `tansu schema` commands.
+      const identitySdl = await readFile(new URL('../../../subgraphs/identity/schema.graphql', import.meta.url), 'utf8');
+      const field = '  "A disabled user cannot sign in or refresh a session."\n  disabled: Boolean!\n';
+      assert.ok(identitySdl.includes(field));
+      const deprecated = join(tmpdir(), `identity-deprecated-${process.pid}.graphql`);
+      const removed = join(tmpdir(), `identity-removed-${process.pid}.graphql`);
+      await writeFile(deprecated, identitySdl.replace(field, field.replace('Boolean!', 'Boolean! @deprecated(reason: "use status")')));
+      await writeFile(removed, identitySdl.replace(field, ''));
+      const schemaCommand = (...args: string[]) =>
+        promisify(execFile)(process.execPath, [new URL('../../../schema/src/cli.ts', import.meta.url).pathname, 'schema', ...args], {
+          env: { ...process.env, DATABASE_URL: ctx.stack.databaseUrl, REDIS_URL: ctx.stack.redisUrl, TANSU_REDIS_NAMESPACE: ctx.stack.redisNamespace },
+        }).then(
+          () => 0,
+          (error: { code?: number }) => error.code ?? -1,
+        );
+      assert.equal(await schemaCommand('publish', '--subgraph', 'identity', '--schema', deprecated), 0);
+      // Operations that read the field, recorded by the router.
+      const adminToken = (await signIn(ctx.stack.graphqlUrl, 'platform', ADMIN.email, ADMIN.password)).accessToken;
+      for (let i = 0; i < 3; i++) dataOf(await gql(ctx.stack.graphqlUrl, 'query Me { me { id disabled } }', { token: adminToken }));
+      await ctx.stack.usage.flush();
+      assert.equal(await schemaCommand('check', '--subgraph', 'identity', '--schema', removed), 1);
+
+      await admin.click('text=Variants');
+      await admin.waitForSelector('[data-variant=main] [data-subgraph=identity]');
+      await shot('schema-variants', admin);
+      await admin.click('text=Checks');
+      await admin.waitForSelector('[data-check][data-passed=false]');
+      await admin.click('[data-check][data-passed=false] [data-action=report]');
+      await admin.waitForSelector('[data-change="User.disabled"][data-level=BREAKING]');
+      // Used by the three queries above (and by the console's own users screen).
+      assert.match((await admin.textContent('[data-change="User.disabled"]')) ?? '', /\(blocks\)[\s\S]*\d+ times by .*\bMe\b/);
+      await shot('schema-checks', admin);
+      await admin.click('text=Field usage');
+      await admin.waitForSelector('[data-field="User.disabled"]');
+      assert.ok(Number(await admin.getAttribute('[data-field="User.disabled"]', 'data-count')) >= 3);
+      await admin.check('input[name=unused]');
+      await admin.waitForSelector('[data-field="User.disabled"]', { state: 'detached' });
+      assert.ok((await admin.locator('[data-field][data-count="0"]').count()) > 0);
+      await shot('schema-usage', admin);
+
       // Deleting needs the slug typed, then a second factor proven now: the prompt asks for a code.
       const password = await signIn(ctx.stack.graphqlUrl, 'platform', ADMIN.email, ADMIN.password);
       const { secret } = await enrollTotp(ctx.stack.graphqlUrl, password.accessToken);
+      await admin.click('text=Tenants');
       await admin.click('[data-tenant=initech] [data-action=delete]');
       await admin.waitForSelector('form[aria-label="Delete initech"]');
       assert.equal(await admin.isDisabled('form[aria-label="Delete initech"] button.danger'), true, 'deletable before the slug was typed');

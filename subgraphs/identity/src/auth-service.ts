@@ -88,9 +88,18 @@ function secondFactorGate(mfaToken: string, enroll: boolean): TansuError {
   );
 }
 
+/**
+ * Revokes the matching refresh tokens that are not yet revoked. Twice: a refresh that claimed
+ * a token before the first pass holds that row until it commits the token's successor, which
+ * only a later statement sees; a refresh that claims after the first pass finds its token revoked.
+ */
+export async function revokeRefreshTokens(em: EntityManager, where: { userId: string } | { familyId: string }): Promise<void> {
+  for (let pass = 0; pass < 2; pass++) await em.nativeUpdate(RefreshTokenEntity, { ...where, revokedAt: null }, { revokedAt: new Date() });
+}
+
 /** Ends every session of a user now, not at its expiry: password sessions and the issuer's grants. */
 export async function endSessions(em: EntityManager, userId: string): Promise<void> {
-  await em.nativeUpdate(RefreshTokenEntity, { userId, revokedAt: null }, { revokedAt: new Date() });
+  await revokeRefreshTokens(em, { userId });
   await em.execute(
     `delete from identity.oidc_payloads where payload->>'accountId' = ?
        or grant_id in (select grant_id from identity.oidc_payloads where payload->>'accountId' = ? and grant_id is not null)`,
@@ -315,13 +324,20 @@ export function createAuthService(deps: {
       const outcome = await db.withTenant(tenant.id, async (em) => {
         const row = await em.findOne(RefreshTokenEntity, { tokenHash });
         if (row === null || row.revokedAt !== null || row.expiresAt.getTime() < Date.now()) return { error: 'invalid' as const };
-        const claimed = await em.nativeUpdate(RefreshTokenEntity, { id: row.id, rotatedAt: null }, { rotatedAt: new Date() });
+        const claimed = await em.nativeUpdate(RefreshTokenEntity, { id: row.id, rotatedAt: null, revokedAt: null }, { rotatedAt: new Date() });
         // Within the grace window a rotated token still works (two tabs refreshing at once).
-        // A concurrent request may have rotated it after it was read: ask again.
-        const rotatedAt =
+        // A concurrent request may have rotated it, or its session ended, after it was read: ask again.
+        const current =
           claimed === 0
-            ? (await em.execute<{ rotated_at: Date | null }[]>(`select rotated_at from identity.refresh_tokens where id = ?`, [row.id]))[0]?.rotated_at
-            : null;
+            ? (
+                await em.execute<{ rotated_at: Date | null; revoked_at: Date | null }[]>(
+                  `select rotated_at, revoked_at from identity.refresh_tokens where id = ?`,
+                  [row.id],
+                )
+              )[0]
+            : undefined;
+        if (current?.revoked_at != null) return { error: 'invalid' as const };
+        const rotatedAt = current?.rotated_at;
         const inGrace = claimed === 0 && rotatedAt != null && Date.now() - new Date(rotatedAt).getTime() < deps.refreshReuseGraceSeconds * 1000;
         if (claimed === 0 && !inGrace) {
           await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });

@@ -22,6 +22,8 @@ import { createOidcRoutes } from './oidc/oidc-routes.ts';
 import { sendHtml } from './pages/page-headers.ts';
 import { createTenantProviders } from './oidc/tenant-providers.ts';
 import { createIdentityResolvers, createUserLoader, type IdentityContext } from './resolvers.ts';
+import { createUserSessions } from './sessions/user-sessions.ts';
+import { createSigningKeyList } from './signing-key-list.ts';
 
 export const IDENTITY_SCHEMA_PATH = new URL('../schema.graphql', import.meta.url);
 
@@ -109,6 +111,7 @@ export async function createIdentitySubgraph(deps: {
   });
   const clients = createClientService({ db: deps.db, kek: deps.kek });
   const rotation = createKeyRotation({ db: deps.db, kek: deps.kek, keys, providers });
+  const sessions = createUserSessions({ db: deps.db, revokeSessions: deps.revokeSessions });
   const server = await createSubgraphServer<IdentityContext>({
     name: 'identity',
     typeDefs: await readFile(IDENTITY_SCHEMA_PATH, 'utf8'),
@@ -120,11 +123,13 @@ export async function createIdentitySubgraph(deps: {
       mfa,
       identityProviders,
       createPasskeys({ db: deps.db, auth, publicUrl: config.publicUrl, guard }),
+      createSigningKeyList({ db: deps.db, kek: deps.kek }),
+      sessions,
     ),
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
-    makeContext: (base) => ({ ...base, users: createUserLoader(auth, base) }),
+    makeContext: (base) => ({ ...base, users: createUserLoader(auth, base), sessions: sessions.loader(base.caller) }),
     routes: [
       createJwksRoute(deps.db, deps.kek),
       createOidcRoutes({ providers, auth, flows, mfa, identityProviders, providerSignIn, codec: deps.codec, logger: deps.logger }),

@@ -10,9 +10,13 @@ import type { FactorView, MfaService } from './mfa/mfa-service.ts';
 import type { IdentityProviders } from './sign-in-providers/provider-settings.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
 import type { ClientRecord, ClientService, ClientType } from './oidc/client-service.ts';
+import type { SessionView } from './sessions/session-store.ts';
+import type { UserSessions } from './sessions/user-sessions.ts';
+import type { SigningKeyList } from './signing-key-list.ts';
 
 export interface IdentityContext extends SubgraphContext {
   users: DataLoader<string, UserView | null>;
+  sessions: DataLoader<string, SessionView[]>;
 }
 
 export function createUserLoader(auth: AuthService, base: SubgraphContext): DataLoader<string, UserView | null> {
@@ -31,6 +35,19 @@ function stringField(input: Record<string, unknown>, field: string): string {
 
 function factorView(factor: FactorView) {
   return { ...factor, kind: factor.kind.toUpperCase(), createdAt: factor.createdAt.toISOString(), lastUsedAt: factor.lastUsedAt?.toISOString() ?? null };
+}
+
+function sessionView(session: SessionView) {
+  return {
+    id: session.id,
+    kind: session.kind,
+    clientId: session.clientId,
+    startedAt: session.startedAt.toISOString(),
+    lastRefreshedAt: session.lastRefreshedAt?.toISOString() ?? null,
+    expiresAt: session.expiresAt.toISOString(),
+    authMethods: session.authMethods,
+    authenticatedAt: session.authenticatedAt?.toISOString() ?? null,
+  };
 }
 
 function clientView(client: ClientRecord) {
@@ -53,6 +70,8 @@ export function createIdentityResolvers(
   mfa: MfaService,
   identityProviders: IdentityProviders,
   passkeys: Passkeys,
+  signingKeys: SigningKeyList,
+  sessions: UserSessions,
 ) {
   return {
     Query: {
@@ -65,6 +84,7 @@ export function createIdentityResolvers(
       identityProviders: async (_: unknown, __: unknown, ctx: IdentityContext) =>
         (await identityProviders.list(ctx.caller)).map((p) => ({ ...p, createdAt: p.createdAt.toISOString() })),
       mfaFactors: async (_: unknown, __: unknown, ctx: IdentityContext) => (await mfa.factors(ctx.caller)).map(factorView),
+      signingKeys: (_: unknown, __: unknown, ctx: IdentityContext) => signingKeys.list(ctx.caller),
       me: (_: unknown, __: unknown, ctx: IdentityContext) => {
         const caller = requireTenantCaller(ctx.caller);
         return ctx.users.load(caller.subject);
@@ -147,6 +167,8 @@ export function createIdentityResolvers(
       ) => passkeys.finishSignIn(input, ctx.client),
       removeIdentityProvider: (_: unknown, args: { slug: string }, ctx: IdentityContext) => identityProviders.remove(ctx.caller, args.slug),
       revealClientSecret: (_: unknown, args: { clientId: string }, ctx: IdentityContext) => clients.revealSecret(ctx.caller, args.clientId),
+      endSession: (_: unknown, args: { id: string }, ctx: IdentityContext) => sessions.end(ctx.caller, args.id, ctx.client),
+      endUserSessions: (_: unknown, args: { userId: string }, ctx: IdentityContext) => sessions.endAll(ctx.caller, args.userId, ctx.client),
     },
     Invitation: {
       invitedBy: (invitation: InvitationView, _: unknown, ctx: IdentityContext) =>
@@ -158,6 +180,10 @@ export function createIdentityResolvers(
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.users.load(ref.id),
       tenant: (user: UserView) => ({ __typename: 'Tenant', id: user.tenantId }),
       createdAt: (user: UserView) => user.createdAt.toISOString(),
+      sessions: async (user: UserView, _: unknown, ctx: IdentityContext) => {
+        sessions.checkSee(ctx.caller, user.id);
+        return (await ctx.sessions.load(user.id)).map(sessionView);
+      },
     },
   };
 }

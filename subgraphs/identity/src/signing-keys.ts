@@ -84,6 +84,21 @@ export async function verifyingKeysOf(em: EntityManager, kek: Buffer, tenantId: 
   return verifyingKeys(em);
 }
 
+/**
+ * Every key of a tenant, made first when it has none yet (as its JWKS would make them): the
+ * active key, the next one, then retired ones, the most recently retired first.
+ */
+export async function signingKeysOf(em: EntityManager, kek: Buffer, tenantId: string): Promise<SigningKey[]> {
+  const all = () => em.find(SigningKeyEntity, { tenantId }, { orderBy: { createdAt: 'desc' } });
+  let keys = await all();
+  if (!keys.some((k) => k.status === 'active')) {
+    await ensureSigningKeys(em, kek, tenantId);
+    keys = await all();
+  }
+  const retiredAt = (k: SigningKey) => k.retiredAt?.getTime() ?? 0;
+  return keys.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || retiredAt(b) - retiredAt(a));
+}
+
 export async function publicJwks(em: EntityManager, kek: Buffer, tenantId: string): Promise<{ keys: Record<string, unknown>[] }> {
   return { keys: (await verifyingKeysOf(em, kek, tenantId)).map((k) => k.publicJwk) };
 }

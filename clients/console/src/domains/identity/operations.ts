@@ -112,3 +112,54 @@ export const REMOVE_IDENTITY_PROVIDER = graphql(`
     removeIdentityProvider(slug: $slug)
   }
 `);
+
+export const SIGNING_KEYS = graphql(`
+  query ConsoleSigningKeys {
+    signingKeys {
+      kid
+      algorithm
+      status
+      createdAt
+      retiredAt
+      expiresAt
+    }
+  }
+`);
+
+export const ROTATE_SIGNING_KEY = graphql(`
+  mutation ConsoleRotateSigningKey {
+    rotateSigningKey {
+      activeKid
+      nextKid
+    }
+  }
+`);
+
+export const MY_SESSIONS = graphql(`
+  query ConsoleMySessions {
+    me {
+      id
+      sessions {
+        id
+        kind
+        clientId
+        startedAt
+        lastRefreshedAt
+        expiresAt
+        authMethods
+      }
+    }
+  }
+`);
+
+export const END_SESSION = graphql(`
+  mutation ConsoleEndSession($id: ID!) {
+    endSession(id: $id)
+  }
+`);
+
+export const END_USER_SESSIONS = graphql(`
+  mutation ConsoleEndUserSessions($userId: ID!) {
+    endUserSessions(userId: $userId)
+  }
+`);

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { MFA_FACTORS, REMOVE_MFA_FACTOR } from '../operations.ts';
+import { END_SESSION, END_USER_SESSIONS, MFA_FACTORS, MY_SESSIONS, REMOVE_MFA_FACTOR } from '../operations.ts';
+import { SessionsTable } from '../sessions-table.tsx';
 import { QrCode } from '../../../shell/qr-code.tsx';
 import { consoleClient } from '../../../shell/session.ts';
 import { useSensitive } from '../../../shell/step-up.tsx';
@@ -11,9 +12,10 @@ interface Enrollment {
   uri: string;
 }
 
-/** The signed-in person's own security: second factors, setting up an authenticator app, recovery codes. */
+/** The signed-in person's own security: second factors, setting up an authenticator app, recovery codes, sessions. */
 export function AccountPage() {
   const { data, error, reload, setError } = useQuery(MFA_FACTORS);
+  const sessions = useQuery(MY_SESSIONS);
   const sensitive = useSensitive();
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
   const [code, setCode] = useState('');
@@ -44,6 +46,18 @@ export function AccountPage() {
     sensitive(() => consoleClient()!.request(REMOVE_MFA_FACTOR, { id }))
       .then(reload)
       .catch(fail);
+
+  const endOne = (id: string) => consoleClient()!.request(END_SESSION, { id }).then(sessions.reload).catch(fail);
+  // Every session, this console's included: the console signs out with them.
+  const endAll = () => {
+    const me = sessions.data?.me;
+    if (me == null || !window.confirm('Sign out everywhere, this console included?')) return;
+    consoleClient()!
+      .request(END_USER_SESSIONS, { userId: me.id })
+      .then(() => consoleClient()!.auth.signOut())
+      .then(() => window.location.assign('/console/'))
+      .catch(fail);
+  };
 
   return (
     <section>
@@ -109,6 +123,18 @@ export function AccountPage() {
             ))}
           </ul>
         </div>
+      )}
+      <h3>Sessions</h3>
+      {sessions.error === null ? null : <p role="alert">{sessions.error}</p>}
+      {sessions.data?.me == null ? (
+        <p>Loading…</p>
+      ) : (
+        <>
+          <SessionsTable sessions={sessions.data.me.sessions} onEnd={endOne} label="My sessions" />
+          <button type="button" data-action="end-all-sessions" onClick={endAll}>
+            Sign out everywhere
+          </button>
+        </>
       )}
     </section>
   );
