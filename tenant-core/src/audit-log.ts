@@ -1,5 +1,6 @@
 import type { Database, EntityManager } from '@tansu/platform/db/database';
 import { errors } from '@tansu/platform/errors';
+import { appendEvents } from '@tansu/platform/events/outbox';
 
 /** Where a request came from, as the router saw it. */
 export interface RequestOrigin {
@@ -16,13 +17,41 @@ export interface AuditEntry {
   target?: string | null;
   outcome: 'success' | 'failure';
   origin?: RequestOrigin;
+  /**
+   * Shown to the tenant's owners and admins and published on the tenant's event stream: never
+   * a secret, a token, a code or a password (say which kind, not which value).
+   */
   detail?: Record<string, unknown>;
 }
 
-/** Written in the caller's tenant transaction, so the record and the change commit together. */
+/** The outbox topic announcing a recorded entry; its payload is an `AuditRecord`. */
+export const AUDIT_RECORDED = 'audit.recorded';
+
+/** An entry as the audit log shows it to the tenant's owners and admins. */
+export interface AuditRecord {
+  /** Increasing per database (a decimal string). */
+  id: string;
+  /** ISO-8601 time it was recorded. */
+  at: string;
+  actorId: string | null;
+  action: string;
+  target: string | null;
+  outcome: 'success' | 'failure';
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+const COLUMNS = 'id::text as id, at, actor_id, action, target, outcome, ip, user_agent, detail';
+
+/**
+ * Written in the caller's tenant transaction, so the record and the change commit together;
+ * so does its `audit.recorded` event, which live audit screens read from the tenant's stream.
+ */
 export async function recordAudit(em: EntityManager, entry: AuditEntry): Promise<void> {
-  await em.execute(
-    `insert into platform.audit_log (tenant_id, actor_id, action, target, outcome, ip, user_agent, detail) values (?, ?, ?, ?, ?, ?, ?, ?::jsonb)`,
+  const [row] = await em.execute<AuditRow[]>(
+    `insert into platform.audit_log (tenant_id, actor_id, action, target, outcome, ip, user_agent, detail) values (?, ?, ?, ?, ?, ?, ?, ?::jsonb)
+     returning ${COLUMNS}`,
     [
       entry.tenantId,
       entry.actorId ?? null,
@@ -34,19 +63,30 @@ export async function recordAudit(em: EntityManager, entry: AuditEntry): Promise
       entry.detail === undefined ? null : JSON.stringify(entry.detail),
     ],
   );
+  await appendEvents(em, [{ tenantId: entry.tenantId, topic: AUDIT_RECORDED, payload: { ...auditRecord(row!) } }]);
 }
 
-/** A failure has no transaction of its own to join: it is recorded in one of its own. */
+/** A failure has no transaction of its own to join: it is recorded (with its event) in one of its own. */
 export function recordAuditNow(db: Database, entry: AuditEntry): Promise<void> {
   return db.withTenant(entry.tenantId, (em) => recordAudit(em, entry));
 }
 
+/** A filter as the client sends it (outcome `SUCCESS` or `FAILURE`, times in ISO-8601). */
 export interface AuditFilter {
   action?: string | null;
   actorId?: string | null;
-  outcome?: 'success' | 'failure' | null;
+  outcome?: string | null;
   since?: string | null;
   until?: string | null;
+}
+
+/** A filter checked once: the outcome as stored, the times as dates; null matches anything. */
+export interface CheckedAuditFilter {
+  action: string | null;
+  actorId: string | null;
+  outcome: 'success' | 'failure' | null;
+  since: Date | null;
+  until: Date | null;
 }
 
 export interface AuditRow {
@@ -61,6 +101,32 @@ export interface AuditRow {
   detail: Record<string, unknown> | null;
 }
 
+export function auditRecord(row: AuditRow): AuditRecord {
+  return {
+    id: row.id,
+    at: new Date(row.at).toISOString(),
+    actorId: row.actor_id,
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome === 'failure' ? 'failure' : 'success',
+    ip: row.ip,
+    userAgent: row.user_agent,
+    detail: row.detail,
+  };
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isTextOrNull = (value: unknown): value is string | null => value === null || typeof value === 'string';
+
+/** The record an `audit.recorded` event carries; undefined for a payload of any other shape. */
+export function auditRecordOf(payload: Record<string, unknown>): AuditRecord | undefined {
+  const { id, at, actorId, action, target, outcome, ip, userAgent, detail } = payload;
+  if (!isText(id) || !isText(at) || !isText(action) || (outcome !== 'success' && outcome !== 'failure')) return undefined;
+  if (!isTextOrNull(actorId) || !isTextOrNull(target) || !isTextOrNull(ip) || !isTextOrNull(userAgent)) return undefined;
+  if (detail !== null && (typeof detail !== 'object' || Array.isArray(detail))) return undefined;
+  return { id, at, actorId, action, target, outcome, ip, userAgent, detail: detail as Record<string, unknown> | null };
+}
+
 function checkedDate(field: string, value: string): Date {
   const time = Date.parse(value);
   const year = Number.isNaN(time) ? 0 : new Date(time).getUTCFullYear();
@@ -68,8 +134,32 @@ function checkedDate(field: string, value: string): Date {
   return new Date(time);
 }
 
+/** Checks a client's filter (BAD_USER_INPUT naming the field); the query and the live feed share it. */
+export function checkAuditFilter(filter: AuditFilter | null | undefined): CheckedAuditFilter {
+  const outcome = filter?.outcome?.toLowerCase() ?? null;
+  if (outcome !== null && outcome !== 'success' && outcome !== 'failure') throw errors.badInput('filter.outcome', 'must be SUCCESS or FAILURE');
+  return {
+    action: filter?.action ?? null,
+    actorId: filter?.actorId ?? null,
+    outcome,
+    since: filter?.since == null ? null : checkedDate('since', filter.since),
+    until: filter?.until == null ? null : checkedDate('until', filter.until),
+  };
+}
+
+/** Whether a recorded entry passes the filter, as `readAuditLog` would select it. */
+export function auditFilterMatches(filter: CheckedAuditFilter, record: AuditRecord): boolean {
+  if (filter.action !== null && record.action !== filter.action) return false;
+  if (filter.actorId !== null && record.actorId !== filter.actorId) return false;
+  if (filter.outcome !== null && record.outcome !== filter.outcome) return false;
+  const at = Date.parse(record.at);
+  if (filter.since !== null && !(at >= filter.since.getTime())) return false;
+  if (filter.until !== null && !(at < filter.until.getTime())) return false;
+  return true;
+}
+
 /** One page of a tenant's audit log, newest first; `after` is the cursor of the last page. */
-export async function readAuditLog(db: Database, tenantId: string, filter: AuditFilter, first: number, after: string | null | undefined) {
+export async function readAuditLog(db: Database, tenantId: string, filter: CheckedAuditFilter, first: number, after: string | null | undefined) {
   if (!Number.isInteger(first) || first < 1 || first > 200) throw errors.badInput('first', 'must be between 1 and 200');
   const where: string[] = [];
   const params: unknown[] = [];
@@ -84,21 +174,21 @@ export async function readAuditLog(db: Database, tenantId: string, filter: Audit
     ['actor_id', filter.actorId],
     ['outcome', filter.outcome],
   ] as const) {
-    if (value == null) continue;
+    if (value === null) continue;
     where.push(`${column} = ?`);
     params.push(value);
   }
-  if (filter.since != null) {
+  if (filter.since !== null) {
     where.push('at >= ?');
-    params.push(checkedDate('since', filter.since));
+    params.push(filter.since);
   }
-  if (filter.until != null) {
+  if (filter.until !== null) {
     where.push('at < ?');
-    params.push(checkedDate('until', filter.until));
+    params.push(filter.until);
   }
   const rows = await db.withTenant(tenantId, (em) =>
     em.execute<AuditRow[]>(
-      `select id::text as id, at, actor_id, action, target, outcome, ip, user_agent, detail from platform.audit_log
+      `select ${COLUMNS} from platform.audit_log
        ${where.length > 0 ? `where ${where.join(' and ')}` : ''} order by id desc limit ?`,
       [...params, first + 1],
     ),

@@ -285,4 +285,21 @@ describe('user sessions', () => {
     }
     return oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: verifier });
   }
+
+  it("reads one user by id with their sessions, for the tenant's owners and admins", async () => {
+    const url = ctx.stack.graphqlUrl;
+    const USER = `query($id: ID!) { user(id: $id) { id email sessions { ${SESSION_FIELDS} } } }`;
+    const { user } = dataOf(
+      await gql<{ user: { id: string; email: string; sessions: Session[] } | null }>(url, USER, { token: owner.accessToken, variables: { id: carol.user.id } }),
+    );
+    assert.equal(user?.email, 'carol@acme.test');
+    assert.deepEqual(
+      user.sessions.map((s) => s.id),
+      (await sessionsOf(owner.accessToken, carol.user.id)).map((s) => s.id),
+    );
+    assert.equal(dataOf(await gql<{ user: null }>(url, USER, { token: owner.accessToken, variables: { id: crypto.randomUUID() } })).user, null);
+    expectError(await gql(url, USER, { token: owner.accessToken, variables: { id: 'not-an-id' } }), 'BAD_USER_INPUT');
+    const member = await signIn(url, 'acme', 'erin@acme.test', 'erin-password');
+    expectError(await gql(url, USER, { token: member.accessToken, variables: { id: carol.user.id } }), 'FORBIDDEN');
+  });
 });

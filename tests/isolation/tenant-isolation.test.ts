@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe, it, before } from 'node:test';
+import { describe, it, before, after } from 'node:test';
+import type { Client } from 'graphql-ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
 import { ADMIN, useTestStack } from '../support/test-stack.ts';
 import { seedTwoTenants, setRole } from '../support/seed.ts';
-import { dataOf, expectError, gql, signIn, type AuthPayload } from '../support/graphql-client.ts';
+import { dataOf, expectError, gql, signIn, signUp, type AuthPayload } from '../support/graphql-client.ts';
+import { collect, routerWsClient } from '../support/ws-collect.ts';
 
 // Two tenants with a user each, an owner-like admin each way: nothing of one may reach the other.
 const ctx = useTestStack();
@@ -101,7 +103,9 @@ describe('tenant isolation', () => {
       if (acmeEvents.length >= 2 && globexEvents.length >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const topics = (events: [string, string[]][]) => events.map(([, fields]) => fields[fields.indexOf('topic') + 1]);
+    // Audit entries (recorded by sign-ups and refused sign-ins) have their own case below.
+    const topics = (events: [string, string[]][]) =>
+      events.map(([, fields]) => fields[fields.indexOf('topic') + 1]).filter((topic) => topic !== 'audit.recorded');
     assert.deepEqual(topics(acmeEvents), ['tenant.created', 'user.signed_up']);
     assert.deepEqual(topics(globexEvents), ['tenant.created', 'user.signed_up']);
     const payloads = acmeEvents.map(([, fields]) => fields[fields.indexOf('payload') + 1] ?? '');
@@ -183,6 +187,17 @@ describe("another tenant's sessions", () => {
       "none of acme's sessions is listed in globex",
     );
 
+    // Acme's user by id is no user of globex's.
+    assert.equal(
+      dataOf(
+        await gql<{ user: null }>(url, 'query($id: ID!) { user(id: $id) { id sessions { id } } }', {
+          token: globexAdmin.accessToken,
+          variables: { id: alice.user.id },
+        }),
+      ).user,
+      null,
+    );
+
     // Indistinguishable from ids that exist nowhere.
     const unknownDirect = expectError(await gql(url, END, { token: globexAdmin.accessToken, variables: { id: `direct:${crypto.randomUUID()}` } }), 'NOT_FOUND');
     const unknownIssuer = expectError(await gql(url, END, { token: globexAdmin.accessToken, variables: { id: 'issuer:nowhere' } }), 'NOT_FOUND');
@@ -207,5 +222,78 @@ describe("another tenant's sessions", () => {
     // Each admin sees only its own tenant's signing keys.
     const kids = dataOf(await gql<{ signingKeys: { kid: string }[] }>(url, '{ signingKeys { kid } }', { token: globexAdmin.accessToken })).signingKeys;
     assert.ok(kids.length >= 2 && kids.every((k) => k.kid.startsWith(`${globex.id}.`)));
+  });
+});
+
+describe("another tenant's audit log, live", () => {
+  const FEED = 'subscription($after: String) { auditLog(after: $after) { eventId entry { id actorId action target } } }';
+  interface FeedEvent {
+    eventId: string;
+    entry: { id: string; actorId: string | null; action: string; target: string | null };
+  }
+  let acmeOwner: AuthPayload;
+  let globexOwner: AuthPayload;
+  const clients: Client[] = [];
+  const open = (token: string, params: Record<string, string> = {}) => {
+    const c = routerWsClient(ctx.stack.graphqlUrl, token, params);
+    clients.push(c);
+    return c;
+  };
+  const failSignIn = async (tenant: string, email: string) =>
+    expectError(
+      await gql(ctx.stack.graphqlUrl, 'mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }', {
+        variables: { i: { tenant, email, password: 'not-the-password' } },
+      }),
+      'UNAUTHENTICATED',
+    );
+
+  before(async () => {
+    const url = ctx.stack.graphqlUrl;
+    const platformAdmin = await signIn(url, 'platform', ADMIN.email, ADMIN.password);
+    const olive = await signUp(url, 'acme', 'olive@acme.test', 'olive-password');
+    const gus = await signUp(url, 'globex', 'gus@globex.test', 'gus-password');
+    await setRole(url, platformAdmin.accessToken, 'acme', olive.user.id, 'OWNER');
+    await setRole(url, platformAdmin.accessToken, 'globex', gus.user.id, 'OWNER');
+    acmeOwner = await signIn(url, 'acme', 'olive@acme.test', 'olive-password');
+    globexOwner = await signIn(url, 'globex', 'gus@globex.test', 'gus-password');
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
+
+  it("never delivers acme's audit entries to globex's owner, live or replayed", async () => {
+    const targets = (events: FeedEvent[]) => events.map((e) => e.entry.target);
+    const globexFeed = collect<FeedEvent>(open(globexOwner.accessToken), FEED, { after: '0' }, (events) => targets(events).includes('sentinel@globex.test'));
+    await failSignIn('acme', 'leak-check@acme.test');
+    const acmeFeed = collect<FeedEvent>(open(acmeOwner.accessToken), FEED, { after: '0' }, (events) => targets(events).includes('leak-check@acme.test'));
+    await acmeFeed.done;
+    assert.deepEqual(acmeFeed.errors, []);
+    assert.ok(targets(acmeFeed.events).includes('leak-check@acme.test'));
+    // Recorded once acme's entry was on acme's stream: had it leaked, globex's feed would hold it by now.
+    await failSignIn('globex', 'sentinel@globex.test');
+    await globexFeed.done;
+    assert.deepEqual(globexFeed.errors, []);
+    assert.ok(targets(globexFeed.events).includes('sentinel@globex.test'));
+    const acmeEntries = new Set(acmeFeed.events.map((e) => e.entry.id));
+    assert.ok(!globexFeed.events.some((e) => acmeEntries.has(e.entry.id)), "an acme entry reached globex's feed");
+    assert.ok(!targets(globexFeed.events).includes('leak-check@acme.test'));
+    assert.ok(!globexFeed.events.some((e) => e.entry.actorId === acmeOwner.user.id));
+  });
+
+  it("gives globex's owner no way to name acme's feed", async () => {
+    // The feed has no tenant argument: the caller's own tenant is the only one.
+    const named = collect<FeedEvent>(open(globexOwner.accessToken), 'subscription { auditLog(tenant: "acme") { eventId } }', {}, () => false, 10_000);
+    await named.done;
+    assert.equal((named.errors[0] as { extensions?: { code?: string } }).extensions?.code, 'BAD_USER_INPUT');
+    // A tenant header naming acme is refused over HTTP and closes the socket (4403) alike.
+    expectError(
+      await gql(ctx.stack.graphqlUrl, '{ auditLog { entries { id } } }', { token: globexOwner.accessToken, headers: { 'x-tenant-id': 'acme' } }),
+      'FORBIDDEN',
+    );
+    const headed = collect<FeedEvent>(open(globexOwner.accessToken, { 'x-tenant-id': 'acme' }), FEED, {}, () => false, 10_000);
+    await headed.done;
+    assert.deepEqual(headed.events, []);
+    assert.equal((headed.errors[0] as { code?: number }).code, 4403);
   });
 });

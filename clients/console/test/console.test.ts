@@ -183,6 +183,16 @@ describe('the web console in Chromium', () => {
     await page.click('[data-user="carol@acme.test"] [data-action=enable]');
     await page.waitForSelector('[data-user="carol@acme.test"] [data-action=disable]');
     await shot('users');
+
+    // Carol's sessions: listed for the owner, and ended all at once.
+    const carol = await signIn(url, 'acme', 'carol@acme.test', 'carol-password');
+    await page.click('[data-user="carol@acme.test"] [data-action=sessions]');
+    await page.waitForSelector('[data-sessions-of="carol@acme.test"] [data-session][data-kind=DIRECT]');
+    await shot('user-sessions');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('[data-sessions-of="carol@acme.test"] [data-action=end-all-sessions]');
+    await page.waitForSelector('[data-sessions-of="carol@acme.test"] :text("No live sessions.")');
+    expectError(await gql(url, '{ me { id } }', { token: carol.accessToken }), 'UNAUTHENTICATED');
   });
 
   it('shows the audit log, filtered', async () => {

@@ -38,8 +38,8 @@ export async function appendEvents(em: EntityManager, events: { tenantId: string
 
 /**
  * Redis key of a tenant's event stream, a cross-process contract: the workers' relay writes
- * it, each workflow subgraph's hub reads it, the tenant purge deletes it. The hash tag keeps
- * a tenant's keys on one cluster slot.
+ * it, the hubs of the subgraphs that serve subscriptions read it, the tenant purge deletes
+ * it. The hash tag keeps a tenant's keys on one cluster slot.
  */
 export function tenantStreamKey(namespace: string, tenantId: string): string {
   return `${namespace}:{${tenantId}}:events`;

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
-import { requireTenantCaller } from '@tansu/tenant-core/guards';
+import { authorize, requireTenantCaller } from '@tansu/tenant-core/guards';
 import { errors } from '@tansu/platform/errors';
+import { isUuid } from '@tansu/platform/uuid';
 import type { Role } from '@tansu/tenant-core/entities';
 import type { AuthService, UserView } from './auth-service.ts';
 import type { AccountFlows, InvitationView } from './email/account-flows.ts';
@@ -79,6 +80,11 @@ export function createIdentityResolvers(
       users: async (_: unknown, args: { first: number; after?: string | null }, ctx: IdentityContext) => {
         const page = await auth.listUsers(ctx.caller, args.first, args.after);
         return { nodes: page.users, endCursor: page.endCursor, hasMore: page.hasMore };
+      },
+      user: (_: unknown, args: { id: string }, ctx: IdentityContext) => {
+        authorize(ctx.caller, { role: 'ADMIN', scope: 'tansu:admin', action: "see the tenant's users" });
+        if (!isUuid(args.id)) throw errors.badInput('id', 'is not a user id');
+        return ctx.users.load(args.id);
       },
       invitations: (_: unknown, __: unknown, ctx: IdentityContext) => flows.invitations(ctx.caller),
       identityProviders: async (_: unknown, __: unknown, ctx: IdentityContext) =>

@@ -2,9 +2,10 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { errors } from '@tansu/platform/errors';
 import type { Membership, Tenant } from '@tansu/tenant-core/entities';
-import type { AuditFilter } from '@tansu/tenant-core/audit-log';
+import { auditRecord, type AuditFilter } from '@tansu/tenant-core/audit-log';
 import type { Plan, QuotaName } from '@tansu/tenant-core/plans';
 import type { TenancyService } from './tenancy-service.ts';
+import { auditEntryView } from './audit-entry-view.ts';
 
 export interface TenancyContext extends SubgraphContext {
   tenants: DataLoader<string, Tenant | null>;
@@ -33,20 +34,7 @@ export function createTenancyResolvers(service: TenancyService) {
         ctx: TenancyContext,
       ) => {
         const page = await service.auditLog(ctx.caller, args);
-        return {
-          ...page,
-          entries: page.entries.map((e) => ({
-            id: e.id,
-            at: new Date(e.at).toISOString(),
-            actorId: e.actor_id,
-            action: e.action,
-            target: e.target,
-            outcome: e.outcome.toUpperCase(),
-            ip: e.ip,
-            userAgent: e.user_agent,
-            detail: e.detail === null ? null : JSON.stringify(e.detail),
-          })),
-        };
+        return { ...page, entries: page.entries.map((row) => auditEntryView(auditRecord(row))) };
       },
       tenant: (_: unknown, __: unknown, ctx: TenancyContext) => service.current(ctx.caller),
       plans: async (_: unknown, __: unknown, ctx: TenancyContext) => (await service.plans(ctx.caller)).map(planView),

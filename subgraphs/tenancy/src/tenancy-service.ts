@@ -6,7 +6,7 @@ import { isUuid } from '@tansu/platform/uuid';
 import { authorize, isPlatformAdmin, requirePlatformAdmin, requireRecentMfa, requireTenantCaller, type TenantCaller } from '@tansu/tenant-core/guards';
 import { MembershipEntity, ROLES, TenantEntity, type Membership, type Role, type Tenant, type TenantStatus } from '@tansu/tenant-core/entities';
 import { appendEvent } from '@tansu/platform/events/outbox';
-import { readAuditLog, recordAudit, type AuditFilter } from '@tansu/tenant-core/audit-log';
+import { checkAuditFilter, readAuditLog, recordAudit, type AuditFilter, type CheckedAuditFilter } from '@tansu/tenant-core/audit-log';
 import { settingsOf, validateSettingsPatch, type TenantSettings } from '@tansu/tenant-core/settings';
 import { PLATFORM_TENANT_SLUG, findTenantBySlug, provisionTenant } from '@tansu/tenant-core/tenant-registry';
 import { normalizeEmail, sendInvitation } from '@tansu/tenant-core/invitations';
@@ -288,9 +288,16 @@ export function createTenancyService(deps: {
     /** The tenant's audit log: its owners and admins (and platform administrators, for any tenant). */
     async auditLog(caller: CallerContext, input: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null }) {
       const tenantId = (await managedTenant(requireTenantCaller(caller), input.tenant, 'read its audit log')).id;
-      const outcome = input.filter?.outcome?.toLowerCase();
-      if (outcome != null && outcome !== 'success' && outcome !== 'failure') throw errors.badInput('filter.outcome', 'must be SUCCESS or FAILURE');
-      return readAuditLog(db, tenantId, { ...input.filter, outcome }, input.first, input.after);
+      return readAuditLog(db, tenantId, checkAuditFilter(input.filter), input.first, input.after);
+    },
+
+    /**
+     * Who may follow the audit log as it is recorded, and which entries: the same guard as the
+     * query, for the caller's own tenant only (a live feed never names another tenant).
+     */
+    async auditFeed(caller: CallerContext, filter: AuditFilter | null | undefined): Promise<{ tenantId: string; filter: CheckedAuditFilter }> {
+      const tenantId = (await managedTenant(requireTenantCaller(caller), null, 'read its audit log')).id;
+      return { tenantId, filter: checkAuditFilter(filter) };
     },
 
     /** A tenant's members: its owners and admins, and platform administrators. */

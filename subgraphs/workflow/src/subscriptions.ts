@@ -1,6 +1,7 @@
 import { errors } from '@tansu/platform/errors';
 import { eventIterator } from '@tansu/platform/events/event-iterator';
-import { isStreamId, type StreamEvent, type StreamHub } from '@tansu/platform/events/stream-hub';
+import type { StreamEvent, StreamHub } from '@tansu/platform/events/stream-hub';
+import { startAfter } from '@tansu/platform/events/stream-start';
 import { authorize } from '@tansu/tenant-core/guards';
 import { TOPICS } from './engine/run-engine.ts';
 import type { RunFilter, WorkflowService } from './workflow-service.ts';
@@ -49,24 +50,6 @@ function runEvent(event: StreamEvent): RunEventView | undefined {
     };
   }
   return undefined;
-}
-
-/** `after: "0"` replays from the first event still kept; Redis's own spelling `0-0` works too. */
-const FROM_THE_START = '0';
-
-/**
- * Where a subscription starts: live only (no `after`), from the first event (`"0"`), or
- * right after an event the client has seen (its `eventId`).
- */
-function startAfter(after: string | null | undefined): string | undefined {
-  if (after == null) return undefined;
-  if (after === FROM_THE_START) return '0-0';
-  if (!isStreamId(after))
-    throw errors.badInput(
-      'after',
-      `must be "${FROM_THE_START}" to start from the first event, or the eventId of an event received before (like "1718000000000-0")`,
-    );
-  return after;
 }
 
 /**

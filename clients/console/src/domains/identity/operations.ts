@@ -163,3 +163,21 @@ export const END_USER_SESSIONS = graphql(`
     endUserSessions(userId: $userId)
   }
 `);
+
+export const USER_SESSIONS = graphql(`
+  query ConsoleUserSessions($id: ID!) {
+    user(id: $id) {
+      id
+      email
+      sessions {
+        id
+        kind
+        clientId
+        startedAt
+        lastRefreshedAt
+        expiresAt
+        authMethods
+      }
+    }
+  }
+`);
