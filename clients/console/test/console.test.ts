@@ -202,6 +202,17 @@ describe('the web console in Chromium', () => {
     await page.click('form[aria-label="Filter the audit log"] button[type=submit]');
     await page.waitForSelector('[data-audit="user.invited"]:has-text("sam@acme.test")');
     assert.deepEqual(new Set(await page.$$eval('[data-audit]', (rows) => rows.map((r) => r.getAttribute('data-audit')))), new Set(['user.invited']));
+    // A new invitation appears while the page is open; a sign-in, outside the filter, does not.
+    const url = ctx.stack.graphqlUrl;
+    const alice = await signIn(url, 'acme', 'alice@acme.test', 'alice-password');
+    dataOf(
+      await gql(url, 'mutation($i: InviteUserInput!) { inviteUser(input: $i) { id } }', {
+        token: alice.accessToken,
+        variables: { i: { email: 'dana@acme.test', role: 'VIEWER' } },
+      }),
+    );
+    await page.waitForSelector('[data-audit="user.invited"]:has-text("dana@acme.test")');
+    assert.deepEqual(new Set(await page.$$eval('[data-audit]', (rows) => rows.map((r) => r.getAttribute('data-audit')))), new Set(['user.invited']));
     await shot('audit-log');
   });
 

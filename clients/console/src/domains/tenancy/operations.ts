@@ -136,3 +136,20 @@ export const DELETE_TENANT = graphql(`
     }
   }
 `);
+
+export const AUDIT_FEED = graphql(`
+  subscription ConsoleAuditFeed($filter: AuditFilter, $after: String) {
+    auditLog(filter: $filter, after: $after) {
+      eventId
+      entry {
+        id
+        at
+        actorId
+        action
+        target
+        outcome
+        ip
+      }
+    }
+  }
+`);

@@ -1,17 +1,65 @@
-import { useState, type FormEvent } from 'react';
-import { AUDIT_LOG } from '../operations.ts';
-import { useQuery } from '../../../shell/use-query.ts';
+import { useEffect, useState, type FormEvent } from 'react';
+import type { ResultOf } from '@tansu/client';
+import { AUDIT_FEED, AUDIT_LOG } from '../operations.ts';
+import { consoleClient } from '../../../shell/session.ts';
 
-/** The tenant's audit log, newest first (owners and admins), filtered by action and outcome. */
+type Entry = ResultOf<typeof AUDIT_LOG>['auditLog']['entries'][number];
+interface Filter {
+  action?: string;
+  outcome?: string;
+}
+
+/** The tenant's audit log, newest first (owners and admins), filtered by action and outcome; new entries arrive live. */
 export function AuditLogPage() {
   const [action, setAction] = useState('');
   const [outcome, setOutcome] = useState('');
-  const [filter, setFilter] = useState<{ action?: string; outcome?: string }>({});
-  const { data, error } = useQuery(AUDIT_LOG, { filter });
+  const [filter, setFilter] = useState<Filter>({});
+  const [entries, setEntries] = useState<Entry[] | null>(null);
+  const [older, setOlder] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
+
+  useEffect(() => {
+    const client = consoleClient();
+    if (client === undefined) return;
+    setEntries(null);
+    // Live entries first, so none recorded while the page is read is missed; one that arrives
+    // before the page is read waits for it, and an id seen already is a repeat.
+    let early: Entry[] | null = [];
+    const prepend = (fresh: Entry[], current: Entry[]) => [...fresh.filter((e) => !current.some((x) => x.id === e.id)), ...current];
+    const stop = client.subscribe(
+      AUDIT_FEED,
+      { filter },
+      {
+        next: ({ auditLog }) => (early === null ? setEntries((current) => prepend([auditLog.entry], current ?? [])) : early.unshift(auditLog.entry)),
+        error: (e) => setError(e.message),
+      },
+    );
+    client
+      .request(AUDIT_LOG, { filter })
+      .then(({ auditLog }) => {
+        setEntries(prepend(early ?? [], auditLog.entries));
+        early = null;
+        setOlder(auditLog.hasMore ? auditLog.endCursor : null);
+        setError(null);
+      })
+      .catch(fail);
+    return stop;
+  }, [filter]);
+
   const apply = (event: FormEvent) => {
     event.preventDefault();
     setFilter({ ...(action.trim() === '' ? {} : { action: action.trim() }), ...(outcome === '' ? {} : { outcome }) });
   };
+  const loadOlder = () =>
+    consoleClient()!
+      .request(AUDIT_LOG, { filter, after: older })
+      .then(({ auditLog }) => {
+        setEntries((current) => [...(current ?? []), ...auditLog.entries]);
+        setOlder(auditLog.hasMore ? auditLog.endCursor : null);
+      })
+      .catch(fail);
+
   return (
     <section>
       <h2>Audit log</h2>
@@ -25,7 +73,7 @@ export function AuditLogPage() {
         <button type="submit">Filter</button>
       </form>
       {error === null ? null : <p role="alert">{error}</p>}
-      {data === undefined ? (
+      {entries === null ? (
         <p>Loading…</p>
       ) : (
         <table>
@@ -40,7 +88,7 @@ export function AuditLogPage() {
             </tr>
           </thead>
           <tbody>
-            {data.auditLog.entries.map((entry) => (
+            {entries.map((entry) => (
               <tr key={entry.id} data-audit={entry.action}>
                 <td>{new Date(entry.at).toLocaleString()}</td>
                 <td>{entry.action}</td>
@@ -52,6 +100,11 @@ export function AuditLogPage() {
             ))}
           </tbody>
         </table>
+      )}
+      {older === null ? null : (
+        <button type="button" onClick={() => void loadOlder()}>
+          Older entries
+        </button>
       )}
     </section>
   );
