@@ -1,3 +1,5 @@
+import { createProgressLine } from './progress.ts';
+
 /** How a command answers: lines and tables for a person, one JSON document (or one per line, for streams) with --json. */
 export interface Output {
   json: boolean;
@@ -5,37 +7,32 @@ export interface Output {
   result(value: unknown, human: () => string): void;
   /** One item of a stream (`workflows watch`). */
   event(value: unknown, human: () => string): void;
-  /** Progress of long work, drawn in place on a terminal; nothing with --json or without a terminal. */
-  progress(done: number, total: number, label: string): void;
+  /**
+   * Progress of long work, drawn in place on stderr when it is a terminal: `done` of `total`,
+   * or, with no total, a sign of life while waiting. Nothing with --json or without a terminal.
+   */
+  progress(done: number, total: number | undefined, label: string): void;
   info(line: string): void;
 }
 
 export function createOutput(json: boolean, stream: NodeJS.WriteStream = process.stdout, errors: NodeJS.WriteStream = process.stderr): Output {
-  let drawing = false;
-  const endProgress = () => {
-    if (drawing) errors.write('\n');
-    drawing = false;
-  };
+  const bar = createProgressLine(errors, !json && errors.isTTY === true);
   return {
     json,
     result(value, human) {
-      endProgress();
+      bar.end();
       stream.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
     },
     event(value, human) {
-      endProgress();
+      bar.end();
       stream.write(`${json ? JSON.stringify(value) : human()}\n`);
     },
     progress(done, total, label) {
-      if (json || !errors.isTTY) return;
-      const width = 24;
-      const filled = total === 0 ? 0 : Math.round((done / total) * width);
-      errors.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label}\u001b[K`);
-      drawing = true;
+      bar.draw(done, total, label);
     },
     info(line) {
       if (json) return;
-      endProgress();
+      bar.end();
       errors.write(`${line}\n`);
     },
   };

@@ -45,20 +45,54 @@ export function createTansuClient(options: TansuClientOptions) {
   const store = options.store ?? memoryStore();
   const wsUrl = options.url.replace(/^http/, 'ws');
   const issuer = options.issuer ?? `${new URL(options.url).origin}/identity/${options.tenant}`;
+  const marginMs = (options.refreshMarginSeconds ?? 30) * 1000;
   // Assigned below; the keeper tells open sockets about refreshed tokens.
   let subscriber: ReturnType<typeof createSubscriber> | undefined;
+  let socketOpen = false;
+  let renewal: ReturnType<typeof setTimeout> | undefined;
   const keeper = createSessionKeeper({
     url: options.url,
     fetch: doFetch,
     store,
-    marginMs: (options.refreshMarginSeconds ?? 30) * 1000,
+    marginMs,
     onChange: (session) => {
       if (session !== null) subscriber?.renewToken(session.accessToken);
+      void scheduleRenewal();
       options.onSessionChange?.(session);
     },
     onEnd: options.onSessionEnd,
   });
-  subscriber = createSubscriber({ url: wsUrl, accessToken: keeper.accessToken, webSocketImpl: options.webSocketImpl });
+  /**
+   * While a socket is open, the session is refreshed when it falls due even if nothing else asks
+   * for a token (an app that only subscribes): the socket gets the new token before the router
+   * would close it at the old one's expiry.
+   */
+  async function scheduleRenewal(): Promise<void> {
+    if (renewal !== undefined) clearTimeout(renewal);
+    renewal = undefined;
+    if (!socketOpen) return;
+    const session = await keeper.current();
+    if (session === null || !socketOpen) return;
+    const dueInMs = Math.max(1_000, session.expiresAt - marginMs - Date.now() + 100);
+    renewal = setTimeout(() => {
+      renewal = undefined;
+      void keeper
+        .accessToken()
+        .catch(() => undefined)
+        .finally(() => (renewal === undefined ? void scheduleRenewal() : undefined));
+    }, dueInMs);
+    // A pending renewal alone does not keep a Node process alive.
+    (renewal as { unref?: () => void }).unref?.();
+  }
+  subscriber = createSubscriber({
+    url: wsUrl,
+    accessToken: keeper.accessToken,
+    webSocketImpl: options.webSocketImpl,
+    onSocket: (open) => {
+      socketOpen = open;
+      void scheduleRenewal();
+    },
+  });
 
   async function request<Result, Variables>(
     document: TadaDocumentNode<Result, Variables>,
@@ -192,7 +226,11 @@ export function createTansuClient(options: TansuClientOptions) {
     },
     auth,
     /** Closes the client's socket. */
-    close: () => subscriber.dispose(),
+    close: () => {
+      socketOpen = false;
+      if (renewal !== undefined) clearTimeout(renewal);
+      return subscriber.dispose();
+    },
   };
 }
 

@@ -40,7 +40,13 @@ function eventIdOf(data: unknown): string | undefined {
  * restarted router, an expired token) is opened again with a fresh token after a short,
  * growing delay, and each subscription resumes after its last event.
  */
-export function createSubscriber(deps: { url: string; accessToken: (options?: { force?: boolean }) => Promise<string | undefined>; webSocketImpl?: unknown }) {
+export function createSubscriber(deps: {
+  url: string;
+  accessToken: (options?: { force?: boolean }) => Promise<string | undefined>;
+  webSocketImpl?: unknown;
+  /** The socket opened (true) or closed (false). */
+  onSocket?: (open: boolean) => void;
+}) {
   let socket: { send(data: string): void } | undefined;
   const client: Client = createClient({
     url: deps.url,
@@ -53,8 +59,14 @@ export function createSubscriber(deps: { url: string; accessToken: (options?: { 
       return token === undefined ? {} : { authorization: `Bearer ${token}` };
     },
     on: {
-      connected: (opened) => void (socket = opened as { send(data: string): void }),
-      closed: () => void (socket = undefined),
+      connected: (opened) => {
+        socket = opened as { send(data: string): void };
+        deps.onSocket?.(true);
+      },
+      closed: () => {
+        socket = undefined;
+        deps.onSocket?.(false);
+      },
     },
   });
 

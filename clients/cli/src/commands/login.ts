@@ -1,4 +1,5 @@
 import { MfaRequiredError, createTansuClient, graphql, memoryStore } from '@tansu/client';
+import type { Command } from '../command.ts';
 import { stringOption, type CommandContext } from '../context.ts';
 import { ask, UsageError } from '../prompt.ts';
 
@@ -17,7 +18,7 @@ const WHOAMI = graphql(`
 `);
 
 /** `tansu login --url URL --tenant SLUG --email EMAIL`: the password (TANSU_PASSWORD, stdin or a prompt) is used once; the profile keeps tokens. */
-export async function login(ctx: CommandContext): Promise<void> {
+async function signIn(ctx: CommandContext): Promise<void> {
   const url = stringOption(ctx, 'url') ?? process.env.TANSU_URL;
   const tenant = stringOption(ctx, 'tenant') ?? process.env.TANSU_TENANT;
   const email = stringOption(ctx, 'email') ?? process.env.TANSU_EMAIL;
@@ -41,12 +42,12 @@ export async function login(ctx: CommandContext): Promise<void> {
   }
 }
 
-export async function logout(ctx: CommandContext): Promise<void> {
+async function signOut(ctx: CommandContext): Promise<void> {
   const removed = await ctx.profiles.remove(ctx.profile);
   ctx.out.result({ profile: ctx.profile, removed }, () => (removed ? `Signed out (profile ${ctx.profile})` : `No profile ${ctx.profile}`));
 }
 
-export async function whoami(ctx: CommandContext): Promise<void> {
+async function showMe(ctx: CommandContext): Promise<void> {
   const client = await ctx.client();
   try {
     const { me } = await client.request(WHOAMI);
@@ -55,3 +56,18 @@ export async function whoami(ctx: CommandContext): Promise<void> {
     client.close();
   }
 }
+
+export const login: Command = {
+  name: 'login',
+  usage: [
+    'login --url URL --tenant SLUG --email EMAIL [--code CODE]',
+    '                      sign in (password from TANSU_PASSWORD, stdin or a prompt); the profile',
+    "                      keeps the session's tokens, never the password",
+  ],
+  options: { url: { type: 'string' }, tenant: { type: 'string' }, email: { type: 'string' }, code: { type: 'string' } },
+  run: signIn,
+};
+
+export const logout: Command = { name: 'logout', usage: ['logout                forget the profile'], run: signOut };
+
+export const whoami: Command = { name: 'whoami', usage: ['whoami                the signed-in user'], run: showMe };

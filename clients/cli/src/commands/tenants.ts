@@ -1,7 +1,9 @@
 import { graphql } from '@tansu/client';
+import type { Command } from '../command.ts';
 import { requireArg, stringOption, type CommandContext } from '../context.ts';
 import { table } from '../output.ts';
 import { UsageError } from '../prompt.ts';
+import { deleteTenant } from './tenant-delete.ts';
 
 const LIST = graphql(`
   query CliTenants($first: Int) {
@@ -46,8 +48,8 @@ const RESUME = graphql(`
   }
 `);
 
-/** `tansu tenants list | create SLUG NAME [--owner EMAIL] [--plan ID] | suspend SLUG | resume SLUG` (platform administrators). */
-export async function tenants(ctx: CommandContext): Promise<void> {
+/** `tansu tenants …` (platform administrators). */
+async function run(ctx: CommandContext): Promise<void> {
   const client = await ctx.client();
   try {
     switch (ctx.args[0] ?? 'list') {
@@ -85,10 +87,26 @@ export async function tenants(ctx: CommandContext): Promise<void> {
         ctx.out.result(changed, () => `${changed.slug} is ${changed.status}`);
         return;
       }
+      case 'delete':
+        await deleteTenant(ctx, client);
+        return;
       default:
-        throw new UsageError(`Unknown tenants command ${ctx.args[0]}: list, create, suspend or resume`);
+        throw new UsageError(`Unknown tenants command ${ctx.args[0]}: list, create, suspend, resume or delete`);
     }
   } finally {
     client.close();
   }
 }
+
+export const tenants: Command = {
+  name: 'tenants',
+  usage: [
+    'tenants list | create SLUG NAME [--owner EMAIL] [--plan ID] | suspend SLUG | resume SLUG',
+    'tenants delete SLUG [--yes] [--code CODE] [--timeout SECONDS]',
+    "                      refused at once, purged after the platform's delay; --timeout waits that",
+    '                      long for the purge. Without --yes, type the slug on a terminal. Needs a second',
+    '                      factor proven in the last 10 minutes: --code (or a prompt) proves it first',
+  ],
+  options: { owner: { type: 'string' }, plan: { type: 'string' }, yes: { type: 'boolean' }, code: { type: 'string' }, timeout: { type: 'string' } },
+  run,
+};

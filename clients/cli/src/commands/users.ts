@@ -1,7 +1,10 @@
-import { graphql } from '@tansu/client';
+import { graphql, type TansuClient } from '@tansu/client';
+import { refusalOf, runEach } from '../batch.ts';
+import type { Command } from '../command.ts';
 import { requireArg, stringOption, type CommandContext } from '../context.ts';
 import { table } from '../output.ts';
 import { UsageError } from '../prompt.ts';
+import { readInviteList, roleOf, type Invitee } from './invite-list.ts';
 
 const LIST = graphql(`
   query CliUsers($first: Int, $after: String) {
@@ -47,17 +50,44 @@ const DISABLE = graphql(`
   }
 `);
 
-const ROLES = ['OWNER', 'ADMIN', 'DEVELOPER', 'VIEWER'] as const;
-type Role = (typeof ROLES)[number];
-
-function roleOf(value: string | undefined): Role {
-  const role = value?.toUpperCase();
-  if (!ROLES.includes(role as Role)) throw new UsageError(`The role must be one of ${ROLES.join(', ')}`);
-  return role as Role;
+/**
+ * `users invite EMAIL... | --file FILE`: one address answers with its invitation (a refusal
+ * exits 1 at once); several are invited in turn with a bar, each refusal listed with its code,
+ * and the command exits 1 when any was refused.
+ */
+async function invite(ctx: CommandContext, client: TansuClient): Promise<void> {
+  const role = roleOf(stringOption(ctx, 'role') ?? 'VIEWER');
+  const file = stringOption(ctx, 'file');
+  const invitees: Invitee[] = [...ctx.args.slice(1).map((email) => ({ email, role })), ...(file === undefined ? [] : await readInviteList(file, role))];
+  const send = async (invitee: Invitee) => (await client.request(INVITE, { input: invitee })).inviteUser;
+  if (file === undefined && invitees.length <= 1) {
+    const invited = await send({ email: requireArg(ctx, 1, 'the email address'), role });
+    ctx.out.result(invited, () => `Invited ${invited.email} as ${invited.role} (the link expires ${invited.expiresAt})`);
+    return;
+  }
+  const { done, refused } = await runEach(ctx.out, invitees, (i) => `inviting ${i.email}`, send);
+  ctx.out.result(
+    {
+      invited: done.map(({ value }) => value),
+      refused: refused.map(({ item, error }) => ({ ...item, ...refusalOf(error) })),
+    },
+    () =>
+      [
+        table(
+          ['EMAIL', 'ROLE', 'RESULT'],
+          [
+            ...done.map(({ value }) => [value.email, value.role, `invited, the link expires ${value.expiresAt}`]),
+            ...refused.map(({ item, error }) => [item.email, item.role, `${error.code}: ${error.message}`]),
+          ],
+        ),
+        `${done.length} invited, ${refused.length} refused`,
+      ].join('\n'),
+  );
+  if (refused.length > 0) process.exitCode = 1;
 }
 
-/** `tansu users list | invite EMAIL --role ROLE | role USER_ID ROLE | disable USER_ID | enable USER_ID` in the profile's tenant. */
-export async function users(ctx: CommandContext): Promise<void> {
+/** `tansu users …` in the profile's tenant. */
+async function run(ctx: CommandContext): Promise<void> {
   const client = await ctx.client();
   try {
     switch (ctx.args[0] ?? 'list') {
@@ -78,13 +108,9 @@ export async function users(ctx: CommandContext): Promise<void> {
         );
         return;
       }
-      case 'invite': {
-        const { inviteUser } = await client.request(INVITE, {
-          input: { email: requireArg(ctx, 1, 'the email address'), role: roleOf(stringOption(ctx, 'role') ?? 'VIEWER') },
-        });
-        ctx.out.result(inviteUser, () => `Invited ${inviteUser.email} as ${inviteUser.role} (the link expires ${inviteUser.expiresAt})`);
+      case 'invite':
+        await invite(ctx, client);
         return;
-      }
       case 'role': {
         const userId = requireArg(ctx, 1, 'the user id');
         const { setMemberRole } = await client.request(SET_ROLE, { input: { userId, role: roleOf(ctx.args[2]) } });
@@ -104,3 +130,15 @@ export async function users(ctx: CommandContext): Promise<void> {
     client.close();
   }
 }
+
+export const users: Command = {
+  name: 'users',
+  usage: [
+    'users list | invite EMAIL... [--role ROLE] | role USER_ID ROLE | disable USER_ID | enable USER_ID',
+    'users invite --file FILE [--role ROLE]',
+    '                      FILE (- for stdin): an address a line, or email,role lines; each refusal is',
+    '                      listed with its code and the others are still invited',
+  ],
+  options: { role: { type: 'string' }, file: { type: 'string' } },
+  run,
+};

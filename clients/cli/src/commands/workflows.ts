@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { TansuError, graphql, type TansuClient } from '@tansu/client';
+import { refusalOf, runEach } from '../batch.ts';
+import type { Command } from '../command.ts';
 import { requireArg, stringOption, type CommandContext } from '../context.ts';
 import { table } from '../output.ts';
 import { UsageError } from '../prompt.ts';
+import { readDefinitions, type DefinitionFile } from './workflow-definitions.ts';
 
 const CREATE = graphql(`
   mutation CliCreateWorkflow($input: CreateWorkflowInput!) {
@@ -74,22 +77,6 @@ const RUN_UPDATED = graphql(`
 
 const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
-/** Reads a definition file: JSON `{ "name": …, "steps": [ … ] }`. */
-async function readDefinition(path: string): Promise<{ name: string; steps: unknown }> {
-  const text = await readFile(path, 'utf8').catch(() => {
-    throw new UsageError(`Cannot read ${path}`);
-  });
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new UsageError(`${path} is not JSON`);
-  }
-  const definition = value as { name?: unknown; steps?: unknown };
-  if (typeof definition.name !== 'string' || !Array.isArray(definition.steps)) throw new UsageError(`${path} must hold { "name": "…", "steps": [ … ] }`);
-  return { name: definition.name, steps: definition.steps };
-}
-
 /**
  * Follows a run live until it ends: each change as a line (or NDJSON), a progress bar of its
  * steps on a terminal. Resolves with the final status.
@@ -129,17 +116,49 @@ async function watch(ctx: CommandContext, client: TansuClient, runId: string): P
   });
 }
 
-/** `tansu workflows apply FILE | start NAME [--input JSON] [--watch] | watch RUN_ID | runs`. */
-export async function workflows(ctx: CommandContext): Promise<void> {
+/**
+ * `workflows apply FILE|DIR...`: one file answers with its workflow (a refusal exits 1 at
+ * once); several, or a folder, are applied in turn with a bar, each refusal listed with its
+ * file and code, and the command exits 1 when any was refused.
+ */
+async function apply(ctx: CommandContext, client: TansuClient): Promise<void> {
+  const paths = ctx.args.slice(1);
+  if (paths.length === 0) throw new UsageError('Missing the definition file (or a folder of them)');
+  const { definitions, several } = await readDefinitions(paths);
+  const create = async ({ name, steps }: DefinitionFile) => (await client.request(CREATE, { input: { name, steps } })).createWorkflow;
+  if (!several) {
+    const created = await create(definitions[0]!);
+    ctx.out.result(created, () => `${created.name} version ${created.version}`);
+    return;
+  }
+  const { done, refused } = await runEach(ctx.out, definitions, (d) => `applying ${basename(d.file)}`, create);
+  ctx.out.result(
+    {
+      applied: done.map(({ item, value }) => ({ file: item.file, ...value })),
+      refused: refused.map(({ item, error }) => ({ file: item.file, ...refusalOf(error) })),
+    },
+    () =>
+      [
+        table(
+          ['FILE', 'RESULT'],
+          [
+            ...done.map(({ item, value }) => [item.file, `${value.name} version ${value.version}`]),
+            ...refused.map(({ item, error }) => [item.file, `${error.code}: ${error.message}`]),
+          ],
+        ),
+        `${done.length} applied, ${refused.length} refused`,
+      ].join('\n'),
+  );
+  if (refused.length > 0) process.exitCode = 1;
+}
+
+async function run(ctx: CommandContext): Promise<void> {
   const client = await ctx.client();
   try {
     switch (ctx.args[0] ?? 'runs') {
-      case 'apply': {
-        const definition = await readDefinition(requireArg(ctx, 1, 'the definition file'));
-        const { createWorkflow } = await client.request(CREATE, { input: definition });
-        ctx.out.result(createWorkflow, () => `${createWorkflow.name} version ${createWorkflow.version}`);
+      case 'apply':
+        await apply(ctx, client);
         return;
-      }
       case 'start': {
         const inputText = stringOption(ctx, 'input');
         let input: unknown;
@@ -177,3 +196,14 @@ export async function workflows(ctx: CommandContext): Promise<void> {
     client.close();
   }
 }
+
+export const workflows: Command = {
+  name: 'workflows',
+  usage: [
+    'workflows apply FILE|DIR... | start NAME [--input JSON] [--watch] | watch RUN_ID | runs',
+    '                      apply: JSON { "name", "steps" } files, or every *.json of a folder; all are',
+    '                      checked first, then each applied (a refusal is listed, the rest still go)',
+  ],
+  options: { input: { type: 'string' }, watch: { type: 'boolean' } },
+  run,
+};
