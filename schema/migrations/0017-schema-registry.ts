@@ -3,7 +3,7 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * The schema registry: every published subgraph SDL and the supergraph it composed into, per
  * variant (dev, prod, …), every check, and the operations clients registered. Platform-wide
- * and the operator's: the application role has no access.
+ * and the operator's: the application role reads only what `registryTables` grants it.
  */
 export class Migration0017SchemaRegistry extends Migration {
   override name = '0017-schema-registry';

@@ -14,7 +14,9 @@ export const registryTables: TableOwner = {
     // The registry subgraph shows variants, versions, checks and usage to platform administrators.
     // Named tables only, so a table added later stays the owner's until it is granted here.
     `grant usage on schema registry to ${role}`,
-    `grant select on registry.subgraph_versions, registry.supergraphs, registry.checks to ${role}`,
+    `grant select on registry.supergraphs, registry.checks to ${role}`,
+    // A version's SDL is not shown: the subgraph reads what it lists and nothing else.
+    `grant select (id, variant, subgraph, url, sdl_hash, published_by, created_at) on registry.subgraph_versions to ${role}`,
     // Documents are counted, never read: their text stays the owner's.
     `grant select (variant) on registry.persisted_documents to ${role}`,
   ],

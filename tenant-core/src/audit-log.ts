@@ -18,7 +18,7 @@ export interface AuditEntry {
   outcome: 'success' | 'failure';
   origin?: RequestOrigin;
   /**
-   * Shown to the tenant's owners and admins and published on the tenant's event stream: never
+   * Shown to the tenant's owners and admins and published on the tenant's audit feed: never
    * a secret, a token, a code or a password (say which kind, not which value).
    */
   detail?: Record<string, unknown>;
@@ -26,6 +26,15 @@ export interface AuditEntry {
 
 /** The outbox topic announcing a recorded entry; its payload is an `AuditRecord`. */
 export const AUDIT_RECORDED = 'audit.recorded';
+
+/**
+ * The tenant's stream that audit events go to (tenantStreamKey's feed): sign-ins and refreshes
+ * are many, and on a stream of their own they never trim the history other subscribers resume from.
+ */
+export const AUDIT_FEED = 'audit';
+
+/** Where the outbox relay sends a topic: audit events to their own feed, the rest to the default one. */
+export const feedOfTopic = (topic: string): string | undefined => (topic === AUDIT_RECORDED ? AUDIT_FEED : undefined);
 
 /** An entry as the audit log shows it to the tenant's owners and admins. */
 export interface AuditRecord {
@@ -46,7 +55,7 @@ const COLUMNS = 'id::text as id, at, actor_id, action, target, outcome, ip, user
 
 /**
  * Written in the caller's tenant transaction, so the record and the change commit together;
- * so does its `audit.recorded` event, which live audit screens read from the tenant's stream.
+ * so does its `audit.recorded` event, which live audit screens read from the tenant's audit feed.
  */
 export async function recordAudit(em: EntityManager, entry: AuditEntry): Promise<void> {
   const [row] = await em.execute<AuditRow[]>(

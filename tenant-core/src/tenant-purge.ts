@@ -3,6 +3,7 @@ import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
 import { createPollLoop, type PollLoop } from '@tansu/platform/poll-loop';
+import { AUDIT_FEED } from './audit-log.ts';
 import { requestQuotaKeys } from './contracts/request-quota.ts';
 import { syncBlockedTenants } from './contracts/tenant-status.ts';
 
@@ -25,7 +26,11 @@ export async function purgeDeletedTenants(deps: { systemDb: Database; redis: Red
       await em.execute(`delete from platform.tenants where id = ?`, [tenant.id]);
     });
     // The tenant stays in the blocked set: tokens it issued must keep failing until they expire.
-    await deps.redis.multi().del(tenantStreamKey(deps.namespace, tenant.id)).hdel(requestQuotaKeys(deps.namespace).limits, tenant.id).exec();
+    await deps.redis
+      .multi()
+      .del(tenantStreamKey(deps.namespace, tenant.id), tenantStreamKey(deps.namespace, tenant.id, AUDIT_FEED))
+      .hdel(requestQuotaKeys(deps.namespace).limits, tenant.id)
+      .exec();
     deps.logger.info({ tenantId: tenant.id, slug: tenant.slug }, 'tenant purged');
   }
   return due.map((t) => t.id);

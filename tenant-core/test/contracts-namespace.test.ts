@@ -7,6 +7,7 @@ import { TansuError } from '@tansu/platform/errors';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
 import { createLogger } from '@tansu/platform/logger';
 import { startTestServers, TEST_APP_PASSWORD, type TestServers } from '@tansu/platform/testing/test-servers';
+import { AUDIT_FEED } from '../src/audit-log.ts';
 import { createRequestQuota, publishRequestLimit, requestQuotaKeys } from '../src/contracts/request-quota.ts';
 import { createSessionRevocations, publishSessionRevocation, sessionRevocationKeys } from '../src/contracts/session-revocations.ts';
 import { createTenantStatusWatcher, publishTenantStatus, tenantStatusKeys } from '../src/contracts/tenant-status.ts';
@@ -24,6 +25,7 @@ function names(namespace: string): string[] {
     quota.channel,
     quota.counter(TENANT, 29_000_000),
     tenantStreamKey(namespace, TENANT),
+    tenantStreamKey(namespace, TENANT, AUDIT_FEED),
   ];
 }
 
@@ -46,6 +48,7 @@ describe('the cross-process contracts in Redis', () => {
       'tansu:tenants:rpm-changed',
       `tansu:rpm:{${TENANT}}:29000000`,
       `tansu:{${TENANT}}:events`,
+      `tansu:{${TENANT}}:audit`,
     ]);
   });
 

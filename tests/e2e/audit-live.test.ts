@@ -180,6 +180,36 @@ describe('the audit log, live', () => {
     assert.equal(new Set(all.events.map((e) => e.entry.id)).size, all.events.length, 'an entry was delivered twice');
   });
 
+  it("hands a page of the log the feed's position, from which nothing recorded afterwards is missed", async () => {
+    await failSignIn('ghost-p1@acme.test');
+    const page = dataOf(
+      await gql<{ auditLog: { live: string | null; entries: Entry[] } }>(
+        ctx.stack.graphqlUrl,
+        `query($f: AuditFilter) { auditLog(filter: $f, first: 50) { live entries { ${ENTRY} } } }`,
+        {
+          token: owner,
+          variables: { f: FAILED_SIGN_IN },
+        },
+      ),
+    ).auditLog;
+    assert.match(page.live ?? '', /^\d+-\d+$/);
+    assert.ok(page.entries.some((e) => e.target === 'ghost-p1@acme.test'));
+    // Recorded after the page was read and before anyone subscribed: a live-only feed opened now would miss it.
+    await failSignIn('ghost-p2@acme.test');
+    const fromPage = collect<AuditEvent>(open(owner), FEED, { f: FAILED_SIGN_IN, after: page.live }, (events) =>
+      targets(events).includes('ghost-p2@acme.test'),
+    );
+    await fromPage.done;
+    assert.deepEqual(fromPage.errors, []);
+    assert.ok(targets(fromPage.events).includes('ghost-p2@acme.test'), JSON.stringify(targets(fromPage.events)));
+    // Anything else it delivers the page holds already (same entry id): the reader drops it.
+    const held = new Set(page.entries.map((e) => e.id));
+    assert.deepEqual(
+      fromPage.events.filter((e) => e.entry.target !== 'ghost-p2@acme.test' && !held.has(e.entry.id)),
+      [],
+    );
+  });
+
   it('refuses a member without the role with the code and message the query gives', async () => {
     const http = expectError(await gql(ctx.stack.graphqlUrl, LOG, { token: viewer }), 'FORBIDDEN');
     const sub = collect<AuditEvent>(open(viewer), FEED, {}, () => false, 10_000);

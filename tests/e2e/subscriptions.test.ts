@@ -182,6 +182,30 @@ describe('subscriptions through the router', () => {
     assert.ok(!globexFeed.events.some((e) => e.runId === run.id), 'acme run reached globex');
   });
 
+  it("hands a page of runs the feed's position, from which no later change is missed", async () => {
+    const url = ctx.stack.graphqlUrl;
+    const page = dataOf(
+      await gql<{ runs: { live: string | null; nodes: { id: string }[] } }>(url, '{ runs(first: 5) { live nodes { id } } }', { token: acmeDev }),
+    ).runs;
+    assert.match(page.live ?? '', /^\d+-\d+$/);
+    // Started and finished after the page was read, before anyone subscribed.
+    const run = await startWorkflow(url, acmeDev, { workflow: 'gated' });
+    dataOf(await go(run.id));
+    await waitForRun(url, acmeDev, run.id, ['SUCCEEDED']);
+    const feed = collect<RunEvent & { runId: string }>(
+      open(acmeDev),
+      'subscription($after: String) { runs(after: $after) { eventId runId status } }',
+      { after: page.live },
+      (events) => events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'),
+    );
+    await feed.done;
+    assert.deepEqual(feed.errors, []);
+    assert.ok(
+      feed.events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'),
+      JSON.stringify(feed.events),
+    );
+  });
+
   it('refuses another tenant subscribing to a run, even with its id', async () => {
     const run = await startWorkflow(ctx.stack.graphqlUrl, acmeDev, { workflow: 'gated' });
     const spy = collect<RunEvent>(open(globexDev), RUN_UPDATED, { id: run.id }, () => false, 2_000);

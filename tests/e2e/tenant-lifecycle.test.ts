@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { tenantStreamKey } from '@tansu/platform/events/outbox';
+import { AUDIT_FEED } from '@tansu/tenant-core/audit-log';
 import { requestQuotaKeys } from '@tansu/tenant-core/contracts/request-quota';
 import { consumeQuota } from '@tansu/tenant-core/usage-counters';
 import { useTestStack } from '../support/test-stack.ts';
@@ -117,6 +118,7 @@ describe('tenant lifecycle', () => {
       assert.equal(row!.n, 0, `${table} kept rows of the deleted tenant`);
     }
     assert.equal(await ctx.stack.redis.exists(tenantStreamKey(ctx.stack.redisNamespace, seed.globex.id)), 0, 'the event stream is left');
+    assert.equal(await ctx.stack.redis.exists(tenantStreamKey(ctx.stack.redisNamespace, seed.globex.id, AUDIT_FEED)), 0, 'the audit feed is left');
     assert.equal(await ctx.stack.redis.hexists(requestQuotaKeys(ctx.stack.redisNamespace).limits, seed.globex.id), 0, 'the request limit is left');
     assert.equal((await fetch(`${ctx.stack.routerUrl}/identity/globex/.well-known/jwks.json`)).status, 404);
     // acme lives on.

@@ -9,6 +9,7 @@ import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outb
 import { closeServer, listen } from '@tansu/platform/http/listen';
 import { sendJson } from '@tansu/platform/http/respond';
 import { createStopList, localUrl, type StartOptions, type StartedService } from '@tansu/platform/service';
+import { feedOfTopic } from '@tansu/tenant-core/audit-log';
 import { tenantCoreEntities } from '@tansu/tenant-core/entities';
 import { startTenantHousekeeping } from '@tansu/tenant-core/tenant-purge';
 import { startWorkflowEngine, type WorkflowEngine } from './workflow/workflow-engine.ts';
@@ -35,7 +36,13 @@ export async function startWorkers({ config, logger }: StartOptions, options: { 
       logger.warn({ err: error }, 'Redis connection error'),
     );
     stops.add(() => redis.disconnect());
-    const relay = createOutboxRelay({ systemDb, redis, namespace: config.redisNamespace, logger: logger.child({ service: 'outbox-relay' }) });
+    const relay = createOutboxRelay({
+      systemDb,
+      redis,
+      namespace: config.redisNamespace,
+      logger: logger.child({ service: 'outbox-relay' }),
+      feedOf: feedOfTopic,
+    });
     relay.start();
     stops.add(() => relay.stop());
     const engine = await startWorkflowEngine({ db, systemDb, redisUrl: config.redisUrl, logger: logger.child({ service: 'workflow-engine' }), config });

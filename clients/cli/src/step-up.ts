@@ -1,4 +1,4 @@
-import { TansuError, type TansuClient } from '@tansu/client';
+import { TansuError, isStepUpRequired, type TansuClient } from '@tansu/client';
 import { stringOption, type CommandContext } from './context.ts';
 import { ask } from './prompt.ts';
 
@@ -12,7 +12,7 @@ export async function withStepUp<T>(ctx: CommandContext, client: TansuClient, op
   try {
     return await operation();
   } catch (error) {
-    if (!(error instanceof TansuError) || error.code !== 'MFA_REQUIRED' || error.extensions.stepUp !== true) throw error;
+    if (!isStepUpRequired(error)) throw error;
     const code = stringOption(ctx, 'code') ?? (process.stdin.isTTY === true ? await ask('Code from your authenticator (or a recovery code): ') : undefined);
     if (code === undefined)
       throw new TansuError('MFA_REQUIRED', `${error.message} (pass --code CODE from your authenticator)`, { extensions: { ...error.extensions } });

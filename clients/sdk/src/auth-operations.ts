@@ -82,9 +82,6 @@ export const FINISH_PASSKEY_SIGN_IN = graphql(`
   }
 `);
 
-/** Every operation the SDK itself sends, for its persisted-document manifest. */
-export const SDK_OPERATIONS = [SIGN_UP, SIGN_IN, VERIFY_MFA, REFRESH, START_PASSKEY_SIGN_IN, FINISH_PASSKEY_SIGN_IN];
-
 export const STEP_UP = graphql(`
   mutation TansuStepUp($code: String!) {
     stepUp(code: $code) {
@@ -125,3 +122,6 @@ export const CONFIRM_TOTP = graphql(`
     }
   }
 `);
+
+/** Every operation the SDK itself sends, for its persisted-document manifest. */
+export const SDK_OPERATIONS = [SIGN_UP, SIGN_IN, VERIFY_MFA, REFRESH, START_PASSKEY_SIGN_IN, FINISH_PASSKEY_SIGN_IN, STEP_UP, ENROLL_TOTP, CONFIRM_TOTP];

@@ -65,21 +65,32 @@ export function createTansuClient(options: TansuClientOptions) {
   /**
    * While a socket is open, the session is refreshed when it falls due even if nothing else asks
    * for a token (an app that only subscribes): the socket gets the new token before the router
-   * would close it at the old one's expiry.
+   * would close it at the old one's expiry. Each call replaces the previous plan (`plan` counts
+   * them, so a slower earlier call cannot set a second timer); a failed refresh is tried again
+   * later, at most every half minute.
    */
+  let plan = 0;
+  let failedRenewals = 0;
   async function scheduleRenewal(): Promise<void> {
+    const mine = ++plan;
     if (renewal !== undefined) clearTimeout(renewal);
     renewal = undefined;
     if (!socketOpen) return;
-    const session = await keeper.current();
-    if (session === null || !socketOpen) return;
-    const dueInMs = Math.max(1_000, session.expiresAt - marginMs - Date.now() + 100);
+    const session = await keeper.current().catch(() => null);
+    if (session === null || !socketOpen || mine !== plan) return;
+    const backoffMs = failedRenewals === 0 ? 0 : Math.min(30_000, 1_000 * 2 ** failedRenewals);
+    const dueInMs = Math.max(1_000, backoffMs, session.expiresAt - marginMs - Date.now() + 100);
     renewal = setTimeout(() => {
       renewal = undefined;
+      const before = plan;
       void keeper
         .accessToken()
-        .catch(() => undefined)
-        .finally(() => (renewal === undefined ? void scheduleRenewal() : undefined));
+        .then(
+          () => void (failedRenewals = 0),
+          () => void (failedRenewals += 1),
+        )
+        // A refresh reschedules through onChange; otherwise (not due yet, or failed) plan again.
+        .finally(() => (plan === before ? scheduleRenewal() : undefined));
     }, dueInMs);
     // A pending renewal alone does not keep a Node process alive.
     (renewal as { unref?: () => void }).unref?.();
@@ -228,6 +239,7 @@ export function createTansuClient(options: TansuClientOptions) {
     /** Closes the client's socket. */
     close: () => {
       socketOpen = false;
+      plan += 1;
       if (renewal !== undefined) clearTimeout(renewal);
       return subscriber.dispose();
     },

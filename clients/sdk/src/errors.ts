@@ -91,3 +91,11 @@ export function errorFromResponse(errors: readonly GraphQLErrorEntry[], status?:
   if (raw === 'MFA_REQUIRED' && typeof extensions.mfaToken === 'string') return new MfaRequiredError(first.message, extensions, errors, status);
   return new TansuError(KNOWN.has(raw) ? (raw as TansuErrorCode) : 'INTERNAL', first.message, { extensions, errors, status });
 }
+
+/**
+ * Refused for want of a second factor proven in the last ten minutes (deleting a tenant,
+ * rotating keys, …): ask for a code, `auth.stepUp(code)`, then try again.
+ */
+export function isStepUpRequired(error: unknown): error is TansuError {
+  return error instanceof TansuError && error.code === 'MFA_REQUIRED' && error.extensions.stepUp === true;
+}

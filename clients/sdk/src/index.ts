@@ -1,6 +1,6 @@
 export { createTansuClient, type TansuClient, type TansuClientOptions, type RequestOptions } from './client.ts';
 export { graphql, readFragment, type ResultOf, type VariablesOf, type FragmentOf, type TadaDocumentNode } from './graphql.ts';
-export { TansuError, MfaRequiredError, type TansuErrorCode, type GraphQLErrorEntry } from './errors.ts';
+export { TansuError, MfaRequiredError, isStepUpRequired, type TansuErrorCode, type GraphQLErrorEntry } from './errors.ts';
 export { memoryStore, webStorageStore, type Session, type SessionStore } from './session-store.ts';
 export { persistedManifest, documentId, type PersistedManifest } from './manifest.ts';
 export { SDK_OPERATIONS } from './auth-operations.ts';

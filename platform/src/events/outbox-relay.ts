@@ -43,6 +43,8 @@ export function createOutboxRelay(deps: {
   maxStreamLength?: number;
   /** Published rows are kept this long (for inspection), then deleted. */
   retentionMs?: number;
+  /** The feed of a topic that has its own stream; others go to DEFAULT_FEED. */
+  feedOf?: (topic: string) => string | undefined;
 }): OutboxRelay {
   const batchSize = deps.batchSize ?? 500;
   const idleDelayMs = deps.idleDelayMs ?? 50;
@@ -78,7 +80,7 @@ export function createOutboxRelay(deps: {
       const pipeline = deps.redis.pipeline();
       for (const row of rows) {
         pipeline.xadd(
-          tenantStreamKey(deps.namespace, row.tenant_id),
+          tenantStreamKey(deps.namespace, row.tenant_id, deps.feedOf?.(row.topic)),
           'MAXLEN',
           '~',
           String(maxLen),

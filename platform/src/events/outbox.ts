@@ -36,11 +36,15 @@ export async function appendEvents(em: EntityManager, events: { tenantId: string
   );
 }
 
+/** The feed every event goes to unless the relay is told otherwise. */
+export const DEFAULT_FEED = 'events';
+
 /**
- * Redis key of a tenant's event stream, a cross-process contract: the workers' relay writes
- * it, the hubs of the subgraphs that serve subscriptions read it, the tenant purge deletes
- * it. The hash tag keeps a tenant's keys on one cluster slot.
+ * Redis key of one of a tenant's event streams, a cross-process contract: the workers' relay
+ * writes it, the hubs of the subgraphs that serve subscriptions read it, the tenant purge
+ * deletes it. A busy kind of event gets a feed of its own, so it cannot trim the others'
+ * history. The hash tag keeps a tenant's keys on one cluster slot.
  */
-export function tenantStreamKey(namespace: string, tenantId: string): string {
-  return `${namespace}:{${tenantId}}:events`;
+export function tenantStreamKey(namespace: string, tenantId: string, feed: string = DEFAULT_FEED): string {
+  return `${namespace}:{${tenantId}}:${feed}`;
 }

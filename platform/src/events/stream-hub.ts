@@ -54,8 +54,16 @@ interface TenantFeed {
  * have listeners and fans each event out in memory. A listener that resumes from an id is
  * caught up from the stream first, then joins the live feed with nothing lost or repeated.
  */
-export function createStreamHub(deps: { reader: Redis; control: Redis; namespace: string; logger: Logger; blockMs?: number }) {
-  const streamKey = (tenantId: string) => tenantStreamKey(deps.namespace, tenantId);
+export function createStreamHub(deps: {
+  reader: Redis;
+  control: Redis;
+  namespace: string;
+  logger: Logger;
+  blockMs?: number;
+  /** Which of each tenant's streams it reads (tenantStreamKey's feed); the default feed when not given. */
+  feed?: string;
+}) {
+  const streamKey = (tenantId: string) => tenantStreamKey(deps.namespace, tenantId, deps.feed);
   const feeds = new Map<string, TenantFeed>();
   let running = false;
   let loop: Promise<void> | undefined;
@@ -116,7 +124,18 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; namespace
     }
   }
 
+  /** The id of the tenant's newest event ('0-0' before the first): where "from now on" starts. */
+  async function position(tenantId: string): Promise<string> {
+    const last = (await deps.control.xrevrange(streamKey(tenantId), '+', '-', 'COUNT', 1)) as [string, string[]][];
+    return last[0]?.[0] ?? '0-0';
+  }
+
   return {
+    /**
+     * Where the tenant's stream stands now. Read it before reading the state the events change
+     * (a page of rows), then listen with `after` set to it: nothing recorded in between is missed.
+     */
+    position,
     /**
      * Listens to a tenant's events after `after` (a stream id), or from now on. Returns the
      * function that stops listening.
@@ -126,8 +145,8 @@ export function createStreamHub(deps: { reader: Redis; control: Redis; namespace
       let feed = feeds.get(tenantId);
       if (feed === undefined) {
         // Start the live read at the stream's current end.
-        const last = (await deps.control.xrevrange(streamKey(tenantId), '+', '-', 'COUNT', 1)) as [string, string[]][];
-        feed = feeds.get(tenantId) ?? { lastId: last[0]?.[0] ?? '0-0', listeners: new Set() };
+        const lastId = await position(tenantId);
+        feed = feeds.get(tenantId) ?? { lastId, listeners: new Set() };
         feeds.set(tenantId, feed);
         void interrupt();
       }

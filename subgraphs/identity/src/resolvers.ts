@@ -84,7 +84,7 @@ export function createIdentityResolvers(
       user: (_: unknown, args: { id: string }, ctx: IdentityContext) => {
         authorize(ctx.caller, { role: 'ADMIN', scope: 'tansu:admin', action: "see the tenant's users" });
         if (!isUuid(args.id)) throw errors.badInput('id', 'is not a user id');
-        return ctx.users.load(args.id);
+        return ctx.users.load(args.id.toLowerCase());
       },
       invitations: (_: unknown, __: unknown, ctx: IdentityContext) => flows.invitations(ctx.caller),
       identityProviders: async (_: unknown, __: unknown, ctx: IdentityContext) =>

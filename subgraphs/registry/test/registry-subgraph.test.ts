@@ -391,7 +391,7 @@ describe('the registry subgraph', () => {
     assert.equal(unsigned.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
   });
 
-  it('reads the registry as the application role, which may not write it nor read registered documents', async () => {
+  it('reads the registry as the application role, which may not write it nor read SDL or registered documents', async () => {
     const rows = await app.global((em) => em.execute<{ role: string; n: number }[]>(`select current_user as role, count(*)::int as n from registry.checks`));
     assert.equal(rows[0]?.role, 'tansu_app');
     assert.ok(rows[0]!.n >= 4);
@@ -400,6 +400,7 @@ describe('the registry subgraph', () => {
       `update registry.subgraph_versions set published_by = 'someone'`,
       `delete from registry.supergraphs`,
       `select document from registry.persisted_documents`,
+      `select sdl from registry.subgraph_versions`,
     ]) {
       await assert.rejects(
         app.global((em) => em.execute(statement)),

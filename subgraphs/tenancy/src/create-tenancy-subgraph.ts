@@ -44,7 +44,9 @@ export async function createTenancySubgraph(deps: {
     name: 'tenancy',
     typeDefs: await readFile(TENANCY_SCHEMA_PATH, 'utf8'),
     resolvers:
-      deps.hub === undefined ? createTenancyResolvers(service) : { ...createTenancyResolvers(service), ...createAuditSubscriptionResolvers(service, deps.hub) },
+      deps.hub === undefined
+        ? createTenancyResolvers(service)
+        : { ...createTenancyResolvers(service, deps.hub), ...createAuditSubscriptionResolvers(service, deps.hub) },
     codec: deps.codec,
     logger: deps.logger,
     maxBodyBytes: deps.config.limits.maxBodyBytes,

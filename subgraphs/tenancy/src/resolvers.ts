@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { errors } from '@tansu/platform/errors';
+import type { StreamHub } from '@tansu/platform/events/stream-hub';
 import type { Membership, Tenant } from '@tansu/tenant-core/entities';
 import { auditRecord, type AuditFilter } from '@tansu/tenant-core/audit-log';
 import type { Plan, QuotaName } from '@tansu/tenant-core/plans';
@@ -25,7 +26,8 @@ const QUOTA_ENUM: Record<QuotaName, string> = {
 
 const planView = (plan: Plan) => ({ id: plan.id, name: plan.name, ...plan.quotas });
 
-export function createTenancyResolvers(service: TenancyService) {
+/** `hub`: the process's audit feed, when it serves the live audit log. */
+export function createTenancyResolvers(service: TenancyService, hub?: StreamHub) {
   return {
     Query: {
       auditLog: async (
@@ -33,8 +35,10 @@ export function createTenancyResolvers(service: TenancyService) {
         args: { tenant?: string | null; filter?: AuditFilter | null; first: number; after?: string | null },
         ctx: TenancyContext,
       ) => {
+        // Read before the rows: the live feed from here on holds every entry the page lacks.
+        const live = hub === undefined || args.tenant != null || ctx.caller.tenantId === undefined ? null : await hub.position(ctx.caller.tenantId);
         const page = await service.auditLog(ctx.caller, args);
-        return { ...page, entries: page.entries.map((row) => auditEntryView(auditRecord(row))) };
+        return { ...page, live, entries: page.entries.map((row) => auditEntryView(auditRecord(row))) };
       },
       tenant: (_: unknown, __: unknown, ctx: TenancyContext) => service.current(ctx.caller),
       plans: async (_: unknown, __: unknown, ctx: TenancyContext) => (await service.plans(ctx.caller)).map(planView),

@@ -7,6 +7,7 @@ import { OutboxEventEntity } from '@tansu/platform/events/outbox';
 import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import { createMailer } from '@tansu/platform/mail/mailer';
 import { createStopList, localUrl, subgraphAddress, type StartOptions, type StartedService } from '@tansu/platform/service';
+import { AUDIT_FEED } from '@tansu/tenant-core/audit-log';
 import { publishRequestLimit, requestsThisMinute, syncRequestLimits } from '@tansu/tenant-core/contracts/request-quota';
 import { publishSessionRevocation } from '@tansu/tenant-core/contracts/session-revocations';
 import { publishTenantStatus, syncBlockedTenants } from '@tansu/tenant-core/contracts/tenant-status';
@@ -35,7 +36,13 @@ export async function startTenancySubgraph({ config, logger }: StartOptions): Pr
     // The audit log's live feed: one blocking reader for every tenant followed by this process.
     const reader = redisConnection('stream-hub');
     stops.add(() => reader.disconnect());
-    const hub = createStreamHub({ reader, control: redis, namespace: config.redisNamespace, logger: logger.child({ service: 'stream-hub' }) });
+    const hub = createStreamHub({
+      reader,
+      control: redis,
+      namespace: config.redisNamespace,
+      logger: logger.child({ service: 'stream-hub' }),
+      feed: AUDIT_FEED,
+    });
     hub.start();
     stops.add(() => hub.stop());
     // Routers read these sets; a status or limit change whose publish failed is repaired here.

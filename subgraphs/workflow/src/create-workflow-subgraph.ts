@@ -24,7 +24,9 @@ export async function createWorkflowSubgraph(deps: {
     name: 'workflow',
     typeDefs: await readFile(WORKFLOW_SCHEMA_PATH, 'utf8'),
     resolvers:
-      deps.hub === undefined ? createWorkflowResolvers(service) : { ...createWorkflowResolvers(service), ...createSubscriptionResolvers(service, deps.hub) },
+      deps.hub === undefined
+        ? createWorkflowResolvers(service)
+        : { ...createWorkflowResolvers(service, deps.hub), ...createSubscriptionResolvers(service, deps.hub) },
     subscriptions: deps.hub !== undefined,
     codec: deps.codec,
     logger: deps.logger,

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { GraphQLScalarType } from 'graphql';
+import type { StreamHub } from '@tansu/platform/events/stream-hub';
 import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { requireTenantCaller } from '@tansu/tenant-core/guards';
 import type { Json } from './definitions/mapping.ts';
@@ -60,7 +61,10 @@ function definition(row: DefinitionView) {
   };
 }
 
-export function createWorkflowResolvers(service: WorkflowService) {
+/** `hub`: the process's event feed, when it serves subscriptions. */
+export function createWorkflowResolvers(service: WorkflowService, hub?: StreamHub) {
+  // Read before the rows: the feed from there on holds every change the page lacks.
+  const live = async (ctx: WorkflowContext) => (hub === undefined || ctx.caller.tenantId === undefined ? null : hub.position(ctx.caller.tenantId));
   return {
     JSON: JSONScalar,
     Query: {
@@ -71,10 +75,14 @@ export function createWorkflowResolvers(service: WorkflowService) {
         return row === null ? null : definition(row);
       },
       run: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.run(ctx.caller, args.id),
-      runs: (_: unknown, args: { filter?: RunFilter; first: number; after?: string }, ctx: WorkflowContext) =>
-        service.runs(ctx.caller, args.filter, args.first, args.after),
-      deadLetterRuns: (_: unknown, args: { first: number; after?: string }, ctx: WorkflowContext) =>
-        service.runs(ctx.caller, null, args.first, args.after, true),
+      runs: async (_: unknown, args: { filter?: RunFilter; first: number; after?: string }, ctx: WorkflowContext) => {
+        const position = await live(ctx);
+        return { ...(await service.runs(ctx.caller, args.filter, args.first, args.after)), live: position };
+      },
+      deadLetterRuns: async (_: unknown, args: { first: number; after?: string }, ctx: WorkflowContext) => {
+        const position = await live(ctx);
+        return { ...(await service.runs(ctx.caller, null, args.first, args.after, true)), live: position };
+      },
     },
     Mutation: {
       createWorkflow: async (_: unknown, { input }: { input: { name: unknown; steps: unknown } }, ctx: WorkflowContext) =>

@@ -1,14 +1,11 @@
 import { createContext, useCallback, useContext, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link } from '@tanstack/react-router';
-import { TansuError } from '@tansu/client';
+import { TansuError, isStepUpRequired } from '@tansu/client';
 import { consoleClient } from './session.ts';
 
 type Sensitive = <T>(action: () => Promise<T>) => Promise<T>;
 
 const SensitiveContext = createContext<Sensitive | null>(null);
-
-/** Refused until the caller proves a second factor again (deleting a tenant, rotating keys, …). */
-const needsStepUp = (e: unknown): boolean => e instanceof TansuError && e.code === 'MFA_REQUIRED' && e.extensions.stepUp === true;
 
 export class StepUpCancelled extends Error {
   constructor() {
@@ -30,8 +27,10 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
     try {
       return await action();
     } catch (e) {
-      if (!needsStepUp(e)) throw e;
+      if (!isStepUpRequired(e)) throw e;
       await new Promise<void>((resolve, reject) => {
+        // One prompt at a time: an earlier action still waiting gives way to this one.
+        waiting.current?.reject(new StepUpCancelled());
         waiting.current = { resolve, reject };
         setProblem(null);
         setCode('');

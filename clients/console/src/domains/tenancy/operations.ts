@@ -64,6 +64,7 @@ export const PLAN_AND_USAGE = graphql(`
 export const AUDIT_LOG = graphql(`
   query ConsoleAuditLog($filter: AuditFilter, $after: String) {
     auditLog(filter: $filter, first: 50, after: $after) {
+      live
       entries {
         id
         at

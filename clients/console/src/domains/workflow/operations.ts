@@ -5,6 +5,7 @@ import { graphql } from '@tansu/client';
 export const RUNS = graphql(`
   query ConsoleRuns {
     runs(first: 50) {
+      live
       nodes {
         id
         status
@@ -134,6 +135,7 @@ export const START_WORKFLOW = graphql(`
 export const DEAD_LETTERS = graphql(`
   query ConsoleDeadLetters {
     deadLetterRuns(first: 50) {
+      live
       nodes {
         id
         status

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ResultOf } from '@tansu/client';
 import { SCHEMA_CHECKS } from '../operations.ts';
 import { consoleClient } from '../../../shell/session.ts';
@@ -83,18 +83,30 @@ export function SchemaChecksPage() {
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const chosen = variant ?? served;
+  // The variant the list shows: an answer for another (switched away from) is dropped.
+  const shown = useRef<string | null>(null);
 
   const load = (after: string | null) => {
     if (chosen === null) return;
+    const forVariant = chosen;
     consoleClient()!
-      .request(SCHEMA_CHECKS, { variant: chosen, after })
+      .request(SCHEMA_CHECKS, { variant: forVariant, after })
       .then(({ schemaChecks }) => {
+        if (shown.current !== forVariant) return;
         setChecks((current) => (after === null ? schemaChecks.nodes : [...current, ...schemaChecks.nodes]));
         setCursor({ endCursor: schemaChecks.endCursor, hasMore: schemaChecks.hasMore });
       })
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+      .catch((e: unknown) => shown.current === forVariant && setError(e instanceof Error ? e.message : String(e)));
   };
-  useEffect(() => load(null), [chosen]);
+  useEffect(() => {
+    shown.current = chosen;
+    setChecks([]);
+    setOpen(null);
+    setError(null);
+    setCursor({ endCursor: null, hasMore: false });
+    load(null);
+  }, [chosen]);
+  const report = checks.find((c) => c.id === open);
 
   return (
     <section>
@@ -137,7 +149,7 @@ export function SchemaChecksPage() {
               </tbody>
             </table>
           )}
-          {open === null ? null : <CheckReport check={checks.find((c) => c.id === open)!} />}
+          {report === undefined ? null : <CheckReport check={report} />}
           {cursor.hasMore ? (
             <button type="button" onClick={() => load(cursor.endCursor)}>
               Older checks

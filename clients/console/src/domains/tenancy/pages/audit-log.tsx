@@ -22,29 +22,37 @@ export function AuditLogPage() {
   useEffect(() => {
     const client = consoleClient();
     if (client === undefined) return;
+    let cancelled = false;
+    let stop: (() => void) | undefined;
     setEntries(null);
-    // Live entries first, so none recorded while the page is read is missed; one that arrives
-    // before the page is read waits for it, and an id seen already is a repeat.
-    let early: Entry[] | null = [];
-    const prepend = (fresh: Entry[], current: Entry[]) => [...fresh.filter((e) => !current.some((x) => x.id === e.id)), ...current];
-    const stop = client.subscribe(
-      AUDIT_FEED,
-      { filter },
-      {
-        next: ({ auditLog }) => (early === null ? setEntries((current) => prepend([auditLog.entry], current ?? [])) : early.unshift(auditLog.entry)),
-        error: (e) => setError(e.message),
-      },
-    );
     client
       .request(AUDIT_LOG, { filter })
       .then(({ auditLog }) => {
-        setEntries(prepend(early ?? [], auditLog.entries));
-        early = null;
+        if (cancelled) return;
+        setEntries(auditLog.entries);
         setOlder(auditLog.hasMore ? auditLog.endCursor : null);
         setError(null);
+        // From where the feed stood when the page was read: nothing recorded in between is
+        // missed; an entry the page holds already is a repeat.
+        stop = client.subscribe(
+          AUDIT_FEED,
+          { filter, after: auditLog.live ?? undefined },
+          {
+            next: ({ auditLog: event }) =>
+              setEntries((current) => (current === null || current.some((e) => e.id === event.entry.id) ? current : [event.entry, ...current])),
+            error: (e) => setError(e.message),
+          },
+        );
       })
-      .catch(fail);
-    return stop;
+      .catch((e: unknown) => {
+        if (cancelled) return;
+        setEntries([]);
+        fail(e);
+      });
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
   }, [filter]);
 
   const apply = (event: FormEvent) => {

@@ -29,6 +29,7 @@ export function RunPage() {
     const client = consoleClient();
     if (client === undefined) return;
     const stops: (() => void)[] = [];
+    let cancelled = false;
     const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
     // Outputs and attempts are read again when a step or the run settles.
     const refresh = () =>
@@ -39,6 +40,7 @@ export function RunPage() {
     client
       .request(RUN, { id: runId })
       .then((data) => {
+        if (cancelled) return;
         setRun(data.run);
         if (data.run === null) return;
         setLogs(data.run.logs.edges.map((l) => ({ id: l.id, stepId: l.stepId, level: l.level, message: l.message })));
@@ -86,7 +88,10 @@ export function RunPage() {
         );
       })
       .catch(fail);
-    return () => stops.forEach((stop) => stop());
+    return () => {
+      cancelled = true;
+      stops.forEach((stop) => stop());
+    };
   }, [runId]);
   if (error !== null) return <p role="alert">{error}</p>;
   if (run === undefined) return <p>Loading…</p>;

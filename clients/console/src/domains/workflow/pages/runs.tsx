@@ -14,13 +14,16 @@ export function RunsPage() {
     const client = consoleClient();
     if (client === undefined) return;
     let stop: (() => void) | undefined;
+    let cancelled = false;
     client
       .request(RUNS)
       .then((data) => {
+        if (cancelled) return;
         setRuns([...data.runs.nodes]);
+        // From where the feed stood when the list was read: no change in between is missed.
         stop = client.subscribe(
           RUNS_FEED,
-          {},
+          { after: data.runs.live ?? undefined },
           {
             next: ({ runs: change }) => {
               const run = change.run;
@@ -35,7 +38,10 @@ export function RunsPage() {
         );
       })
       .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
-    return () => stop?.();
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
   }, []);
   if (error !== null) return <p role="alert">{error}</p>;
   if (runs === null) return <p>Loading…</p>;
