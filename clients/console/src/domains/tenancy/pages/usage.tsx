@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { PLAN_AND_USAGE } from '../operations.ts';
 import { useQuery } from '../../../shell/use-query.ts';
 
@@ -9,9 +10,16 @@ const LABELS: Record<string, string> = {
   CONCURRENT_RUNS: 'Workflow steps in flight',
 };
 
-/** The tenant's plan and how much of each quota it uses. */
+/** Counters move with every request: read again this often while the page is open. */
+const REFRESH_MS = 10_000;
+
+/** The tenant's plan and how much of each quota it uses, read again every few seconds. */
 export function UsagePage() {
-  const { data, error } = useQuery(PLAN_AND_USAGE);
+  const { data, error, reload } = useQuery(PLAN_AND_USAGE);
+  useEffect(() => {
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   if (error !== null) return <p role="alert">{error}</p>;
   if (data === undefined) return <p>Loading…</p>;
   if (data.tenant === null) return <p role="alert">No tenant</p>;
