@@ -12,6 +12,7 @@ import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-serv
 import { subgraphEnvPrefix } from '@tansu/platform/config';
 import { SUBGRAPHS } from '@tansu/supergraph/subgraphs';
 import { tableOwners } from '@tansu/supergraph/tables';
+import { AUDIT_FEED } from '@tansu/tenant-core/audit-log';
 import { ADMIN, PUBLIC_URL } from '../support/test-stack.ts';
 import { seedTwoTenants, type TwoTenants } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
@@ -184,7 +185,8 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
     const steps = await owner.query<{ n: number }>(`select count(*)::int as n from workflow.steps where run_id = any($1) and status = 'SUCCEEDED'`, [ids]);
     assert.equal(steps.rows[0]!.n, 600);
 
-    // Every outbox event reached the tenant's stream (delivery is at least once: dedupe by id).
+    // Every outbox event reached one of the tenant's streams (audit entries have a feed of their
+    // own; delivery is at least once: dedupe by id).
     let unpublished = 1;
     for (let i = 0; i < 100 && unpublished > 0; i++) {
       unpublished = (await owner.query<{ n: number }>(`select count(*)::int as n from platform.outbox where published_at is null`)).rows[0]!.n;
@@ -192,7 +194,10 @@ describe('many processes behave as one', { timeout: 300_000 }, () => {
     }
     assert.equal(unpublished, 0);
     const outbox = await owner.query<{ id: string }>(`select id::text as id from platform.outbox where tenant_id = $1`, [seed.acme.id]);
-    const stream = (await redis.xrange(tenantStreamKey(namespace, seed.acme.id), '-', '+')) as [string, string[]][];
+    const stream = [
+      ...((await redis.xrange(tenantStreamKey(namespace, seed.acme.id), '-', '+')) as [string, string[]][]),
+      ...((await redis.xrange(tenantStreamKey(namespace, seed.acme.id, AUDIT_FEED), '-', '+')) as [string, string[]][]),
+    ];
     const delivered = new Set(stream.map(([, fields]) => fields[fields.indexOf('outboxId') + 1]));
     const missing = outbox.rows.filter((row) => !delivered.has(row.id));
     assert.deepEqual(missing, [], 'events missing from the stream');

@@ -5,6 +5,8 @@ import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createSubgraphServer } from '@tansu/platform/graphql/subgraph-server';
 import type { StreamHub } from '@tansu/platform/events/stream-hub';
+import { createDefinitionCache } from './engine/definitions.ts';
+import { createRunEngine } from './engine/run-engine.ts';
 import { createWorkflowService } from './workflow-service.ts';
 import { createSubscriptionResolvers } from './subscriptions.ts';
 import { createDefinitionLoader, createWorkflowResolvers, type WorkflowContext } from './resolvers.ts';
@@ -19,7 +21,7 @@ export async function createWorkflowSubgraph(deps: {
   /** The process's event hub; subscriptions are served when it is given. */
   hub?: StreamHub;
 }) {
-  const service = createWorkflowService({ db: deps.db });
+  const service = createWorkflowService({ db: deps.db, engine: createRunEngine({ definitions: createDefinitionCache() }) });
   const server = await createSubgraphServer<WorkflowContext>({
     name: 'workflow',
     typeDefs: await readFile(WORKFLOW_SCHEMA_PATH, 'utf8'),

@@ -7,7 +7,8 @@ import type { Json } from './definitions/mapping.ts';
 import { UNSTORABLE_MESSAGE, unstorableTextAt } from './definitions/storable-json.ts';
 import { validateWorkflowName, validateWorkflowSpec } from './definitions/workflow-definition.ts';
 import { RUN_STATUSES, type RunRow, type RunStatus } from './rows.ts';
-import { cancelRun, createRuns, deliverEvent, retryRun, type NewRun } from './engine/run-engine.ts';
+import type { NewRun } from './engine/create-runs.ts';
+import type { RunEngine } from './engine/run-engine.ts';
 
 export const MAX_INPUT_BYTES = 64 * 1024;
 /** Runs one startWorkflows call may start. */
@@ -102,8 +103,8 @@ const RUN_COLUMNS = `r.id, r.tenant_id, r.definition_id, d.name as workflow, d.v
   r.idempotency_key, r.started_by, r.created_at, (extract(epoch from r.created_at) * 1000000)::bigint::text as created_micros, r.updated_at, r.finished_at`;
 
 /** Workflow definitions and runs as the GraphQL layer offers them; every call checks the caller. */
-export function createWorkflowService(deps: { db: Database }) {
-  const { db } = deps;
+export function createWorkflowService(deps: { db: Database; engine: RunEngine }) {
+  const { db, engine } = deps;
 
   async function loadRun(tenantId: string, id: string): Promise<RunRecord | null> {
     const rows = await db.withTenant(tenantId, (em) =>
@@ -175,7 +176,7 @@ export function createWorkflowService(deps: { db: Database }) {
             fresh.push({ tenantId: c.tenantId, definitionId: defs[0].id, input: run.input ?? {}, idempotencyKey: key, startedBy: c.subject });
           }
         }
-        const created = fresh.length === 0 ? [] : await createRuns(em, fresh);
+        const created = fresh.length === 0 ? [] : await engine.createRuns(em, fresh);
         return slots.map((slot) => (typeof slot === 'string' ? slot : created[slot]!));
       });
     // Two starts with one key at the same instant: the loser's second try finds the winner's run.
@@ -250,13 +251,13 @@ export function createWorkflowService(deps: { db: Database }) {
 
     async cancel(caller: CallerContext, id: string): Promise<RunRecord> {
       const c = requireWriter(caller);
-      await db.withTenant(c.tenantId, (em) => cancelRun(em, runId(id)));
+      await db.withTenant(c.tenantId, (em) => engine.cancelRun(em, runId(id)));
       return mustLoadRun(c.tenantId, id);
     },
 
     async retry(caller: CallerContext, id: string): Promise<RunRecord> {
       const c = requireWriter(caller);
-      await db.withTenant(c.tenantId, (em) => retryRun(em, runId(id)));
+      await db.withTenant(c.tenantId, (em) => engine.retryRun(em, runId(id)));
       return mustLoadRun(c.tenantId, id);
     },
 
@@ -266,7 +267,7 @@ export function createWorkflowService(deps: { db: Database }) {
       checkStorable('event', input.event);
       checkSize('payload', input.payload, MAX_INPUT_BYTES);
       checkStorable('payload', input.payload);
-      const woken = await db.withTenant(c.tenantId, (em) => deliverEvent(em, input.event, input.payload ?? null));
+      const woken = await db.withTenant(c.tenantId, (em) => engine.deliverEvent(em, input.event, input.payload ?? null));
       return woken;
     },
 

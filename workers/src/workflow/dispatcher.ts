@@ -2,12 +2,13 @@ import type { Queue } from 'bullmq';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createPollLoop } from '@tansu/platform/poll-loop';
-import { expireWait, failStep } from '@tansu/subgraph-workflow/engine/run-engine';
+import type { RunEngine } from '@tansu/subgraph-workflow/engine/run-engine';
 import { stepJobId, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
 
 export interface DispatcherOptions {
   /** Owner connection: the dispatcher looks across tenants, the one place it must. */
   systemDb: Database;
+  engine: RunEngine;
   queue: Queue<StepJob>;
   logger: Logger;
   /** Steps one tenant may have dispatched or running at once. */
@@ -34,7 +35,7 @@ const DISPATCH_LOCK = 72_616_001;
  * and retried, and a wait whose time ran out is closed.
  */
 export function createDispatcher(options: DispatcherOptions) {
-  const { systemDb, queue, logger } = options;
+  const { systemDb, engine, queue, logger } = options;
   const batchSize = options.batchSize ?? 200;
   const idleDelayMs = options.idleDelayMs ?? 50;
 
@@ -44,7 +45,7 @@ export function createDispatcher(options: DispatcherOptions) {
     );
     for (const step of lost) {
       await systemDb.withTenant(step.tenant_id, (em) =>
-        failStep(em, step.run_id, step.step_id, step.attempt, {
+        engine.failStep(em, step.run_id, step.step_id, step.attempt, {
           message: 'the worker running this attempt stopped answering',
           code: 'WORKER_LOST',
           retryable: true,
@@ -54,7 +55,7 @@ export function createDispatcher(options: DispatcherOptions) {
     const expired = await systemDb.global((em) =>
       em.execute<Picked[]>(`select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'WAITING' and ready_at <= now() limit 100`),
     );
-    for (const step of expired) await systemDb.withTenant(step.tenant_id, (em) => expireWait(em, step.run_id, step.step_id));
+    for (const step of expired) await systemDb.withTenant(step.tenant_id, (em) => engine.expireWait(em, step.run_id, step.step_id));
   }
 
   async function dispatchOnce(): Promise<number> {

@@ -3,7 +3,7 @@ import type { Database } from '@tansu/platform/db/database';
 import { TansuError } from '@tansu/platform/errors';
 import type { Logger } from '@tansu/platform/logger';
 import type { Json } from '@tansu/subgraph-workflow/definitions/mapping';
-import { beginStep, completeStep, failStep } from '@tansu/subgraph-workflow/engine/run-engine';
+import type { RunEngine } from '@tansu/subgraph-workflow/engine/run-engine';
 import { STEP_QUEUE, queuePrefix, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
 import { StepError, type StepRunners } from '@tansu/subgraph-workflow/engine/step-runners';
 
@@ -16,11 +16,11 @@ export const LEASE_GRACE_MS = 15_000;
  * being current, so a step that runs twice is recorded once.
  */
 export async function processStepJob(
-  deps: { db: Database; runners: StepRunners; logger: Logger },
+  deps: { db: Database; engine: RunEngine; runners: StepRunners; logger: Logger },
   job: StepJob,
 ): Promise<'completed' | 'retrying' | 'failed' | 'stale'> {
-  const { db, runners } = deps;
-  const start = await db.withTenant(job.tenantId, (em) => beginStep(em, job.runId, job.stepId, job.attempt, LEASE_GRACE_MS));
+  const { db, engine, runners } = deps;
+  const start = await db.withTenant(job.tenantId, (em) => engine.beginStep(em, job.runId, job.stepId, job.attempt, LEASE_GRACE_MS));
   if (start === undefined) return 'stale';
   const logger = deps.logger.child({ tenantId: job.tenantId, runId: job.runId, stepId: job.stepId, attempt: job.attempt, requestId: job.requestId });
   let output: Json;
@@ -34,17 +34,17 @@ export async function processStepJob(
   } catch (error) {
     const failure = error instanceof StepError ? error.failure : { message: 'the step failed unexpectedly', code: 'INTERNAL', retryable: true };
     if (!(error instanceof StepError)) logger.error({ err: error }, 'step failed unexpectedly');
-    return db.withTenant(job.tenantId, (em) => failStep(em, job.runId, job.stepId, job.attempt, failure));
+    return db.withTenant(job.tenantId, (em) => engine.failStep(em, job.runId, job.stepId, job.attempt, failure));
   }
   try {
-    const recorded = await db.withTenant(job.tenantId, (em) => completeStep(em, job.runId, job.stepId, job.attempt, output));
+    const recorded = await db.withTenant(job.tenantId, (em) => engine.completeStep(em, job.runId, job.stepId, job.attempt, output));
     return recorded ? 'completed' : 'stale';
   } catch (error) {
     // An output Postgres cannot store (a NUL byte, a value out of range) fails the step for
     // good: running it again would repeat its side effect for the same result.
     if (!(error instanceof TansuError) || error.code !== 'BAD_USER_INPUT') throw error;
     return db.withTenant(job.tenantId, (em) =>
-      failStep(em, job.runId, job.stepId, job.attempt, {
+      engine.failStep(em, job.runId, job.stepId, job.attempt, {
         message: `the step's output cannot be stored: ${error.message}`,
         code: 'BAD_OUTPUT',
         retryable: false,
@@ -55,6 +55,7 @@ export async function processStepJob(
 
 export function createStepWorker(deps: {
   db: Database;
+  engine: RunEngine;
   runners: StepRunners;
   logger: Logger;
   connection: ConnectionOptions;

@@ -4,6 +4,8 @@ import type { TansuConfig } from '@tansu/platform/config';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
 import { createDispatcher } from './dispatcher.ts';
+import { createDefinitionCache } from '@tansu/subgraph-workflow/engine/definitions';
+import { createRunEngine } from '@tansu/subgraph-workflow/engine/run-engine';
 import { STEP_QUEUE, queuePrefix, type StepJob } from '@tansu/subgraph-workflow/engine/step-jobs';
 import { createStepRunners } from '@tansu/subgraph-workflow/engine/step-runners';
 import { createStepWorker } from './step-worker.ts';
@@ -29,10 +31,18 @@ export async function startWorkflowEngine(deps: {
   const queueConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   const workerConnection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue<StepJob>(STEP_QUEUE, { connection: queueConnection, prefix: queuePrefix(deps.config.redisNamespace) });
-  const dispatcher = createDispatcher({ systemDb: deps.systemDb, queue, logger: deps.logger, tenantConcurrency: deps.config.workflowTenantConcurrency });
+  const runEngine = createRunEngine({ definitions: createDefinitionCache() });
+  const dispatcher = createDispatcher({
+    systemDb: deps.systemDb,
+    engine: runEngine,
+    queue,
+    logger: deps.logger,
+    tenantConcurrency: deps.config.workflowTenantConcurrency,
+  });
   const runners = createStepRunners({ allowPrivateEgress: deps.config.egressAllowPrivate });
   const worker = createStepWorker({
     db: deps.db,
+    engine: runEngine,
     runners,
     logger: deps.logger,
     connection: workerConnection,

@@ -3,7 +3,7 @@ import { isHeaderValue } from '../definitions/http-header.ts';
 import { resolveMapping, type Json, type MappingScope } from '../definitions/mapping.ts';
 import type { StepDefinition } from '../definitions/workflow-definition.ts';
 import { EgressDeniedError, guardedConnector } from '@tansu/platform/http/egress';
-import type { StepFailure } from './run-engine.ts';
+import type { StepFailure } from './state-machine.ts';
 
 export interface StepContext {
   def: StepDefinition;
