@@ -7,6 +7,8 @@ import pg from 'pg';
 import { openDatabase, type Database } from '@tansu/platform/db/database';
 import { OutboxEventEntity, appendEvent, tenantStreamKey } from '@tansu/platform/events/outbox';
 import { createOutboxRelay, type OutboxRelay } from '@tansu/platform/events/outbox-relay';
+import { eventIterator } from '@tansu/platform/events/event-iterator';
+import { createStreamHub } from '@tansu/platform/events/stream-hub';
 import { createLogger } from '@tansu/platform/logger';
 import { openTestDatabase } from '@tansu/platform/testing/test-servers';
 
@@ -26,6 +28,7 @@ describe('outbox relay', () => {
   let owner: pg.Client;
   let redis: Redis;
   let relay: OutboxRelay;
+  let redisUrl: string;
   // Random tenants and a namespace of this file's own: the shared Redis may hold other files' streams, never these.
   const namespace = `test-${randomUUID()}`;
   const tenantA = randomUUID();
@@ -62,6 +65,7 @@ describe('outbox relay', () => {
     cleanups.push(() => appDb.close());
     systemDb = await openDatabase({ url: database.url, entities: ENTITIES });
     cleanups.push(() => systemDb.close());
+    redisUrl = database.redisUrl;
     redis = new Redis(database.redisUrl, { lazyConnect: true });
     await redis.connect();
     cleanups.push(() => redis.quit());
@@ -161,6 +165,59 @@ describe('outbox relay', () => {
       ['real'],
     );
     assert.equal(await relay.drainOnce(), 0);
+  });
+
+  it('moves a row once when the relay fails between appending it and marking it published', async () => {
+    const tenant = randomUUID();
+    const reader = new Redis(redisUrl);
+    const control = new Redis(redisUrl);
+    const hub = createStreamHub({ reader, control, namespace, logger: createLogger({ level: 'silent', service: 'test' }), blockMs: 200 });
+    hub.start();
+    try {
+      for (let seq = 1; seq <= 3; seq++) await append(tenant, 'tick', { seq });
+      const subscriber = await eventIterator({ hub, tenantId: tenant, after: '0-0', select: (event) => event.outboxId });
+      // Marking the rows fails after they were appended, as when the relay dies in between.
+      await owner.query(
+        `create function public.fail_outbox_mark() returns trigger language plpgsql as $$ begin raise exception 'relay died before the mark'; end $$`,
+      );
+      await owner.query(`create trigger fail_outbox_mark before update on platform.outbox for each row execute function public.fail_outbox_mark()`);
+      try {
+        await assert.rejects(relay.drainOnce(), /relay died before the mark/);
+      } finally {
+        await owner.query(`drop trigger fail_outbox_mark on platform.outbox; drop function public.fail_outbox_mark()`);
+      }
+      assert.equal((await streamOf(tenant)).length, 3, 'appended before the failure');
+      assert.equal(await unpublished(), 3, 'and still to be moved');
+      // The next relay moves them again, with one more row; Redis has meanwhile forgotten its scripts.
+      await redis.script('FLUSH');
+      await append(tenant, 'tick', { seq: 4 });
+      assert.equal(await relay.drainOnce(), 4);
+      assert.equal(await unpublished(), 0);
+
+      const events = await streamOf(tenant);
+      assert.deepEqual(
+        events.map((e) => e.payload.seq),
+        [1, 2, 3, 4],
+        'each row once, in order',
+      );
+      const received: string[] = [];
+      for (let i = 0; i < 4; i++) received.push((await subscriber.next()).value!);
+      assert.deepEqual(
+        received,
+        events.map((e) => e.outboxId),
+      );
+      // The next event is the subscriber's next: no repeat came in between.
+      await append(tenant, 'tick', { seq: 5 });
+      assert.equal(await relay.drainOnce(), 1);
+      assert.equal((await subscriber.next()).value, (await streamOf(tenant))[4]!.outboxId);
+      await subscriber.return!();
+      // Once the rows are marked, only the stream is left of them in Redis.
+      assert.deepEqual(await redis.keys(`${namespace}:{${tenant}}:*`), [tenantStreamKey(namespace, tenant)]);
+    } finally {
+      await hub.stop();
+      reader.disconnect();
+      control.disconnect();
+    }
   });
 
   it('deletes published rows past their retention, never unpublished ones', async () => {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Database } from '@tansu/platform/db/database';
 import type { Logger } from '@tansu/platform/logger';
-import { tenantStreamKey } from '@tansu/platform/events/outbox';
+import { tenantOutboxInFlightKey, tenantStreamKey } from '@tansu/platform/events/outbox';
 import { createPollLoop, type PollLoop } from '@tansu/platform/poll-loop';
 import { AUDIT_FEED } from './audit-log.ts';
 import { requestQuotaKeys } from './contracts/request-quota.ts';
@@ -28,7 +28,11 @@ export async function purgeDeletedTenants(deps: { systemDb: Database; redis: Red
     // The tenant stays in the blocked set: tokens it issued must keep failing until they expire.
     await deps.redis
       .multi()
-      .del(tenantStreamKey(deps.namespace, tenant.id), tenantStreamKey(deps.namespace, tenant.id, AUDIT_FEED))
+      .del(
+        tenantStreamKey(deps.namespace, tenant.id),
+        tenantStreamKey(deps.namespace, tenant.id, AUDIT_FEED),
+        tenantOutboxInFlightKey(deps.namespace, tenant.id),
+      )
       .hdel(requestQuotaKeys(deps.namespace).limits, tenant.id)
       .exec();
     deps.logger.info({ tenantId: tenant.id, slug: tenant.slug }, 'tenant purged');

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { TansuError } from '@tansu/platform/errors';
-import { tenantStreamKey } from '@tansu/platform/events/outbox';
+import { tenantOutboxInFlightKey, tenantStreamKey } from '@tansu/platform/events/outbox';
 import { createLogger } from '@tansu/platform/logger';
 import { startTestServers, TEST_APP_PASSWORD, type TestServers } from '@tansu/platform/testing/test-servers';
 import { AUDIT_FEED } from '../src/audit-log.ts';
@@ -26,6 +26,7 @@ function names(namespace: string): string[] {
     quota.counter(TENANT, 29_000_000),
     tenantStreamKey(namespace, TENANT),
     tenantStreamKey(namespace, TENANT, AUDIT_FEED),
+    tenantOutboxInFlightKey(namespace, TENANT),
   ];
 }
 
@@ -49,6 +50,7 @@ describe('the cross-process contracts in Redis', () => {
       `tansu:rpm:{${TENANT}}:29000000`,
       `tansu:{${TENANT}}:events`,
       `tansu:{${TENANT}}:audit`,
+      `tansu:{${TENANT}}:outbox-in-flight`,
     ]);
   });
 

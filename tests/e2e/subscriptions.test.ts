@@ -259,6 +259,28 @@ describe('subscriptions through the router', () => {
     assert.match(JSON.stringify(errors), /Sign in to use \\"runs\\"/);
   });
 
+  it('replays every state of a finished run on the runs feed, not only its latest', async () => {
+    const url = ctx.stack.graphqlUrl;
+    const run = await startWorkflow(url, acmeDev, { workflow: 'gated' });
+    dataOf(await go(run.id));
+    await waitForRun(url, acmeDev, run.id, ['SUCCEEDED']);
+    const feed = collect<RunEvent & { runId: string }>(
+      open(acmeDev),
+      'subscription($after: String) { runs(after: $after) { eventId runId status } }',
+      { after: '0' },
+      (events) => events.some((e) => e.runId === run.id && e.status === 'SUCCEEDED'),
+    );
+    await feed.done;
+    assert.deepEqual(feed.errors, []);
+    const trail = feed.events.filter((e) => e.runId === run.id);
+    assert.deepEqual(
+      trail.map((e) => e.status),
+      ['QUEUED', 'RUNNING', 'SUCCEEDED'],
+    );
+    const ids = feed.events.map((e) => e.eventId);
+    assert.equal(new Set(ids).size, ids.length, 'no event twice');
+  });
+
   describe('token lifetime on a long connection', () => {
     const shortToken = (seconds: number) => mintAccessToken(ctx.stack.db, seed.acme, seed.alice.user.id, { roles: ['DEVELOPER'], expiresInSeconds: seconds });
 

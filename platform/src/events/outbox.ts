@@ -48,3 +48,11 @@ export const DEFAULT_FEED = 'events';
 export function tenantStreamKey(namespace: string, tenantId: string, feed: string = DEFAULT_FEED): string {
   return `${namespace}:{${tenantId}}:${feed}`;
 }
+
+/**
+ * The tenant's outbox rows appended to a stream and not yet marked published, by the relay
+ * (same cluster slot as its streams); the tenant purge deletes it with them.
+ */
+export function tenantOutboxInFlightKey(namespace: string, tenantId: string): string {
+  return `${namespace}:{${tenantId}}:outbox-in-flight`;
+}

@@ -43,10 +43,37 @@ function compareIds(a: string, b: string): number {
   return am === bm ? (as === bs ? 0 : as < bs ? -1 : 1) : am < bm ? -1 : 1;
 }
 
+interface Listener {
+  deliver: StreamListener;
+  /** The newest id handed to this listener: nothing at or before it reaches it again. */
+  lastId: string;
+  /** Live events held back while the listener's backlog is read. */
+  buffer?: StreamEvent[];
+}
+
 interface TenantFeed {
   /** Last id read from the stream by the live loop. */
   lastId: string;
-  listeners: Set<StreamListener>;
+  listeners: Set<Listener>;
+}
+
+/**
+ * A live read may have been sent from an older position than what a listener's catch-up has
+ * already handed it (the read was in flight as it joined, or was sent for an earlier feed of
+ * the tenant): each listener's own last id keeps it from seeing an entry twice.
+ */
+function offer(listener: Listener, event: StreamEvent, logger: Logger): void {
+  if (listener.buffer !== undefined) {
+    listener.buffer.push(event);
+    return;
+  }
+  if (compareIds(event.id, listener.lastId) <= 0) return;
+  listener.lastId = event.id;
+  try {
+    listener.deliver(event);
+  } catch (error) {
+    logger.error({ err: error }, 'stream listener failed');
+  }
 }
 
 /**
@@ -107,18 +134,11 @@ export function createStreamHub(deps: {
         if (feed === undefined) continue;
         for (const [id, fields] of entries) {
           // The read may have been sent for an earlier feed of this tenant (its last listener
-          // left and a new one came while it was in flight): what the new feed's start already
-          // covers reached its listeners through their backlog, never again from here.
+          // left and a new one came while it was in flight): the feed's position never moves back.
           if (compareIds(id, feed.lastId) <= 0) continue;
           feed.lastId = id;
           const event = parseEntry(id, fields);
-          for (const listener of feed.listeners) {
-            try {
-              listener(event);
-            } catch (error) {
-              deps.logger.error({ err: error }, 'stream listener failed');
-            }
-          }
+          for (const listener of feed.listeners) offer(listener, event, deps.logger);
         }
       }
     }
@@ -151,36 +171,38 @@ export function createStreamHub(deps: {
         void interrupt();
       }
       const tenantFeed = feed;
-      if (after === undefined) {
-        tenantFeed.listeners.add(listener);
-      } else {
-        // Buffer live events while the backlog is read, then hand over without gaps or repeats.
-        const buffered: StreamEvent[] = [];
-        const buffer: StreamListener = (event) => buffered.push(event);
-        tenantFeed.listeners.add(buffer);
-        let delivered = after;
+      // Live only: from where the feed stands. Resuming: live events wait in the buffer while the
+      // backlog is read, then the buffer is drained past what the backlog covered, all before the
+      // listener takes live events directly.
+      const record: Listener = after === undefined ? { deliver: listener, lastId: tenantFeed.lastId } : { deliver: listener, lastId: after, buffer: [] };
+      const leave = () => {
+        tenantFeed.listeners.delete(record);
+        if (tenantFeed.listeners.size === 0 && feeds.get(tenantId) === tenantFeed) feeds.delete(tenantId);
+      };
+      tenantFeed.listeners.add(record);
+      if (record.buffer !== undefined) {
         try {
           for (;;) {
-            const page = (await deps.control.xrange(streamKey(tenantId), `(${delivered}`, '+', 'COUNT', BACKLOG_PAGE)) as [string, string[]][];
+            const page = (await deps.control.xrange(streamKey(tenantId), `(${record.lastId}`, '+', 'COUNT', BACKLOG_PAGE)) as [string, string[]][];
             for (const [id, fields] of page) {
+              record.lastId = id;
               listener(parseEntry(id, fields));
-              delivered = id;
             }
             if (page.length < BACKLOG_PAGE) break;
           }
+          const buffered = record.buffer;
+          record.buffer = undefined;
+          for (const event of buffered) {
+            if (compareIds(event.id, record.lastId) <= 0) continue;
+            record.lastId = event.id;
+            listener(event);
+          }
         } catch (error) {
-          tenantFeed.listeners.delete(buffer);
-          if (tenantFeed.listeners.size === 0 && feeds.get(tenantId) === tenantFeed) feeds.delete(tenantId);
+          leave();
           throw error;
         }
-        tenantFeed.listeners.delete(buffer);
-        for (const event of buffered) if (compareIds(event.id, delivered) > 0) listener(event);
-        tenantFeed.listeners.add(listener);
       }
-      return () => {
-        tenantFeed.listeners.delete(listener);
-        if (tenantFeed.listeners.size === 0 && feeds.get(tenantId) === tenantFeed) feeds.delete(tenantId);
-      };
+      return leave;
     },
     start() {
       if (running) return;

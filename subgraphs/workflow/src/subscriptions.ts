@@ -99,7 +99,7 @@ export function createSubscriptionResolvers(service: WorkflowService, hub: Strea
               if (args.filter?.workflow != null && view.workflow !== args.filter.workflow) return undefined;
               return view;
             },
-            // A dashboard wants each run's latest state: a backlog keeps one event per run.
+            // Every state change is delivered; only a subscriber far behind skips to each run's latest state.
             coalesceKey: (view) => view.runId,
           });
         },
