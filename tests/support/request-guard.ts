@@ -122,18 +122,28 @@ export function recordInternalAnswer(where: string, errors: readonly GraphQLErro
   active?.internalAnswer(where, errors);
 }
 
+/** Where a test reads the stack's own log lines: every entry from `level` up, parsed. */
+export interface LogTap {
+  level: string;
+  entries: Record<string, unknown>[];
+}
+
 /**
- * The stack's logger: prints from `level` up (nothing when silent) and records every error
- * line. Its own level is never above error, and no lower than asked, so debug lines stay free.
+ * The stack's logger: prints from `level` up (nothing when silent), records every error line,
+ * and hands `tap` its entries. Its own level is never above error, and no lower than asked
+ * (by `level` or `tap`), so debug lines stay free.
  */
-export function createGuardedLogger(level: string, service: string): Logger {
+export function createGuardedLogger(level: string, service: string, tap?: LogTap): Logger {
   const printFrom = pino.levels.values[level] ?? Number.POSITIVE_INFINITY;
+  const tapFrom = tap === undefined ? Number.POSITIVE_INFINITY : (pino.levels.values[tap.level] ?? Number.POSITIVE_INFINITY);
+  const lowest = Math.min(printFrom, tapFrom, ERROR_LEVEL);
   return pino(
-    { level: printFrom <= ERROR_LEVEL ? level : 'error', base: { service } },
+    { level: pino.levels.labels[lowest] ?? 'error', base: { service } },
     {
       write(line: string) {
         const entry = parseLine(line) ?? {};
         recordEntry(entry);
+        if ((entry.level ?? 0) >= tapFrom) tap?.entries.push(entry as Record<string, unknown>);
         if ((entry.level ?? 0) >= printFrom) process.stdout.write(line);
       },
     },

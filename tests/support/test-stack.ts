@@ -5,7 +5,7 @@ import { TEST_SECRET, openTestDatabase } from '@tansu/platform/testing/test-serv
 import { SUBGRAPHS, onFreePorts } from '@tansu/supergraph/subgraphs';
 import { tableOwners } from '@tansu/supergraph/tables';
 import { startStack, type Stack } from '@tansu/scripts/stack/start-stack';
-import { createGuardedLogger, useRequestGuard, type ExpectedErrorLog } from './request-guard.ts';
+import { createGuardedLogger, useRequestGuard, type ExpectedErrorLog, type LogTap } from './request-guard.ts';
 
 export const ADMIN = { email: 'admin@tansu.test', password: 'admin-password-for-tests' };
 export const PUBLIC_URL = 'http://tansu.test';
@@ -17,7 +17,7 @@ export const PUBLIC_URL = 'http://tansu.test';
  */
 export function useTestStack(
   env: Env = {},
-  options: { publicRouter?: boolean; expectErrorLogs?: readonly ExpectedErrorLog[] } = {},
+  options: { publicRouter?: boolean; expectErrorLogs?: readonly ExpectedErrorLog[]; logTap?: LogTap } = {},
 ): { readonly stack: Stack } {
   const holder: { stack?: Stack } = {};
   const stops: (() => Promise<void>)[] = [];
@@ -55,7 +55,7 @@ export function useTestStack(
       },
       { subgraphs: SUBGRAPHS },
     );
-    holder.stack = await startStack(config, createGuardedLogger(config.logLevel, 'test'));
+    holder.stack = await startStack(config, createGuardedLogger(config.logLevel, 'test', options.logTap));
     stops.push(holder.stack.stop);
   });
   return {

@@ -18,6 +18,8 @@ import { traceFrom } from '../trace-context.ts';
 export interface SubgraphContext {
   caller: CallerContext;
   requestId: string;
+  /** W3C trace context to hand on (same trace as the router's request), for work this request starts. */
+  traceparent?: string;
   logger: Logger;
   /** The end user's address and agent, as the router saw them (for rate limits and audit). */
   client: ClientInfo;
@@ -87,10 +89,11 @@ export async function createSubgraphServer<TContext extends SubgraphContext>(opt
     const requestId = typeof requestIdHeader === 'string' && requestIdHeader.length <= 100 ? requestIdHeader : randomUUID();
     const contextHeader = req.headers[CONTEXT_HEADER];
     const caller = options.codec.verify(typeof contextHeader === 'string' ? contextHeader : undefined);
-    const logger = options.logger.child({ requestId, tenantId: caller.tenantId, traceId: traceFrom(req.headers.traceparent).traceId });
+    const trace = traceFrom(req.headers.traceparent);
+    const logger = options.logger.child({ requestId, tenantId: caller.tenantId, traceId: trace.traceId });
     await executeGraphQLOverHttp(apollo, req, res, {
       maxBodyBytes: options.maxBodyBytes,
-      context: async () => options.makeContext({ caller, requestId, logger, client: clientInfoOf(req, options.codec) }),
+      context: async () => options.makeContext({ caller, requestId, traceparent: trace.traceparent, logger, client: clientInfoOf(req, options.codec) }),
     });
   }
 

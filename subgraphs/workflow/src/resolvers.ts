@@ -5,7 +5,7 @@ import type { SubgraphContext } from '@tansu/platform/graphql/subgraph-server';
 import { requireTenantCaller } from '@tansu/tenant-core/guards';
 import type { Json } from './definitions/mapping.ts';
 import type { DefinitionRow } from './rows.ts';
-import type { RunFilter, RunRecord, WorkflowService } from './workflow-service.ts';
+import type { RequestOrigin, RunFilter, RunRecord, WorkflowService } from './workflow-service.ts';
 
 export interface WorkflowContext extends SubgraphContext {
   definitions: DataLoader<string, DefinitionView | null>;
@@ -61,6 +61,8 @@ function definition(row: DefinitionView) {
   };
 }
 
+const originOf = (ctx: SubgraphContext): RequestOrigin => ({ requestId: ctx.requestId, traceparent: ctx.traceparent });
+
 /** `hub`: the process's event feed, when it serves subscriptions. */
 export function createWorkflowResolvers(service: WorkflowService, hub?: StreamHub) {
   // Read before the rows: the feed from there on holds every change the page lacks.
@@ -88,12 +90,12 @@ export function createWorkflowResolvers(service: WorkflowService, hub?: StreamHu
       createWorkflow: async (_: unknown, { input }: { input: { name: unknown; steps: unknown } }, ctx: WorkflowContext) =>
         definition((await service.createDefinition(ctx.caller, input)) as unknown as DefinitionView),
       startWorkflow: (_: unknown, { input }: { input: { workflow: string; version?: number; input?: Json; idempotencyKey?: string } }, ctx: WorkflowContext) =>
-        service.start(ctx.caller, input),
+        service.start(ctx.caller, input, originOf(ctx)),
       startWorkflows: (
         _: unknown,
         { input }: { input: { workflow: string; version?: number; runs: { input?: Json; idempotencyKey?: string }[] } },
         ctx: WorkflowContext,
-      ) => service.startMany(ctx.caller, input),
+      ) => service.startMany(ctx.caller, input, originOf(ctx)),
       cancelRun: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.cancel(ctx.caller, args.id),
       retryRun: (_: unknown, args: { id: string }, ctx: WorkflowContext) => service.retry(ctx.caller, args.id),
       sendEvent: async (_: unknown, { input }: { input: { event: string; payload?: Json } }, ctx: WorkflowContext) => ({

@@ -36,6 +36,9 @@ export interface RunRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  /** The request that started the run, and its W3C trace context. */
+  request_id: string | null;
+  traceparent: string | null;
 }
 
 /** `workflow.steps` */

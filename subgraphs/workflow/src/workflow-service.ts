@@ -84,6 +84,12 @@ function decodeLogCursor(after: string): string {
   return text;
 }
 
+/** The request a call serves, as the router passed it on: recorded with the runs it starts. */
+export interface RequestOrigin {
+  requestId: string;
+  traceparent?: string;
+}
+
 export interface RunFilter {
   status?: RunStatus[] | null;
   workflow?: string | null;
@@ -92,7 +98,7 @@ export interface RunFilter {
 }
 
 /** A run as the API offers it: its row with its workflow's name and version. */
-export type RunRecord = RunRow & {
+export type RunRecord = Omit<RunRow, 'request_id' | 'traceparent'> & {
   workflow: string;
   version: number;
   /** created_at to the microsecond, for cursors. */
@@ -126,6 +132,7 @@ export function createWorkflowService(deps: { db: Database; engine: RunEngine })
   async function startMany(
     caller: CallerContext,
     input: { workflow: string; version?: number | null; runs: { input?: Json; idempotencyKey?: string | null }[] },
+    origin?: RequestOrigin,
   ): Promise<RunRecord[]> {
     const c = requireWriter(caller);
     if (input.runs.length === 0 || input.runs.length > MAX_BATCH) throw errors.badInput('runs', `must hold 1 to ${MAX_BATCH} runs`);
@@ -173,7 +180,15 @@ export function createWorkflowService(deps: { db: Database; engine: RunEngine })
           } else {
             if (key !== null) pending.set(key, fresh.length);
             slots.push(fresh.length);
-            fresh.push({ tenantId: c.tenantId, definitionId: defs[0].id, input: run.input ?? {}, idempotencyKey: key, startedBy: c.subject });
+            fresh.push({
+              tenantId: c.tenantId,
+              definitionId: defs[0].id,
+              input: run.input ?? {},
+              idempotencyKey: key,
+              startedBy: c.subject,
+              requestId: origin?.requestId ?? null,
+              traceparent: origin?.traceparent ?? null,
+            });
           }
         }
         const created = fresh.length === 0 ? [] : await engine.createRuns(em, fresh);
@@ -238,12 +253,16 @@ export function createWorkflowService(deps: { db: Database; engine: RunEngine })
       return rows[0] ?? null;
     },
 
-    async start(caller: CallerContext, input: { workflow: string; version?: number | null; input?: Json; idempotencyKey?: string | null }): Promise<RunRecord> {
-      const [run] = await startMany(caller, {
-        workflow: input.workflow,
-        version: input.version,
-        runs: [{ input: input.input, idempotencyKey: input.idempotencyKey }],
-      });
+    async start(
+      caller: CallerContext,
+      input: { workflow: string; version?: number | null; input?: Json; idempotencyKey?: string | null },
+      origin?: RequestOrigin,
+    ): Promise<RunRecord> {
+      const [run] = await startMany(
+        caller,
+        { workflow: input.workflow, version: input.version, runs: [{ input: input.input, idempotencyKey: input.idempotencyKey }] },
+        origin,
+      );
       return run!;
     },
 

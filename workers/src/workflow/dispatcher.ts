@@ -14,6 +14,11 @@ export interface DispatcherOptions {
   /** Steps one tenant may have dispatched or running at once. */
   tenantConcurrency: number;
   batchSize?: number;
+  /**
+   * The safety poll. Steps that become ready now announce themselves (NOTIFY on
+   * `tansu_steps`, which the workers deployable turns into `nudge`), and a step ready later
+   * is waited for until its time: the poll only covers a notice lost with its connection.
+   */
   idleDelayMs?: number;
 }
 
@@ -22,6 +27,16 @@ interface Picked {
   run_id: string;
   step_id: string;
   attempt: number;
+  request_id: string | null;
+  traceparent: string | null;
+}
+
+type Lost = Pick<Picked, 'tenant_id' | 'run_id' | 'step_id' | 'attempt'>;
+
+interface Dispatched {
+  count: number;
+  /** How soon the next step that is ready later becomes due. */
+  nextInMs?: number;
 }
 
 /** Only one dispatcher acts at a time, so per-tenant limits hold across processes. */
@@ -37,11 +52,11 @@ const DISPATCH_LOCK = 72_616_001;
 export function createDispatcher(options: DispatcherOptions) {
   const { systemDb, engine, queue, logger } = options;
   const batchSize = options.batchSize ?? 200;
-  const idleDelayMs = options.idleDelayMs ?? 50;
+  const idleDelayMs = options.idleDelayMs ?? 1_000;
 
   async function recover(): Promise<void> {
     const lost = await systemDb.global((em) =>
-      em.execute<Picked[]>(`select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'RUNNING' and lease_until < now() limit 100`),
+      em.execute<Lost[]>(`select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'RUNNING' and lease_until < now() limit 100`),
     );
     for (const step of lost) {
       await systemDb.withTenant(step.tenant_id, (em) =>
@@ -53,20 +68,29 @@ export function createDispatcher(options: DispatcherOptions) {
       );
     }
     const expired = await systemDb.global((em) =>
-      em.execute<Picked[]>(`select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'WAITING' and ready_at <= now() limit 100`),
+      em.execute<Lost[]>(`select tenant_id, run_id, step_id, attempt from workflow.steps where status = 'WAITING' and ready_at <= now() limit 100`),
     );
     for (const step of expired) await systemDb.withTenant(step.tenant_id, (em) => engine.expireWait(em, step.run_id, step.step_id));
   }
 
-  async function dispatchOnce(): Promise<number> {
+  async function dispatchOnce(): Promise<Dispatched> {
     let resendCount = 0;
+    let nextInMs: number | undefined;
     const picked = await systemDb.global(async (em) => {
-      const [lock] = await em.execute<{ locked: boolean }[]>(`select pg_try_advisory_xact_lock(?) as locked`, [DISPATCH_LOCK]);
+      // With the lock, how soon the next step that is ready later becomes due: nothing
+      // announces that moment (a delay, a retry's backoff), so the loop waits for it.
+      const [lock] = await em.execute<{ locked: boolean; next_ms: number | null }[]>(
+        `select pg_try_advisory_xact_lock(?) as locked,
+                (select (extract(epoch from min(ready_at) - clock_timestamp()) * 1000)::float8 from workflow.steps where status = 'READY' and ready_at > now()) as next_ms`,
+        [DISPATCH_LOCK],
+      );
       if (lock?.locked !== true) return [];
+      if (lock.next_ms !== null) nextInMs = Math.max(0, Math.ceil(lock.next_ms));
       // Dispatched jobs whose lease passed without a worker starting them are sent again as they are.
       const resend = await em.execute<Picked[]>(
-        `update workflow.steps set lease_until = now() + interval '60 seconds'
-         where status = 'DISPATCHED' and lease_until < now() returning tenant_id, run_id, step_id, attempt`,
+        `update workflow.steps s set lease_until = now() + interval '60 seconds' from workflow.runs r
+         where s.status = 'DISPATCHED' and s.lease_until < now() and r.id = s.run_id
+         returning s.tenant_id, s.run_id, s.step_id, s.attempt, r.request_id, r.traceparent`,
       );
       const fresh = await em.execute<Picked[]>(
         `with inflight as (
@@ -83,8 +107,9 @@ export function createDispatcher(options: DispatcherOptions) {
            order by r.rank, r.tenant_id limit ?
          )
          update workflow.steps s set status = 'DISPATCHED', attempt = s.attempt + 1, lease_until = now() + interval '60 seconds'
-         from chosen c where s.run_id = c.run_id and s.step_id = c.step_id and s.status = 'READY'
-         returning s.tenant_id, s.run_id, s.step_id, s.attempt`,
+         from chosen c join workflow.runs r on r.id = c.run_id
+         where s.run_id = c.run_id and s.step_id = c.step_id and s.status = 'READY'
+         returning s.tenant_id, s.run_id, s.step_id, s.attempt, r.request_id, r.traceparent`,
         [options.tenantConcurrency, options.tenantConcurrency, batchSize],
       );
       resendCount = resend.length;
@@ -95,13 +120,15 @@ export function createDispatcher(options: DispatcherOptions) {
       await queue.addBulk(
         picked.map((step) => {
           const data: StepJob = { tenantId: step.tenant_id, runId: step.run_id, stepId: step.step_id, attempt: step.attempt };
+          if (step.request_id !== null) data.requestId = step.request_id;
+          if (step.traceparent !== null) data.traceparent = step.traceparent;
           // A resent job gets a new id: BullMQ ignores an id it still holds (say, a job that failed).
           const jobId = resent.has(`${step.run_id}.${step.step_id}`) ? `${stepJobId(data)}.${Date.now()}` : stepJobId(data);
           return { name: 'step', data, opts: { jobId, removeOnComplete: true, removeOnFail: true } };
         }),
       );
     }
-    return picked.length;
+    return { count: picked.length, nextInMs };
   }
 
   let lastRecovery = 0;
@@ -112,7 +139,8 @@ export function createDispatcher(options: DispatcherOptions) {
         lastRecovery = Date.now();
         await recover();
       }
-      return { full: (await dispatchOnce()) >= batchSize };
+      const { count, nextInMs } = await dispatchOnce();
+      return { full: count >= batchSize, nextInMs };
     },
     idleMs: idleDelayMs,
     failureMs: 1_000,
@@ -123,7 +151,7 @@ export function createDispatcher(options: DispatcherOptions) {
     dispatchOnce,
     recover,
     start: loop.start,
-    /** Skip the idle wait: something became runnable. */
+    /** Skip the idle wait: something became runnable, or a tenant's slot came free. */
     nudge: loop.nudge,
     stop: loop.stop,
   };

@@ -11,7 +11,10 @@ import { createStepRunners } from '@tansu/subgraph-workflow/engine/step-runners'
 import { createStepWorker } from './step-worker.ts';
 
 export interface WorkflowEngine {
-  /** Something became runnable: dispatch now instead of at the next poll. */
+  /**
+   * Something became runnable or a slot came free: dispatch now instead of at the next poll.
+   * The deployable calls it for each `tansu_steps` notice, the one way work announces itself.
+   */
   nudge(): void;
   stop(): Promise<void>;
 }
@@ -48,8 +51,6 @@ export async function startWorkflowEngine(deps: {
     connection: workerConnection,
     namespace: deps.config.redisNamespace,
     concurrency: deps.concurrency,
-    // A finished step may have made its dependents runnable.
-    onProcessed: () => dispatcher.nudge(),
   });
   dispatcher.start();
   return {

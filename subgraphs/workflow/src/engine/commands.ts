@@ -14,6 +14,8 @@ export async function cancelRun(tx: EngineTx, definitions: DefinitionCache, runI
   assertCancellable(run.status);
   await store.cancelOpenSteps(tx.em, runId);
   await store.abandonRunningAttempts(tx.em, runId);
+  // Its steps under way held the tenant's slots.
+  tx.wakesDispatchers = true;
   await setRunStatus(tx, run, 'CANCELLED', { error: 'cancelled' });
   return 'CANCELLED';
 }

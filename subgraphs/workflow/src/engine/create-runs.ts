@@ -12,6 +12,9 @@ export interface NewRun {
   input: Json;
   idempotencyKey: string | null;
   startedBy: string | null;
+  /** The request that starts the run and its trace context: its steps' jobs carry them. */
+  requestId: string | null;
+  traceparent: string | null;
 }
 
 /**
@@ -30,9 +33,10 @@ export async function createRuns(tx: EngineTx, definitions: DefinitionCache, inp
   }
   const json = (value: unknown) => JSON.stringify(value);
   await em.execute(
-    `insert into workflow.runs (id, tenant_id, definition_id, status, input, output, idempotency_key, started_by, finished_at)
-     select x.id, x.tenant_id, x.definition_id, x.status, x.input, x.output, x.idempotency_key, x.started_by, case when x.finished then now() end
-     from jsonb_to_recordset(?::jsonb) as x(id uuid, tenant_id uuid, definition_id uuid, status text, input jsonb, output jsonb, idempotency_key text, started_by uuid, finished boolean)`,
+    `insert into workflow.runs (id, tenant_id, definition_id, status, input, output, idempotency_key, started_by, request_id, traceparent, finished_at)
+     select x.id, x.tenant_id, x.definition_id, x.status, x.input, x.output, x.idempotency_key, x.started_by, x.request_id, x.traceparent, case when x.finished then now() end
+     from jsonb_to_recordset(?::jsonb) as x(id uuid, tenant_id uuid, definition_id uuid, status text, input jsonb, output jsonb, idempotency_key text, started_by uuid,
+                                           request_id text, traceparent text, finished boolean)`,
     [
       json(
         planned.map((p, i) => ({
@@ -44,6 +48,8 @@ export async function createRuns(tx: EngineTx, definitions: DefinitionCache, inp
           output: p.output,
           idempotency_key: p.run.idempotency_key,
           started_by: inputs[i]!.startedBy,
+          request_id: inputs[i]!.requestId,
+          traceparent: inputs[i]!.traceparent,
           finished: p.finished,
         })),
       ),

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@tansu/platform/db/database';
+import { CHANNELS } from '@tansu/platform/db/notifications';
 import { appendEvents } from '@tansu/platform/events/outbox';
 import type { RunRow, RunStatus, StepStatus } from '../rows.ts';
 import type { LogLevel } from './state-machine.ts';
@@ -12,20 +13,26 @@ export const TOPICS = {
 export type OutboxItem = { tenantId: string; topic: string; payload: Record<string, unknown> };
 
 /**
- * One engine operation inside the caller's tenant transaction: its entity manager and the
- * events it has produced so far, written to the outbox in that same transaction, so state
- * and events never disagree.
+ * One engine operation inside the caller's tenant transaction: its entity manager, the
+ * events it has produced so far (written to the outbox in that same transaction, so state
+ * and events never disagree), and whether it gave the dispatchers work.
  */
 export interface EngineTx {
   em: EntityManager;
   events: OutboxItem[];
+  /** A step became ready now, or a step that held one of its tenant's slots ended. */
+  wakesDispatchers: boolean;
 }
 
-/** Runs one engine operation and writes its events, in order, in one statement at its end. */
+/**
+ * Runs one engine operation and writes its events, in order, in one statement at its end.
+ * When it gave the dispatchers work it notifies them, once, at commit.
+ */
 export async function withEngineTx<T>(em: EntityManager, operation: (tx: EngineTx) => Promise<T>): Promise<T> {
-  const tx: EngineTx = { em, events: [] };
+  const tx: EngineTx = { em, events: [], wakesDispatchers: false };
   const result = await operation(tx);
   await flushEvents(tx);
+  if (tx.wakesDispatchers) await em.execute(`select pg_notify(?, '')`, [CHANNELS.steps]);
   return result;
 }
 

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@tansu/platform/db/database';
-import { CHANNELS } from '@tansu/platform/db/notifications';
 import type { Json } from '../definitions/mapping.ts';
 import { FINAL_RUN_STATUSES, type RunRow, type RunStatus, type StepStatus } from '../rows.ts';
 import type { DefinitionCache } from './definitions.ts';
@@ -83,10 +82,8 @@ export async function markStepWaiting(
   );
 }
 
-/** Makes a step ready now; dispatchers in other processes hear of it at commit (Postgres sends one notice per transaction). */
 export async function markStepReady(em: EntityManager, runId: string, stepId: string): Promise<void> {
   await em.execute(`update workflow.steps set status = 'READY', ready_at = now() where run_id = ? and step_id = ?`, [runId, stepId]);
-  await em.execute(`select pg_notify(?, '')`, [CHANNELS.steps]);
 }
 
 /** A pure step run on the spot: done at its first attempt. */

@@ -45,6 +45,8 @@ export async function completeStep(tx: EngineTx, definitions: DefinitionCache, r
   if (run === undefined || FINAL_RUN_STATUSES.includes(run.status)) return false;
   if (!(await store.markStepSucceeded(tx.em, runId, stepId, attempt, output))) return false;
   emitStep(tx, run, stepId, 'SUCCEEDED', attempt);
+  // A worker's step frees its tenant's slot (a waiting one held none, but telling costs little).
+  tx.wakesDispatchers = true;
   await advance(tx, run);
   return true;
 }
@@ -63,6 +65,7 @@ export async function failStep(
   if (FINAL_RUN_STATUSES.includes(run.status)) {
     // The run ended meanwhile: a step still open must not hold its tenant's slots.
     await store.closeStaleStep(tx.em, runId, stepId);
+    tx.wakesDispatchers = true;
     return 'stale';
   }
   const current = await store.lockStepAttempt(tx.em, runId, stepId, attempt);
@@ -77,6 +80,8 @@ export async function failStep(
   }
   await store.scheduleRetry(tx.em, runId, stepId, decision.delayMs, failure);
   emitStep(tx, run, stepId, 'READY', attempt, failure.message);
+  // The failed attempt held a slot, and the dispatchers wait for the retry's time.
+  tx.wakesDispatchers = true;
   await appendRunLog(tx, run, {
     stepId,
     level: 'warn',

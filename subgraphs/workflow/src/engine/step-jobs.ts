@@ -7,7 +7,10 @@ export interface StepJob {
   runId: string;
   stepId: string;
   attempt: number;
+  /** The request that started the run. */
   requestId?: string;
+  /** W3C trace context of that request, so the step's lines and calls join its trace. */
+  traceparent?: string;
 }
 
 /** One queue for all tenants; fairness is decided before jobs enter it (the dispatcher). */

@@ -44,6 +44,8 @@ async function makeReady(tx: EngineTx, run: LoadedRun, def: StepDefinition, scop
   } else if (next.kind === 'delayed') {
     await store.markStepDelayed(tx.em, run.id, def.id, next.ms);
     emitStep(tx, run, def.id, 'READY', 0);
+    // Ready later still tells: the dispatchers then wait for its time, not for their next poll.
+    tx.wakesDispatchers = true;
   } else if (next.kind === 'waiting') {
     await store.markStepWaiting(tx.em, run.id, def.id, next.wait, next.timeoutMs);
     emitStep(tx, run, def.id, 'WAITING', 0);
@@ -52,6 +54,7 @@ async function makeReady(tx: EngineTx, run: LoadedRun, def: StepDefinition, scop
   } else {
     await store.markStepReady(tx.em, run.id, def.id);
     emitStep(tx, run, def.id, 'READY', 0);
+    tx.wakesDispatchers = true;
   }
 }
 
@@ -91,6 +94,8 @@ export async function finishStepAsFailed(tx: EngineTx, run: LoadedRun, stepId: s
   // Siblings still running are cancelled too: their workers will find the run ended.
   await store.cancelSiblings(tx.em, run.id);
   await store.abandonRunningAttempts(tx.em, run.id);
+  // The step, or a sibling, may have held one of the tenant's slots.
+  tx.wakesDispatchers = true;
   await setRunStatus(tx, run, outcome.runStatus, { error: outcome.runError });
   await appendRunLog(tx, run, { stepId, level: 'error', message: `step failed: ${failure.message}`, data: { code: failure.code, attempt } });
 }
