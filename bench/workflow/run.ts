@@ -31,7 +31,7 @@ import { percentile, type FromSubscribers, type SubscriberResult, type ToSubscri
 const DEV = { email: 'dev@bench.test', password: 'dev-password-for-bench' };
 const TENANT = 'bench';
 const WORKFLOW = 'noop3';
-/** The step worker's concurrency in startStack (createStepWorker's default); the peer gets the same. */
+/** The step fetcher's concurrency in startStack (createStepFetcher's default); the peer gets the same. */
 const ENGINE_WORKER_CONCURRENCY = 20;
 
 const START = 'mutation BenchStart($i: StartWorkflowInput!) { startWorkflow(input: $i) { id } }';
@@ -233,8 +233,8 @@ interface StepBreakdown {
 
 /**
  * Where a step's time goes, from the engine's own timestamps: `ready_at → started_at` is the
- * wait for the dispatcher, the queue and a free worker slot; `started_at → finished_at` the
- * worker's claim transaction, the step and the start of its completion transaction.
+ * wait for a worker's claim and a free slot; `started_at → finished_at` the step and the
+ * batched completion transaction that records it.
  */
 async function stepBreakdown(stack: Stack, runIds: string[]): Promise<StepBreakdown> {
   const ms = (from: string, to: string) => `extract(epoch from ${to} - ${from}) * 1000`;
@@ -264,8 +264,8 @@ async function stepBreakdown(stack: Stack, runIds: string[]): Promise<StepBreakd
 }
 
 const describeBreakdown = (b: StepBreakdown) =>
-  `per step: ready→started p50 ${fmt(b.waitP50)} ms (avg ${fmt(b.waitAvg)}) = dispatcher + queue + free worker slot; ` +
-  `started→finished p50 ${fmt(b.execP50)} ms (avg ${fmt(b.execAvg)}) = claim transaction + step + completion; ` +
+  `per step: ready→started p50 ${fmt(b.waitP50)} ms (avg ${fmt(b.waitAvg)}) = claim (notice or poll) + free worker slot; ` +
+  `started→finished p50 ${fmt(b.execP50)} ms (avg ${fmt(b.execAvg)}) = step + batched completion; ` +
   `run created→finished p50 ${fmt(b.runP50)} ms, max ${fmt(b.runMax)} ms`;
 
 /** Starts `runs` runs through the router (bounded in flight) and waits until all succeeded. */
@@ -604,10 +604,10 @@ async function main(): Promise<number> {
     );
     console.log(`  ${describeCpu(ours.cpu)}`);
     console.log(`ratio ours/peer (steps/s ÷ jobs/s): ${fmt(ratio, 3)} (target ≥ 0.3)`);
-    // The same shape with every step through the dispatcher, BullMQ and a worker: the cost of a step with side effects.
+    // The same shape with every step claimed by a worker from Postgres: the cost of a step with side effects.
     const queued = await measureOurs(stack, tenantId, token, queuedRuns, 20, 1, QUEUED_WORKFLOW);
     console.log(
-      `ours, queued steps: ${fmt(queued.stepsPerS)} steps/s, ${fmt(queued.runsPerS)} runs/s — ${queuedRuns} runs × 3 delay-0 steps, each dispatched to a worker ` +
+      `ours, queued steps: ${fmt(queued.stepsPerS)} steps/s, ${fmt(queued.runsPerS)} runs/s — ${queuedRuns} runs × 3 delay-0 steps, each claimed by a worker ` +
         `(ratio to the peer ${fmt(queued.stepsPerS / peer.jobsPerS, 3)})`,
     );
     console.log(`  ${describeCpu(queued.cpu)}`);
@@ -655,6 +655,9 @@ async function main(): Promise<number> {
         startToFirstEventMs: round(first.medianMs, 1),
         subscriberP50Ms: r.p50Ms,
         subscriberP99Ms: r.p99Ms,
+        queuedStepsPerS: round(queued.stepsPerS),
+        queuedRatio: round(queued.stepsPerS / peer.jobsPerS, 3),
+        queuedReadyToStartedP50Ms: round(first.idle.waitP50, 2),
       }),
     );
     return 0;

@@ -45,7 +45,7 @@ export async function startWorkers({ config, logger }: StartOptions, options: { 
     });
     relay.start();
     stops.add(() => relay.stop());
-    const engine = await startWorkflowEngine({ db, systemDb, redisUrl: config.redisUrl, logger: logger.child({ service: 'workflow-engine' }), config });
+    const engine = await startWorkflowEngine({ db, systemDb, logger: logger.child({ service: 'workflow-engine' }), config });
     stops.add(() => engine.stop());
     const notifications = listenForNotifications({
       url: config.databaseUrl,

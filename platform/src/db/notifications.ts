@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 export const CHANNELS = {
   /** A transaction committed outbox rows. */
   outbox: 'tansu_outbox',
-  /** A transaction gave the workflow dispatchers work: steps became ready, or a tenant's slot came free. */
+  /** A transaction gave the workflow workers work: steps became ready, or a tenant's slot came free. */
   steps: 'tansu_steps',
 } as const;
 

@@ -194,7 +194,7 @@ export function createTenancyService(deps: {
           used: counted.functionInvocations.used,
           period: periodOf('functionInvocations', now),
         },
-        // Steps in flight are the workflow engine's to count; the limit paces its dispatcher.
+        // Steps in flight are the workflow engine's to count; the limit paces its workers' claims.
         { quota: 'concurrentRuns', limit: plan.quotas.concurrentRuns, used: null, period: null },
       ];
     },

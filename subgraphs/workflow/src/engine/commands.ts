@@ -15,7 +15,7 @@ export async function cancelRun(tx: EngineTx, definitions: DefinitionCache, runI
   await store.cancelOpenSteps(tx.em, runId);
   await store.abandonRunningAttempts(tx.em, runId);
   // Its steps under way held the tenant's slots.
-  tx.wakesDispatchers = true;
+  tx.wakesWorkers = true;
   await setRunStatus(tx, run, 'CANCELLED', { error: 'cancelled' });
   return 'CANCELLED';
 }

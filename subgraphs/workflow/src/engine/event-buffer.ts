@@ -15,24 +15,29 @@ export type OutboxItem = { tenantId: string; topic: string; payload: Record<stri
 /**
  * One engine operation inside the caller's tenant transaction: its entity manager, the
  * events it has produced so far (written to the outbox in that same transaction, so state
- * and events never disagree), and whether it gave the dispatchers work.
+ * and events never disagree), and whether it gave the step workers work.
  */
 export interface EngineTx {
   em: EntityManager;
   events: OutboxItem[];
   /** A step became ready now, or a step that held one of its tenant's slots ended. */
-  wakesDispatchers: boolean;
+  wakesWorkers: boolean;
+  /**
+   * When set, steps made ready now are collected here and marked in one statement by whoever
+   * set it, before anything reads them again (a batch of outcomes does).
+   */
+  deferredReady?: { runId: string; stepId: string }[];
 }
 
 /**
  * Runs one engine operation and writes its events, in order, in one statement at its end.
- * When it gave the dispatchers work it notifies them, once, at commit.
+ * When it gave the step workers work it notifies them, once, at commit.
  */
 export async function withEngineTx<T>(em: EntityManager, operation: (tx: EngineTx) => Promise<T>): Promise<T> {
-  const tx: EngineTx = { em, events: [], wakesDispatchers: false };
+  const tx: EngineTx = { em, events: [], wakesWorkers: false };
   const result = await operation(tx);
   await flushEvents(tx);
-  if (tx.wakesDispatchers) await em.execute(`select pg_notify(?, '')`, [CHANNELS.steps]);
+  if (tx.wakesWorkers) await em.execute(`select pg_notify(?, '')`, [CHANNELS.steps]);
   return result;
 }
 

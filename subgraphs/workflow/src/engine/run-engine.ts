@@ -4,7 +4,8 @@ import { cancelRun, retryRun } from './commands.ts';
 import { createRuns, type NewRun } from './create-runs.ts';
 import type { DefinitionCache } from './definitions.ts';
 import { withEngineTx } from './event-buffer.ts';
-import { beginStep, completeStep, failStep } from './step-attempts.ts';
+import { completeStep, failStep } from './step-attempts.ts';
+import { claimSteps, extendLeases, findExpired, recordOutcomes, WORKER_LOST, type Lease, type StepOutcome } from './step-queue.ts';
 import type { StepFailure } from './state-machine.ts';
 import { deliverEvent, expireWait } from './wait-events.ts';
 
@@ -20,8 +21,6 @@ export function createRunEngine(deps: { definitions: DefinitionCache }) {
   const { definitions } = deps;
   return {
     createRuns: (em: EntityManager, inputs: NewRun[]) => withEngineTx(em, (tx) => createRuns(tx, definitions, inputs)),
-    beginStep: (em: EntityManager, runId: string, stepId: string, attempt: number, leaseGraceMs: number) =>
-      withEngineTx(em, (tx) => beginStep(tx, definitions, runId, stepId, attempt, leaseGraceMs)),
     completeStep: (em: EntityManager, runId: string, stepId: string, attempt: number, output: Json) =>
       withEngineTx(em, (tx) => completeStep(tx, definitions, runId, stepId, attempt, output)),
     failStep: (em: EntityManager, runId: string, stepId: string, attempt: number, failure: StepFailure) =>
@@ -30,6 +29,16 @@ export function createRunEngine(deps: { definitions: DefinitionCache }) {
     retryRun: (em: EntityManager, runId: string) => withEngineTx(em, (tx) => retryRun(tx, definitions, runId)),
     deliverEvent: (em: EntityManager, event: string, payload: Json) => withEngineTx(em, (tx) => deliverEvent(tx, definitions, event, payload)),
     expireWait: (em: EntityManager, runId: string, stepId: string) => withEngineTx(em, (tx) => expireWait(tx, definitions, runId, stepId)),
+    /** Owner transaction: claims ready steps across tenants. */
+    claimSteps: (em: EntityManager, options: { slots: number; leaseMs: number; tenantConcurrency: number }) => claimSteps(em, definitions, options),
+    /** One tenant's transaction: records its finished attempts, with one notice at the end. */
+    recordOutcomes: (em: EntityManager, outcomes: StepOutcome[]) => withEngineTx(em, (tx) => recordOutcomes(tx, definitions, outcomes)),
+    /** Owner transaction. */
+    extendLeases: (em: EntityManager, leases: Lease[], leaseMs: number) => extendLeases(em, leases, leaseMs),
+    /** Owner transaction. */
+    findExpired: (em: EntityManager) => findExpired(em),
+    /** An attempt whose lease passed, recorded once and retried like any failure. */
+    loseStep: (em: EntityManager, lease: Lease) => withEngineTx(em, (tx) => failStep(tx, definitions, lease.runId, lease.stepId, lease.attempt, WORKER_LOST)),
   };
 }
 export type RunEngine = ReturnType<typeof createRunEngine>;

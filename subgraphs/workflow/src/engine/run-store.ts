@@ -29,6 +29,70 @@ export async function loadRun(em: EntityManager, definitions: DefinitionCache, r
   };
 }
 
+/** A Postgres array literal of ids (the driver's own array binding would expand into a list). */
+export function uuidArray(ids: string[]): string {
+  for (const id of ids) if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`not a uuid: ${id}`);
+  return `{${[...new Set(ids)].join(',')}}`;
+}
+
+/** Locks several runs, in one order (so two batches cannot deadlock), and reads them. */
+export async function lockRuns(em: EntityManager, definitions: DefinitionCache, runIds: string[]): Promise<Map<string, LoadedRun>> {
+  const rows = await em.execute<Pick<RunRow, 'id' | 'tenant_id' | 'status' | 'input' | 'idempotency_key' | 'definition_id'>[]>(
+    `select id, tenant_id, status, input, idempotency_key, definition_id from workflow.runs where id = any(?::uuid[])
+     order by id for update`,
+    [uuidArray(runIds)],
+  );
+  const runs = new Map<string, LoadedRun>();
+  for (const row of rows) {
+    const definition = await definitions.get(em, row.definition_id);
+    if (definition === undefined) continue;
+    runs.set(row.id, {
+      id: row.id,
+      tenant_id: row.tenant_id,
+      status: row.status,
+      input: row.input,
+      idempotency_key: row.idempotency_key,
+      spec: definition.spec,
+      definition_name: definition.name,
+    });
+  }
+  return runs;
+}
+
+/** The steps of several runs, by run. */
+export async function loadStepsOfRuns(em: EntityManager, runIds: string[]): Promise<Map<string, Map<string, LoadedStep>>> {
+  const rows = await em.execute<(LoadedStep & { run_id: string })[]>(
+    `select run_id, step_id, status, attempt, output from workflow.steps where run_id = any(?::uuid[])`,
+    [uuidArray(runIds)],
+  );
+  const byRun = new Map<string, Map<string, LoadedStep>>(runIds.map((id) => [id, new Map()]));
+  for (const { run_id, ...step } of rows) byRun.get(run_id)?.set(step.step_id, step);
+  return byRun;
+}
+
+/** Records several successes at once; returns the `runId:stepId` of those still current (each recorded once). */
+export async function markStepsSucceeded(em: EntityManager, done: { runId: string; stepId: string; attempt: number; output: Json }[]): Promise<Set<string>> {
+  const rows = await em.execute<{ run_id: string; step_id: string }[]>(
+    `with done as (
+       update workflow.steps s set status = 'SUCCEEDED', output = d.output, error = null, error_code = null, finished_at = now(), lease_until = null
+       from jsonb_to_recordset(?::jsonb) as d(run_id uuid, step_id text, attempt int, output jsonb)
+       where s.run_id = any(?::uuid[]) and s.run_id = d.run_id and s.step_id = d.step_id and s.attempt = d.attempt
+         and s.status in ('RUNNING', 'DISPATCHED', 'WAITING')
+       returning s.run_id, s.step_id, s.attempt
+     ), attempts as (
+       update workflow.step_attempts a set status = 'SUCCEEDED', finished_at = now() from done
+       where a.run_id = any(?::uuid[]) and a.run_id = done.run_id and a.step_id = done.step_id and a.attempt = done.attempt
+     )
+     select run_id, step_id from done`,
+    [
+      JSON.stringify(done.map((d) => ({ run_id: d.runId, step_id: d.stepId, attempt: d.attempt, output: d.output ?? null }))),
+      uuidArray(done.map((d) => d.runId)),
+      uuidArray(done.map((d) => d.runId)),
+    ],
+  );
+  return new Set(rows.map((row) => `${row.run_id}:${row.step_id}`));
+}
+
 export async function loadSteps(em: EntityManager, runId: string): Promise<Map<string, LoadedStep>> {
   const rows = await em.execute<LoadedStep[]>(`select step_id, status, attempt, output from workflow.steps where run_id = ?`, [runId]);
   return new Map(rows.map((row) => [row.step_id, row]));
@@ -84,6 +148,17 @@ export async function markStepWaiting(
 
 export async function markStepReady(em: EntityManager, runId: string, stepId: string): Promise<void> {
   await em.execute(`update workflow.steps set status = 'READY', ready_at = now() where run_id = ? and step_id = ?`, [runId, stepId]);
+}
+
+/** Several steps made ready now, in one statement; a step closed meanwhile (its run failed or was cancelled) stays closed. */
+export async function markStepsReady(em: EntityManager, steps: { runId: string; stepId: string }[]): Promise<void> {
+  if (steps.length === 0) return;
+  await em.execute(
+    `update workflow.steps s set status = 'READY', ready_at = now()
+     from jsonb_to_recordset(?::jsonb) as r(run_id uuid, step_id text)
+     where s.run_id = any(?::uuid[]) and s.run_id = r.run_id and s.step_id = r.step_id and s.status = 'PENDING'`,
+    [JSON.stringify(steps.map((step) => ({ run_id: step.runId, step_id: step.stepId }))), uuidArray(steps.map((step) => step.runId))],
+  );
 }
 
 /** A pure step run on the spot: done at its first attempt. */
@@ -145,26 +220,6 @@ export async function closeStaleStep(em: EntityManager, runId: string, stepId: s
     runId,
     stepId,
   ]);
-}
-
-/** Claims an attempt for `leaseMs`; false when the step is no longer at that attempt, or no longer dispatched or running. */
-export async function claimStep(em: EntityManager, runId: string, stepId: string, attempt: number, leaseMs: number): Promise<boolean> {
-  const claimed = await em.execute<{ step_id: string }[]>(
-    `update workflow.steps set status = 'RUNNING', started_at = coalesce(started_at, now()), lease_until = now() + (? * interval '1 millisecond')
-     where run_id = ? and step_id = ? and attempt = ? and status in ('DISPATCHED', 'RUNNING') returning step_id`,
-    [leaseMs, runId, stepId, attempt],
-  );
-  return claimed.length > 0;
-}
-
-/** Records the start of an attempt; false when it was already recorded (a job run again). */
-export async function insertRunningAttempt(em: EntityManager, run: Pick<LoadedRun, 'id' | 'tenant_id'>, stepId: string, attempt: number): Promise<boolean> {
-  const inserted = await em.execute<{ attempt: number }[]>(
-    `insert into workflow.step_attempts (tenant_id, run_id, step_id, attempt, status) values (?, ?, ?, ?, 'RUNNING')
-     on conflict do nothing returning attempt`,
-    [run.tenant_id, run.id, stepId, attempt],
-  );
-  return inserted.length > 0;
 }
 
 /** False when the attempt is no longer current (replaced, or already recorded). */

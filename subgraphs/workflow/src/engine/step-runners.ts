@@ -128,7 +128,7 @@ export function createStepRunners(options: StepRunnerOptions) {
   // transform and log run inline in the engine; waitForEvent completes through sendEvent.
   const runners: Partial<Record<StepDefinition['type'], (ctx: StepContext) => Promise<Json>>> = {
     http,
-    // The wait already happened: the dispatcher released the step only once its time came.
+    // The wait already happened: a worker claimed the step only once its time came.
     delay: async (ctx) => ({ waitedMs: resolveMapping(ctx.def.with.ms, ctx.scope) }),
   };
 

@@ -12,6 +12,7 @@ import {
   runOutput,
   scopeOf,
   type LoadedRun,
+  type LoadedStep,
   type LogLevel,
   type StepFailure,
 } from './state-machine.ts';
@@ -44,24 +45,25 @@ async function makeReady(tx: EngineTx, run: LoadedRun, def: StepDefinition, scop
   } else if (next.kind === 'delayed') {
     await store.markStepDelayed(tx.em, run.id, def.id, next.ms);
     emitStep(tx, run, def.id, 'READY', 0);
-    // Ready later still tells: the dispatchers then wait for its time, not for their next poll.
-    tx.wakesDispatchers = true;
+    // Ready later still tells: the workers then wait for its time, not for their next poll.
+    tx.wakesWorkers = true;
   } else if (next.kind === 'waiting') {
     await store.markStepWaiting(tx.em, run.id, def.id, next.wait, next.timeoutMs);
     emitStep(tx, run, def.id, 'WAITING', 0);
     // A run waiting for an event is under way, not waiting for a worker.
     if (run.status === 'QUEUED') await setRunStatus(tx, run, 'RUNNING');
   } else {
-    await store.markStepReady(tx.em, run.id, def.id);
+    if (tx.deferredReady !== undefined) tx.deferredReady.push({ runId: run.id, stepId: def.id });
+    else await store.markStepReady(tx.em, run.id, def.id);
     emitStep(tx, run, def.id, 'READY', 0);
-    tx.wakesDispatchers = true;
+    tx.wakesWorkers = true;
   }
 }
 
 /** After any step change: start what became runnable (pure steps at once), or finish the run. */
-export async function advance(tx: EngineTx, run: LoadedRun): Promise<void> {
+export async function advance(tx: EngineTx, run: LoadedRun, loaded?: Map<string, LoadedStep>): Promise<void> {
   if (FINAL_RUN_STATUSES.includes(run.status)) return;
-  const steps = await store.loadSteps(tx.em, run.id);
+  const steps = loaded ?? (await store.loadSteps(tx.em, run.id));
   for (let progressed = true; progressed;) {
     progressed = false;
     for (const def of run.spec.steps) {
@@ -95,7 +97,7 @@ export async function finishStepAsFailed(tx: EngineTx, run: LoadedRun, stepId: s
   await store.cancelSiblings(tx.em, run.id);
   await store.abandonRunningAttempts(tx.em, run.id);
   // The step, or a sibling, may have held one of the tenant's slots.
-  tx.wakesDispatchers = true;
+  tx.wakesWorkers = true;
   await setRunStatus(tx, run, outcome.runStatus, { error: outcome.runError });
   await appendRunLog(tx, run, { stepId, level: 'error', message: `step failed: ${failure.message}`, data: { code: failure.code, attempt } });
 }
