@@ -6,103 +6,15 @@ import { GraphQLError, print, type DocumentNode, type ExecutionResult, type Form
 import WebSocket from 'ws';
 import { CONTEXT_HEADER } from '@tansu/platform/context-token';
 import type { RouterContext } from '../router-context.ts';
+import { createSubscriber, type Subscriber, type Subscription, type SubscriptionConsumer } from './subscriber.ts';
 
 /** The fetch that serves each event: the planner's primary fetch, answered from the event. */
 const EVENT_SERVICE = '__subscription_event__';
 
-interface Subscriber {
-  push(result: ExecutionResult): void;
-  end(error?: unknown): void;
-  iterator: AsyncIterableIterator<ExecutionResult>;
-}
-
 interface Fan {
-  subscribers: Set<Subscriber>;
+  /** By connection: one connection's subscribers get each event one after another, so their frames can leave together. */
+  connections: Map<object | undefined, Set<Subscriber>>;
   close(): void;
-}
-
-/** A subscriber falls this far behind before it is ended (to resubscribe with `after`). */
-const MAX_SUBSCRIBER_BACKLOG = 1_000;
-
-function createSubscriberQueue(onDone: () => void): Subscriber {
-  const queue: ExecutionResult[] = [];
-  let waiting: ((result: IteratorResult<ExecutionResult>) => void) | undefined;
-  let ended = false;
-  let failure: unknown;
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    onDone();
-  };
-  const subscriber: Subscriber = {
-    push(result) {
-      if (ended) return;
-      if (waiting !== undefined) {
-        const resolve = waiting;
-        waiting = undefined;
-        resolve({ value: result, done: false });
-        return;
-      }
-      queue.push(result);
-      if (queue.length > MAX_SUBSCRIBER_BACKLOG) {
-        queue.length = 0;
-        subscriber.end(
-          new GraphQLError('Subscriber fell too far behind; subscribe again with the last eventId as `after`', { extensions: { code: 'RATE_LIMITED' } }),
-        );
-      }
-    },
-    end(error) {
-      if (ended) return;
-      ended = true;
-      failure = error;
-      finish();
-      if (waiting !== undefined && queue.length === 0) {
-        const resolve = waiting;
-        waiting = undefined;
-        resolve({
-          value: failure === undefined ? undefined : { errors: [toGraphQLError(failure)] },
-          done: failure === undefined,
-        } as IteratorResult<ExecutionResult>);
-        failure = undefined;
-      }
-    },
-    iterator: {
-      next() {
-        const item = queue.shift();
-        if (item !== undefined) return Promise.resolve({ value: item, done: false });
-        if (ended) {
-          if (failure !== undefined) {
-            const error = failure;
-            failure = undefined;
-            return Promise.resolve({ value: { errors: [toGraphQLError(error)] }, done: false });
-          }
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve) => {
-          waiting = resolve;
-        });
-      },
-      return() {
-        ended = true;
-        queue.length = 0;
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return subscriber.iterator;
-      },
-    },
-  };
-  return subscriber;
-}
-
-function toGraphQLError(error: unknown): GraphQLError {
-  if (error instanceof GraphQLError) return error;
-  // graphql-ws reports a subgraph's errors as the formatted list it received: keep them.
-  const first = Array.isArray(error) ? (error[0] as { message?: unknown; extensions?: Record<string, unknown> } | undefined) : undefined;
-  if (first !== undefined && typeof first.message === 'string') return new GraphQLError(first.message, { extensions: first.extensions });
-  return new GraphQLError('The subscription ended upstream', { extensions: { code: 'INTERNAL' }, originalError: error instanceof Error ? error : undefined });
 }
 
 interface PlannedSubscription {
@@ -115,6 +27,8 @@ export interface SubscriptionRequest {
   operationName: string | undefined;
   variables: Record<string, unknown> | undefined;
   context: RouterContext;
+  /** The client connection it arrives on (any object that identifies it), if the transport has one. */
+  connection?: object;
 }
 
 /**
@@ -202,7 +116,7 @@ export function createFederatedSubscriptions(options: {
   function openFan(key: string, request: SubscriptionRequest): Fan {
     const planned = plan(request.document, request.operationName);
     const upstream = acquireUpstream(planned.primary.serviceName, request.context);
-    const fan: Fan = { subscribers: new Set(), close: () => undefined };
+    const fan: Fan = { connections: new Map(), close: () => undefined };
     let iterator: AsyncIterableIterator<FormattedExecutionResult<Record<string, unknown>>>;
     if (planned.rest === undefined) {
       // Everything comes from the owning subgraph: its answer is already the client's shape.
@@ -227,14 +141,14 @@ export function createFederatedSubscriptions(options: {
             planned.rest === undefined || event.data == null
               ? (event as unknown as ExecutionResult)
               : await completeEvent(request, planned, event as unknown as ExecutionResult);
-          for (const subscriber of fan.subscribers) subscriber.push(result);
+          for (const subscribers of fan.connections.values()) for (const subscriber of subscribers) subscriber.push(result);
         }
       } catch (error) {
         failure = error;
       }
       if (fans.get(key) === fan) fans.delete(key);
       upstream.release();
-      for (const subscriber of fan.subscribers) subscriber.end(failure);
+      for (const subscribers of fan.connections.values()) for (const subscriber of subscribers) subscriber.end(failure);
     })();
     return fan;
   }
@@ -272,8 +186,8 @@ export function createFederatedSubscriptions(options: {
     /** The API schema clients see (for validating operations that arrive over WebSocket). */
     apiSchema: apiGraphQLSchema,
 
-    /** The events of one subscription, each completed across subgraphs, until either side ends it. */
-    subscribe(request: SubscriptionRequest): AsyncIterableIterator<ExecutionResult> {
+    /** The events of one subscription, each completed across subgraphs, to its consumer until either side ends it. */
+    subscribe(request: SubscriptionRequest, consumer: SubscriptionConsumer): Subscription {
       const key = `${request.context.shareKey}\n${request.operationName ?? ''}\n${printed(request.document)}\n${JSON.stringify(request.variables ?? {})}`;
       let fan = fans.get(key);
       if (fan === undefined) {
@@ -281,15 +195,19 @@ export function createFederatedSubscriptions(options: {
         fans.set(key, fan);
       }
       const joined = fan;
-      const subscriber = createSubscriberQueue(() => {
-        joined.subscribers.delete(subscriber);
-        if (joined.subscribers.size === 0 && fans.get(key) === joined) {
+      const subscriber = createSubscriber(consumer, () => {
+        const siblings = joined.connections.get(request.connection);
+        siblings?.delete(subscriber);
+        if (siblings?.size === 0) joined.connections.delete(request.connection);
+        if (joined.connections.size === 0 && fans.get(key) === joined) {
           fans.delete(key);
           joined.close();
         }
       });
-      joined.subscribers.add(subscriber);
-      return subscriber.iterator;
+      const siblings = joined.connections.get(request.connection) ?? new Set<Subscriber>();
+      siblings.add(subscriber);
+      joined.connections.set(request.connection, siblings);
+      return subscriber;
     },
   };
 }

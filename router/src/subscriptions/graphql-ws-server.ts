@@ -9,6 +9,7 @@ import {
   validate,
   type DocumentNode,
   type ExecutionResult,
+  type FormattedExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -28,7 +29,10 @@ import { costWithVariables, operationLimitsRule } from '../limits/operation-limi
 import { selectOperation } from '../operations/select-operation.ts';
 import { createRouterContext, type RouterContext } from '../router-context.ts';
 import type { UsageRecorder } from '../usage/usage-recorder.ts';
+import { deliverToSocket } from './deliver-to-socket.ts';
 import type { FederatedSubscriptions } from './federated-subscriptions.ts';
+import { createNextFrames } from './next-frames.ts';
+import type { SocketWriter } from './socket-writer.ts';
 import { serveGraphQLWs } from './ws-transport.ts';
 
 /** Close codes of the graphql-ws protocol family, by the error that closed the socket. */
@@ -57,10 +61,12 @@ interface Connection {
   expiry: NodeJS.Timeout | undefined;
 }
 
-/** What onSubscribe hands to execute/subscribe: the admitted context, and the text Apollo re-reads. */
+/** What onSubscribe hands to execute/subscribe: the admitted context, the text Apollo re-reads, and where a subscription's events go. */
 interface OperationContext {
   context: RouterContext;
   query: string;
+  id: string;
+  writer: SocketWriter;
 }
 
 function bearerOf(params: Record<string, unknown> | undefined, header: string | undefined): string | undefined {
@@ -217,6 +223,16 @@ export function serveGraphQLOverWebSocket(deps: {
     };
   }
 
+  /** A Next message's payload: Apollo's results are formatted already; an upstream subscription's errors are re-checked here. */
+  function nextPayload(result: ExecutionResult): ExecutionResult | FormattedExecutionResult {
+    if (result.errors === undefined) return result;
+    return {
+      ...result,
+      errors: result.errors.map((error) => (error instanceof GraphQLError ? formatError(error.toJSON(), error) : (error as GraphQLFormattedError))),
+    };
+  }
+  const nextFrames = createNextFrames(nextPayload);
+
   function refuseConnection(socket: WebSocket, error: unknown): false {
     const formatted = present(asErrors(error)[0]!);
     socket.close(closeCodeOf((formatted.extensions?.code as ErrorCode | undefined) ?? 'INTERNAL'), closeReason(formatted.message));
@@ -277,7 +293,7 @@ export function serveGraphQLOverWebSocket(deps: {
           refuseConnection(ctx.extra.socket, error);
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const connection = connections.get(ctx.extra.socket);
         if (connection === undefined) return asErrors(errors.unauthenticated('Not connected'));
         // graphql-ws lists this operation among the socket's open ones already.
@@ -297,7 +313,7 @@ export function serveGraphQLOverWebSocket(deps: {
             { codec: deps.codec, logger: deps.logger, contextTtlSeconds: SOCKET_CONTEXT_TTL_SECONDS },
           );
           const variableValues = payload.variables ?? {};
-          const contextValue: OperationContext = { context, query };
+          const contextValue: OperationContext = { context, query, id, writer: ctx.extra.writer };
           const args = { schema: deps.schema, document, operationName: operation.name?.value, variableValues, contextValue };
           // Queries and mutations go through Apollo, which validates, counts and guards them as for HTTP.
           if (operation.operation !== 'subscription') return args;
@@ -316,13 +332,15 @@ export function serveGraphQLOverWebSocket(deps: {
         }
       },
       subscribe: (args) => {
-        const { context } = args.contextValue as OperationContext;
-        return deps.subscriptions.subscribe({
+        const { context, id, writer } = args.contextValue as OperationContext;
+        const request = {
           document: args.document,
           operationName: args.operationName ?? undefined,
           variables: args.variableValues as Record<string, unknown>,
           context,
-        });
+          connection: writer,
+        };
+        return deliverToSocket((consumer) => deps.subscriptions.subscribe(request, consumer), nextFrames.of(id), writer);
       },
       execute: async (args) => {
         const { context, query } = args.contextValue as OperationContext;
@@ -334,14 +352,7 @@ export function serveGraphQLOverWebSocket(deps: {
           response.body.kind === 'single' ? response.body.singleResult : { errors: [errors.badRequest('Incremental delivery is not supported over WebSocket')] }
         ) as ExecutionResult;
       },
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if (result.errors === undefined) return;
-        // Apollo's results are formatted already; an upstream subscription's are re-checked here.
-        return {
-          ...result,
-          errors: result.errors.map((error) => (error instanceof GraphQLError ? formatError(error.toJSON(), error) : (error as GraphQLFormattedError))),
-        };
-      },
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors === undefined ? undefined : nextPayload(result)),
       onError: (_ctx, _id, _payload, errorList) => errorList.map(present),
       onClose: async (ctx) => {
         const connection = connections.get(ctx.extra.socket);

@@ -2,10 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '@tansu/platform/logger';
+import { createSocketWriters, type SocketWriter } from './socket-writer.ts';
 
 export interface WsExtra {
   socket: WebSocket;
   request: IncomingMessage;
+  /** Every frame for this socket goes through it, so frames sent in one turn leave in one write and in order. */
+  writer: SocketWriter;
 }
 
 /**
@@ -21,6 +24,7 @@ export function serveGraphQLWs(
   keepAliveMs = 12_000,
 ): { dispose(): Promise<void> } {
   const server = makeServer(options);
+  const writerFor = createSocketWriters();
   wss.options.handleProtocols = handleProtocols;
   wss.on('connection', (socket, request) => {
     socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket closed on a protocol error'));
@@ -35,14 +39,13 @@ export function serveGraphQLWs(
       socket.ping();
     }, keepAliveMs);
     keepAlive.unref();
+    // An upgraded request's socket is the stream the WebSocket writes to.
+    const writer = writerFor(socket, request.socket);
     const closed = server.opened(
       {
         protocol: socket.protocol,
         send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error === undefined || error === null ? resolve() : reject(error)));
-          }),
+          new Promise<void>((resolve, reject) => writer.send(data, (error) => (error === undefined || error === null ? resolve() : reject(error)))),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', (data) => {
@@ -52,7 +55,7 @@ export function serveGraphQLWs(
             });
           }),
       },
-      { socket, request },
+      { socket, request, writer },
     );
     socket.once('close', (code, reason) => {
       clearInterval(keepAlive);
