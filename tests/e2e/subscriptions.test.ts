@@ -8,7 +8,7 @@ import { seedTwoTenants, setRole, type TwoTenants } from '../support/seed.ts';
 import { dataOf, gql, signIn } from '../support/graphql-client.ts';
 import { createWorkflow, startWorkflow, waitForRun } from '../support/workflows.ts';
 import { mintAccessToken } from '../support/tokens.ts';
-import { createClient } from '../support/ws-client.ts';
+import { collect, routerWsClient } from '../support/ws-collect.ts';
 
 // Live run updates through the router: graphql-ws in, planner-driven fetches across subgraphs.
 const ctx = useTestStack();
@@ -30,57 +30,13 @@ function wsUrl(): string {
   return ctx.stack.graphqlUrl.replace(/^http/, 'ws');
 }
 
-function client(token: string | undefined): Client {
-  return createClient({
-    url: wsUrl(),
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    lazy: true,
-    connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
-  });
-}
-
-/** Collects events of one subscription until `until` says stop (bounded by a deadline). */
-function collect<T>(c: Client, query: string, variables: Record<string, unknown>, until: (events: T[]) => boolean, ms = 15_000) {
-  const events: T[] = [];
-  const errors: unknown[] = [];
-  const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    const unsubscribe = c.subscribe<Record<string, T>>(
-      { query, variables },
-      {
-        next: (value) => {
-          if (value.errors !== undefined) errors.push(...value.errors);
-          const payload = value.data === null || value.data === undefined ? undefined : Object.values(value.data)[0];
-          if (payload !== undefined) events.push(payload);
-          if (until(events)) {
-            clearTimeout(timer);
-            unsubscribe();
-            resolve();
-          }
-        },
-        error: (error) => {
-          errors.push(error);
-          clearTimeout(timer);
-          resolve();
-        },
-        complete: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      },
-    );
-  });
-  return { events, errors, done };
-}
-
 describe('subscriptions through the router', () => {
   let seed: TwoTenants;
   let acmeDev: string;
   let globexDev: string;
   const clients: Client[] = [];
   const open = (token: string | undefined) => {
-    const c = client(token);
+    const c = routerWsClient(ctx.stack.graphqlUrl, token);
     clients.push(c);
     return c;
   };
@@ -241,7 +197,7 @@ describe('subscriptions through the router', () => {
 
   it('closes a connection whose token is invalid with 4401', async () => {
     const code = await new Promise<number>((resolve) => {
-      const c = client('not-a-token');
+      const c = routerWsClient(ctx.stack.graphqlUrl, 'not-a-token');
       clients.push(c);
       c.on('closed', (event) => resolve((event as { code: number }).code));
       c.subscribe({ query: 'subscription { runs { eventId } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
@@ -250,7 +206,7 @@ describe('subscriptions through the router', () => {
   });
 
   it('refuses a subscription without a token as HTTP refuses a private field', async () => {
-    const c = client(undefined);
+    const c = routerWsClient(ctx.stack.graphqlUrl, undefined);
     clients.push(c);
     const errors = await new Promise<unknown>((resolve) => {
       c.subscribe({ query: 'subscription { runs { eventId } }' }, { next: () => undefined, error: resolve, complete: () => resolve(undefined) });
